@@ -1,0 +1,3 @@
+"""netplan: a declarative network topology orchestrator."""
+
+__version__ = "0.1.0"

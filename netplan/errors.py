@@ -1,0 +1,84 @@
+"""Errors by who must act. Each renders as one line per problem; the CLI exits 1 on any."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class NetplanError(Exception):
+    """Base of every error the CLI reports without a traceback."""
+
+    def lines(self) -> list[str]:
+        return [str(self)]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a topology file, with where it is and how to fix it."""
+
+    message: str
+    path: str = ""
+    """Dotted field path, e.g. `networks.front.subnet`."""
+    hint: str = ""
+    file: str = ""
+    line: int = 0
+    column: int = 0
+
+    def render(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}:{self.column}"
+        head = f"{where}: " if where else ""
+        field_path = f"{self.path}: " if self.path else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{head}{field_path}{self.message}{hint}"
+
+
+class TopologyError(NetplanError):
+    """The topology file is wrong; the user fixes the file. Carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(p.render() for p in problems))
+        self.problems = problems
+
+    def lines(self) -> list[str]:
+        return [p.render() for p in self.problems]
+
+
+class ConflictError(NetplanError):
+    """Objects in the way that netplan does not own; nothing was changed."""
+
+    def __init__(self, host: str, conflicts: list[tuple[str, str]]) -> None:
+        self.host = host
+        self.conflicts = conflicts
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [
+            f"host {self.host}: {what} already exists and {owner}; nothing was changed "
+            f"(hint: rename it in the topology, or remove the existing object yourself)"
+            for what, owner in self.conflicts
+        ]
+
+
+class AgentError(NetplanError):
+    """The kernel (or the host) refused an operation; names the host and the resource."""
+
+    def __init__(self, host: str, resource: str, message: str, hint: str = "") -> None:
+        self.host, self.resource, self.message, self.hint = host, resource, message, hint
+        super().__init__(self.lines()[0])
+
+    def lines(self) -> list[str]:
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return [f"host {self.host}: {self.resource}: {self.message}{hint}"]
+
+
+class VerifyError(NetplanError):
+    """After applying, the host still differs from the topology."""
+
+    def __init__(self, host: str, differences: list[str]) -> None:
+        self.host, self.differences = host, differences
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"host {self.host}: still differs after apply: {d}" for d in self.differences]
