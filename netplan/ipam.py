@@ -1,0 +1,101 @@
+"""Central, deterministic, sticky IPv4 allocation, in Docker's order.
+
+The gateway comes first: the explicit one, else the lowest usable address of the pool
+(the `ip_range` when given, else the subnet). Containers with a static address keep it;
+a container that already has an address on the network keeps it (sticky); the others
+get the lowest free addresses of the pool, in the order the file lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from ipaddress import IPv4Address, IPv4Network
+
+
+@dataclass(frozen=True)
+class Pool:
+    subnet: IPv4Network
+    range: IPv4Network
+    gateway: IPv4Address
+
+    def usable(self, address: IPv4Address) -> bool:
+        """In the subnet, and neither its network nor its broadcast address."""
+        return (
+            address in self.subnet
+            and address != self.subnet.network_address
+            and (address != self.subnet.broadcast_address or self.subnet.prefixlen >= 31)
+        )
+
+    def dynamic_addresses(self) -> Iterator[IPv4Address]:
+        """Addresses handed out automatically, lowest first (range ∩ usable)."""
+        first = int(self.range.network_address)
+        last = int(self.range.broadcast_address)
+        for value in range(first, last + 1):
+            address = IPv4Address(value)
+            if self.usable(address):
+                yield address
+
+
+def make_pool(
+    subnet: IPv4Network, ip_range: IPv4Network | None, gateway: IPv4Address | None
+) -> Pool:
+    pool = Pool(subnet, ip_range or subnet, gateway or IPv4Address(0))
+    if gateway is None:
+        first = next(pool.dynamic_addresses(), None)
+        if first is None:
+            raise ExhaustedError("no usable address for the gateway")
+        pool = Pool(subnet, pool.range, first)
+    return pool
+
+
+class ExhaustedError(ValueError):
+    """The pool has fewer free addresses than containers asking for one."""
+
+
+@dataclass(frozen=True)
+class Request:
+    container: str
+    static: IPv4Address | None = None
+
+
+def allocate(
+    pool: Pool,
+    requests: Sequence[Request],
+    current: Mapping[str, IPv4Address],
+) -> dict[str, IPv4Address]:
+    """Addresses by container. `current` holds the addresses containers have now."""
+    taken = {pool.gateway}
+    result: dict[str, IPv4Address] = {}
+    for request in requests:
+        if request.static is not None:
+            result[request.container] = request.static
+            taken.add(request.static)
+    for request in requests:
+        kept = current.get(request.container)
+        if request.static is None and kept is not None and pool.usable(kept) and kept not in taken:
+            result[request.container] = kept
+            taken.add(kept)
+    free = (a for a in pool.dynamic_addresses() if a not in taken)
+    for request in requests:
+        if request.container not in result:
+            address = next(free, None)
+            if address is None:
+                raise ExhaustedError(f"no free address left for container {request.container!r}")
+            result[request.container] = address
+    return result
+
+
+def dynamic_capacity(pool: Pool, statics: Sequence[IPv4Address]) -> int:
+    """How many containers without a static address the pool can still take."""
+    ends = {pool.subnet.network_address}
+    if pool.subnet.prefixlen < 31:
+        ends.add(pool.subnet.broadcast_address)
+    usable_in_range = pool.range.num_addresses - sum(1 for a in ends if a in pool.range)
+    reserved = {a for a in (pool.gateway, *statics) if a in pool.range and pool.usable(a)}
+    return usable_in_range - len(reserved)
+
+
+def mac_for(address: IPv4Address) -> str:
+    """Docker's derived MAC: 02:42 followed by the four bytes of the IPv4 address."""
+    return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)

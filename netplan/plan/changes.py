@@ -1,0 +1,80 @@
+"""What a plan is made of: per resource a Change (with its reason), per host a HostPlan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from netplan.agent.resources import Resource
+from netplan.agent.state import Step
+
+Action = Literal["create", "update", "delete", "replace"]
+
+SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    """One resource's difference between the topology (desired) and the host (observed)."""
+
+    action: Action
+    key: str
+    desired: Resource | None
+    observed: Resource | None
+    fields: tuple[FieldChange, ...] = ()
+    reason: str = ""
+    implicit_delete: bool = False
+    """The kernel removes the observed resource along with its parent: no step of its own."""
+
+    @property
+    def resource(self) -> Resource:
+        resource = self.desired or self.observed
+        assert resource is not None
+        return resource
+
+    def differences(self) -> list[str]:
+        """`resource.field: desired X, observed Y` lines, as check and verify report them."""
+        name = self.key
+        if self.action == "create":
+            return [f"{name}: desired present, observed missing"]
+        if self.action == "delete":
+            return [f"{name}: desired absent, observed present"]
+        if not self.fields:
+            return [f"{name}: {self.reason}"]
+        return [f"{name}.{f.field}: desired {f.new}, observed {f.old}" for f in self.fields]
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A name the topology needs that an object netplan does not own already holds."""
+
+    what: str
+    owner: str
+
+
+@dataclass
+class HostPlan:
+    host: str
+    changes: list[Change] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes and not self.conflicts
+
+    def counts(self) -> dict[Action, int]:
+        result: dict[Action, int] = {"create": 0, "update": 0, "replace": 0, "delete": 0}
+        for change in self.changes:
+            result[change.action] += 1
+        return result
+
+    def differences(self) -> list[str]:
+        return [line for change in self.changes for line in change.differences()]

@@ -1,0 +1,106 @@
+"""Compare desired and observed state of one host: conflicts, then one Change per resource.
+
+Pure functions, no I/O. A field the topology leaves as None is not compared (the
+kernel's choice is fine). A change to a field the kernel cannot change in place is a
+replace, and the kernel deletes a resource's children with it, so children that must
+stay are re-created (their reason says why).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import fields
+
+from netplan.agent.resources import Resource
+from netplan.agent.state import HostState
+from netplan.plan.changes import Change, Conflict, FieldChange
+
+
+def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
+    """Names the desired resources need that foreign objects hold."""
+    found: dict[str, Conflict] = {}
+    for resource in desired.resources.values():
+        for claim in resource.claims():
+            owner = observed.foreign.get(claim)
+            if owner is None:
+                continue
+            what = resource.describe()
+            if claim != resource.key:
+                what = f"link {claim.partition('/')[2]} (for {what})"
+            found[claim] = Conflict(what, owner)
+    return [found[k] for k in sorted(found)]
+
+
+def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
+    result = []
+    for f in fields(desired):
+        new = getattr(desired, f.name)
+        old = getattr(observed, f.name)
+        if new is not None and new != old:
+            result.append(FieldChange(f.name, old, new))
+    return tuple(result)
+
+
+def compare(key: str, desired: Resource | None, observed: Resource | None) -> Change | None:
+    if observed is None:
+        assert desired is not None
+        return Change("create", key, desired, None)
+    if desired is None:
+        return Change("delete", key, None, observed)
+    if type(desired) is not type(observed):
+        reason = f"kind changes ({observed.KIND} → {desired.KIND})"
+        return Change("replace", key, desired, observed, reason=reason)
+    changed = field_changes(desired, observed)
+    if not changed:
+        return None
+    fixed = [c for c in changed if c.field not in desired.MUTABLE]
+    if fixed:
+        what = ", ".join(f"{c.field} {c.old} → {c.new}" for c in fixed)
+        reason = f"cannot change {what} in place: delete and recreate"
+        return Change("replace", key, desired, observed, changed, reason)
+    return Change("update", key, desired, observed, changed)
+
+
+def doomed_children(observed: HostState, doomed: set[str]) -> dict[str, str]:
+    """Observed resources the kernel removes along with a doomed ancestor → that ancestor."""
+    children: dict[str, list[str]] = defaultdict(list)
+    for resource in observed.resources.values():
+        parent = resource.parent()
+        if parent is not None:
+            children[parent].append(resource.key)
+    result: dict[str, str] = {}
+    stack = [(key, key) for key in doomed]
+    while stack:
+        key, root = stack.pop()
+        for child in children.get(key, ()):
+            if child not in result:
+                result[child] = root
+                stack.append((child, root))
+    return result
+
+
+def diff(desired: HostState, observed: HostState) -> list[Change]:
+    """One Change per resource that differs, in no particular order (see order.py)."""
+    changes: dict[str, Change] = {}
+    for key in desired.resources.keys() | observed.resources.keys():
+        change = compare(key, desired.resources.get(key), observed.resources.get(key))
+        if change is not None:
+            changes[key] = change
+    doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}
+    for key, ancestor in doomed_children(observed, doomed).items():
+        described = observed.resources[ancestor].describe()
+        change = changes.get(key)
+        if change is not None and change.action == "delete":
+            changes[key] = Change(
+                "delete", key, None, change.observed,
+                reason=f"removed with {described}", implicit_delete=True,
+            )
+        elif key in desired.resources:
+            reason = f"recreated with {described}"
+            if change is not None and change.reason:
+                reason = f"{change.reason}; {reason}"
+            changes[key] = Change(
+                "replace", key, desired.resources[key], observed.resources[key],
+                change.fields if change else (), reason, implicit_delete=True,
+            )
+    return list(changes.values())

@@ -1,0 +1,88 @@
+"""Plans and differences for people (text) and for programs (versioned JSON)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from netplan.agent.resources import Resource, comparable
+from netplan.plan.changes import SYMBOLS, Change, HostPlan
+
+FORMAT_VERSION = 1
+
+COLORS = {"create": "green", "update": "yellow", "replace": "magenta", "delete": "red"}
+
+
+def summary(host_plan: HostPlan) -> str:
+    counts = host_plan.counts()
+    parts = [f"{counts[a]} to {a}" for a in ("create", "update", "replace", "delete")]
+    return ", ".join(parts)
+
+
+def attributes(resource: Resource) -> str:
+    """The fields worth showing on a create/delete line, e.g. `mtu=1500 mac=02:42:…`."""
+    shown = {
+        k: v
+        for k, v in comparable(resource).items()
+        if v not in (None, "", True) and k not in ("name", "netns", "dev", "cidr", "dst")
+    }
+    return " ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def change_line(change: Change) -> str:
+    symbol = SYMBOLS[change.action]
+    text = f"{symbol} {change.resource.describe()}"
+    if change.action == "create":
+        extra = attributes(change.resource)
+        text += f"  {extra}" if extra else ""
+    elif change.fields:
+        text += ": " + ", ".join(f"{f.field} {f.old} → {f.new}" for f in change.fields)
+    if change.reason:
+        text += f"  ({change.reason})"
+    return text
+
+
+def render_plans(plans: Mapping[str, HostPlan]) -> list[tuple[str, str | None]]:
+    """Lines with an optional rich style, for the CLI to print."""
+    lines: list[tuple[str, str | None]] = []
+    for host, host_plan in plans.items():
+        for conflict in host_plan.conflicts:
+            lines.append((f"! host {host}: {conflict.what} {conflict.owner}", "bold red"))
+        if not host_plan.changes:
+            lines.append((f"host {host}: no changes, in sync", None))
+            continue
+        lines.append((f"host {host}: {summary(host_plan)}", "bold"))
+        for change in host_plan.changes:
+            lines.append(("  " + change_line(change), COLORS[change.action]))
+    return lines
+
+
+def change_json(change: Change) -> dict[str, Any]:
+    resource = change.resource
+    return {
+        "action": change.action,
+        "key": change.key,
+        "kind": resource.KIND,
+        "description": resource.describe(),
+        "reason": change.reason,
+        "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in change.fields],
+        "implicit_delete": change.implicit_delete,
+    }
+
+
+def plans_json(topology: str, plans: Mapping[str, HostPlan]) -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "topology": topology,
+        "in_sync": all(p.empty for p in plans.values()),
+        "hosts": {
+            host: {
+                "summary": host_plan.counts(),
+                "steps": len(host_plan.steps),
+                "conflicts": [{"what": c.what, "owner": c.owner} for c in host_plan.conflicts],
+                "changes": [change_json(c) for c in host_plan.changes],
+                "differences": host_plan.differences(),
+            }
+            for host, host_plan in plans.items()
+        },
+    }

@@ -1,0 +1,88 @@
+"""What the hosts have that a topology owns, written back as a topology file.
+
+The output is itself a valid topology (`netplan validate` accepts it): nmstate's rule
+that `show` prints what `apply` takes. Addresses appear as static `ipv4`, MACs only
+where they differ from the address-derived default, MTUs only where not 1500.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from ipaddress import IPv4Interface
+from typing import Any
+
+from netplan.agent.resources import ROOT, Address, Bridge, Netns, Veth
+from netplan.agent.state import HostState
+from netplan.compile import DEFAULT_MTU
+from netplan.ipam import mac_for
+
+
+def ipv4_addresses(state: HostState) -> dict[tuple[str, str], IPv4Interface]:
+    found: dict[tuple[str, str], IPv4Interface] = {}
+    for resource in state.resources.values():
+        if isinstance(resource, Address) and ":" not in resource.cidr:
+            found.setdefault((resource.netns, resource.dev), IPv4Interface(resource.cidr))
+    return found
+
+
+def networks_of(state: HostState, host: str | None) -> dict[str, dict[str, Any]]:
+    addresses = ipv4_addresses(state)
+    networks: dict[str, dict[str, Any]] = {}
+    for bridge in state.resources.values():
+        if not isinstance(bridge, Bridge):
+            continue
+        spec: dict[str, Any] = {"driver": "bridge", "bridge": bridge.name}
+        gateway = addresses.get((ROOT, bridge.name))
+        if gateway is not None:
+            spec["subnet"] = str(gateway.network)
+            spec["gateway"] = str(gateway.ip)
+        if bridge.mtu is not None and bridge.mtu != DEFAULT_MTU:
+            spec["mtu"] = bridge.mtu
+        if host is not None:
+            spec["host"] = host
+        networks[bridge.network] = spec
+    return networks
+
+
+def containers_of(state: HostState, host: str | None) -> dict[str, dict[str, Any]]:
+    addresses = ipv4_addresses(state)
+    veths: dict[str, list[Veth]] = defaultdict(list)
+    for resource in state.resources.values():
+        if isinstance(resource, Veth):
+            veths[resource.netns].append(resource)
+    containers: dict[str, dict[str, Any]] = {}
+    for netns in state.resources.values():
+        if not isinstance(netns, Netns):
+            continue
+        spec: dict[str, Any] = {}
+        if host is not None:
+            spec["host"] = host
+        attached: dict[str, dict[str, Any]] = {}
+        for veth in sorted(veths[netns.name], key=lambda v: (len(v.name), v.name)):
+            attachment: dict[str, Any] = {}
+            address = addresses.get((veth.netns, veth.name))
+            if address is not None:
+                attachment["ipv4"] = str(address.ip)
+            if veth.mac and (address is None or veth.mac != mac_for(address.ip)):
+                attachment["mac"] = veth.mac
+            attached[veth.network] = attachment
+        if attached:
+            spec["networks"] = attached
+        else:
+            spec["network_mode"] = "none"
+        containers[netns.name] = spec
+    return containers
+
+
+def observed_topology(name: str, observed: Mapping[str, HostState]) -> dict[str, Any]:
+    multi = len(observed) > 1
+    topology: dict[str, Any] = {"version": 1, "name": name, "hosts": {h: {} for h in observed}}
+    networks: dict[str, Any] = {}
+    containers: dict[str, Any] = {}
+    for host, state in observed.items():
+        networks.update(networks_of(state, host if multi else None))
+        containers.update(containers_of(state, host if multi else None))
+    topology["networks"] = networks
+    topology["containers"] = containers
+    return topology
