@@ -1,0 +1,26 @@
+"""Test tiers by directory: unit (pure, anywhere), kernel and e2e (root, inside the sandbox only)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+SANDBOXED_TIERS = ("kernel", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = item.path.parent.name
+        if tier in SANDBOXED_TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if any(item.get_closest_marker(t) for t in SANDBOXED_TIERS):
+        if os.environ.get("NETPLAN_SANDBOX") != "1" or os.geteuid() != 0:
+            pytest.fail(
+                "kernel and e2e tests run only as root inside the throwaway namespace "
+                "(hint: `make test`, or tests/sandbox.sh .venv/bin/python -m pytest ...)",
+                pytrace=False,
+            )

@@ -1,0 +1,24 @@
+"""Fixtures for end-to-end tests: the CLI, and a host left as each test found it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.e2e.hostview import TOPOLOGIES, Run, netplan, snapshot
+
+
+@pytest.fixture
+def run() -> Run:
+    return netplan
+
+
+@pytest.fixture
+def clean_host() -> Iterator[None]:
+    """Each test leaves the sandbox as it found it: destroy what a topology made."""
+    before = snapshot()
+    yield
+    for path in TOPOLOGIES.glob("*.yaml"):
+        netplan("destroy", path, "--yes")
+    assert snapshot() == before

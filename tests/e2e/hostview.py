@@ -1,0 +1,63 @@
+"""Independent observers: the CLI as a user runs it, iproute2's and nft's own JSON, ping."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+TOPOLOGIES = REPO / "topologies"
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def netplan(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "netplan", *map(str, args)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"netplan {' '.join(map(str, args))} exited {result.returncode}\n"
+            f"{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def ip_json(*args: str) -> Any:
+    out = subprocess.run(["ip", "-j", *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def netns_names() -> set[str]:
+    return {entry["name"] for entry in ip_json("netns", "list")}
+
+
+def ping(netns: str, address: str) -> bool:
+    result = subprocess.run(
+        ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
+        capture_output=True, text=True,
+    )
+    return result.returncode == 0
+
+
+def snapshot() -> dict[str, Any]:
+    """The host's own network, to compare before and after (statistics left out)."""
+    state: dict[str, Any] = {
+        "links": ip_json("-d", "link", "show"),
+        "addresses": ip_json("address", "show"),
+        "routes": ip_json("route", "show", "table", "all"),
+        "rules": ip_json("rule", "show"),
+        "netns": sorted(netns_names()),
+    }
+    for link in state["links"]:
+        link.pop("operstate", None)
+    if shutil.which("nft"):
+        out = subprocess.run(["nft", "-j", "list", "ruleset"], capture_output=True, text=True)
+        state["nftables"] = json.loads(out.stdout)["nftables"][1:] if out.stdout else []
+    return state

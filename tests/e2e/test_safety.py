@@ -1,0 +1,120 @@
+"""Never touch what is not ours; conflicts change nothing; drift is found and repaired."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, snapshot
+
+DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
+USER_BRIDGES = TOPOLOGIES / "user-bridges.yaml"
+
+
+def sh(*commands: str) -> None:
+    for command in commands:
+        subprocess.run(command, shell=True, check=True)
+
+
+@pytest.fixture
+def foreign_objects() -> Iterator[None]:
+    """Someone else's bridge, namespace, veth, routes and firewall table, some with our style of names."""
+    sh(
+        "ip link add br-foreign type bridge",
+        "ip addr add 192.0.2.1/24 dev br-foreign",
+        "ip link set br-foreign up",
+        "ip netns add foreign-ns",
+        "ip link add vethforeign0 type veth peer name eth0 netns foreign-ns",
+        "ip link set vethforeign0 master br-foreign up",
+        "ip route add 198.51.100.0/24 via 192.0.2.254",
+        "ip link add br-alpine-nex type bridge",
+    )
+    if subprocess.run(["which", "nft"], capture_output=True).returncode == 0:
+        sh("nft add table inet netplan_lookalike", "nft add table ip foreign")
+    yield
+    sh("ip link del br-foreign", "ip link del br-alpine-nex", "ip netns del foreign-ns")
+    subprocess.run("nft delete table inet netplan_lookalike; nft delete table ip foreign",
+                   shell=True, capture_output=True)
+
+
+def test_foreign_objects_are_byte_identical_after_apply_and_destroy(
+    run: Run, clean_host: None, foreign_objects: None
+) -> None:
+    before = snapshot()
+    for path in (DEFAULT_BRIDGE, USER_BRIDGES):
+        run("apply", path, "--yes", check=True)
+    for path in (DEFAULT_BRIDGE, USER_BRIDGES):
+        run("destroy", path, "--yes", check=True)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("setup", "teardown", "named"),
+    [
+        ("ip link add docker0 type bridge", "ip link del docker0", "bridge docker0"),
+        ("ip netns add alpine2", "ip netns del alpine2", "netns alpine2"),
+    ],
+    ids=["unowned-docker0", "unowned-namespace"],
+)
+def test_an_object_in_the_way_is_a_conflict_and_nothing_changes(
+    run: Run, clean_host: None, setup: str, teardown: str, named: str
+) -> None:
+    sh(setup)
+    try:
+        before = snapshot()
+        result = run("apply", DEFAULT_BRIDGE, "--yes")
+        assert result.returncode == 1
+        assert named in result.stderr and "not managed by netplan" in result.stderr
+        assert "hint:" in result.stderr and "Traceback" not in result.stderr
+        assert snapshot() == before
+    finally:
+        sh(teardown)
+
+
+def test_another_topologys_namespace_is_a_conflict(
+    run: Run, clean_host: None, tmp_path: Path
+) -> None:
+    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        "name: other\nnetworks:\n  n:\n    subnet: 10.99.0.0/24\n"
+        "containers:\n  alpine1:\n    networks: [n]\n"
+    )
+    before = snapshot()
+    result = run("apply", other, "--yes")
+    assert result.returncode == 1
+    assert "netns alpine1 belongs to netplan topology 'default-bridge'" in result.stderr
+    assert snapshot() == before
+
+
+DRIFTS = [
+    ("ip -n alpine2 link del eth0", "link:alpine2/eth0: desired present, observed missing"),
+    ("ip -n alpine1 link set eth0 mtu 1400", "link:alpine1/eth0.mtu: desired 1500, observed 1400"),
+    ("ip -n alpine1 addr add 172.17.9.9/16 dev eth0",
+     "addr:alpine1/eth0/172.17.9.9/16: desired absent, observed present"),
+    ("ip -n alpine1 route del default", "route:alpine1/default: desired present, observed missing"),
+    ("ip link set docker0 down", "link:/docker0.up: desired True, observed False"),
+    ("ip -n alpine1 link set lo down", "netns:alpine1.lo_up: desired True, observed False"),
+    ("ip link set $(ip -j link show master docker0 | python3 -c "
+     "'import json,sys; print(json.load(sys.stdin)[0][\"ifname\"])') nomaster",
+     "bridge: desired docker0, observed"),
+    ("ip addr flush dev docker0", "addr:/docker0/172.17.0.1/16: desired present, observed missing"),
+    ("ip netns del alpine2", "netns:alpine2: desired present, observed missing"),
+]
+
+
+@pytest.mark.parametrize(("change", "reported"), DRIFTS, ids=[d[0][:40] for d in DRIFTS])
+def test_drift_is_detected_named_and_repaired(
+    run: Run, clean_host: None, change: str, reported: str
+) -> None:
+    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
+    sh(change)
+    drift = run("check", DEFAULT_BRIDGE)
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    assert reported in drift.stdout
+    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
+    assert run("check", DEFAULT_BRIDGE).returncode == 0
+    assert len(ip_json("-n", "alpine1", "route", "show", "default")) == 1
