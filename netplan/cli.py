@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -31,7 +31,7 @@ EXIT_ERROR = 1
 EXIT_DRIFT = 2
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
@@ -110,7 +110,9 @@ def confirm(question: str, yes: bool) -> None:
 
 
 @app.command()
-def validate(file: TopologyFile, fmt: FormatOption = Format.text, as_json: JsonOption = False) -> None:
+def validate(
+    file: TopologyFile, fmt: FormatOption = Format.text, as_json: JsonOption = False
+) -> None:
     """Check a topology file without touching any host."""
     with reported():
         from netplan.pipeline import load
@@ -173,9 +175,7 @@ def plan(
             raise typer.Exit(EXIT_DRIFT)
 
 
-def converge(
-    file: Path, provider: str, yes: bool, as_json: bool, destroy: bool, verb: str
-) -> None:
+def converge(file: Path, provider: str, yes: bool, as_json: bool, destroy: bool, verb: str) -> None:
     """apply and destroy: plan, confirm, execute, verify that a new plan is empty."""
     from netplan import pipeline
 
@@ -291,4 +291,3 @@ def show(
 
 def main() -> None:
     app()
-

@@ -79,9 +79,7 @@ def assign_addresses(
     return result
 
 
-def compile_topology(
-    topology: Topology, observed: Mapping[str, HostState]
-) -> dict[str, HostState]:
+def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> dict[str, HostState]:
     """The desired state of every host named in the topology."""
     desired = {host: HostState() for host in topology.hosts}
     addresses = assign_addresses(topology, observed)
@@ -91,8 +89,7 @@ def compile_topology(
         bridges[net_name] = bridge_name(topology.name, net_name, network)
         pool = network_pool(network)
         state.add(Bridge(bridges[net_name], net_name, network.mtu))
-        gateway = IPv4Interface(f"{pool.gateway}/{network.subnet.prefixlen}")
-        state.add(Address(ROOT, bridges[net_name], gateway.with_prefixlen))
+        state.add(Address(ROOT, bridges[net_name], f"{pool.gateway}/{network.subnet.prefixlen}"))
 
     for name, container in topology.containers.items():
         if container.network_mode in ("host",) or container.shares_with:
@@ -117,6 +114,5 @@ def compile_topology(
             )
             state.add(Address(name, dev, f"{address}/{network.subnet.prefixlen}"))
             if index == 0:
-                gateway = network_pool(network).gateway
-                state.add(Route(name, "default", dev, str(gateway)))
+                state.add(Route(name, "default", dev, str(network_pool(network).gateway)))
     return desired

@@ -19,6 +19,7 @@ from netplan.topology import Topology, load_topology
 from providers import connect
 from providers.base import HostConnection
 
+
 class Hosts(dict[str, HostConnection]):
     """The open connections of one command, by host name; closes them all on exit."""
 

@@ -92,15 +92,24 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
         change = changes.get(key)
         if change is not None and change.action == "delete":
             changes[key] = Change(
-                "delete", key, None, change.observed,
-                reason=f"removed with {described}", implicit_delete=True,
+                "delete",
+                key,
+                None,
+                change.observed,
+                reason=f"removed with {described}",
+                implicit_delete=True,
             )
         elif key in desired.resources:
             reason = f"recreated with {described}"
             if change is not None and change.reason:
                 reason = f"{change.reason}; {reason}"
             changes[key] = Change(
-                "replace", key, desired.resources[key], observed.resources[key],
-                change.fields if change else (), reason, implicit_delete=True,
+                "replace",
+                key,
+                desired.resources[key],
+                observed.resources[key],
+                change.fields if change else (),
+                reason,
+                implicit_delete=True,
             )
     return list(changes.values())

@@ -79,7 +79,7 @@ def dependency_graph(steps: list[Step]) -> nx.DiGraph:
 def order_steps(steps: list[Step]) -> list[list[Step]]:
     """Generations of steps; every step comes after everything it depends on."""
     graph = dependency_graph(steps)
-    by_node = {(s.op, s.resource.key): s for s in steps}
+    by_node: dict[Node, Step] = {(s.op, s.resource.key): s for s in steps}
 
     def rank(node: Node) -> tuple[int, int, str]:
         step = by_node[node]

@@ -19,7 +19,10 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 def netplan(*args: str | Path, check: bool = False) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         [sys.executable, "-m", "netplan", *map(str, args)],
-        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
     )
     if check and result.returncode != 0:
         raise AssertionError(
@@ -41,7 +44,8 @@ def netns_names() -> set[str]:
 def ping(netns: str, address: str) -> bool:
     result = subprocess.run(
         ["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     return result.returncode == 0
 

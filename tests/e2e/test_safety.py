@@ -21,7 +21,7 @@ def sh(*commands: str) -> None:
 
 @pytest.fixture
 def foreign_objects() -> Iterator[None]:
-    """Someone else's bridge, namespace, veth, routes and firewall table, some with our style of names."""
+    """Objects made by someone else, some with names that look like ours."""
     sh(
         "ip link add br-foreign type bridge",
         "ip addr add 192.0.2.1/24 dev br-foreign",
@@ -36,8 +36,11 @@ def foreign_objects() -> Iterator[None]:
         sh("nft add table inet netplan_lookalike", "nft add table ip foreign")
     yield
     sh("ip link del br-foreign", "ip link del br-alpine-nex", "ip netns del foreign-ns")
-    subprocess.run("nft delete table inet netplan_lookalike; nft delete table ip foreign",
-                   shell=True, capture_output=True)
+    subprocess.run(
+        "nft delete table inet netplan_lookalike; nft delete table ip foreign",
+        shell=True,
+        capture_output=True,
+    )
 
 
 def test_foreign_objects_are_byte_identical_after_apply_and_destroy(
@@ -93,14 +96,18 @@ def test_another_topologys_namespace_is_a_conflict(
 DRIFTS = [
     ("ip -n alpine2 link del eth0", "link:alpine2/eth0: desired present, observed missing"),
     ("ip -n alpine1 link set eth0 mtu 1400", "link:alpine1/eth0.mtu: desired 1500, observed 1400"),
-    ("ip -n alpine1 addr add 172.17.9.9/16 dev eth0",
-     "addr:alpine1/eth0/172.17.9.9/16: desired absent, observed present"),
+    (
+        "ip -n alpine1 addr add 172.17.9.9/16 dev eth0",
+        "addr:alpine1/eth0/172.17.9.9/16: desired absent, observed present",
+    ),
     ("ip -n alpine1 route del default", "route:alpine1/default: desired present, observed missing"),
     ("ip link set docker0 down", "link:/docker0.up: desired True, observed False"),
     ("ip -n alpine1 link set lo down", "netns:alpine1.lo_up: desired True, observed False"),
-    ("ip link set $(ip -j link show master docker0 | python3 -c "
-     "'import json,sys; print(json.load(sys.stdin)[0][\"ifname\"])') nomaster",
-     "bridge: desired docker0, observed"),
+    (
+        "ip link set $(ip -j link show master docker0 | python3 -c "
+        "'import json,sys; print(json.load(sys.stdin)[0][\"ifname\"])') nomaster",
+        "bridge: desired docker0, observed",
+    ),
     ("ip addr flush dev docker0", "addr:/docker0/172.17.0.1/16: desired present, observed missing"),
     ("ip netns del alpine2", "netns:alpine2: desired present, observed missing"),
 ]

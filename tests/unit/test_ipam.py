@@ -14,24 +14,51 @@ A = IPv4Address
 @pytest.mark.parametrize(
     ("subnet", "ip_range", "gateway", "expected_gateway", "expected"),
     [
-        pytest.param("172.17.0.0/16", None, None, "172.17.0.1",
-                     ["172.17.0.2", "172.17.0.3"], id="default-bridge"),
-        pytest.param("172.21.0.0/16", "172.21.240.0/20", None, "172.21.240.0",
-                     ["172.21.240.1", "172.21.240.2"], id="ip-range-docker-example"),
-        pytest.param("10.1.0.0/24", None, "10.1.0.254", "10.1.0.254",
-                     ["10.1.0.1", "10.1.0.2"], id="explicit-gateway-last"),
-        pytest.param("10.1.0.0/24", "10.1.0.128/25", "10.1.0.1", "10.1.0.1",
-                     ["10.1.0.128", "10.1.0.129"], id="gateway-outside-range"),
-        pytest.param("10.2.0.0/30", None, None, "10.2.0.1",
-                     ["10.2.0.2"], id="smallest-subnet"),
+        pytest.param(
+            "172.17.0.0/16",
+            None,
+            None,
+            "172.17.0.1",
+            ["172.17.0.2", "172.17.0.3"],
+            id="default-bridge",
+        ),
+        pytest.param(
+            "172.21.0.0/16",
+            "172.21.240.0/20",
+            None,
+            "172.21.240.0",
+            ["172.21.240.1", "172.21.240.2"],
+            id="ip-range-docker-example",
+        ),
+        pytest.param(
+            "10.1.0.0/24",
+            None,
+            "10.1.0.254",
+            "10.1.0.254",
+            ["10.1.0.1", "10.1.0.2"],
+            id="explicit-gateway-last",
+        ),
+        pytest.param(
+            "10.1.0.0/24",
+            "10.1.0.128/25",
+            "10.1.0.1",
+            "10.1.0.1",
+            ["10.1.0.128", "10.1.0.129"],
+            id="gateway-outside-range",
+        ),
+        pytest.param("10.2.0.0/30", None, None, "10.2.0.1", ["10.2.0.2"], id="smallest-subnet"),
     ],
 )
 def test_docker_order(
-    subnet: str, ip_range: str | None, gateway: str | None,
-    expected_gateway: str, expected: list[str],
+    subnet: str,
+    ip_range: str | None,
+    gateway: str | None,
+    expected_gateway: str,
+    expected: list[str],
 ) -> None:
-    pool = make_pool(IPv4Network(subnet), ip_range and IPv4Network(ip_range),
-                     gateway and A(gateway))
+    pool = make_pool(
+        IPv4Network(subnet), ip_range and IPv4Network(ip_range), gateway and A(gateway)
+    )
     assert pool.gateway == A(expected_gateway)
     names = [f"c{i}" for i in range(len(expected))]
     got = allocate(pool, [Request(n) for n in names], {})
@@ -80,8 +107,9 @@ def test_exhaustion_names_the_container() -> None:
         ("10.0.0.0/8", None, [], 2**24 - 3),
     ],
 )
-def test_dynamic_capacity(subnet: str, ip_range: str | None, statics: list[str],
-                          capacity: int) -> None:
+def test_dynamic_capacity(
+    subnet: str, ip_range: str | None, statics: list[str], capacity: int
+) -> None:
     pool = make_pool(IPv4Network(subnet), ip_range and IPv4Network(ip_range), None)
     assert dynamic_capacity(pool, [A(s) for s in statics]) == capacity
 

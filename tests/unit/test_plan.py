@@ -1,4 +1,4 @@
-"""The planner, table-driven: each fixture in tests/fixtures/plan is observed state in, steps out."""
+"""The planner, table-driven: each fixture in tests/fixtures/plan is observed in, steps out."""
 
 from __future__ import annotations
 
@@ -39,8 +39,10 @@ def test_plan_fixture(path: Path) -> None:
     host_plan = plan_host("local", state(case["desired"]), observed)
 
     assert sorted(change_text(c) for c in host_plan.changes) == sorted(case["changes"])
-    steps = [f"{s.op} {s.resource.key}" + (" " + ",".join(s.fields) if s.fields else "")
-             for s in host_plan.steps]
+    steps = [
+        f"{s.op} {s.resource.key}" + (" " + ",".join(s.fields) if s.fields else "")
+        for s in host_plan.steps
+    ]
     assert steps == case["steps"]
     conflicts = [f"{c.what} {c.owner}" for c in host_plan.conflicts]
     assert conflicts == case.get("conflicts", [])
