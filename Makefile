@@ -45,4 +45,4 @@ bench: venv
 	$(SANDBOX) $(PYTHON) bench/apply_bench.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info

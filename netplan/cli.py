@@ -115,9 +115,9 @@ def validate(
 ) -> None:
     """Check a topology file without touching any host."""
     with reported():
-        from netplan.pipeline import load
+        from netplan.topology import load_topology
 
-        topology = load(file)
+        topology = load_topology(file)
         counts = {k: len(getattr(topology, k)) for k in ("hosts", "networks", "containers")}
         if wants_json(fmt, as_json):
             print_json({"format_version": 1, "file": str(file), "valid": True, **counts})
@@ -190,7 +190,7 @@ def converge(file: Path, provider: str, yes: bool, as_json: bool, destroy: bool,
         pipeline.refuse_conflicts(plans)
         confirm(f"{verb.capitalize()} these changes?", yes)
         started = time.perf_counter()
-        pipeline.execute(plans, hosts)
+        pipeline.execute(topology, plans, hosts)
         pipeline.verify(topology, hosts, destroy)
         elapsed = time.perf_counter() - started
         steps = sum(len(p.steps) for p in plans.values())

@@ -51,7 +51,10 @@ def call(host: HostConnection, request: dict[str, Any]) -> dict[str, Any]:
     answer = host.call({"version": PROTOCOL_VERSION, **request})
     error = answer.get("error")
     if error:
-        raise AgentError(host.name, error.get("resource", "agent"), error["message"])
+        if "resource" in error:
+            what = f"cannot {error['op']} {error['resource']}"
+            raise AgentError(host.name, what, error["reason"])
+        raise AgentError(host.name, "agent", error["message"])
     return answer
 
 
@@ -79,12 +82,12 @@ def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
             raise ConflictError(host, [(c.what, c.owner) for c in host_plan.conflicts])
 
 
-def execute(plans: Mapping[str, HostPlan], hosts: Hosts) -> None:
+def execute(topology: Topology, plans: Mapping[str, HostPlan], hosts: Hosts) -> None:
     refuse_conflicts(plans)
     for name, host_plan in plans.items():
         if host_plan.steps:
             steps = [step.to_json() for step in host_plan.steps]
-            call(hosts[name], {"op": "apply", "steps": steps})
+            call(hosts[name], {"op": "apply", "topology": topology.name, "steps": steps})
 
 
 def verify(topology: Topology, hosts: Hosts, destroy: bool = False) -> None:

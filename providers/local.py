@@ -12,7 +12,7 @@ class LocalConnection(HostConnection):
     """Calls the agent in this process, through the same JSON a remote host would get."""
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        from netplan.agent.protocol import handle
+        from netplan.agent.api import handle
 
         answer: dict[str, Any] = json.loads(json.dumps(handle(json.loads(json.dumps(request)))))
         return answer

@@ -38,6 +38,8 @@ def _check(result: int, what: str, path: str | None = None) -> None:
 
 
 def path_of(name: str) -> str:
+    if not name or "/" in name or name in (".", ".."):
+        raise ValueError(f"{name!r} is not a valid namespace name")
     return os.path.join(RUN_DIR, name)
 
 
@@ -75,9 +77,10 @@ def inside(fd: int) -> Iterator[None]:
         os.close(home)
 
 
-def _share_run_dir() -> None:
+def share_run_dir() -> None:
     """Make RUN_DIR a shared mount point, as iproute2 does, so that a namespace mounted
-    here is visible to (and unmounted from) every mount namespace, e.g. `ip netns`."""
+    here is visible to (and unmounted from) every mount namespace, e.g. `ip netns`.
+    Call it once before creating namespaces: it walks every mount under RUN_DIR."""
     os.makedirs(RUN_DIR, mode=0o755, exist_ok=True)
     if _libc.mount(b"", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, None) == 0:
         return
@@ -98,7 +101,6 @@ def create_named(name: str) -> Iterator[int]:
     The thread enters the new namespace with unshare(CLONE_NEWNET), bind-mounts it on
     RUN_DIR/name and always setns()es back. If the block fails the namespace is removed.
     """
-    _share_run_dir()
     path = path_of(name)
     os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0))
     home = current()

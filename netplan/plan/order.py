@@ -9,13 +9,15 @@ share a generation and could run together.
 from __future__ import annotations
 
 from collections import defaultdict
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from netplan.agent.resources import Address, Resource, Route
 from netplan.agent.state import HostState, Step
 from netplan.plan.changes import Change, HostPlan
 from netplan.plan.diff import conflicts, diff
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 KIND_ORDER = {"netns": 0, "bridge": 1, "veth": 2, "address": 3, "route": 4}
 OP_ORDER = {"delete": 0, "update": 1, "create": 2}
@@ -50,6 +52,8 @@ def requirements(resource: Resource, addresses: dict[tuple[str, str], list[str]]
 
 
 def dependency_graph(steps: list[Step]) -> nx.DiGraph:
+    import networkx as nx  # 0.2 s to import: only commands that plan pay for it
+
     graph = nx.DiGraph()
     nodes: dict[Node, Step] = {(s.op, s.resource.key): s for s in steps}
     graph.add_nodes_from(nodes)
@@ -64,10 +68,14 @@ def dependency_graph(steps: list[Step]) -> nx.DiGraph:
                 created_claims[claim] = (op, key)
     for (op, key), step in nodes.items():
         for needed in requirements(step.resource, addresses):
-            if op != "delete" and ("create", needed) in nodes:
-                graph.add_edge(("create", needed), (op, key))
-            if op == "delete" and ("delete", needed) in nodes:
-                graph.add_edge((op, key), ("delete", needed))
+            if op == "delete":
+                if ("delete", needed) in nodes:
+                    graph.add_edge((op, key), ("delete", needed))
+                continue
+            # After what creates the requirement, or changes it (a link set up again).
+            for first in (("create", needed), ("update", needed)):
+                if first in nodes:
+                    graph.add_edge(first, (op, key))
         if op == "delete":
             for claim in step.resource.claims():
                 taker = created_claims.get(claim)
@@ -78,6 +86,8 @@ def dependency_graph(steps: list[Step]) -> nx.DiGraph:
 
 def order_steps(steps: list[Step]) -> list[list[Step]]:
     """Generations of steps; every step comes after everything it depends on."""
+    import networkx as nx
+
     graph = dependency_graph(steps)
     by_node: dict[Node, Step] = {(s.op, s.resource.key): s for s in steps}
 

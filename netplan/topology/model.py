@@ -10,7 +10,7 @@ import re
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 IFNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -20,6 +20,8 @@ IFNAMSIZ = 15
 
 
 def _name(value: str) -> str:
+    if not value:
+        raise ValueError("a name must not be empty")
     if len(value.encode()) > 63:
         raise ValueError(f"name {value!r} is longer than 63 bytes")
     if not NAME_PATTERN.fullmatch(value) or value in (".", ".."):
@@ -50,13 +52,38 @@ def _mac(value: str) -> str:
     return lowered
 
 
-Name = Annotated[str, AfterValidator(_name)]
-IfName = Annotated[str, AfterValidator(_ifname)]
-Mac = Annotated[str, AfterValidator(_mac)]
+def _schema(pattern: str, longest: int | None = None) -> WithJsonSchema:
+    """What editors check; the validators above stay the rule and word the messages."""
+    schema: dict[str, Any] = {"type": "string", "pattern": f"^{pattern}$"}
+    if longest is not None:
+        schema["maxLength"] = longest
+    return WithJsonSchema(schema)
+
+
+Name = Annotated[str, AfterValidator(_name), _schema(NAME_PATTERN.pattern, 63)]
+IfName = Annotated[str, AfterValidator(_ifname), _schema(IFNAME_PATTERN.pattern, IFNAMSIZ)]
+Mac = Annotated[str, AfterValidator(_mac), _schema("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")]
+
+
+def _mapping(value: Any) -> Any:
+    """`key:` with nothing after it means an empty mapping, as in `hosts: {a: }`."""
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {name: ({} if spec is None else spec) for name, spec in value.items()}
+    return value
+
+
+def _once_each(names: list[str], kind: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{kind} {name!r} is listed twice")
+        seen.add(name)
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Host(Strict):
@@ -67,13 +94,17 @@ class BridgeNetwork(Strict):
     """Docker's bridge driver: a Linux bridge on one host, containers attached by veth."""
 
     driver: Literal["bridge"] = "bridge"
-    subnet: IPv4Network
-    ip_range: IPv4Network | None = None
+    """The only driver of schema version 1."""
+    subnet: IPv4Network = Field(examples=["10.0.0.0/24"])
+    """The network's IPv4 subnet in CIDR form."""
+    ip_range: IPv4Network | None = Field(default=None, examples=["10.0.0.128/25"])
     """Dynamic addresses (and, without `gateway`, the gateway) come from this range."""
-    gateway: IPv4Address | None = None
-    bridge: IfName | None = None
+    gateway: IPv4Address | None = Field(default=None, examples=["10.0.0.1"])
+    """The bridge's address; default: the lowest usable address of `ip_range` or `subnet`."""
+    bridge: IfName | None = Field(default=None, examples=["br-front"])
     """Name of the Linux bridge; default `br-<network>`, or `br-<hash>` if that is too long."""
     mtu: int | None = Field(default=None, ge=68, le=65535)
+    """MTU of the bridge and its veths; default 1500."""
     host: Name | None = None
     """The host the bridge lives on; default: the topology's only host."""
 
@@ -81,30 +112,42 @@ class BridgeNetwork(Strict):
 class Attachment(Strict):
     """A container's place on one network (the mapping form of `networks:`)."""
 
-    ipv4: IPv4Address | None = None
-    mac: Mac | None = None
+    ipv4: IPv4Address | None = Field(default=None, examples=["10.0.0.10"])
+    """A static address in the network's subnet; default: the next free one."""
+    mac: Mac | None = Field(default=None, examples=["02:42:0a:00:00:0a"])
+    """Default: 02:42 followed by the four bytes of the IPv4 address, as Docker does."""
     aliases: list[Name] = Field(default_factory=list)
+    """More names other containers on this network can resolve this container by."""
 
 
 class Container(Strict):
     """A Linux network namespace named after the container."""
 
     host: Name | None = None
+    """The host the namespace lives on; default: the topology's only host, or with
+    `network_mode: container:<name>` the host of that container."""
     networks: dict[Name, Attachment] = Field(default_factory=dict)
-    network_mode: str | None = None
+    """The networks the container is attached to: a list of names, or a mapping."""
+    network_mode: str | None = Field(default=None, examples=["none", "host", "container:web"])
     """`none`, `host` or `container:<name>`; without it and without networks: `none`."""
 
-    @field_validator("networks", mode="before")
+    @field_validator(
+        "networks",
+        mode="before",
+        json_schema_input_type=dict[Name, Attachment | None] | list[Name],
+    )
     @classmethod
     def _short_forms(cls, value: Any) -> Any:
         """`networks: [a, b]` is short for `networks: {a: {}, b: {}}`; `a:` alone means `a: {}`."""
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            if len(set(value)) != len(value):
-                raise ValueError("a network is listed twice")
-            return dict.fromkeys(value, {})
-        if isinstance(value, dict):
-            return {name: ({} if spec is None else spec) for name, spec in value.items()}
-        return value
+        if isinstance(value, list):
+            if not all(isinstance(item, str) for item in value):
+                raise ValueError(
+                    "the list form of networks holds only network names "
+                    "(use the mapping form to give ipv4, mac or aliases)"
+                )
+            _once_each(value, "network")
+            value = dict.fromkeys(value)
+        return _mapping(value)
 
     @field_validator("network_mode")
     @classmethod
@@ -125,14 +168,58 @@ class Container(Strict):
 
 
 class Topology(Strict):
+    """A netplan topology: hosts, the bridge networks on them, and containers."""
+
     version: Literal[1] = 1
-    name: Name
+    """Schema version of this file."""
+    name: Name = Field(examples=["lab"])
+    """Marks every object netplan makes for this topology on its hosts."""
     hosts: dict[Name, Host] = Field(default_factory=lambda: {"local": Host()})
+    """Logical hosts, a list of names or a mapping; default: one host, `local`."""
     networks: dict[Name, BridgeNetwork] = Field(default_factory=dict)
+    """Bridge networks by name."""
     containers: dict[Name, Container] = Field(default_factory=dict)
+    """Containers (network namespaces) by name."""
+
+    @field_validator(
+        "hosts", mode="before", json_schema_input_type=dict[Name, Host | None] | list[Name]
+    )
+    @classmethod
+    def _host_forms(cls, value: Any) -> Any:
+        """`hosts: [a, b]` is short for `hosts: {a: {}, b: {}}`."""
+        if isinstance(value, list) and all(isinstance(item, str) for item in value):
+            _once_each(value, "host")
+            value = dict.fromkeys(value)
+        value = _mapping(value)
+        if value == {}:
+            raise ValueError("list at least one host, or leave `hosts:` out for one host, 'local'")
+        return value
+
+    @field_validator(
+        "networks", mode="before", json_schema_input_type=dict[Name, BridgeNetwork] | None
+    )
+    @classmethod
+    def _network_forms(cls, value: Any) -> Any:
+        return _mapping(value)
+
+    @field_validator(
+        "containers", mode="before", json_schema_input_type=dict[Name, Container | None] | None
+    )
+    @classmethod
+    def _container_forms(cls, value: Any) -> Any:
+        return _mapping(value)
 
     def host_of_container(self, name: str) -> str:
-        return self.containers[name].host or self.default_host
+        """Its `host`; else, in `container:X` mode, the host of X; else the default host."""
+        seen = {name}
+        container = self.containers[name]
+        while container.host is None:
+            target = container.shares_with
+            if target is None or target not in self.containers or target in seen:
+                return self.default_host
+            seen.add(target)
+            container = self.containers[target]
+        return container.host
 
     def host_of_network(self, name: str) -> str:
         return self.networks[name].host or self.default_host

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -61,7 +62,23 @@ def snapshot() -> dict[str, Any]:
     }
     for link in state["links"]:
         link.pop("operstate", None)
+        info = link.get("linkinfo", {}).get("info_data", {})
+        for key in [k for k in info if k.endswith("_timer")]:
+            del info[key]  # bridge timers tick on their own
     if shutil.which("nft"):
         out = subprocess.run(["nft", "-j", "list", "ruleset"], capture_output=True, text=True)
         state["nftables"] = json.loads(out.stdout)["nftables"][1:] if out.stdout else []
     return state
+
+
+def settled_snapshot(timeout: float = 10.0) -> dict[str, Any]:
+    """A snapshot once the kernel has stopped changing it (IPv6 DAD, link-local routes)."""
+    deadline = time.monotonic() + timeout
+    previous = snapshot()
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        current = snapshot()
+        if current == previous:
+            return current
+        previous = current
+    raise AssertionError("the host network did not settle")

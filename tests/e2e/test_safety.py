@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, snapshot
+from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, settled_snapshot, snapshot
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 USER_BRIDGES = TOPOLOGIES / "user-bridges.yaml"
@@ -34,6 +34,7 @@ def foreign_objects() -> Iterator[None]:
     )
     if subprocess.run(["which", "nft"], capture_output=True).returncode == 0:
         sh("nft add table inet netplan_lookalike", "nft add table ip foreign")
+    settled_snapshot()
     yield
     sh("ip link del br-foreign", "ip link del br-alpine-nex", "ip netns del foreign-ns")
     subprocess.run(
@@ -49,9 +50,8 @@ def test_foreign_objects_are_byte_identical_after_apply_and_destroy(
     before = snapshot()
     for path in (DEFAULT_BRIDGE, USER_BRIDGES):
         run("apply", path, "--yes", check=True)
-    for path in (DEFAULT_BRIDGE, USER_BRIDGES):
         run("destroy", path, "--yes", check=True)
-    assert snapshot() == before
+        assert snapshot() == before
 
 
 @pytest.mark.parametrize(
@@ -89,7 +89,7 @@ def test_another_topologys_namespace_is_a_conflict(
     before = snapshot()
     result = run("apply", other, "--yes")
     assert result.returncode == 1
-    assert "netns alpine1 belongs to netplan topology 'default-bridge'" in result.stderr
+    assert "netns alpine1 already exists and belongs to netplan topology 'default-bridge'" in result.stderr
     assert snapshot() == before
 
 

@@ -1,0 +1,74 @@
+"""IP addresses on links: inside owned namespaces, and on owned bridges."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from typing import Any
+
+from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
+from pyroute2.netlink.rtnl import RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR
+from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
+
+from netplan.agent import rtnl
+from netplan.agent.resources import Address
+from netplan.agent.rtnl import Rtnl
+from netplan.agent.session import Session
+
+Interface = ipaddress.IPv4Interface | ipaddress.IPv6Interface
+IFA_ADDRESS, IFA_LOCAL = 1, 2  # linux/if_addr.h
+_IFADDRMSG = struct.Struct("=BBBBi")
+
+
+def _query(index: int) -> Any:
+    query = ifaddrmsg()
+    query["index"] = index
+    return query
+
+
+_DUMP = rtnl.dump(RTM_GETADDR, _query(0))
+
+
+def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0) -> list[Address]:
+    """Addresses on the links named in `names` (all but `lo`), or on link `index` only
+    (the kernel filters). Kernel-made IPv6 link-local addresses are left out."""
+    found = []
+    for reply in sock.dump(_DUMP if index == 0 else rtnl.dump(RTM_GETADDR, _query(index))):
+        family, prefixlen, _flags, _scope, link = _IFADDRMSG.unpack_from(reply.body)
+        dev = names.get(link)
+        # For IPv4, IFA_LOCAL is the address; IFA_ADDRESS is the peer on point-to-point.
+        raw = reply.attrs.get(IFA_LOCAL) or reply.attrs.get(IFA_ADDRESS)
+        if dev is None or dev == "lo" or raw is None:
+            continue
+        ip = ipaddress.ip_interface(f"{socket.inet_ntop(family, raw)}/{prefixlen}")
+        if ip.version == 6 and ip.ip.is_link_local:
+            continue
+        found.append(Address(netns, dev, str(ip)))
+    return found
+
+
+def _message(index: int, ip: Interface) -> Any:
+    msg = ifaddrmsg()
+    msg["family"] = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+    msg["prefixlen"] = ip.network.prefixlen
+    msg["index"] = index
+    attrs: list[list[Any]] = [["IFA_ADDRESS", str(ip.ip)]]
+    if ip.version == 4:
+        attrs.append(["IFA_LOCAL", str(ip.ip)])
+        if ip.network.prefixlen < 31:  # as Docker (vishvananda/netlink) sets it
+            attrs.append(["IFA_BROADCAST", str(ip.network.broadcast_address)])
+    else:
+        attrs.append(["IFA_FLAGS", IFA_F_NODAD])  # usable at once, as Docker does
+    msg["attrs"] = attrs
+    return msg
+
+
+def create(session: Session, address: Address) -> None:
+    msg = _message(session.index(address.netns, address.dev), ipaddress.ip_interface(address.cidr))
+    session.sock(address.netns).request(RTM_NEWADDR, msg, NLM_F_CREATE | NLM_F_EXCL)
+
+
+def delete(session: Session, address: Address) -> None:
+    msg = _message(session.index(address.netns, address.dev), ipaddress.ip_interface(address.cidr))
+    session.sock(address.netns).request(RTM_DELADDR, msg)

@@ -1,0 +1,137 @@
+"""Links as the agent reads and writes them: one decoded shape and the few requests on it."""
+
+from __future__ import annotations
+
+import os
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
+from pyroute2.netlink.rtnl import RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK
+from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
+
+from netplan.agent import rtnl
+from netplan.agent.rtnl import Reply, Rtnl
+
+RTEXT_FILTER_SKIP_STATS = 1 << 3
+"""IFLA_EXT_MASK bit: leave the counters out of replies (a third of a link's bytes)."""
+
+LOOPBACK = 1
+"""The kernel's LOOPBACK_IFINDEX: `lo` has index 1 in every namespace."""
+
+IN6_ADDR_GEN_MODE_NONE = 1
+HAS_IPV6 = os.path.isdir("/proc/sys/net/ipv6")
+
+Attrs = dict[str, Any]
+
+# The attributes read from replies (linux/if_link.h).
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
+IFLA_LINKINFO, IFLA_IFALIAS, IFLA_LINK_NETNSID, IFLA_INFO_KIND = 18, 20, 37, 1
+_IFINFOMSG = struct.Struct("=BxHiII")
+
+
+@dataclass(frozen=True)
+class Link:
+    """The fields of a link the agent reads, from an RTM_NEWLINK reply."""
+
+    index: int
+    name: str
+    kind: str
+    alias: str | None
+    up: bool
+    mtu: int
+    mac: str
+    master: int
+    """Index of the bridge it is a port of; 0 for none."""
+    peer_index: int
+    """IFLA_LINK: a veth's peer, in the namespace `peer_netnsid` names (None: this one)."""
+    peer_netnsid: int | None
+
+    @classmethod
+    def decode(cls, reply: Reply) -> Link:
+        _family, _type, index, flags, _change = _IFINFOMSG.unpack_from(reply.body)
+        info = reply.attrs.get(IFLA_LINKINFO)
+        kind = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_KIND, b"") if info else b""
+        return cls(
+            index=index,
+            name=reply.string(IFLA_IFNAME) or "",
+            kind=kind.rstrip(b"\0").decode(),
+            alias=reply.string(IFLA_IFALIAS),
+            up=bool(flags & IFF_UP),
+            mtu=reply.u32(IFLA_MTU) or 0,
+            mac=reply.attrs.get(IFLA_ADDRESS, b"").hex(":"),
+            master=reply.u32(IFLA_MASTER) or 0,
+            peer_index=reply.u32(IFLA_LINK) or 0,
+            peer_netnsid=reply.s32(IFLA_LINK_NETNSID),
+        )
+
+
+def message(index: int = 0, flags: int = 0, change: int = 0, **attrs: Any) -> Any:
+    """An ifinfmsg; keyword arguments are NLA names (IFLA_MTU=1500)."""
+    msg = ifinfmsg()
+    msg["index"], msg["flags"], msg["change"] = index, flags, change
+    msg["attrs"] = [[name, value] for name, value in attrs.items() if value is not None]
+    return msg
+
+
+def linkinfo(kind: str, data: list[list[Any]] | None = None) -> Attrs:
+    attrs: list[list[Any]] = [["IFLA_INFO_KIND", kind]]
+    if data:
+        attrs.append(["IFLA_INFO_DATA", {"attrs": data}])
+    return {"attrs": attrs}
+
+
+_DUMP = rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS))
+
+
+def dump(sock: Rtnl) -> list[Link]:
+    return [Link.decode(m) for m in sock.dump(_DUMP)]
+
+
+def get(sock: Rtnl, name: str) -> Link:
+    """One link by name; NetlinkError(ENODEV) if there is none."""
+    msg = message(IFLA_IFNAME=name, IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS)
+    return Link.decode(sock.get(rtnl.get(RTM_GETLINK, msg)))
+
+
+def create(sock: Rtnl, name: str, kind: str, data: list[list[Any]] | None = None,
+           **attrs: Any) -> None:
+    msg = message(IFLA_IFNAME=name, IFLA_LINKINFO=linkinfo(kind, data), **attrs)
+    sock.request(RTM_NEWLINK, msg, NLM_F_CREATE | NLM_F_EXCL)
+
+
+def change(sock: Rtnl, name: str, up: bool | None = None, **attrs: Any) -> None:
+    """Change a link found by name: NLA keywords, and `up` to set or clear IFF_UP."""
+    flags = IFF_UP if up else 0
+    msg = message(flags=flags, change=0 if up is None else IFF_UP, IFLA_IFNAME=name, **attrs)
+    sock.request(RTM_NEWLINK, msg)
+
+
+def mark(sock: Rtnl, name: str, alias: str) -> None:
+    """Write the ownership marker and turn off the IPv6 link-local address (no DAD, no
+    MLD flooding the bridge). The kernel ignores IFLA_IFALIAS and rejects IFLA_AF_SPEC at
+    creation, and an address generated when the link goes up stays: call this before up."""
+    spec = None
+    if HAS_IPV6:
+        mode = {"attrs": [["IFLA_INET6_ADDR_GEN_MODE", IN6_ADDR_GEN_MODE_NONE]]}
+        spec = {"attrs": [["AF_INET6", mode]]}
+    change(sock, name, IFLA_IFALIAS=alias, IFLA_AF_SPEC=spec)
+
+
+def delete(sock: Rtnl, name: str | None = None, index: int = 0) -> None:
+    sock.request(RTM_DELLINK, message(index, IFLA_IFNAME=name))
+
+
+@contextmanager
+def rollback(sock: Rtnl, name: str) -> Iterator[None]:
+    """Delete the link just created if finishing it fails: a half-made link without its
+    marker would look foreign to the next observation and block the retry."""
+    try:
+        yield
+    except BaseException:
+        with suppress(OSError):  # the original error is the one to report
+            delete(sock, name)
+        raise

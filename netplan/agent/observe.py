@@ -1,0 +1,95 @@
+"""What the kernel has that a topology owns, told by the markers on the objects alone."""
+
+from __future__ import annotations
+
+import errno
+
+from netplan.agent import address, bridge, links, netns, nsutil, route, veth
+from netplan.agent.links import Link
+from netplan.agent.resources import (
+    ROOT,
+    ROUTE_PROTO,
+    Netns,
+    Resource,
+    Veth,
+    link_key,
+    parse_marker,
+)
+from netplan.agent.session import Session
+from netplan.agent.state import HostState
+
+
+def observe(topology: str) -> HostState:
+    """Owned resources in canonical form (the shape the planner's desired state has),
+    plus `foreign`: every other root-namespace link and named namespace, by key, with
+    a phrase saying whose it is."""
+    state = HostState()
+    with Session(topology) as session:
+        root_links = {link.index: link for link in links.dump(session.root)}
+        for name in nsutil.list_named():
+            owner = _observe_netns(session, name, root_links, state)
+            if owner is not None:
+                state.foreign[Netns(name).key] = owner
+        bridges = bridge.observe(topology, list(root_links.values()))
+        ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
+        ours.update(found.name for found in bridges)
+        for found in [*bridges, *_observe_root(session, root_links, ours)]:
+            state.add(found)
+        for link in root_links.values():
+            if link.name not in ours:
+                state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
+    return state
+
+
+def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
+                   state: HostState) -> str | None:
+    """Add an owned namespace and what is inside it; else say whose it is."""
+    try:
+        sock = session.sock(name)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOENT):
+            raise
+        return "is not a network namespace"  # a stale file, or deleted meanwhile
+    ns_links = links.dump(sock)
+    owner, found = netns.observe(name, ns_links)
+    if owner != session.topology:
+        session.forget(name)
+        return _owned_by(owner)
+    names = {link.index: link.name for link in ns_links}
+    inside: list[Resource] = [
+        found,
+        *veth.observe(session, name, ns_links, root_links),
+        *address.observe(sock, name, names),
+        *route.observe(sock, name, names),
+    ]
+    for resource in inside:
+        state.add(resource)
+    session.forget(name)
+    return None
+
+
+def _observe_root(session: Session, root_links: dict[int, Link],
+                  ours: set[str]) -> list[Resource]:
+    """Addresses on our bridges, and routes through our links: ROUTE_PROTO is shared by
+    every topology, so a root-namespace route is ours when its link is."""
+    names = {index: link.name for index, link in root_links.items() if link.name in ours}
+    found: list[Resource] = []
+    for index, name in names.items():
+        if root_links[index].kind == "bridge":
+            found += address.observe(session.root, ROOT, {index: name}, index)
+    found += route.observe(session.root, ROOT, names, ROUTE_PROTO)
+    return found
+
+
+def _owned_by(owner: str | None) -> str:
+    if owner is None:
+        return "is not managed by netplan"
+    return f"belongs to netplan topology '{owner}'"
+
+
+def _whose(topology: str, link: Link) -> str:
+    marker = parse_marker(link.alias)
+    if marker and marker[0] == topology:
+        return "carries this topology's marker but is not one of its bridges or veths"
+    return _owned_by(marker[0] if marker else None)
+

@@ -1,0 +1,113 @@
+"""Routes in the main table: all of an owned namespace's (but the kernel's own), and in
+the root namespace only those carrying rtm_protocol ROUTE_PROTO."""
+
+from __future__ import annotations
+
+import errno
+import ipaddress
+import socket
+import struct
+from typing import Any
+
+from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE
+from pyroute2.netlink.rtnl import RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE
+from pyroute2.netlink.rtnl.rtmsg import rtmsg
+
+from netplan.agent import links, rtnl
+from netplan.agent.resources import ROOT, ROUTE_PROTO, Route
+from netplan.agent.rtnl import Rtnl
+from netplan.agent.session import Session
+
+RT_TABLE_MAIN = 254
+RTN_UNICAST = 1
+RTPROT_KERNEL = 2
+RT_SCOPE_UNIVERSE = 0
+RT_SCOPE_LINK = 253
+RT_SCOPE_NOWHERE = 255
+
+RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5  # linux/rtnetlink.h
+_RTMSG = struct.Struct("=BBBBBBBBI")
+
+DEFAULT = "default"
+"""How an IPv4 0.0.0.0/0 destination is written (IPv6 stays ::/0, so the keys differ)."""
+
+
+def observe(sock: Rtnl, netns: str, names: dict[int, str], proto: int = 0) -> list[Route]:
+    """Main-table unicast routes (of protocol `proto` if given), filtered by the kernel."""
+    found = []
+    for query in _DUMPS[proto]:
+        for reply in _dump(sock, query):
+            family, dst_len, _src, _tos, _table, proto_, _scope, _type, _ = (
+                _RTMSG.unpack_from(reply.body))
+            dev = names.get(reply.u32(RTA_OIF) or 0)
+            if proto_ == RTPROT_KERNEL or dev is None:  # no OIF: multipath, not ours
+                continue
+            gateway = reply.attrs.get(RTA_GATEWAY)
+            found.append(Route(netns, _dst(family, reply.attrs.get(RTA_DST), dst_len), dev,
+                               socket.inet_ntop(family, gateway) if gateway else None))
+    return found
+
+
+def _dump(sock: Rtnl, query: rtnl.Query) -> list[rtnl.Reply]:
+    try:
+        return sock.dump(query)
+    except OSError as error:
+        if error.errno == errno.ENOENT:  # the kernel makes the main table at the first route
+            return []
+        raise
+
+
+def _query(family: int, proto: int) -> rtnl.Query:
+    query = rtmsg()
+    query["family"], query["table"], query["type"] = family, RT_TABLE_MAIN, RTN_UNICAST
+    query["proto"] = proto
+    return rtnl.dump(RTM_GETROUTE, query)
+
+
+_FAMILIES = (socket.AF_INET, socket.AF_INET6) if links.HAS_IPV6 else (socket.AF_INET,)
+_DUMPS = {proto: [_query(f, proto) for f in _FAMILIES] for proto in (0, ROUTE_PROTO)}
+
+
+def _dst(family: int, raw: bytes | None, length: int) -> str:
+    if raw is None or length == 0:
+        return DEFAULT if family == socket.AF_INET else "::/0"
+    return str(ipaddress.ip_network(f"{socket.inet_ntop(family, raw)}/{length}"))
+
+
+def _message(session: Session, route: Route, deleting: bool = False) -> Any:
+    dst = ipaddress.ip_network("0.0.0.0/0" if route.dst == DEFAULT else route.dst)
+    msg = rtmsg()
+    msg["family"] = socket.AF_INET if dst.version == 4 else socket.AF_INET6
+    msg["dst_len"] = dst.prefixlen
+    msg["table"], msg["type"] = RT_TABLE_MAIN, RTN_UNICAST
+    if deleting:
+        # Match any scope and, inside our own namespaces, any protocol; in the root
+        # namespace never a route that someone else installed.
+        msg["scope"] = RT_SCOPE_NOWHERE
+        msg["proto"] = ROUTE_PROTO if route.netns == ROOT else 0
+    else:
+        msg["scope"] = RT_SCOPE_UNIVERSE if route.gateway else RT_SCOPE_LINK
+        msg["proto"] = ROUTE_PROTO
+    attrs: list[list[Any]] = [["RTA_OIF", session.index(route.netns, route.dev)]]
+    if dst.prefixlen:
+        attrs.append(["RTA_DST", str(dst.network_address)])
+    if route.gateway:
+        attrs.append(["RTA_GATEWAY", route.gateway])
+    msg["attrs"] = attrs
+    return msg
+
+
+def create(session: Session, route: Route) -> None:
+    session.sock(route.netns).request(RTM_NEWROUTE, _message(session, route),
+                                      NLM_F_CREATE | NLM_F_EXCL)
+
+
+def update(session: Session, route: Route, fields: tuple[str, ...]) -> None:
+    """Only the gateway is mutable: replace the route in place (no gap in forwarding)."""
+    if "gateway" in fields:
+        session.sock(route.netns).request(RTM_NEWROUTE, _message(session, route),
+                                          NLM_F_REPLACE)
+
+
+def delete(session: Session, route: Route) -> None:
+    session.sock(route.netns).request(RTM_DELROUTE, _message(session, route, deleting=True))

@@ -1,0 +1,174 @@
+"""A small synchronous rtnetlink socket: pyroute2 encodes what we send, and we read the
+few fields we need from what comes back.
+
+Measured at 500 namespaces: pyroute2's IPRoute costs ~0.5 ms a message (an asyncio loop
+per socket, dumps filtered in Python); pyroute2's decoding alone ~0.25 ms a link message
+(it builds an object for each of ~45 attributes); reading the handful of attributes the
+agent uses with struct ~0.02 ms. Dumps are filtered in the kernel (NETLINK_GET_STRICT_CHK).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import struct
+from typing import Any
+
+from pyroute2.netlink import (
+    NETLINK_ROUTE,
+    NLM_F_ACK,
+    NLM_F_ACK_TLVS,
+    NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+)
+
+SOL_NETLINK = 270
+NETLINK_CAP_ACK = 10
+NETLINK_EXT_ACK = 11
+NETLINK_GET_STRICT_CHK = 12
+NLMSGERR_ATTR_MSG = 1
+NLA_TYPE_MASK = 0x3FFF
+
+_HEADER = struct.Struct("=IHHII")  # struct nlmsghdr
+_ATTR = struct.Struct("=HH")  # struct nlattr
+_SEQ = struct.Struct("=I")
+_U32 = struct.Struct("=I")
+_S32 = struct.Struct("=i")
+_DUMP_RETRIES = 5
+_BUFFER = 1 << 16
+
+
+class NetlinkError(OSError):
+    """The kernel refused a request: `errno` says why; `extack` is its own words, if any."""
+
+    def __init__(self, code: int, extack: str = "") -> None:
+        super().__init__(code, os.strerror(code))
+        self.extack = extack
+
+
+def attributes(data: bytes, offset: int, end: int) -> dict[int, bytes]:
+    """The attributes in data[offset:end] by type (the first of each), payloads raw."""
+    found: dict[int, bytes] = {}
+    while offset + 4 <= end:
+        length, kind = _ATTR.unpack_from(data, offset)
+        if length < 4:
+            break
+        found.setdefault(kind & NLA_TYPE_MASK, data[offset + 4 : offset + length])
+        offset += (length + 3) & ~3
+    return found
+
+
+class Reply:
+    """One message from the kernel: its family header (`body`, to unpack with the right
+    struct) and its attributes by type, read on demand."""
+
+    __slots__ = ("attrs", "body", "flags")
+
+    def __init__(self, data: bytes, flags: int, header: int) -> None:
+        self.flags = flags
+        self.body = data[_HEADER.size :]
+        self.attrs = attributes(self.body, header, len(self.body))
+
+    def u32(self, kind: int) -> int | None:
+        value = self.attrs.get(kind)
+        return None if value is None else int(_U32.unpack_from(value)[0])
+
+    def s32(self, kind: int) -> int | None:
+        value = self.attrs.get(kind)
+        return None if value is None else int(_S32.unpack_from(value)[0])
+
+    def string(self, kind: int) -> str | None:
+        value = self.attrs.get(kind)
+        return None if value is None else value.rstrip(b"\0").decode(errors="replace")
+
+
+class Query:
+    """A request encoded once from a pyroute2 message (its encoding costs ~0.1 ms) and
+    sent as often as needed. Replies carry a family header of `msg`'s size."""
+
+    def __init__(self, msg_type: int, msg: Any, flags: int = 0) -> None:
+        self.flags = NLM_F_REQUEST | flags
+        msg["header"]["type"], msg["header"]["flags"] = msg_type, self.flags
+        msg["header"]["sequence_number"], msg["header"]["pid"] = 0, 0
+        msg.encode()
+        self.data = bytearray(msg.data)
+        self.header = (sum(struct.calcsize(fmt) for _, fmt in msg.fields) + 3) & ~3
+
+
+def dump(msg_type: int, msg: Any) -> Query:
+    return Query(msg_type, msg, NLM_F_DUMP)
+
+
+def get(msg_type: int, msg: Any) -> Query:
+    return Query(msg_type, msg)
+
+
+def _extack(data: bytes, offset: int, end: int) -> str:
+    """The NLMSGERR_ATTR_MSG text that follows an error's capped request header."""
+    message = attributes(data, offset + _HEADER.size + 4 + _HEADER.size, end)
+    text = message.get(NLMSGERR_ATTR_MSG, b"")
+    return text.rstrip(b"\0").decode(errors="replace")
+
+
+class Rtnl:
+    """One NETLINK_ROUTE socket. It stays bound to the network namespace of the thread
+    that created it, whatever namespace the thread is in later."""
+
+    def __init__(self) -> None:
+        self._sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC,
+                                   NETLINK_ROUTE)
+        for option in (NETLINK_CAP_ACK, NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK):
+            self._sock.setsockopt(SOL_NETLINK, option, 1)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self._sock.bind((0, 0))
+        self._seq = 0
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def request(self, msg_type: int, msg: Any, flags: int = 0) -> None:
+        """Send a change (RTM_NEW*/RTM_DEL*) and wait for the kernel's acknowledgement."""
+        self._exchange(Query(msg_type, msg, NLM_F_ACK | flags))
+
+    def get(self, query: Query) -> Reply:
+        """Send a single-object query (e.g. a link by name) and return the reply."""
+        return self._exchange(query)[0]
+
+    def dump(self, query: Query) -> list[Reply]:
+        """Dump objects; the query's header fields and attributes filter in the kernel."""
+        for _ in range(_DUMP_RETRIES):
+            replies = self._exchange(query)
+            if not any(r.flags & NLM_F_DUMP_INTR for r in replies):
+                break
+        return replies
+
+    def _exchange(self, query: Query) -> list[Reply]:
+        self._seq += 1
+        _SEQ.pack_into(query.data, 8, self._seq)
+        self._sock.send(query.data)
+        replies: list[Reply] = []
+        while True:
+            data, _, truncated, _ = self._sock.recvmsg(_BUFFER)
+            if truncated & socket.MSG_TRUNC:  # a dump part is at most 32 KiB: never here
+                raise NetlinkError(errno.EMSGSIZE, "netlink reply larger than the buffer")
+            offset = 0
+            while offset + _HEADER.size <= len(data):
+                length, kind, flags, seq, _ = _HEADER.unpack_from(data, offset)
+                if length < _HEADER.size:
+                    raise NetlinkError(errno.EPROTO, "truncated netlink message")
+                end = offset + length
+                if seq == self._seq:
+                    if kind in (NLMSG_ERROR, NLMSG_DONE):
+                        code = -_S32.unpack_from(data, offset + _HEADER.size)[0]
+                        if code:
+                            text = _extack(data, offset, end) if flags & NLM_F_ACK_TLVS else ""
+                            raise NetlinkError(code, text)
+                        return replies
+                    replies.append(Reply(data[offset:end], flags, query.header))
+                    if not query.flags & (NLM_F_DUMP | NLM_F_ACK):
+                        return replies
+                offset = (end + 3) & ~3

@@ -1,0 +1,104 @@
+"""Kernel handles for one observe or execute call: one netlink socket per namespace.
+
+A socket into a named namespace is made by entering it (setns), creating the socket and
+returning; it is then reused for the rest of the call. Nothing here forks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from types import TracebackType
+
+from netplan.agent import links, nsutil
+from netplan.agent.resources import ROOT
+from netplan.agent.rtnl import Rtnl
+
+MAX_OPEN = 256
+"""Namespaces whose handles stay open (2 fds each): reopening one costs ~20 us, while
+the usual 1024-fd limit is reached at ~500."""
+
+
+class Session:
+    """The sockets, namespace fds and remembered link indexes of one call, plus the
+    topology whose markers it reads and writes."""
+
+    def __init__(self, topology: str) -> None:
+        self.topology = topology
+        self.home = nsutil.current()
+        """fd of the namespace the agent runs in: the host's root namespace."""
+        try:
+            self.root = Rtnl()
+        except BaseException:
+            os.close(self.home)
+            raise
+        self._namespaces: OrderedDict[str, tuple[int, Rtnl]] = OrderedDict()
+        self._indexes: dict[tuple[str, str], int] = {}
+        self.run_dir_shared = False
+        """Whether nsutil.share_run_dir() has run during this call."""
+        self.dying: set[int] = set()
+        """Root-namespace indexes of the host veth ends of deleted namespaces, which the
+        kernel removes when it gets round to destroying them (see netns.settle)."""
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for name in list(self._namespaces):
+            self._close(name)
+        self.root.close()
+        os.close(self.home)
+
+    def fd(self, netns: str) -> int:
+        """An fd of a named namespace (FileNotFoundError if there is none)."""
+        return self._open(netns)[0]
+
+    def sock(self, netns: str) -> Rtnl:
+        return self.root if netns == ROOT else self._open(netns)[1]
+
+    def _open(self, netns: str) -> tuple[int, Rtnl]:
+        if netns in self._namespaces:
+            self._namespaces.move_to_end(netns)
+            return self._namespaces[netns]
+        fd = nsutil.open_named(netns)
+        try:
+            with nsutil.inside(fd):
+                sock = Rtnl()
+        except BaseException:
+            os.close(fd)
+            raise
+        self.adopt(netns, fd, sock)
+        return fd, sock
+
+    def adopt(self, netns: str, fd: int, sock: Rtnl) -> None:
+        """Keep the handles of a namespace (e.g. one this call has just created)."""
+        self._namespaces[netns] = (fd, sock)
+        while len(self._namespaces) > MAX_OPEN:
+            self._close(next(iter(self._namespaces)))
+
+    def forget(self, netns: str) -> None:
+        """Close the handles of a namespace (they keep it alive, even once unmounted)
+        and forget the indexes of its links."""
+        self._close(netns)
+        self._indexes = {k: v for k, v in self._indexes.items() if k[0] != netns}
+
+    def _close(self, netns: str) -> None:
+        handles = self._namespaces.pop(netns, None)
+        if handles is not None:
+            handles[1].close()
+            os.close(handles[0])
+
+    def index(self, netns: str, name: str) -> int:
+        """A link's index, remembered until something is deleted (indexes are reused)."""
+        key = (netns, name)
+        if key not in self._indexes:
+            self._indexes[key] = links.get(self.sock(netns), name).index
+        return self._indexes[key]
+
+    def deleted(self) -> None:
+        """Forget remembered indexes after a delete: a deleted link's name may come back."""
+        self._indexes.clear()

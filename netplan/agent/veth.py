@@ -1,0 +1,128 @@
+"""veth pairs: the container end inside a namespace, the host end in the root namespace
+(a port of the network's bridge) carrying veth_marker(topology, container, network)."""
+
+from __future__ import annotations
+
+import errno
+import functools
+from typing import Any
+
+from pyroute2.netlink.rtnl import RTM_GETNSID
+from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
+
+from netplan.agent import links, rtnl
+from netplan.agent.links import Link
+from netplan.agent.resources import ROOT, Veth, parse_marker, veth_marker
+from netplan.agent.rtnl import Rtnl
+from netplan.agent.session import Session
+
+NETNSA_NSID = 1
+
+
+@functools.lru_cache(maxsize=4)
+def _nsid_query(fd: int) -> rtnl.Query:
+    msg = nsidmsg()
+    msg["attrs"] = [["NETNSA_FD", fd]]
+    return rtnl.get(RTM_GETNSID, msg)
+
+
+def _nsid(sock: Rtnl, fd: int) -> int | None:
+    """The id under which the socket's namespace knows the namespace `fd` (None if none)."""
+    nsid = sock.get(_nsid_query(fd)).s32(NETNSA_NSID)
+    return None if nsid is None or nsid < 0 else nsid
+
+
+def host_ends(session: Session, netns: str, ns_links: list[Link]) -> dict[Link, int]:
+    """The veths among `ns_links` whose peer is in the root namespace, with its index
+    there (a link reports its peer as an index in the namespace its IFLA_LINK_NETNSID
+    names)."""
+    veths = [link for link in ns_links if link.kind == "veth"]
+    if not veths:
+        return {}
+    root_id = _nsid(session.sock(netns), session.home)
+    return {link: link.peer_index for link in veths
+            if root_id is not None and link.peer_netnsid == root_id}
+
+
+def observe(session: Session, netns: str, ns_links: list[Link],
+            root_links: dict[int, Link]) -> list[Veth]:
+    """Every veth in an owned namespace, its peer resolved to the root namespace."""
+    peers = host_ends(session, netns, ns_links)
+    return [
+        _veth(session.topology, netns, link, root_links.get(peers.get(link, 0)), root_links)
+        for link in ns_links
+        if link.kind == "veth"
+    ]
+
+
+def _veth(topology: str, netns: str, link: Link, peer: Link | None,
+          root_links: dict[int, Link]) -> Veth:
+    network = container = bridge = ""
+    if peer is not None:
+        marker = parse_marker(peer.alias)
+        if marker and len(marker) == 3 and marker[0] == topology:
+            network, container = marker[1], marker[2]
+        if peer.master in root_links:
+            bridge = root_links[peer.master].name
+    return Veth(
+        netns=netns,
+        name=link.name,
+        peer=peer.name if peer else "",
+        bridge=bridge,
+        container=container,
+        network=network,
+        mac=link.mac,
+        mtu=link.mtu,
+        up=link.up and peer is not None and peer.up,
+    )
+
+
+def create(session: Session, veth: Veth) -> None:
+    """The container end is made directly inside its namespace (moving a link between
+    namespaces costs ~20 ms); it cannot be brought up before the pair exists."""
+    inner: list[list[Any]] = [
+        ["IFLA_IFNAME", veth.name],
+        ["IFLA_NET_NS_FD", session.fd(veth.netns)],
+        ["IFLA_MTU", veth.mtu],
+    ]
+    if veth.mac:
+        inner.append(["IFLA_ADDRESS", veth.mac])
+    master = session.index(ROOT, veth.bridge) if veth.bridge else None
+    links.create(session.root, veth.peer, "veth", [["VETH_INFO_PEER", {"attrs": inner}]],
+                 IFLA_MTU=veth.mtu, IFLA_MASTER=master)
+    with links.rollback(session.root, veth.peer):
+        marker = veth_marker(session.topology, veth.container, veth.network)
+        links.mark(session.root, veth.peer, marker)
+        if veth.up:
+            links.change(session.root, veth.peer, up=True)
+            links.change(session.sock(veth.netns), veth.name, up=True)
+
+
+def update(session: Session, veth: Veth, fields: tuple[str, ...]) -> None:
+    host: dict[str, Any] = {}
+    inner: dict[str, Any] = {}
+    if "bridge" in fields:
+        host["IFLA_MASTER"] = session.index(ROOT, veth.bridge) if veth.bridge else 0
+    if "container" in fields or "network" in fields:
+        host["IFLA_IFALIAS"] = veth_marker(session.topology, veth.container, veth.network)
+    if "mtu" in fields:
+        host["IFLA_MTU"] = inner["IFLA_MTU"] = veth.mtu
+    if "mac" in fields:
+        inner["IFLA_ADDRESS"] = veth.mac
+    up = veth.up if "up" in fields else None
+    if host or up is not None:
+        links.change(session.root, veth.peer, up=up, **host)
+    if inner or up is not None:
+        links.change(session.sock(veth.netns), veth.name, up=up, **inner)
+
+
+def delete(session: Session, veth: Veth) -> None:
+    """Deleting either end deletes the pair: use the container end, or the host end if
+    the namespace or the container end is already gone."""
+    try:
+        links.delete(session.sock(veth.netns), veth.name)
+    except OSError as error:
+        if error.errno not in (errno.ENOENT, errno.ENODEV):
+            raise
+        links.delete(session.root, veth.peer)
+    session.deleted()

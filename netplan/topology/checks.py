@@ -1,0 +1,179 @@
+"""Rules that look across the whole file, run once its structure is valid.
+
+Each check yields problems with a dotted path; the loader adds file, line and column.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection, Iterator
+
+from netplan.errors import Problem
+from netplan.topology.address_checks import (
+    check_capacity,
+    check_addresses,
+    check_gateways,
+    check_ip_ranges,
+    check_macs,
+    check_subnet_overlaps,
+)
+from netplan.topology.model import Topology
+from netplan.topology.names import bridge_name
+from netplan.topology.positions import dotted
+
+Check = Callable[[Topology], Iterator[Problem]]
+
+
+def check_topology(topology: Topology) -> list[Problem]:
+    """Every problem every check finds, in the order of CHECKS."""
+    return [problem for check in CHECKS for problem in check(topology)]
+
+
+def suggest(name: str, known: Collection[str], what: str) -> str:
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not known:
+        return f"no {what} are defined"
+    listed = sorted(known)
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    return f"known {what}: " + ", ".join(listed[:10]) + more
+
+
+def check_hosts(topology: Topology) -> Iterator[Problem]:
+    """`host:` names a host, and is required once there is more than one."""
+    several = len(topology.hosts) > 1
+    kinds = (("networks", topology.networks), ("containers", topology.containers))
+    for kind, items in kinds:
+        for name, item in items.items():
+            if item.host is not None and item.host not in topology.hosts:
+                yield Problem(
+                    f"unknown host '{item.host}'",
+                    dotted((kind, name, "host")),
+                    suggest(item.host, topology.hosts, "hosts"),
+                )
+            shares = kind == "containers" and topology.containers[name].shares_with
+            if several and item.host is None and not shares:
+                yield Problem(
+                    f"{kind[:-1]} '{name}' needs `host:`: the topology has several hosts",
+                    dotted((kind, name)),
+                    "add `host:` with one of " + ", ".join(topology.hosts),
+                )
+
+
+def check_network_references(topology: Topology) -> Iterator[Problem]:
+    """Attached networks exist and are on the container's host (bridges are per host)."""
+    for name, container in topology.containers.items():
+        host = topology.host_of_container(name)
+        for network in container.networks:
+            path = dotted(("containers", name, "networks", network))
+            if network not in topology.networks:
+                yield Problem(
+                    f"unknown network '{network}'",
+                    path,
+                    suggest(network, topology.networks, "networks"),
+                )
+                continue
+            network_host = topology.host_of_network(network)
+            if host in topology.hosts and network_host in topology.hosts and host != network_host:
+                yield Problem(
+                    f"network '{network}' is on host '{network_host}', "
+                    f"but container '{name}' is on host '{host}'",
+                    path,
+                    "bridge networks are per host: attach it to a network on its own host",
+                )
+
+
+def check_network_modes(topology: Topology) -> Iterator[Problem]:
+    """`network_mode` excludes `networks`; `container:X` names a container on the same host."""
+    for name, container in topology.containers.items():
+        path = dotted(("containers", name, "network_mode"))
+        if container.network_mode is not None and container.networks:
+            yield Problem(
+                f"network_mode '{container.network_mode}' cannot be combined with networks",
+                path,
+                "remove `networks:`, or remove `network_mode:`",
+            )
+        target = container.shares_with
+        if target is None or target == name:
+            continue
+        if target not in topology.containers:
+            yield Problem(
+                f"unknown container '{target}'",
+                path,
+                suggest(target, topology.containers, "containers"),
+            )
+            continue
+        own_host, target_host = container.host, topology.host_of_container(target)
+        if own_host is not None and own_host != target_host:
+            yield Problem(
+                f"container '{target}' is on host '{target_host}', not on '{own_host}'",
+                path,
+                "a namespace can only be shared on one host",
+            )
+
+
+def check_sharing_cycles(topology: Topology) -> Iterator[Problem]:
+    """`container:` chains end in a container with a namespace of its own."""
+    walked: dict[str, bool] = {}
+    """Container → whether it is on the walk in progress."""
+    for start in topology.containers:
+        walk: list[str] = []
+        name: str | None = start
+        while name in topology.containers and name not in walked:
+            walked[name] = True
+            walk.append(name)
+            name = topology.containers[name].shares_with
+        if name is not None and walked.get(name):
+            cycle = walk[walk.index(name) :]
+            yield Problem(
+                "network_mode cycle: " + " → ".join([*cycle, name]),
+                dotted(("containers", cycle[0], "network_mode")),
+                "one container of the cycle must have a namespace of its own",
+            )
+        walked.update(dict.fromkeys(walk, False))
+
+
+def check_bridge_names(topology: Topology) -> Iterator[Problem]:
+    """Two networks on one host cannot have the same bridge (given or default name)."""
+    owners: dict[tuple[str, str], str] = {}
+    for name, network in topology.networks.items():
+        bridge = bridge_name(topology.name, name, network)
+        host = topology.host_of_network(name)
+        first = owners.setdefault((host, bridge), name)
+        if first != name:
+            yield Problem(
+                f"bridge '{bridge}' is also the bridge of network '{first}' on host '{host}'",
+                dotted(("networks", name, "bridge") if network.bridge else ("networks", name)),
+                "set `bridge:` to a name of its own",
+            )
+
+
+def check_aliases(topology: Topology) -> Iterator[Problem]:
+    """An alias may not be the name of another container on the same network."""
+    for name, container in topology.containers.items():
+        for network, attachment in container.networks.items():
+            for index, alias in enumerate(attachment.aliases):
+                other = topology.containers.get(alias)
+                if alias != name and other is not None and network in other.networks:
+                    yield Problem(
+                        f"alias '{alias}' is the name of another container on network '{network}'",
+                        dotted(("containers", name, "networks", network, "aliases", index)),
+                        "names on a network must be unique: choose another alias",
+                    )
+
+
+CHECKS: tuple[Check, ...] = (
+    check_hosts,
+    check_network_references,
+    check_network_modes,
+    check_sharing_cycles,
+    check_ip_ranges,
+    check_gateways,
+    check_addresses,
+    check_macs,
+    check_subnet_overlaps,
+    check_bridge_names,
+    check_aliases,
+    check_capacity,
+)

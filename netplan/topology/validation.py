@@ -1,0 +1,149 @@
+"""Validate plain data against the model; pydantic's errors become located, human problems."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from ipaddress import ip_network
+from types import NoneType, UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from netplan.errors import Problem
+from netplan.topology.model import Attachment, BridgeNetwork, Container, Host, Topology
+from netplan.topology.positions import PathPart, Positions, dotted
+from netplan.topology.wording import describe
+
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+    "ip_v4_address": "an IPv4 address",
+    "ip_v4_network": "an IPv4 network",
+}
+
+
+_HOMES: dict[type[BaseModel], str] = {
+    Topology: "the top level",
+    BridgeNetwork: "networks.<network>",
+    Container: "containers.<container>",
+    Attachment: "containers.<container>.networks.<network>",
+}
+"""Where each model's fields are written, to say where a misplaced field belongs."""
+
+
+def validate(data: dict[str, Any], positions: Positions) -> tuple[Topology | None, list[Problem]]:
+    """The topology, or None and one located problem per pydantic error."""
+    try:
+        return Topology.model_validate(data), []
+    except ValidationError as exc:
+        return None, [_problem(error, positions) for error in exc.errors(include_url=False)]
+
+
+def _problem(error: ErrorDetails, positions: Positions) -> Problem:
+    loc: Sequence[PathPart] = error["loc"]
+    at_key = loc[-1:] == ("[key]",)
+    if at_key:
+        loc = loc[:-1]
+    path = dotted(loc)
+    kind, value, ctx = error["type"], error["input"], error.get("ctx", {})
+    message, hint = error["msg"], ""
+    if kind == "missing":
+        message, hint = f"missing required field '{loc[-1]}'", _example(loc, "add `{}: {}`")
+    elif kind == "extra_forbidden":
+        at_key = True
+        message, hint = f"unknown field '{loc[-1]}'", _unknown_field_hint(loc)
+    elif kind == "value_error":
+        message = str(ctx["error"])
+    elif kind in ("ip_v4_address", "ip_v4_network") and isinstance(value, str):
+        message, hint = _address_problem(kind, value, loc)
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {describe(value)}"
+        text = positions.text(path)
+        if value is None:
+            hint = "write a value after the colon"
+        elif kind == "string_type" and text:
+            hint = f'quote it to keep it text: "{text}"'
+    elif kind == "literal_error":
+        message = f"expected {ctx['expected']}, got {describe(value)}"
+        if loc == ("version",):
+            hint = "this netplan reads topology files of version 1"
+    elif kind == "greater_than_equal":
+        message = f"must be at least {ctx['ge']}, got {value}"
+    elif kind == "less_than_equal":
+        message = f"must be at most {ctx['le']}, got {value}"
+    return positions.locate(Problem(message, path, hint), at_key=at_key)
+
+
+def _address_problem(kind: str, value: str, loc: Sequence[PathPart]) -> tuple[str, str]:
+    what = "IPv4 address" if kind == "ip_v4_address" else "IPv4 network"
+    hint = _example(loc, "e.g. {1}")
+    if kind == "ip_v4_network":
+        try:
+            network = ip_network(value, strict=False)
+        except ValueError:
+            hint = _example(loc, "write it in CIDR form, e.g. {1}")
+        else:
+            if network.version == 4:
+                hint = f"the address part has host bits set; did you mean {network}?"
+    return f"{value!r} is not a valid {what}", hint
+
+
+def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
+    model = _model_at(loc[:-1])
+    if model is None:
+        return ""
+    if model is Host:
+        return "hosts take no fields here: how a host is reached comes from the provider"
+    allowed = list(model.model_fields)
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    homes = [home for other, home in _HOMES.items() if str(loc[-1]) in other.model_fields]
+    elsewhere = f"; '{loc[-1]}' belongs under {homes[0]}" if homes else ""
+    return "allowed fields: " + ", ".join(allowed) + elsewhere
+
+
+def _example(loc: Sequence[PathPart], template: str) -> str:
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(str(loc[-1])) if model else None
+    if field is None or not field.examples:
+        return ""
+    return template.format(loc[-1], field.examples[0])
+
+
+def _model_at(loc: Sequence[PathPart]) -> type[BaseModel] | None:
+    """The model class that validates the value at `loc`, following fields, dicts and lists."""
+    current: Any = Topology
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return None
+            current = field.annotation
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+        else:
+            return None
+        current = _unwrap(current)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """`Annotated[X, ...]` → X; `X | None` → X."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _unwrap(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        members = [arg for arg in get_args(annotation) if arg is not NoneType]
+        return _unwrap(members[0]) if len(members) == 1 else annotation
+    return annotation

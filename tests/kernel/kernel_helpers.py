@@ -1,0 +1,90 @@
+"""Helpers for kernel tests: drive the agent, and look with independent eyes (`ip -j`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from netplan.agent.api import execute, observe
+from netplan.agent.resources import ROOT, Address, Bridge, Netns, Resource, Route, Veth
+from netplan.agent.state import Step
+
+
+def create(topology: str, *resources: Resource) -> None:
+    execute(topology, [Step("create", r) for r in resources])
+
+
+def update(topology: str, resource: Resource, *fields: str) -> None:
+    execute(topology, [Step("update", resource, fields)])
+
+
+def delete(topology: str, *resources: Resource) -> None:
+    execute(topology, [Step("delete", r) for r in resources])
+
+
+def destroy(topology: str) -> None:
+    """Delete every namespace and bridge the topology owns (the rest goes with them)."""
+    owned = observe(topology).resources.values()
+    delete(topology, *(r for r in owned if isinstance(r, Netns | Bridge)))
+
+
+def owned(topology: str) -> dict[str, Resource]:
+    return observe(topology).resources
+
+
+def keyed(*resources: Resource) -> dict[str, Resource]:
+    """Resources as observe() returns them: what a second plan compares against."""
+    return {r.key: r for r in resources}
+
+
+def ip(*args: str, netns: str = "") -> Any:
+    """`ip -j ...` (in namespace `netns`), parsed."""
+    where = ["-n", netns] if netns else []
+    return run_json("ip", *where, "-j", *args)
+
+
+def link(name: str, netns: str = "") -> dict[str, Any]:
+    found: list[dict[str, Any]] = ip("link", "show", "dev", name, netns=netns)
+    return found[0]
+
+
+def link_names(netns: str = "") -> set[str]:
+    return {entry["ifname"] for entry in ip("link", "show", netns=netns)}
+
+
+def netns_names() -> set[str]:
+    return {entry["name"] for entry in ip("netns", "list")}
+
+
+def addresses(dev: str, netns: str = "") -> set[str]:
+    found = ip("addr", "show", "dev", dev, netns=netns)
+    return {f"{a['local']}/{a['prefixlen']}" for a in found[0]["addr_info"]} if found else set()
+
+
+def run_json(*command: str) -> Any:
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def sh(command: str) -> None:
+    """Set something up behind the agent's back, the way a user would."""
+    subprocess.run(command, shell=True, check=True, capture_output=True)
+
+
+GATEWAY = "172.31.0.1"
+
+
+def network(bridge: str = "nbr0", name: str = "front") -> list[Resource]:
+    """A bridge with the gateway address, as a Docker bridge network has."""
+    return [Bridge(bridge, name, mtu=1500), Address(ROOT, bridge, f"{GATEWAY}/24")]
+
+
+def container(ns: str, host: int = 2, bridge: str = "nbr0", name: str = "front") -> list[Resource]:
+    """A container on the bridge: namespace, veth, address, default route."""
+    return [
+        Netns(ns),
+        Veth(ns, "eth0", f"nv{ns}", bridge, ns, name, mac=f"02:00:ac:1f:00:{host:02x}"),
+        Address(ns, "eth0", f"172.31.0.{host}/24"),
+        Route(ns, "default", "eth0", GATEWAY),
+    ]

@@ -1,0 +1,71 @@
+"""The versioned JSON protocol, in-process and as `python -m netplan.agent` over pipes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from netplan.agent.api import handle
+from netplan.agent.resources import Bridge
+from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
+from tests.kernel.kernel_helpers import container, keyed, network, owned
+
+
+def _apply(topology: str, *steps: Step) -> dict[str, Any]:
+    return handle({"version": PROTOCOL_VERSION, "op": "apply", "topology": topology,
+                   "steps": [s.to_json() for s in steps]})
+
+
+def test_apply_then_observe(topology: str) -> None:
+    wanted = [*network(), *container("c0")]
+    assert _apply(topology, *(Step("create", r) for r in wanted)) == {"version": 1, "ok": True}
+    reply = handle({"version": 1, "op": "observe", "topology": topology})
+    assert reply["ok"] and reply["version"] == 1
+    assert HostState.from_json(reply["state"]).resources == keyed(*wanted)
+
+
+def test_a_refused_step_is_an_error_object(topology: str) -> None:
+    bridge = Bridge("nbr0", "front", mtu=1500)
+    reply = _apply(topology, Step("create", bridge), Step("create", bridge))
+    assert reply == {"version": 1, "ok": False, "error": {
+        "message": "step 2: cannot create bridge nbr0: already exists", "step": 1,
+        "op": "create", "resource": "bridge nbr0", "reason": "already exists", "errno": 17}}
+
+
+@pytest.mark.parametrize(("request_", "words"), [
+    ({"version": 2, "op": "observe", "topology": "t"}, "protocol version 2 is not supported"),
+    ({"op": "observe", "topology": "t"}, "protocol version None is not supported"),
+    ({"version": 1, "op": "reboot", "topology": "t"}, "unknown op 'reboot'"),
+    ({"version": 1, "op": "observe"}, "needs a non-empty string 'topology'"),
+    ({"version": 1, "op": "apply", "topology": "t"}, "'apply' needs a list 'steps'"),
+    ({"version": 1, "op": "apply", "topology": "t", "steps": [{"op": "create"}]},
+     "malformed step"),
+    ({"version": 1, "op": "apply", "topology": "t",
+      "steps": [{"op": "create", "resource": {"kind": "vlan"}}]}, "malformed step"),
+])
+def test_bad_requests_get_a_clear_error(request_: dict[str, Any], words: str) -> None:
+    reply = handle(request_)
+    assert reply["version"] == 1 and reply["ok"] is False
+    assert words in reply["error"]["message"]
+
+
+def test_the_agent_serves_json_lines_on_stdin(topology: str) -> None:
+    wanted = [*network(), *container("c0")]
+    requests = [
+        {"version": 1, "op": "apply", "topology": topology,
+         "steps": [Step("create", r).to_json() for r in wanted]},
+        {"version": 1, "op": "observe", "topology": topology},
+        "not json",
+    ]
+    lines = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n"
+    out = subprocess.run([sys.executable, "-m", "netplan.agent"], input=lines, text=True,
+                         capture_output=True, check=True).stdout
+    applied, observed, garbage = (json.loads(line) for line in out.splitlines())
+    assert applied == {"version": 1, "ok": True}
+    assert HostState.from_json(observed["state"]).resources == keyed(*wanted)
+    assert garbage["ok"] is False and "not JSON" in garbage["error"]["message"]
+    assert owned(topology) == keyed(*wanted)

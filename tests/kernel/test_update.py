@@ -1,0 +1,115 @@
+"""Updating in place: only the named fields change, and observe() then matches again."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from netplan.agent.api import StepFailed
+from netplan.agent.resources import Address, Bridge, Netns, Resource, Route, Veth, veth_marker
+from tests.kernel.kernel_helpers import container, create, keyed, link, network, owned, sh, update
+
+
+def _built(topology: str) -> tuple[list[Resource], Veth]:
+    wanted = [*network(), *container("c0")]
+    create(topology, *wanted)
+    veth = next(r for r in wanted if isinstance(r, Veth))
+    return wanted, veth
+
+
+def _swap(wanted: list[Resource], old: Resource, new: Resource) -> list[Resource]:
+    return [new if r == old else r for r in wanted]
+
+
+def test_bridge_mtu_and_state(topology: str) -> None:
+    wanted, _ = _built(topology)
+    old = wanted[0]
+    assert isinstance(old, Bridge)
+    new = replace(old, mtu=1400, up=False)
+    update(topology, new, "mtu", "up")
+    bridge = link("nbr0")
+    assert bridge["mtu"] == 1400 and "UP" not in bridge["flags"]
+    assert owned(topology) == keyed(*_swap(wanted, old, new))
+
+
+@pytest.mark.parametrize(("fields", "changes"), [
+    (("mtu",), {"mtu": 1400}),
+    (("mac",), {"mac": "02:00:00:00:99:99"}),
+    (("container", "network"), {"container": "web", "network": "back"}),
+])
+def test_veth_fields(topology: str, fields: tuple[str, ...], changes: dict[str, object]) -> None:
+    wanted, old = _built(topology)
+    new = replace(old, **changes)  # type: ignore[arg-type]
+    update(topology, new, *fields)
+    assert owned(topology) == keyed(*_swap(wanted, old, new))
+    eth0, host_end = link("eth0", netns="c0"), link("nvc0")
+    assert eth0["address"] == new.mac
+    assert eth0["mtu"] == host_end["mtu"] == new.mtu
+    assert host_end["ifalias"] == veth_marker(topology, new.container, new.network)
+
+
+def test_veth_set_down_then_up(topology: str) -> None:
+    """The kernel deletes the routes through a link set down and does not bring them
+    back when it comes up: the planner has to create them again."""
+    wanted, old = _built(topology)
+    route = next(r for r in wanted if isinstance(r, Route))
+    down = replace(old, up=False)
+    update(topology, down, "up")
+    assert "UP" not in link("eth0", netns="c0")["flags"]
+    assert "UP" not in link("nvc0")["flags"]
+    without_route = [r for r in _swap(wanted, old, down) if r != route]
+    assert owned(topology) == keyed(*without_route)
+    update(topology, old, "up")
+    assert "UP" in link("eth0", netns="c0")["flags"] and "UP" in link("nvc0")["flags"]
+    create(topology, route)
+    assert owned(topology) == keyed(*wanted)
+
+
+def test_veth_moves_to_another_bridge_then_off_any(topology: str) -> None:
+    wanted, old = _built(topology)
+    other = Bridge("nbr1", "back", mtu=1500)
+    create(topology, other)
+    moved = replace(old, bridge="nbr1")
+    update(topology, moved, "bridge")
+    assert link("nvc0")["master"] == "nbr1"
+    detached = replace(old, bridge="")
+    update(topology, detached, "bridge")
+    assert "master" not in link("nvc0")
+    assert owned(topology) == keyed(*_swap(wanted, old, detached), other)
+
+
+def test_route_gateway_is_replaced_in_place(topology: str) -> None:
+    wanted, _ = _built(topology)
+    old = next(r for r in wanted if isinstance(r, Route))
+    new = replace(old, gateway="172.31.0.254")
+    update(topology, new, "gateway")
+    assert owned(topology) == keyed(*_swap(wanted, old, new))
+
+
+def test_lo_down_then_up(topology: str) -> None:
+    create(topology, Netns("c0"))
+    update(topology, Netns("c0", lo_up=False), "lo_up")
+    assert "UP" not in link("lo", netns="c0")["flags"]
+    update(topology, Netns("c0"), "lo_up")
+    assert owned(topology) == keyed(Netns("c0"))
+
+
+def test_drift_made_behind_our_back_is_observed_and_repaired(topology: str) -> None:
+    wanted, veth = _built(topology)
+    sh("ip -n c0 link set eth0 mtu 1400 && ip link set nvc0 nomaster")
+    drifted = owned(topology)[veth.key]
+    assert isinstance(drifted, Veth) and (drifted.mtu, drifted.bridge) == (1400, "")
+    update(topology, veth, "mtu", "bridge")
+    assert owned(topology) == keyed(*wanted)
+
+
+def test_a_field_the_kernel_cannot_change_is_refused(topology: str) -> None:
+    wanted, veth = _built(topology)
+    with pytest.raises(StepFailed) as refused:
+        update(topology, replace(veth, peer="other"), "peer")
+    assert str(refused.value) == ("step 1: cannot update veth c0/eth0: peer cannot be changed"
+                                  " in place: delete and recreate it")
+    with pytest.raises(StepFailed, match="cidr cannot be changed in place"):
+        update(topology, Address("c0", "eth0", "172.31.0.9/24"), "cidr")
+    assert owned(topology) == keyed(*wanted)
