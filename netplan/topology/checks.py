@@ -10,8 +10,8 @@ from collections.abc import Callable, Collection, Iterator
 
 from netplan.errors import Problem
 from netplan.topology.address_checks import (
-    check_capacity,
     check_addresses,
+    check_capacity,
     check_gateways,
     check_ip_ranges,
     check_macs,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, netplan, snapshot
+from tests.e2e.hostview import TOPOLOGIES, Run, assert_unchanged, netplan, snapshot
 
 
 @pytest.fixture
@@ -21,4 +21,4 @@ def clean_host() -> Iterator[None]:
     yield
     for path in TOPOLOGIES.glob("*.yaml"):
         netplan("destroy", path, "--yes")
-    assert snapshot() == before
+    assert_unchanged(before, snapshot())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 import subprocess
@@ -62,23 +63,40 @@ def snapshot() -> dict[str, Any]:
     }
     for link in state["links"]:
         link.pop("operstate", None)
-        info = link.get("linkinfo", {}).get("info_data", {})
-        for key in [k for k in info if k.endswith("_timer")]:
-            del info[key]  # bridge timers tick on their own
+        for part in ("info_data", "info_slave_data"):
+            info = link.get("linkinfo", {}).get(part, {})
+            for key in [k for k in info if k.endswith("_timer")]:
+                del info[key]  # bridge and bridge-port timers tick on their own
     if shutil.which("nft"):
         out = subprocess.run(["nft", "-j", "list", "ruleset"], capture_output=True, text=True)
         state["nftables"] = json.loads(out.stdout)["nftables"][1:] if out.stdout else []
     return state
 
 
-def settled_snapshot(timeout: float = 10.0) -> dict[str, Any]:
-    """A snapshot once the kernel has stopped changing it (IPv6 DAD, link-local routes)."""
+def settled_snapshot(timeout: float = 30.0) -> dict[str, Any]:
+    """A snapshot once the kernel has stopped changing it: IPv6 duplicate address
+    detection done (nothing tentative) and the same state for a whole second."""
     deadline = time.monotonic() + timeout
     previous = snapshot()
     while time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(1.0)
         current = snapshot()
-        if current == previous:
+        tentative = any(
+            a.get("tentative") for link in current["addresses"] for a in link["addr_info"]
+        )
+        if current == previous and not tentative:
             return current
         previous = current
     raise AssertionError("the host network did not settle")
+
+
+def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Equal snapshots, or a readable diff of what changed."""
+    if before == after:
+        return
+    report = []
+    for key in before.keys() | after.keys():
+        old = json.dumps(before.get(key), indent=1, sort_keys=True).splitlines()
+        new = json.dumps(after.get(key), indent=1, sort_keys=True).splitlines()
+        report += difflib.unified_diff(old, new, f"{key} before", f"{key} after", lineterm="")
+    raise AssertionError("the host network changed:\n" + "\n".join(report[:80]))

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, netns_names, ping, snapshot
+from tests.e2e.hostview import (
+    TOPOLOGIES,
+    Run,
+    assert_unchanged,
+    ip_json,
+    netns_names,
+    ping,
+    snapshot,
+)
 
 
 @dataclass(frozen=True)
@@ -100,4 +108,4 @@ def test_example_round_trip(name: str, run: Run, clean_host: None) -> None:
 
     run("destroy", path, "--yes", check=True)
     assert run("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
-    assert snapshot() == before
+    assert_unchanged(before, snapshot())
