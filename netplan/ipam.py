@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,21 @@ def make_pool(
             raise ExhaustedError("no usable address for the gateway")
         pool = Pool(subnet, pool.range, first)
     return pool
+
+
+class Addressed(Protocol):
+    """A network with an IPv4 pool (bridge, overlay, macvlan)."""
+
+    @property
+    def subnet(self) -> IPv4Network: ...
+    @property
+    def ip_range(self) -> IPv4Network | None: ...
+    @property
+    def gateway(self) -> IPv4Address | None: ...
+
+
+def network_pool(network: Addressed) -> Pool:
+    return make_pool(network.subnet, network.ip_range, network.gateway)
 
 
 class ExhaustedError(ValueError):

@@ -14,7 +14,7 @@ from typing import Any
 
 from netplan.agent.resources import ROOT, Address, Bridge, Netns, Veth
 from netplan.agent.state import HostState
-from netplan.compile import DEFAULT_MTU
+from netplan.drivers.bridge import DEFAULT_MTU
 from netplan.ipam import mac_for
 
 

@@ -2,8 +2,9 @@
 
 Every resource has a `key` (its identity on a host), comparable fields, the keys it
 `requires` (must exist first) and a `parent` (deleting the parent makes the kernel delete
-this resource too). Fields listed in `MUTABLE` can be changed in place; a change to any
-other field is a replace.
+this resource too). `ORDER` breaks ties between independent steps, so plans read in a
+natural order (namespaces, links, addresses, routes). Fields listed in `MUTABLE` can be
+changed in place; a change to any other field is a replace.
 
 Standard library only: this module is shipped to remote hosts inside the agent.
 """
@@ -53,6 +54,7 @@ class Netns:
     """A named network namespace (`ip netns` compatible) with `lo` up and our marker."""
 
     KIND: ClassVar[str] = "netns"
+    ORDER: ClassVar[int] = 0
     MUTABLE: ClassVar[frozenset[str]] = frozenset({"lo_up"})
 
     name: str
@@ -80,6 +82,7 @@ class Bridge:
     """A Linux bridge in the root namespace serving one network of the topology."""
 
     KIND: ClassVar[str] = "bridge"
+    ORDER: ClassVar[int] = 1
     MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up"})
 
     name: str
@@ -110,6 +113,7 @@ class Veth:
     """A veth pair: `name` inside namespace `netns`, `peer` in the root namespace on `bridge`."""
 
     KIND: ClassVar[str] = "veth"
+    ORDER: ClassVar[int] = 2
     MUTABLE: ClassVar[frozenset[str]] = frozenset(
         {"bridge", "container", "network", "mac", "mtu", "up"}
     )
@@ -147,6 +151,7 @@ class Address:
     """An IP address (CIDR form, e.g. 172.17.0.2/16) on a link."""
 
     KIND: ClassVar[str] = "address"
+    ORDER: ClassVar[int] = 3
     MUTABLE: ClassVar[frozenset[str]] = frozenset()
 
     netns: str
@@ -176,6 +181,7 @@ class Route:
     """A route in a namespace's main table; `dst` is a CIDR or "default"."""
 
     KIND: ClassVar[str] = "route"
+    ORDER: ClassVar[int] = 4
     MUTABLE: ClassVar[frozenset[str]] = frozenset({"gateway"})
 
     netns: str

@@ -19,7 +19,6 @@ from netplan.plan.diff import conflicts, diff
 if TYPE_CHECKING:
     import networkx as nx
 
-KIND_ORDER = {"netns": 0, "bridge": 1, "veth": 2, "address": 3, "route": 4}
 OP_ORDER = {"delete": 0, "update": 1, "create": 2}
 
 Node = tuple[str, str]
@@ -93,7 +92,7 @@ def order_steps(steps: list[Step]) -> list[list[Step]]:
 
     def rank(node: Node) -> tuple[int, int, str]:
         step = by_node[node]
-        return (OP_ORDER[step.op], KIND_ORDER[step.resource.KIND], step.resource.key)
+        return (OP_ORDER[step.op], step.resource.ORDER, step.resource.key)
 
     return [
         [by_node[n] for n in sorted(generation, key=rank)]
@@ -105,7 +104,7 @@ def plan_host(host: str, desired: HostState, observed: HostState) -> HostPlan:
     """The pure planner: (desired, observed) → conflicts, changes and ordered steps."""
     changes = sorted(
         diff(desired, observed),
-        key=lambda c: (KIND_ORDER[c.resource.KIND], c.key),
+        key=lambda c: (c.resource.ORDER, c.key),
     )
     steps = [step for change in changes for step in change_steps(change)]
     ordered = [step for generation in order_steps(steps) for step in generation]

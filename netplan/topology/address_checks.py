@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Network
 
 from netplan.errors import Problem
-from netplan.ipam import ExhaustedError, dynamic_capacity, make_pool
+from netplan.ipam import ExhaustedError, dynamic_capacity, network_pool
 from netplan.topology.model import Attachment, BridgeNetwork, Topology
 from netplan.topology.positions import dotted
 
@@ -32,7 +32,7 @@ def default_gateway(network: BridgeNetwork) -> IPv4Address | None:
     if network.ip_range is not None and not network.ip_range.subnet_of(network.subnet):
         return network.gateway  # the pool makes no sense; check_ip_ranges reports it
     try:
-        return make_pool(network.subnet, network.ip_range, network.gateway).gateway
+        return network_pool(network).gateway
     except ExhaustedError:
         return None
 
@@ -145,7 +145,7 @@ def check_capacity(topology: Topology) -> Iterator[Problem]:
         if network.ip_range is not None and not network.ip_range.subnet_of(network.subnet):
             continue
         try:
-            pool = make_pool(network.subnet, network.ip_range, network.gateway)
+            pool = network_pool(network)
         except ExhaustedError:
             yield Problem("the network has no usable address for its gateway", path,
                           f"use a larger {where}")

@@ -21,3 +21,9 @@ def bridge_name(topology_name: str, network_name: str, network: BridgeNetwork) -
         return readable
     digest = hashlib.sha256(f"{topology_name}/{network_name}".encode()).hexdigest()
     return BRIDGE_PREFIX + digest[:HASH_DIGITS]
+
+
+def veth_name(topology_name: str, container: str, network: str) -> str:
+    """Host end of a container's veth: `veth` + 7 hex digits, like Docker's (11 bytes)."""
+    digest = hashlib.sha256(f"{topology_name}/{container}/{network}".encode()).hexdigest()
+    return "veth" + digest[:7]

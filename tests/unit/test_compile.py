@@ -8,9 +8,10 @@ import pytest
 
 from netplan.agent.resources import Address, Bridge, Netns, Route, Veth
 from netplan.agent.state import HostState
-from netplan.compile import compile_topology, veth_name
+from netplan.compile import compile_topology
 from netplan.errors import TopologyError
 from netplan.topology.model import Topology
+from netplan.topology.names import veth_name
 
 
 def topology(**spec: Any) -> Topology:
