@@ -9,8 +9,11 @@ from typing import Any
 class HostConnection(ABC):
     """An open connection to one host's agent, kept for a whole command."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, underlay: str | None = None) -> None:
         self.name = name
+        self.underlay = underlay
+        """The host's underlay (interface name or IPv4 address) as the provider knows it,
+        e.g. `ul0` on lab hosts, `eth1` on Vagrant VMs; the topology's `hosts:` may override."""
 
     @abstractmethod
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
