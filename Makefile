@@ -21,7 +21,7 @@ deps:
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
-	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q --disable-pip-version-check --upgrade pip
 	$(PYTHON) -m pip install -q -e '.[dev]'
 	touch $@
 
