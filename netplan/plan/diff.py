@@ -61,15 +61,24 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
     return Change("update", key, desired, observed, changed)
 
 
+def doomed_ancestor(observed: HostState, key: str, doomed: set[str]) -> bool:
+    parent = observed.resources[key].parent()
+    while parent is not None and parent in observed.resources:
+        if parent in doomed:
+            return True
+        parent = observed.resources[parent].parent()
+    return False
+
+
 def doomed_children(observed: HostState, doomed: set[str]) -> dict[str, str]:
-    """Observed resources the kernel removes along with a doomed ancestor → that ancestor."""
+    """Observed resources the kernel removes along with a doomed ancestor → the top-most one."""
     children: dict[str, list[str]] = defaultdict(list)
     for resource in observed.resources.values():
         parent = resource.parent()
         if parent is not None:
             children[parent].append(resource.key)
     result: dict[str, str] = {}
-    stack = [(key, key) for key in doomed]
+    stack = [(key, key) for key in doomed if not doomed_ancestor(observed, key, doomed)]
     while stack:
         key, root = stack.pop()
         for child in children.get(key, ()):

@@ -46,6 +46,9 @@ def test_plan_fixture(path: Path) -> None:
     assert steps == case["steps"]
     conflicts = [f"{c.what} {c.owner}" for c in host_plan.conflicts]
     assert conflicts == case.get("conflicts", [])
+    reasons = {c.key: c.reason for c in host_plan.changes}
+    for key, reason in case.get("reasons", {}).items():
+        assert reasons[key] == reason
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
