@@ -176,25 +176,32 @@ def plan(
 
 
 def converge(file: Path, provider: str, yes: bool, as_json: bool, destroy: bool, verb: str) -> None:
-    """apply and destroy: plan, confirm, execute, verify that a new plan is empty."""
+    """apply and destroy: plan, confirm, execute, verify that a new plan is empty.
+
+    With --json, one object: the plan, and what was done (`applied`, `steps`, `seconds`)."""
     from netplan import pipeline
+    from netplan.report import plans_json, render_plans
 
     topology, hosts, plans = run_plan(file, provider, destroy)
     with hosts:
-        if all(p.empty for p in plans.values()):
-            show_plans(topology, plans, as_json)
-            if not as_json:
-                typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
-            return
-        show_plans(topology, plans, as_json)
-        pipeline.refuse_conflicts(plans)
-        confirm(f"{verb.capitalize()} these changes?", yes)
-        started = time.perf_counter()
-        pipeline.execute(topology, plans, hosts)
-        pipeline.verify(topology, hosts, destroy)
-        elapsed = time.perf_counter() - started
-        steps = sum(len(p.steps) for p in plans.values())
+        in_sync = all(p.empty for p in plans.values())
         if not as_json:
+            print_styled(render_plans(plans))
+        steps = sum(len(p.steps) for p in plans.values())
+        elapsed = 0.0
+        if not in_sync:
+            pipeline.refuse_conflicts(plans)
+            confirm(f"{verb.capitalize()} these changes?", yes)
+            started = time.perf_counter()
+            pipeline.execute(topology, plans, hosts)
+            pipeline.verify(topology, hosts, destroy)
+            elapsed = time.perf_counter() - started
+        if as_json:
+            result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
+            print_json({**plans_json(topology.name, plans), **result})
+        elif in_sync:
+            typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
+        else:
             typer.echo(
                 f"{verb.capitalize()} complete: {steps} steps on {len(plans)} host(s) in "
                 f"{elapsed:.2f} s; verified: the hosts match {file}."
