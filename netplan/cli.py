@@ -94,11 +94,18 @@ def print_json(data: Any) -> None:
 
 
 def print_styled(lines: list[tuple[str, str | None]]) -> None:
+    """Colours on a terminal; plain text in one write elsewhere (CI logs, pipes), which
+    also keeps a 2,000-line plan from costing half a second."""
+    if not sys.stdout.isatty():
+        sys.stdout.write("".join(f"{text}\n" for text, _ in lines))
+        return
     from rich.console import Console
+    from rich.text import Text
 
-    console = Console(highlight=False, soft_wrap=True)
+    output = Text()
     for text, style in lines:
-        console.print(text, style=style, markup=False)
+        output.append(text + "\n", style=style or "")
+    Console(highlight=False, soft_wrap=True).print(output, end="")
 
 
 def confirm(question: str, yes: bool) -> None:
