@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from providers.base import HostConnection
 
 
 class LocalConnection(HostConnection):
-    """Calls the agent in this process, through the same JSON a remote host would get."""
+    """Calls the agent in this process with the same JSON-shaped requests a remote host
+    gets (tests/unit/test_protocol_json.py keeps them JSON-clean), without encoding them."""
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         from netplan.agent.api import handle
 
-        answer: dict[str, Any] = json.loads(json.dumps(handle(json.loads(json.dumps(request)))))
-        return answer
+        return handle(request)

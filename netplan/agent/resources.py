@@ -220,10 +220,20 @@ def comparable(resource: Resource) -> dict[str, Any]:
 
 
 def to_json(resource: Resource) -> dict[str, Any]:
-    return {"kind": resource.KIND, **comparable(resource)}
+    """JSON-native values: tuples become lists (from_json turns them back)."""
+    values = comparable(resource)
+    return {"kind": resource.KIND, **{k: _plain(v) for k, v in values.items()}}
 
 
 def from_json(data: dict[str, Any]) -> Resource:
-    values = dict(data)
-    cls = RESOURCE_TYPES[values.pop("kind")]
-    return cls(**values)
+    values = {k: _frozen(v) for k, v in data.items() if k != "kind"}
+    return RESOURCE_TYPES[data["kind"]](**values)
+
+
+def _plain(value: Any) -> Any:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def _frozen(value: Any) -> Any:
+    """Resources are frozen and hashable: sequences are tuples."""
+    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
