@@ -3,7 +3,9 @@
 
 VENV    ?= .venv
 PYTHON  := $(VENV)/bin/python
-DEBS    := iproute2 iputils-ping nftables openssh-server procps util-linux curl
+# sudo: lab tests log in as a Vagrant-like user; vagrant: `vagrant validate` in the unit tests
+# (Debian's package without recommends: Ruby and gems, ~14 MB, no hypervisor).
+DEBS    := iproute2 iputils-ping nftables openssh-server procps util-linux curl sudo vagrant
 SANDBOX := tests/sandbox.sh
 
 .PHONY: all deps venv lint test unit demo bench clean
@@ -16,7 +18,7 @@ deps:
 	python3 -c 'import ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

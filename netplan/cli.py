@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
 import typer
+
+from netplan import lab_cli
 
 if TYPE_CHECKING:
     from netplan.plan.changes import HostPlan
@@ -26,6 +28,7 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(lab_cli.app, name="lab")
 
 EXIT_ERROR = 1
 EXIT_DRIFT = 2
@@ -44,8 +47,19 @@ TopologyFile = Annotated[Path, typer.Argument(help="The topology YAML file.", sh
 FormatOption = Annotated[Format, typer.Option("--format", "-o", help="Output format.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 ProviderOption = Annotated[
-    str, typer.Option("--provider", "-p", help="How hosts are reached: local.")
+    str, typer.Option("--provider", "-p", help="How hosts are reached: local, ssh, vagrant, lab.")
 ]
+InventoryOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--inventory",
+        "-i",
+        help="ssh: the inventory file; vagrant: the Vagrantfile (default ./Vagrantfile); "
+        "lab: the lab's directory.",
+        show_default=False,
+    ),
+]
+ForksOption = Annotated[int, typer.Option("--forks", "-f", min=1, help="Hosts worked on at once.")]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (implied without a TTY).")
 ]
@@ -144,20 +158,47 @@ def schema() -> None:
         print_json(json_schema())
 
 
-def run_plan(file: Path, provider: str, destroy: bool) -> tuple[Any, Any, dict[str, HostPlan]]:
+class HostsFrom(NamedTuple):
+    """Where a command's hosts come from: --provider, --inventory, --forks."""
+
+    provider: str
+    inventory: Path | None
+    forks: int
+
+
+def run_plan(
+    file: Path, hosts_from: HostsFrom, destroy: bool
+) -> tuple[Any, Any, dict[str, HostPlan]]:
     from netplan import pipeline
 
     topology = pipeline.load(file)
-    hosts = pipeline.connect_hosts(topology, provider)
+    hosts = pipeline.connect_hosts(topology, *hosts_from)
     observed = pipeline.observe(topology, hosts)
     return topology, hosts, pipeline.plan(topology, observed, destroy)
 
 
-def show_plans(topology: Any, plans: dict[str, HostPlan], as_json: bool) -> None:
+def failed_json(hosts: Any) -> dict[str, Any]:
+    return {
+        "failed": {
+            name: {"stage": failure.stage, "errors": failure.error.lines()}
+            for name, failure in hosts.failed.items()
+        }
+    }
+
+
+def fail_hosts(topology: Any, hosts: Any) -> None:
+    """Exit 1 with each failed host's error, in the topology's order, once the other hosts'
+    results are out."""
+    failed = [hosts.failed[name] for name in topology.hosts if name in hosts.failed]
+    if failed:
+        fail([line for failure in failed for line in failure.error.lines()])
+
+
+def show_plans(topology: Any, hosts: Any, plans: dict[str, HostPlan], as_json: bool) -> None:
     from netplan.report import plans_json, render_plans
 
     if as_json:
-        print_json(plans_json(topology.name, plans))
+        print_json({**plans_json(topology.name, plans), **failed_json(hosts)})
     else:
         print_styled(render_plans(plans))
 
@@ -166,6 +207,8 @@ def show_plans(topology: Any, plans: dict[str, HostPlan], as_json: bool) -> None
 def plan(
     file: TopologyFile,
     provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
     destroy: Annotated[bool, typer.Option("--destroy", help="Plan removing everything.")] = False,
@@ -175,21 +218,25 @@ def plan(
 ) -> None:
     """Show what apply would change, and why. Changes nothing."""
     with reported():
-        topology, hosts, plans = run_plan(file, provider, destroy)
+        topology, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy)
         hosts.close()
-        show_plans(topology, plans, wants_json(fmt, as_json))
+        show_plans(topology, hosts, plans, wants_json(fmt, as_json))
+        fail_hosts(topology, hosts)
         if detailed_exitcode and not all(p.empty for p in plans.values()):
             raise typer.Exit(EXIT_DRIFT)
 
 
-def converge(file: Path, provider: str, yes: bool, as_json: bool, destroy: bool, verb: str) -> None:
+def converge(file: Path, hosts_from: HostsFrom, yes: bool, as_json: bool, destroy: bool) -> None:
     """apply and destroy: plan, confirm, execute, verify that a new plan is empty.
 
-    With --json, one object: the plan, and what was done (`applied`, `steps`, `seconds`)."""
+    With --json, one object: the plan, what was done (`applied`, `steps`, `seconds`) and
+    each host's result. A host that fails does not stop the others; the exit code is 1."""
     from netplan import pipeline
     from netplan.report import plans_json, render_plans
+    from netplan.summary import host_results, results_json
 
-    topology, hosts, plans = run_plan(file, provider, destroy)
+    verb = "destroy" if destroy else "apply"
+    topology, hosts, plans = run_plan(file, hosts_from, destroy)
     with hosts:
         in_sync = all(p.empty for p in plans.values())
         if not as_json:
@@ -203,62 +250,93 @@ def converge(file: Path, provider: str, yes: bool, as_json: bool, destroy: bool,
             pipeline.execute(topology, plans, hosts)
             pipeline.verify(topology, hosts, destroy)
             elapsed = time.perf_counter() - started
+        results = host_results(topology.hosts, plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
-            print_json({**plans_json(topology.name, plans), **result})
-        elif in_sync:
-            typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
+            print_json({**plans_json(topology.name, plans), **result, **results_json(results)})
         else:
-            typer.echo(
-                f"{verb.capitalize()} complete: {steps} steps on {len(plans)} host(s) in "
-                f"{elapsed:.2f} s; verified: the hosts match {file}."
-            )
+            print_outcome(file, verb, results, in_sync, (steps, elapsed))
+    fail_hosts(topology, hosts)
+
+
+def print_outcome(
+    file: Path, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float]
+) -> None:
+    """The table of host results (several hosts, or a failure), then one line."""
+    from netplan.summary import render_results
+
+    steps, elapsed = work
+    failed = [r for r in results if r.errors]
+    if len(results) > 1 or failed:
+        typer.echo("\n".join(render_results(results)))
+    if failed:
+        typer.echo(
+            f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} host(s) failed, "
+            f"the others are done; run it again once they are fixed."
+        )
+    elif in_sync:
+        typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
+    else:
+        typer.echo(
+            f"{verb.capitalize()} complete: {steps} steps on {len(results)} host(s) in "
+            f"{elapsed:.2f} s; verified: the hosts match {file}."
+        )
 
 
 @app.command()
 def apply(
     file: TopologyFile,
     provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
     yes: YesOption = False,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
 ) -> None:
     """Make the hosts match the topology file, then verify they do."""
     with reported():
-        converge(file, provider, yes, wants_json(fmt, as_json), destroy=False, verb="apply")
+        hosts_from = HostsFrom(provider, inventory, forks)
+        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=False)
 
 
 @app.command()
 def destroy(
     file: TopologyFile,
     provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
     yes: YesOption = False,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
 ) -> None:
     """Remove everything the topology owns on its hosts, and nothing else."""
     with reported():
-        converge(file, provider, yes, wants_json(fmt, as_json), destroy=True, verb="destroy")
+        hosts_from = HostsFrom(provider, inventory, forks)
+        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=True)
 
 
 @app.command()
 def check(
     file: TopologyFile,
     provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
 ) -> None:
     """Exit 0 when the hosts match the file, 2 on drift (printing what differs), 1 on error."""
     with reported():
-        topology, hosts, plans = run_plan(file, provider, destroy=False)
+        hosts_from = HostsFrom(provider, inventory, forks)
+        topology, hosts, plans = run_plan(file, hosts_from, destroy=False)
         hosts.close()
         in_sync = all(p.empty for p in plans.values())
         if wants_json(fmt, as_json):
             from netplan.report import plans_json
 
-            print_json(plans_json(topology.name, plans))
+            print_json({**plans_json(topology.name, plans), **failed_json(hosts)})
         elif in_sync:
-            typer.echo(f"in sync: the hosts match {file}")
+            which = "the hosts reached" if hosts.failed else "the hosts"
+            typer.echo(f"in sync: {which} match {file}")
         else:
             for host, host_plan in plans.items():
                 for conflict in host_plan.conflicts:
@@ -266,6 +344,7 @@ def check(
                 for line in host_plan.differences():
                     typer.echo(f"host {host}: {line}")
             typer.echo(f"drift: the hosts differ from {file} (netplan apply {file} repairs it)")
+        fail_hosts(topology, hosts)
         if not in_sync:
             raise typer.Exit(EXIT_DRIFT)
 
@@ -277,6 +356,8 @@ def show(
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Topology name.")] = None,
     provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
 ) -> None:
@@ -294,13 +375,14 @@ def show(
             topology = pipeline.bare_topology(name)
         else:
             raise NetplanError("show needs a topology file or --name NAME")
-        with pipeline.connect_hosts(topology, provider) as hosts:
+        with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
             observed = pipeline.observe(topology, hosts)
         shown = observed_topology(topology.name, observed)
         if wants_json(fmt, as_json):
-            print_json({"format_version": 1, "topology": shown})
+            print_json({"format_version": 1, "topology": shown, **failed_json(hosts)})
         else:
             typer.echo(yaml.safe_dump(shown, sort_keys=False), nl=False)
+        fail_hosts(topology, hosts)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from netplan.agent.state import HostState
 from netplan.drivers import DRIVERS
 from netplan.drivers.base import Context, Link
 from netplan.errors import Problem, TopologyError
+from netplan.firewall.compile import compile_firewall
 from netplan.ipam import ExhaustedError, Request, allocate, network_pool
 from netplan.topology.model import Topology
 
@@ -71,6 +72,7 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
         topology,
         desired={host: HostState() for host in topology.hosts},
         addresses=assign_addresses(topology, observed),
+        observed=observed,
     )
     for net_name, network in topology.networks.items():
         DRIVERS[network.driver].compile_network(context, net_name, network)
@@ -78,7 +80,9 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
         if container.network_mode == "host" or container.shares_with:
             continue
         context.desired[topology.host_of_container(name)].add(Netns(name))
+        gateway = topology.gateway_network(name)
         for index, (net_name, attachment) in enumerate(container.networks.items()):
-            link = Link(name, net_name, attachment, f"eth{index}", default_route=index == 0)
+            link = Link(name, net_name, attachment, f"eth{index}", net_name == gateway)
             DRIVERS[topology.networks[net_name].driver].compile_attachment(context, link)
+    compile_firewall(context)
     return context.desired

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,9 @@ def make_pool(
 class Addressed(Protocol):
     """A network with an IPv4 pool (bridge, overlay, macvlan)."""
 
+    DEFAULT_GATEWAY: ClassVar[bool]
+    """Whether the network has a gateway when none is given (a bridge: yes; an overlay: no)."""
+
     @property
     def subnet(self) -> IPv4Network: ...
     @property
@@ -61,7 +64,13 @@ class Addressed(Protocol):
     def gateway(self) -> IPv4Address | None: ...
 
 
+NO_GATEWAY = IPv4Address(0)
+"""The gateway of a pool that has none: never a usable address, so it reserves nothing."""
+
+
 def network_pool(network: Addressed) -> Pool:
+    if network.gateway is None and not network.DEFAULT_GATEWAY:
+        return Pool(network.subnet, network.ip_range or network.subnet, NO_GATEWAY)
     return make_pool(network.subnet, network.ip_range, network.gateway)
 
 

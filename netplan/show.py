@@ -15,6 +15,8 @@ from typing import Any
 from netplan.agent.resources import ROOT, Address, Bridge, Netns, Veth
 from netplan.agent.state import HostState
 from netplan.drivers.bridge import DEFAULT_MTU
+from netplan.drivers.overlay_show import overlay_networks
+from netplan.firewall.show import network_settings, published_ports
 from netplan.ipam import mac_for
 
 
@@ -83,6 +85,11 @@ def observed_topology(name: str, observed: Mapping[str, HostState]) -> dict[str,
     for host, state in observed.items():
         networks.update(networks_of(state, host if multi else None))
         containers.update(containers_of(state, host if multi else None))
+        for network, settings in network_settings(state).items():
+            networks[network].update(settings)
+        for container, ports in published_ports(state).items():
+            containers[container]["publish"] = ports
+    networks.update(overlay_networks(observed))  # their bridges are not bridge networks
     topology["networks"] = networks
     topology["containers"] = containers
     return topology

@@ -1,32 +1,71 @@
-"""How hosts are reached: one provider per way (local now; ssh, vagrant and lab next)."""
+"""How hosts are reached: one provider per way, registered explicitly in PROVIDERS.
+
+A provider turns the topology's host names (and the `--inventory` the user gave, whose
+meaning is the provider's) into one connector per host. Connecting is left to the
+pipeline, which connects hosts in parallel: one host that cannot be reached does not
+stop the others. Providers are imported when used, so the local path stays fast.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
 
 from netplan.errors import NetplanError
 from providers.base import HostConnection
 from providers.local import LocalConnection
 
+Connector = Callable[[], HostConnection]
+Provider = Callable[[Sequence[str], Path | None], dict[str, Connector]]
 
-def connect_local(hosts: Sequence[str]) -> dict[str, HostConnection]:
+
+def local_hosts(hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
+    """This machine, with the agent in-process."""
+    if inventory is not None:
+        raise NetplanError("the local provider takes no --inventory")
     if len(hosts) != 1:
         raise NetplanError(
             f"the local provider reaches exactly one host, the topology names {len(hosts)} "
-            f"({', '.join(hosts)}) (hint: give each host a provider that can reach it)"
+            f"({', '.join(hosts)}) (hint: --provider lab, ssh or vagrant)"
         )
-    return {hosts[0]: LocalConnection(hosts[0])}
+    return {hosts[0]: partial(LocalConnection, hosts[0])}
 
 
-PROVIDERS: dict[str, Callable[[Sequence[str]], dict[str, HostConnection]]] = {
-    "local": connect_local,
+def ssh_hosts(hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
+    """Hosts listed in an inventory file (--inventory FILE)."""
+    from providers.inventory import ssh_provider
+
+    return ssh_provider(hosts, inventory)
+
+
+def vagrant_hosts(hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
+    """The VMs of a Vagrantfile (--inventory path/to/Vagrantfile; default: ./Vagrantfile)."""
+    from providers.vagrant import vagrant_provider
+
+    return vagrant_provider(hosts, inventory)
+
+
+def lab_hosts(hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
+    """Simulated hosts on this machine (`netplan lab up`; --inventory: the lab's directory)."""
+    from providers.lab import lab_provider
+
+    return lab_provider(hosts, inventory)
+
+
+PROVIDERS: dict[str, Provider] = {
+    "local": local_hosts,
+    "ssh": ssh_hosts,
+    "vagrant": vagrant_hosts,
+    "lab": lab_hosts,
 }
 
 
-def connect(provider: str, hosts: Sequence[str]) -> dict[str, HostConnection]:
+def connectors(provider: str, hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
+    """One connector per host: calling it opens the host's connection (or raises why not)."""
     try:
         factory = PROVIDERS[provider]
     except KeyError:
-        known = ", ".join(sorted(PROVIDERS))
+        known = ", ".join(PROVIDERS)
         raise NetplanError(f"unknown provider {provider!r} (hint: one of {known})") from None
-    return factory(hosts)
+    return factory(hosts, inventory)

@@ -1,4 +1,4 @@
-"""Test tiers by directory: unit (pure, anywhere); kernel and e2e (root, in the sandbox only)."""
+"""Test tiers by directory: unit (pure, anywhere); kernel, e2e, multihost (root, sandbox only)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-SANDBOXED_TIERS = ("kernel", "e2e")
+SANDBOXED_TIERS = ("kernel", "e2e", "multihost")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -17,10 +17,11 @@ from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
 __all__ = ["AgentFailure", "ProtocolError", "StepFailed", "execute", "handle", "observe"]
 
 
-def observe(topology: str) -> HostState:
-    """What the kernel has that `topology` owns, and who holds the other names."""
+def observe(topology: str, underlay: str | None = None) -> HostState:
+    """What the kernel has that `topology` owns, and who holds the other names; with
+    `underlay` (an interface name or IPv4 address), that underlay's facts too."""
     try:
-        return _observe.observe(topology)
+        return _observe.observe(topology, underlay)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -52,7 +53,10 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(topology, str) or not topology:
         raise ProtocolError(f"{op!r} needs a non-empty string 'topology'")
     if op == "observe":
-        return {"state": observe(topology).to_json()}
+        underlay = request.get("underlay")
+        if underlay is not None and not isinstance(underlay, str):
+            raise ProtocolError("'underlay' must be a string: an interface name or IPv4 address")
+        return {"state": observe(topology, underlay).to_json()}
     if op == "apply":
         execute(topology, _steps(request.get("steps")))
         return {}

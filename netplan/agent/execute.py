@@ -7,9 +7,32 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from netplan.agent import address, bridge, netns, route, veth
+from netplan.agent import (
+    address,
+    bridge,
+    fdb,
+    firewall,
+    neighbour,
+    netns,
+    route,
+    sysctl,
+    veth,
+    vxlan,
+)
 from netplan.agent.errors import AgentFailure, StepFailed, explain
-from netplan.agent.resources import Address, Bridge, Netns, Resource, Route, Veth
+from netplan.agent.resources import (
+    Address,
+    Bridge,
+    Fdb,
+    Neighbour,
+    Netns,
+    NftTable,
+    Resource,
+    Route,
+    Sysctl,
+    Veth,
+    Vxlan,
+)
 from netplan.agent.session import Session
 from netplan.agent.state import Step
 
@@ -31,6 +54,11 @@ KINDS: dict[type[Resource], Kind[Any]] = {
     Veth: Kind(veth.create, veth.update, veth.delete),
     Address: Kind(address.create, None, address.delete),
     Route: Kind(route.create, route.update, route.delete),
+    NftTable: Kind(firewall.create, firewall.update, firewall.delete),
+    Sysctl: Kind(sysctl.create, sysctl.update, sysctl.delete),
+    Vxlan: Kind(vxlan.create, vxlan.update, vxlan.delete),
+    Fdb: Kind(fdb.create, None, fdb.delete),
+    Neighbour: Kind(neighbour.create, neighbour.update, neighbour.delete),
 }
 
 

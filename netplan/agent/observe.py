@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import errno
 
-from netplan.agent import address, bridge, links, netns, nsutil, route, veth
+from netplan.agent import (
+    address,
+    bridge,
+    facts,
+    fdb,
+    firewall,
+    links,
+    neighbour,
+    netns,
+    nsutil,
+    route,
+    sysctl,
+    veth,
+    vxlan,
+)
 from netplan.agent.links import Link
 from netplan.agent.resources import (
     ROOT,
@@ -12,17 +26,18 @@ from netplan.agent.resources import (
     Netns,
     Resource,
     Veth,
+    Vxlan,
     link_key,
     parse_marker,
 )
 from netplan.agent.session import Session
-from netplan.agent.state import HostState
+from netplan.agent.state import Facts, HostState
 
 
-def observe(topology: str) -> HostState:
+def observe(topology: str, underlay: str | None = None) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
-    a phrase saying whose it is."""
+    a phrase saying whose it is; and the facts of the `underlay`, if one is named."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)}
@@ -33,8 +48,14 @@ def observe(topology: str) -> HostState:
         bridges = bridge.observe(topology, list(root_links.values()))
         ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
         ours.update(found.name for found in bridges)
-        for found in [*bridges, *_observe_root(session, root_links, ours)]:
+        tunnels = vxlan.observe(session, root_links)
+        ours.update(found.name for found in tunnels)
+        tables = firewall.observe(topology)
+        for found in [*bridges, *_observe_root(session, root_links, ours), *tables,
+                      *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels)]:
             state.add(found)
+        if underlay is not None:
+            state.facts = Facts(underlay=facts.underlay(session.root, underlay, root_links))
         for link in root_links.values():
             if link.name not in ours:
                 state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
@@ -81,6 +102,15 @@ def _observe_root(session: Session, root_links: dict[int, Link],
     return found
 
 
+def _peers(session: Session, root_links: dict[int, Link],
+           tunnels: list[Vxlan]) -> list[Resource]:
+    """The tunnels with their FDB and neighbour entries: ours, because the device is."""
+    names = {t.name for t in tunnels}
+    devices = {index: link.name for index, link in root_links.items() if link.name in names}
+    return [*tunnels, *fdb.observe(session.root, devices),
+            *neighbour.observe(session.root, devices)]
+
+
 def _owned_by(owner: str | None) -> str:
     if owner is None:
         return "is not managed by netplan"
@@ -90,6 +120,6 @@ def _owned_by(owner: str | None) -> str:
 def _whose(topology: str, link: Link) -> str:
     marker = parse_marker(link.alias)
     if marker and marker[0] == topology:
-        return "carries this topology's marker but is not one of its bridges or veths"
+        return "carries this topology's marker but is not one of its bridges, veths or tunnels"
     return _owned_by(marker[0] if marker else None)
 

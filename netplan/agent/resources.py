@@ -11,6 +11,7 @@ Standard library only: this module is shipped to remote hosts inside the agent.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, TypeAlias
 
@@ -207,10 +208,230 @@ class Route:
         return f"route {self.dst} {where}"
 
 
-Resource: TypeAlias = Netns | Bridge | Veth | Address | Route
+@dataclass(frozen=True)
+class Vxlan:
+    """A VXLAN device in the root namespace: this host's tunnel end (VTEP) of an overlay,
+    a port of the overlay's bridge; ours carry bridge_marker(topology, network). The
+    kernel cannot change its VNI, local address, underlay device, port, learning or
+    proxy in place."""
+
+    KIND: ClassVar[str] = "vxlan"
+    ORDER: ClassVar[int] = 2
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "bridge", "mtu", "up"})
+
+    name: str
+    network: str
+    vni: int
+    local: str
+    """The underlay IPv4 address tunnels leave from."""
+    dev: str
+    """The underlay interface."""
+    bridge: str
+    port: int = 4789
+    mtu: int | None = None
+    learning: bool = False
+    """Learn remote MACs from traffic (only when peers are not programmed)."""
+    proxy: bool = True
+    """Answer ARP from the device's neighbour entries instead of sending it to peers."""
+    up: bool = True
+
+    @property
+    def key(self) -> str:
+        return link_key(ROOT, self.name)
+
+    def requires(self) -> tuple[str, ...]:
+        return (link_key(ROOT, self.bridge),) if self.bridge else ()
+
+    def parent(self) -> str | None:
+        return None
+
+    def claims(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return f"vxlan {self.name}"
+
+
+FLOOD_MAC = "00:00:00:00:00:00"
+"""An FDB entry for this MAC sends broadcast, multicast and unknown unicast to its VTEP
+(head-end replication: one entry per remote VTEP)."""
+
+
+@dataclass(frozen=True)
+class Fdb:
+    """A forwarding entry on one of our VXLAN devices: frames for `mac` are tunnelled to
+    the VTEP `dst`. Several entries may share the flood MAC; any other MAC has one."""
+
+    KIND: ClassVar[str] = "fdb"
+    ORDER: ClassVar[int] = 3
+    MUTABLE: ClassVar[frozenset[str]] = frozenset()
+
+    dev: str
+    mac: str
+    dst: str
+
+    @property
+    def key(self) -> str:
+        return f"fdb:{self.dev}/{self.mac}/{self.dst}"
+
+    def requires(self) -> tuple[str, ...]:
+        return (link_key(ROOT, self.dev),)
+
+    def parent(self) -> str | None:
+        return link_key(ROOT, self.dev)
+
+    def claims(self) -> tuple[str, ...]:
+        """A unicast MAC also claims its slot: moving it to another VTEP deletes the old
+        entry first."""
+        return (self.key,) if self.mac == FLOOD_MAC else (self.key, f"fdb:{self.dev}/{self.mac}")
+
+    def describe(self) -> str:
+        return f"fdb {self.mac} → {self.dst} on {self.dev}"
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A permanent neighbour (ARP) entry on one of our VXLAN devices: the device's ARP
+    proxy answers that `ip` (a remote container) is at `mac`."""
+
+    KIND: ClassVar[str] = "neighbour"
+    ORDER: ClassVar[int] = 3
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"mac"})
+
+    dev: str
+    ip: str
+    mac: str
+
+    @property
+    def key(self) -> str:
+        return f"neigh:{self.dev}/{self.ip}"
+
+    def requires(self) -> tuple[str, ...]:
+        return (link_key(ROOT, self.dev),)
+
+    def parent(self) -> str | None:
+        return link_key(ROOT, self.dev)
+
+    def claims(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return f"neighbour {self.ip} on {self.dev}"
+
+
+def nft_table_name(topology: str) -> str:
+    """The nftables tables a topology owns are called this (in each family): the name
+    is the ownership marker. Topology names (≤ 63 bytes) keep it far below nft's 255."""
+    return f"{MARKER}_{topology}"
+
+
+class Lines(tuple[str, ...]):
+    """Canonical text lines, shown in plans as a count and a digest that tells two
+    apart (`--json` gives them whole)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        digest = hashlib.sha256("\n".join(self).encode()).hexdigest()[:8]
+        return f"{len(self)} lines #{digest}"
+
+
+@dataclass(frozen=True)
+class NftTable:
+    """An nftables table netplan owns, loaded whole in one transaction. `chains` and
+    `rules` are canonical text (`chain: ...`), the same whether rendered by the
+    controller or read back from `nft -j` by the agent."""
+
+    KIND: ClassVar[str] = "nft-table"
+    ORDER: ClassVar[int] = 5
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"chains", "rules"})
+
+    family: str
+    name: str
+    chains: tuple[str, ...] = ()
+    """`name: type T hook H priority P; policy accept`, in the order they are listed."""
+    rules: tuple[str, ...] = ()
+    """`chain: rule`, chain by chain, each chain's rules in order."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "chains", Lines(self.chains))  # lists, when read from JSON
+        object.__setattr__(self, "rules", Lines(self.rules))
+
+    @property
+    def key(self) -> str:
+        return f"nft:{self.family}/{self.name}"
+
+    def requires(self) -> tuple[str, ...]:
+        return ()
+
+    def parent(self) -> str | None:
+        return None
+
+    def claims(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        return f"nft table {self.family} {self.name}"
+
+
+IP_FORWARD = "net.ipv4.ip_forward"
+"""Left on when the topology goes, as Docker leaves it: other software may rely on it."""
+
+
+def route_localnet(dev: str) -> str:
+    """Lets a bridge carry 127.0.0.0/8 traffic (published ports reached via localhost).
+    Dots in an interface name become slashes, as sysctl(8) writes them."""
+    return f"net.ipv4.conf.{dev.replace('.', '/')}.route_localnet"
+
+
+@dataclass(frozen=True)
+class Sysctl:
+    """A kernel setting of the host's namespace (sysctl(8) name) that the topology needs.
+
+    `net.ipv4.ip_forward` is observed while the topology's inet table exists and is left
+    as it is when it goes; a per-interface setting belongs to that (owned) link, and is
+    set back to the kernel default 0 when no longer wanted."""
+
+    KIND: ClassVar[str] = "sysctl"
+    ORDER: ClassVar[int] = 6
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"value"})
+
+    name: str
+    value: str
+
+    @property
+    def dev(self) -> str | None:
+        """The interface of a `net.ipv4.conf.DEV.KEY` setting."""
+        parts = self.name.split(".")
+        if parts[:3] == ["net", "ipv4", "conf"] and len(parts) == 5:
+            return parts[3].replace("/", ".")
+        return None
+
+    @property
+    def key(self) -> str:
+        return f"sysctl:{self.name}"
+
+    def requires(self) -> tuple[str, ...]:
+        return () if self.dev is None else (link_key(ROOT, self.dev),)
+
+    def parent(self) -> str | None:
+        return None if self.dev is None else link_key(ROOT, self.dev)
+
+    def claims(self) -> tuple[str, ...]:
+        return (self.key,)
+
+    def describe(self) -> str:
+        kept = " (left as is on destroy)" if self.dev is None else ""
+        return f"sysctl {self.name}{kept}"
+
+
+Resource: TypeAlias = (
+    Netns | Bridge | Veth | Address | Route | NftTable | Sysctl | Vxlan | Fdb | Neighbour
+)
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
-    cls.KIND: cls for cls in (Netns, Bridge, Veth, Address, Route)
+    cls.KIND: cls
+    for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, Neighbour)
 }
 
 

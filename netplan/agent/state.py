@@ -6,7 +6,7 @@ Standard library only: shipped to remote hosts inside the agent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from netplan.agent.resources import Resource, from_json, to_json
@@ -16,13 +16,45 @@ PROTOCOL_VERSION = 1
 Op = Literal["create", "update", "delete"]
 
 
+@dataclass(frozen=True)
+class Underlay:
+    """Where overlay tunnels leave a host: `hint` (an interface name or IPv4 address, as
+    the controller asked) resolved to the interface, its IPv4 address and its MTU; or
+    `error`, one line saying why it could not be."""
+
+    hint: str
+    interface: str = ""
+    address: str = ""
+    mtu: int = 0
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the controller learns about a host besides the resources it owns. Every
+    field is optional in the JSON: an agent that does not know one leaves it out."""
+
+    underlay: Underlay | None = None
+    """Observed when the request names an underlay."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {} if self.underlay is None else {"underlay": asdict(self.underlay)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Facts:
+        underlay = data.get("underlay")
+        return cls(underlay=Underlay(**underlay) if underlay else None)
+
+
 @dataclass
 class HostState:
     """Resources by key. For observed state, `foreign` maps the keys of names that are
-    taken on the host by objects this topology does not own to who owns them."""
+    taken on the host by objects this topology does not own to who owns them, and
+    `facts` says what else the controller asked to know."""
 
     resources: dict[str, Resource] = field(default_factory=dict)
     foreign: dict[str, str] = field(default_factory=dict)
+    facts: Facts = field(default_factory=Facts)
 
     def add(self, resource: Resource) -> None:
         self.resources[resource.key] = resource
@@ -31,11 +63,13 @@ class HostState:
         return {
             "resources": [to_json(r) for r in self.resources.values()],
             "foreign": dict(self.foreign),
+            "facts": self.facts.to_json(),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostState:
-        state = cls(foreign=dict(data.get("foreign", {})))
+        state = cls(foreign=dict(data.get("foreign", {})),
+                    facts=Facts.from_json(data.get("facts", {})))
         for item in data["resources"]:
             state.add(from_json(item))
         return state

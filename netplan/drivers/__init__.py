@@ -3,9 +3,10 @@ become kernel resources on a host. One module per driver; registered here explic
 
 from __future__ import annotations
 
-from netplan.drivers import bridge
+from netplan.drivers import bridge, overlay
 from netplan.drivers.base import Driver
 
 DRIVERS: dict[str, Driver] = {
     "bridge": Driver(bridge.compile_network, bridge.compile_attachment),
+    "overlay": Driver(overlay.compile_network, overlay.compile_attachment),
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
@@ -20,6 +20,9 @@ class Context:
     """Desired state by host, being filled in."""
     addresses: dict[tuple[str, str], IPv4Address]
     """(container, network) → its IPv4 address (central IPAM)."""
+    observed: Mapping[str, HostState]
+    """What each reachable host has now, and its facts (an overlay needs each host's
+    underlay); a host missing here could not be observed, and is not planned."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class Link:
     dev: str
     """Interface name inside the container: eth0, eth1, ... in the order of the file."""
     default_route: bool
-    """The first network of a container carries its default route."""
+    """The first network of a container that is not internal carries its default route."""
 
 
 @dataclass(frozen=True)

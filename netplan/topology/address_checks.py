@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from netplan.errors import Problem
 from netplan.ipam import ExhaustedError, dynamic_capacity, network_pool
-from netplan.topology.model import Attachment, BridgeNetwork, Topology
+from netplan.topology.model import Attachment, BridgeNetwork, OverlayNetwork, Topology
 from netplan.topology.positions import dotted
 
 
@@ -27,7 +27,7 @@ def unusable(address: IPv4Address, subnet: IPv4Network) -> str | None:
     return None
 
 
-def default_gateway(network: BridgeNetwork) -> IPv4Address | None:
+def default_gateway(network: BridgeNetwork | OverlayNetwork) -> IPv4Address | None:
     """The bridge's address: the given gateway, else the first usable one of the pool."""
     if network.ip_range is not None and not network.ip_range.subnet_of(network.subnet):
         return network.gateway  # the pool makes no sense; check_ip_ranges reports it
@@ -118,22 +118,23 @@ def check_macs(topology: Topology) -> Iterator[Problem]:
 
 
 def check_subnet_overlaps(topology: Topology) -> Iterator[Problem]:
-    """Networks on one host need separate subnets (the host routes to each bridge)."""
+    """Networks on one host need separate subnets (the host routes to each bridge, and
+    a container on two networks to each); an overlay is on each of its hosts."""
     seen: list[tuple[str, str, IPv4Network]] = []
     for name, network in topology.networks.items():
-        host = topology.host_of_network(name)
+        hosts = topology.hosts_of_network(name)
         clash = next(
-            (other for other in seen if other[0] == host and other[2].overlaps(network.subnet)),
+            (other for other in seen if other[0] in hosts and other[2].overlaps(network.subnet)),
             None,
         )
         if clash is not None:
             yield Problem(
                 f"subnet {network.subnet} overlaps {clash[2]}, the subnet of network "
-                f"'{clash[1]}' on host '{host}'",
+                f"'{clash[1]}' on host '{clash[0]}'",
                 dotted(("networks", name, "subnet")),
                 "give each network on a host a subnet of its own",
             )
-        seen.append((host, name, network.subnet))
+        seen += [(host, name, network.subnet) for host in hosts]
 
 
 def check_capacity(topology: Topology) -> Iterator[Problem]:

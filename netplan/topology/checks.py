@@ -9,6 +9,11 @@ import difflib
 from collections.abc import Callable, Collection, Iterator
 
 from netplan.errors import Problem
+from netplan.firewall.checks import (
+    check_publish_modes,
+    check_published_twice,
+    warn_publish_in_host_mode,
+)
 from netplan.topology.address_checks import (
     check_addresses,
     check_capacity,
@@ -17,7 +22,7 @@ from netplan.topology.address_checks import (
     check_macs,
     check_subnet_overlaps,
 )
-from netplan.topology.model import Topology
+from netplan.topology.model import OverlayNetwork, Topology
 from netplan.topology.names import bridge_name
 from netplan.topology.positions import dotted
 
@@ -27,6 +32,11 @@ Check = Callable[[Topology], Iterator[Problem]]
 def check_topology(topology: Topology) -> list[Problem]:
     """Every problem every check finds, in the order of CHECKS."""
     return [problem for check in CHECKS for problem in check(topology)]
+
+
+def topology_warnings(topology: Topology) -> list[Problem]:
+    """What is accepted but ignored (as Docker ignores it), in the order of WARNINGS."""
+    return [problem for check in WARNINGS for problem in check(topology)]
 
 
 def suggest(name: str, known: Collection[str], what: str) -> str:
@@ -46,6 +56,8 @@ def check_hosts(topology: Topology) -> Iterator[Problem]:
     kinds = (("networks", topology.networks), ("containers", topology.containers))
     for kind, items in kinds:
         for name, item in items.items():
+            if isinstance(item, OverlayNetwork):
+                continue  # it spans hosts: check_overlay_hosts
             if item.host is not None and item.host not in topology.hosts:
                 yield Problem(
                     f"unknown host '{item.host}'",
@@ -61,6 +73,44 @@ def check_hosts(topology: Topology) -> Iterator[Problem]:
                 )
 
 
+def check_overlay_hosts(topology: Topology) -> Iterator[Problem]:
+    """An overlay's `hosts:` are hosts of the topology, and hold its containers."""
+    for name, network in topology.networks.items():
+        if not isinstance(network, OverlayNetwork) or network.hosts is None:
+            continue
+        for index, host in enumerate(network.hosts):
+            if host not in topology.hosts:
+                yield Problem(
+                    f"unknown host '{host}'",
+                    dotted(("networks", name, "hosts", index)),
+                    suggest(host, topology.hosts, "hosts"),
+                )
+        for container, spec in topology.containers.items():
+            host = topology.host_of_container(container)
+            if name in spec.networks and host in topology.hosts and host not in network.hosts:
+                yield Problem(
+                    f"overlay '{name}' does not span host '{host}', where container "
+                    f"'{container}' is",
+                    dotted(("containers", container, "networks", name)),
+                    f"add '{host}' to networks.{name}.hosts, or leave `hosts:` out",
+                )
+
+
+def check_vnis(topology: Topology) -> Iterator[Problem]:
+    """Two overlays cannot share a VNI (their traffic would mix)."""
+    owners: dict[int, str] = {}
+    for name, network in topology.networks.items():
+        if not isinstance(network, OverlayNetwork) or network.vni is None:
+            continue
+        first = owners.setdefault(network.vni, name)
+        if first != name:
+            yield Problem(
+                f"VNI {network.vni} is also the VNI of overlay '{first}'",
+                dotted(("networks", name, "vni")),
+                "give each overlay a VNI of its own, or leave `vni:` out",
+            )
+
+
 def check_network_references(topology: Topology) -> Iterator[Problem]:
     """Attached networks exist and are on the container's host (bridges are per host)."""
     for name, container in topology.containers.items():
@@ -74,6 +124,8 @@ def check_network_references(topology: Topology) -> Iterator[Problem]:
                     suggest(network, topology.networks, "networks"),
                 )
                 continue
+            if isinstance(topology.networks[network], OverlayNetwork):
+                continue  # it spans hosts: check_overlay_hosts
             network_host = topology.host_of_network(network)
             if host in topology.hosts and network_host in topology.hosts and host != network_host:
                 yield Problem(
@@ -139,14 +191,15 @@ def check_bridge_names(topology: Topology) -> Iterator[Problem]:
     owners: dict[tuple[str, str], str] = {}
     for name, network in topology.networks.items():
         bridge = bridge_name(topology.name, name, network)
-        host = topology.host_of_network(name)
-        first = owners.setdefault((host, bridge), name)
-        if first != name:
-            yield Problem(
-                f"bridge '{bridge}' is also the bridge of network '{first}' on host '{host}'",
-                dotted(("networks", name, "bridge") if network.bridge else ("networks", name)),
-                "set `bridge:` to a name of its own",
-            )
+        for host in topology.hosts_of_network(name):
+            first = owners.setdefault((host, bridge), name)
+            if first != name:
+                yield Problem(
+                    f"bridge '{bridge}' is also the bridge of network '{first}' on host '{host}'",
+                    dotted(("networks", name, "bridge") if network.bridge else ("networks", name)),
+                    "set `bridge:` to a name of its own",
+                )
+                break
 
 
 def check_aliases(topology: Topology) -> Iterator[Problem]:
@@ -165,6 +218,7 @@ def check_aliases(topology: Topology) -> Iterator[Problem]:
 
 CHECKS: tuple[Check, ...] = (
     check_hosts,
+    check_overlay_hosts,
     check_network_references,
     check_network_modes,
     check_sharing_cycles,
@@ -174,6 +228,11 @@ CHECKS: tuple[Check, ...] = (
     check_macs,
     check_subnet_overlaps,
     check_bridge_names,
+    check_vnis,
     check_aliases,
     check_capacity,
+    check_publish_modes,
+    check_published_twice,
 )
+
+WARNINGS: tuple[Check, ...] = (warn_publish_in_host_mode,)

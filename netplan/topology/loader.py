@@ -6,11 +6,12 @@ earlier ones found nothing (checks need a valid structure to look across).
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
 from netplan.errors import TopologyError
-from netplan.topology.checks import check_topology
+from netplan.topology.checks import check_topology, topology_warnings
 from netplan.topology.document import parse_document
 from netplan.topology.model import Topology
 from netplan.topology.positions import Positions, child
@@ -28,6 +29,9 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
         problems = [document.positions.locate(p) for p in check_topology(topology)]
     if problems or topology is None:
         raise TopologyError(sorted(problems, key=lambda p: (p.line, p.column)))
+    for warning in topology_warnings(topology):  # to stderr, also without logging set up
+        located = document.positions.locate(warning)
+        logging.getLogger("netplan").warning("warning: %s", located.render())
     return topology
 
 

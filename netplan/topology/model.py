@@ -8,9 +8,21 @@ from __future__ import annotations
 
 import re
 from ipaddress import IPv4Address, IPv4Network
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    WithJsonSchema,
+    field_validator,
+)
+
+from netplan.firewall.ports import PATTERN as PUBLISH_PATTERN
+from netplan.firewall.ports import PortMapping
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 IFNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -65,6 +77,14 @@ IfName = Annotated[str, AfterValidator(_ifname), _schema(IFNAME_PATTERN.pattern,
 Mac = Annotated[str, AfterValidator(_mac), _schema("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")]
 
 
+def _publish(value: str) -> str:
+    PortMapping.parse(value)
+    return value
+
+
+Publish = Annotated[str, AfterValidator(_publish), _schema(PUBLISH_PATTERN)]
+
+
 def _mapping(value: Any) -> Any:
     """`key:` with nothing after it means an empty mapping, as in `hosts: {a: }`."""
     if value is None:
@@ -86,15 +106,37 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
+def _underlay(value: str) -> str:
+    try:
+        IPv4Address(value)
+    except ValueError:
+        try:
+            _ifname(value)
+        except ValueError:
+            raise ValueError(
+                f"underlay {value!r} is neither an interface name nor an IPv4 address"
+            ) from None
+    return value
+
+
 class Host(Strict):
     """A logical host. How it is reached comes from a provider, never from this file."""
+
+    underlay: Annotated[str, AfterValidator(_underlay)] | None = Field(
+        default=None, examples=["eth1", "192.168.56.11"]
+    )
+    """The interface (or its IPv4 address) overlay tunnels leave through; default: the
+    provider's (lab hosts `ul0`, Vagrant VMs `eth1`)."""
 
 
 class BridgeNetwork(Strict):
     """Docker's bridge driver: a Linux bridge on one host, containers attached by veth."""
 
+    DEFAULT_GATEWAY: ClassVar[bool] = True
+    """Without `gateway:` the pool's first address is the gateway (netplan.ipam)."""
+
     driver: Literal["bridge"] = "bridge"
-    """The only driver of schema version 1."""
+    """Docker's default driver."""
     subnet: IPv4Network = Field(examples=["10.0.0.0/24"])
     """The network's IPv4 subnet in CIDR form."""
     ip_range: IPv4Network | None = Field(default=None, examples=["10.0.0.128/25"])
@@ -107,6 +149,78 @@ class BridgeNetwork(Strict):
     """MTU of the bridge and its veths; default 1500."""
     host: Name | None = None
     """The host the bridge lives on; default: the topology's only host."""
+    nat: bool = True
+    """Masquerade traffic from the subnet leaving through another interface (and turn
+    on net.ipv4.ip_forward), as Docker's enable_ip_masquerade."""
+    internal: bool = False
+    """No way in or out: nothing crosses the bridge's edge, containers get no default
+    route through it, and their published ports are not published."""
+    icc: bool = True
+    """Containers on this bridge may talk to each other; false drops traffic between
+    its ports (they still reach the gateway)."""
+
+
+VNI_MAX = (1 << 24) - 1
+VXLAN_PORT = 4789
+"""IANA's VXLAN port, Docker's default."""
+
+
+class OverlayNetwork(Strict):
+    """Docker's overlay driver: one layer-2 network across hosts. On each of its hosts a
+    bridge and a VXLAN device; netplan programs every peer (no multicast needed)."""
+
+    DEFAULT_GATEWAY: ClassVar[bool] = False
+    """An overlay has no gateway unless one is given (see `gateway`)."""
+
+    driver: Literal["overlay"]
+    """VXLAN across hosts."""
+    subnet: IPv4Network = Field(examples=["10.88.0.0/24"])
+    """The network's IPv4 subnet in CIDR form, one for all its hosts."""
+    ip_range: IPv4Network | None = Field(default=None, examples=["10.88.0.128/25"])
+    """Dynamic addresses come from this range."""
+    gateway: IPv4Address | None = Field(default=None, examples=["10.88.0.254"])
+    """An address kept out of the pool, as Docker reserves its overlay gateway. Nothing
+    holds it on the hosts: containers get no default route through an overlay (Docker
+    routes them through docker_gwbridge, which netplan does not make). Default: none, so
+    containers get addresses from the lowest usable one (.1 first)."""
+    vni: int | None = Field(default=None, ge=1, le=VNI_MAX, examples=[42])
+    """VXLAN network identifier; default: the lowest free one from 4096 up, kept for
+    as long as the network exists."""
+    hosts: list[Name] | None = Field(default=None, examples=[["hostA", "hostB"]])
+    """The hosts the overlay spans; default: every host with a container on it."""
+    mtu: int | None = Field(default=None, ge=68, le=65535)
+    """MTU of the VXLAN devices, bridges and veths; default: the smallest underlay MTU
+    among its hosts, minus the 50 bytes of VXLAN encapsulation."""
+    port: int = Field(default=VXLAN_PORT, ge=1, le=65535)
+    """UDP port of the tunnels."""
+    static_peers: bool = True
+    """Program each remote container's MAC and address on every host (FDB and neighbour
+    entries, answered by the VXLAN device's ARP proxy), so that no ARP crosses hosts;
+    false floods ARP to every host and learns MACs from traffic."""
+    bridge: IfName | None = Field(default=None, examples=["br-overlay"])
+    """Name of the bridge on each host; default `br-<network>`, or `br-<hash>`."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _hosts_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None:
+            _once_each(value, "host")
+        return value
+
+
+def _driver(value: Any) -> str:
+    """The tag of a network: its `driver`, `bridge` when absent (or not text, so that
+    the bridge model words the error)."""
+    driver = value.get("driver", "bridge") if isinstance(value, dict) else getattr(
+        value, "driver", "bridge")
+    return driver if isinstance(driver, str) else "bridge"
+
+
+Network = Annotated[
+    Annotated[BridgeNetwork, Tag("bridge")] | Annotated[OverlayNetwork, Tag("overlay")],
+    Discriminator(_driver),
+]
+"""A network of any driver, chosen by its `driver` field."""
 
 
 class Attachment(Strict):
@@ -130,6 +244,12 @@ class Container(Strict):
     """The networks the container is attached to: a list of names, or a mapping."""
     network_mode: str | None = Field(default=None, examples=["none", "host", "container:web"])
     """`none`, `host` or `container:<name>`; without it and without networks: `none`."""
+    publish: list[Publish] = Field(
+        default_factory=list, examples=[["8080:80/tcp", "127.0.0.1:5353:53/udp"]]
+    )
+    """Ports published on the host, Docker's `[host_ip:]host_port:container_port[/proto]`
+    (tcp, udp or sctp; default tcp): reachable from outside, from other containers
+    through a host address, and from the host itself, localhost included."""
 
     @field_validator(
         "networks",
@@ -168,7 +288,7 @@ class Container(Strict):
 
 
 class Topology(Strict):
-    """A netplan topology: hosts, the bridge networks on them, and containers."""
+    """A netplan topology: hosts, the networks on them, and containers."""
 
     version: Literal[1] = 1
     """Schema version of this file."""
@@ -176,8 +296,8 @@ class Topology(Strict):
     """Marks every object netplan makes for this topology on its hosts."""
     hosts: dict[Name, Host] = Field(default_factory=lambda: {"local": Host()})
     """Logical hosts, a list of names or a mapping; default: one host, `local`."""
-    networks: dict[Name, BridgeNetwork] = Field(default_factory=dict)
-    """Bridge networks by name."""
+    networks: dict[Name, Network] = Field(default_factory=dict)
+    """Networks by name: `driver: bridge` (the default) or `driver: overlay`."""
     containers: dict[Name, Container] = Field(default_factory=dict)
     """Containers (network namespaces) by name."""
 
@@ -196,7 +316,7 @@ class Topology(Strict):
         return value
 
     @field_validator(
-        "networks", mode="before", json_schema_input_type=dict[Name, BridgeNetwork] | None
+        "networks", mode="before", json_schema_input_type=dict[Name, Network] | None
     )
     @classmethod
     def _network_forms(cls, value: Any) -> Any:
@@ -221,8 +341,38 @@ class Topology(Strict):
             container = self.containers[target]
         return container.host
 
+    def gateway_network(self, name: str) -> str | None:
+        """The network carrying a container's default route and published ports: its
+        first bridge network that is not internal (none in `host`/`container:` mode;
+        never an overlay, whose hosts hold no address on it)."""
+        container = self.containers[name]
+        if container.network_mode is not None:
+            return None
+        return next(
+            (n for n in container.networks
+             if isinstance(network := self.networks.get(n), BridgeNetwork)
+             and not network.internal),
+            None,
+        )
+
     def host_of_network(self, name: str) -> str:
-        return self.networks[name].host or self.default_host
+        """The host of a bridge network; an overlay spans several (hosts_of_network)."""
+        network = self.networks[name]
+        if not isinstance(network, BridgeNetwork):
+            raise TypeError(f"network {name!r} is not a bridge network")
+        return network.host or self.default_host
+
+    def hosts_of_network(self, name: str) -> list[str]:
+        """Where a network lives: a bridge on its one host; an overlay on its `hosts`,
+        else on every host with a container on it (in the order of `hosts:`)."""
+        network = self.networks[name]
+        if isinstance(network, BridgeNetwork):
+            return [self.host_of_network(name)]
+        if network.hosts is not None:
+            return list(network.hosts)
+        used = {self.host_of_container(c) for c, spec in self.containers.items()
+                if name in spec.networks}
+        return [host for host in self.hosts if host in used]
 
     @property
     def default_host(self) -> str:

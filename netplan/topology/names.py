@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import hashlib
 
-from netplan.topology.model import IFNAMSIZ, BridgeNetwork
+from netplan.topology.model import IFNAMSIZ, BridgeNetwork, OverlayNetwork
 
 BRIDGE_PREFIX = "br-"
+VXLAN_PREFIX = "vx-"
 HASH_DIGITS = 12
 """`br-` + 12 hex digits is exactly IFNAMSIZ (15 bytes)."""
 
 
-def bridge_name(topology_name: str, network_name: str, network: BridgeNetwork) -> str:
+def bridge_name(
+    topology_name: str, network_name: str, network: BridgeNetwork | OverlayNetwork
+) -> str:
     """The Linux bridge of a network: `bridge:` if given, else `br-<network>` when that
     fits in 15 bytes, else `br-` + 12 hex digits of sha256("<topology>/<network>")."""
-    if network.bridge:
-        return network.bridge
-    readable = BRIDGE_PREFIX + network_name
+    return network.bridge or _readable(BRIDGE_PREFIX, topology_name, network_name)
+
+
+def vxlan_name(topology_name: str, network_name: str) -> str:
+    """The VXLAN device of an overlay on each of its hosts: `vx-<network>`, or `vx-` +
+    12 hex digits when that is too long."""
+    return _readable(VXLAN_PREFIX, topology_name, network_name)
+
+
+def _readable(prefix: str, topology_name: str, network_name: str) -> str:
+    readable = prefix + network_name
     if len(readable.encode()) <= IFNAMSIZ:
         return readable
     digest = hashlib.sha256(f"{topology_name}/{network_name}".encode()).hexdigest()
-    return BRIDGE_PREFIX + digest[:HASH_DIGITS]
+    return prefix + digest[:HASH_DIGITS]
 
 
 def veth_name(topology_name: str, container: str, network: str) -> str:

@@ -8,11 +8,19 @@ from ipaddress import ip_network
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from netplan.errors import Problem
-from netplan.topology.model import Attachment, BridgeNetwork, Container, Host, Topology
+from netplan.topology.model import (
+    Attachment,
+    BridgeNetwork,
+    Container,
+    Host,
+    Network,
+    OverlayNetwork,
+    Topology,
+)
 from netplan.topology.positions import PathPart, Positions, dotted
 from netplan.topology.wording import describe
 
@@ -35,6 +43,7 @@ _EXPECTED = {
 _HOMES: dict[type[BaseModel], str] = {
     Topology: "the top level",
     BridgeNetwork: "networks.<network>",
+    OverlayNetwork: "networks.<network>",
     Container: "containers.<container>",
     Attachment: "containers.<container>.networks.<network>",
 }
@@ -50,22 +59,27 @@ def validate(data: dict[str, Any], positions: Positions) -> tuple[Topology | Non
 
 
 def _problem(error: ErrorDetails, positions: Positions) -> Problem:
-    loc: Sequence[PathPart] = error["loc"]
-    at_key = loc[-1:] == ("[key]",)
+    tagged: Sequence[PathPart] = error["loc"]
+    at_key = tagged[-1:] == ("[key]",)
     if at_key:
-        loc = loc[:-1]
+        tagged = tagged[:-1]
+    loc = _untagged(tagged)
     path = dotted(loc)
     kind, value, ctx = error["type"], error["input"], error.get("ctx", {})
     message, hint = error["msg"], ""
     if kind == "missing":
-        message, hint = f"missing required field '{loc[-1]}'", _example(loc, "add `{}: {}`")
+        message, hint = f"missing required field '{loc[-1]}'", _example(tagged, "add `{}: {}`")
     elif kind == "extra_forbidden":
         at_key = True
-        message, hint = f"unknown field '{loc[-1]}'", _unknown_field_hint(loc)
+        message, hint = f"unknown field '{loc[-1]}'", _unknown_field_hint(tagged)
     elif kind == "value_error":
         message = str(ctx["error"])
+    elif kind == "union_tag_invalid":
+        path = dotted((*loc, "driver"))
+        message = f"unknown driver {ctx['tag']!r}"
+        hint = f"one of {ctx['expected_tags']}"
     elif kind in ("ip_v4_address", "ip_v4_network") and isinstance(value, str):
-        message, hint = _address_problem(kind, value, loc)
+        message, hint = _address_problem(kind, value, tagged)
     elif kind in _EXPECTED:
         message = f"expected {_EXPECTED[kind]}, got {describe(value)}"
         text = positions.text(path)
@@ -103,7 +117,7 @@ def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
     if model is None:
         return ""
     if model is Host:
-        return "hosts take no fields here: how a host is reached comes from the provider"
+        return "a host takes only `underlay` here: how it is reached comes from the provider"
     allowed = list(model.model_fields)
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
     if close:
@@ -121,11 +135,30 @@ def _example(loc: Sequence[PathPart], template: str) -> str:
     return template.format(loc[-1], field.examples[0])
 
 
+def _untagged(loc: Sequence[PathPart]) -> Sequence[PathPart]:
+    """pydantic puts the tag of a network's driver into its path
+    (`networks.front.overlay.vni`); the file has none (`networks.front.vni`)."""
+    if len(loc) >= 3 and loc[0] == "networks" and _tagged_member(_NETWORK, loc[2]) is not None:
+        return (*loc[:2], *loc[3:])
+    return loc
+
+
+def _tagged_member(union: Any, tag: PathPart) -> Any:
+    """The member of a tagged union (`Annotated[Model, Tag(tag)]`) with this tag, or None."""
+    for member in get_args(union):
+        if any(isinstance(extra, Tag) and extra.tag == tag for extra in get_args(member)[1:]):
+            return get_args(member)[0]
+    return None
+
+
 def _model_at(loc: Sequence[PathPart]) -> type[BaseModel] | None:
-    """The model class that validates the value at `loc`, following fields, dicts and lists."""
+    """The model class that validates the value at `loc` (as pydantic gives it, tags
+    included), following fields, dicts, lists and tagged unions."""
     current: Any = Topology
     for part in loc:
-        if isinstance(current, type) and issubclass(current, BaseModel):
+        if get_origin(current) in (Union, UnionType):
+            current = _tagged_member(current, part)
+        elif isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
                 return None
@@ -147,3 +180,7 @@ def _unwrap(annotation: Any) -> Any:
         members = [arg for arg in get_args(annotation) if arg is not NoneType]
         return _unwrap(members[0]) if len(members) == 1 else annotation
     return annotation
+
+
+_NETWORK = _unwrap(Network)
+"""The tagged union of network models."""

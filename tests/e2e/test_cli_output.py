@@ -14,7 +14,7 @@ def test_plan_apply_check_json(run: Run, clean_host: None) -> None:
     planned = json.loads(run("plan", DEFAULT_BRIDGE, "--json", check=True).stdout)
     assert planned["format_version"] == 1 and planned["in_sync"] is False
     assert planned["hosts"]["local"]["summary"] == {
-        "create": 10,
+        "create": 12,  # with the nft table (MASQUERADE) and net.ipv4.ip_forward
         "update": 0,
         "replace": 0,
         "delete": 0,
@@ -22,7 +22,7 @@ def test_plan_apply_check_json(run: Run, clean_host: None) -> None:
     assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 2
 
     applied = json.loads(run("apply", DEFAULT_BRIDGE, "--format", "json", check=True).stdout)
-    assert applied["applied"] is True and applied["steps"] == 10
+    assert applied["applied"] is True and applied["steps"] == 12
 
     checked = json.loads(run("check", DEFAULT_BRIDGE, "--json", check=True).stdout)
     assert checked["in_sync"] is True and checked["hosts"]["local"]["changes"] == []

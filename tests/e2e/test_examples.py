@@ -61,6 +61,22 @@ EXAMPLES = {
         reachable=[("web", "10.77.0.1")],
         no_netns=["on-host", "sidecar"],
     ),
+    # Firewall behaviour (published ports, isolation, internal): tests/e2e/test_firewall.py
+    "published-web": Expected(
+        addresses={("", "br-frontend"): "172.28.0.1/24", ("web", "eth0"): "172.28.0.2/24",
+                   ("", "br-clients"): "172.29.0.1/24", ("client", "eth0"): "172.29.0.2/24"},
+        reachable=[("client", "172.29.0.1"), ("web", "172.28.0.1")],
+    ),
+    "isolated-bridges": Expected(
+        addresses={("blue1", "eth0"): "10.81.0.2/24", ("blue2", "eth0"): "10.81.0.3/24",
+                   ("green1", "eth0"): "10.82.0.2/24", ("quiet1", "eth0"): "10.83.0.2/24"},
+        reachable=[("blue1", "10.81.0.3"), ("quiet1", "10.83.0.1")],
+    ),
+    "internal-network": Expected(
+        addresses={("db", "eth0"): "10.92.0.2/24", ("app", "eth0"): "10.92.0.3/24",
+                   ("app", "eth1"): "10.91.0.2/24"},
+        reachable=[("app", "10.92.0.2"), ("app", "10.91.0.1")],
+    ),
 }
 
 

@@ -7,7 +7,7 @@ import subprocess
 from typing import Any
 
 from netplan.agent.api import execute, observe
-from netplan.agent.resources import ROOT, Address, Bridge, Netns, Resource, Route, Veth
+from netplan.agent.resources import ROOT, Address, Bridge, Netns, Resource, Route, Veth, Vxlan
 from netplan.agent.state import Step
 
 
@@ -24,9 +24,10 @@ def delete(topology: str, *resources: Resource) -> None:
 
 
 def destroy(topology: str) -> None:
-    """Delete every namespace and bridge the topology owns (the rest goes with them)."""
+    """Delete every namespace, bridge and VXLAN device the topology owns (the rest goes
+    with them)."""
     owned = observe(topology).resources.values()
-    delete(topology, *(r for r in owned if isinstance(r, Netns | Bridge)))
+    delete(topology, *(r for r in owned if isinstance(r, Netns | Bridge | Vxlan)))
 
 
 def owned(topology: str) -> dict[str, Resource]:

@@ -16,6 +16,7 @@ from netplan.topology.model import BridgeNetwork, Topology
 from netplan.topology.names import bridge_name
 
 NET = {"subnet": "10.0.0.0/24"}
+OVERLAY = {"driver": "overlay", "subnet": "10.88.0.0/24"}
 
 
 def topology(**spec: Any) -> Topology:
@@ -223,6 +224,73 @@ CASES = [
         },
         [],
         id="alias-of-a-container-on-another-network",
+    ),
+    pytest.param(
+        {
+            "networks": {"front": NET},
+            "containers": {
+                "web": {"networks": ["front"], "publish": ["8080:80"]},
+                "api": {"networks": ["front"], "publish": ["127.0.0.1:8080:80"]},
+            },
+        },
+        [("containers.api.publish[0]", "host port 8080/tcp is already published by")],
+        id="host-port-published-twice",
+    ),
+    pytest.param(
+        {
+            "networks": {"front": NET},
+            "containers": {
+                "web": {"networks": ["front"]},
+                "side": {"network_mode": "container:web", "publish": ["80:80"]},
+            },
+        },
+        [("containers.side.publish", "a container in network_mode 'container:web' cannot")],
+        id="publish-in-a-shared-namespace",
+    ),
+    pytest.param(
+        {
+            "hosts": ["hostA", "hostB"],
+            "networks": {"ov": {**OVERLAY, "hosts": ["hostA", "hostC"]}},
+            "containers": {"a": {"host": "hostA", **on("ov")}, "b": {"host": "hostB", **on("ov")}},
+        },
+        [
+            ("networks.ov.hosts[1]", "unknown host 'hostC'"),
+            ("containers.b.networks.ov", "overlay 'ov' does not span host 'hostB'"),
+        ],
+        id="overlay-hosts",
+    ),
+    pytest.param(
+        {
+            "hosts": ["hostA", "hostB"],
+            "networks": {"ov": OVERLAY, "br": {"subnet": "10.88.0.0/25", "host": "hostB"}},
+            "containers": {"a": {"host": "hostA", **on("ov")}, "b": {"host": "hostB", **on("ov")}},
+        },
+        [("networks.br.subnet", "overlaps 10.88.0.0/24, the subnet of network 'ov' on host")],
+        id="overlay-subnet-overlaps-a-bridge-on-one-of-its-hosts",
+    ),
+    pytest.param(
+        {
+            "hosts": ["hostA", "hostB"],
+            "networks": {"ov": OVERLAY, "br": {"subnet": "10.88.0.0/25", "host": "hostB"}},
+            "containers": {"a": {"host": "hostA", **on("ov")}},
+        },
+        [],
+        id="overlay-subnet-free-on-hosts-it-does-not-span",
+    ),
+    pytest.param(
+        {
+            "networks": {
+                "one": {**OVERLAY, "vni": 42},
+                "two": {"driver": "overlay", "subnet": "10.89.0.0/24", "vni": 42},
+            }
+        },
+        [("networks.two.vni", "VNI 42 is also the VNI of overlay 'one'")],
+        id="overlay-vni-twice",
+    ),
+    pytest.param(
+        {"networks": {"ov": OVERLAY}, "containers": {"a": on("ov", ipv4="10.88.0.1")}},
+        [],
+        id="overlay-without-gateway-gives-out-the-first-address",
     ),
 ]
 

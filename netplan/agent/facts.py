@@ -1,0 +1,50 @@
+"""Facts about the host the controller asks for alongside its state: the underlay that
+overlay tunnels leave through (its interface, IPv4 address and MTU)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from netplan.agent import address
+from netplan.agent.links import Link
+from netplan.agent.resources import ROOT
+from netplan.agent.rtnl import Rtnl
+from netplan.agent.state import Underlay
+
+
+def underlay(sock: Rtnl, hint: str, root_links: dict[int, Link]) -> Underlay:
+    """`hint` is an interface name or one of its IPv4 addresses; the answer has both,
+    and the interface's MTU, or an error saying which is missing."""
+    names = {index: link.name for index, link in root_links.items()}
+    by_name = {link.name: link for link in root_links.values()}
+    try:
+        wanted = ipaddress.IPv4Address(hint)
+    except ValueError:
+        link = by_name.get(hint)
+        if link is None:
+            return Underlay(hint, error=f"there is no interface {hint}")
+        ips = _ipv4(sock, {link.index: link.name}, link.index)
+        if not ips:
+            return Underlay(hint, error=f"interface {hint} has no IPv4 address")
+        return _found(hint, link, ips[0][1])
+    for dev, ip in _ipv4(sock, names):
+        if ip == wanted:
+            return _found(hint, by_name[dev], ip)
+    return Underlay(hint, error=f"no interface has the address {hint}")
+
+
+def _found(hint: str, link: Link, ip: ipaddress.IPv4Address) -> Underlay:
+    if not link.up:
+        return Underlay(hint, link.name, str(ip), link.mtu, f"interface {link.name} is down")
+    return Underlay(hint, link.name, str(ip), link.mtu)
+
+
+def _ipv4(sock: Rtnl, names: dict[int, str],
+          index: int = 0) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """(interface, address) of the IPv4 addresses on `names` (or on link `index` only)."""
+    found = []
+    for entry in address.observe(sock, ROOT, names, index):
+        ip = ipaddress.ip_interface(entry.cidr).ip
+        if isinstance(ip, ipaddress.IPv4Address):
+            found.append((entry.dev, ip))
+    return found

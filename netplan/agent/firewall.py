@@ -1,0 +1,177 @@
+"""nftables tables netplan owns: `<family> netplan_<topology>` (the name is the marker).
+
+A table is written whole, replaced in one transaction by one `nft -f -`, and read back
+with `nft -j` into the canonical text the controller renders (netplan/firewall/rules.py):
+`chain: rule` as `nft list` prints it. Anything in the table that netplan does not write
+reads back as text no rendering produces, so it is drift. Other tables are never read or
+touched. (pyroute2's nftables module does not read the kernel's answers inside a
+transaction, so errors would vanish: nft it is; pyroute2 only lists table names.)
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from typing import Any
+
+from pyroute2.nftables.main import NFTables
+
+from netplan.agent.resources import NftTable, nft_table_name
+from netplan.agent.session import Session
+
+NFPROTO_UNSPEC = 0
+FAMILIES = {1: "inet", 7: "bridge"}
+"""The families netplan writes tables in, by NFPROTO_* number."""
+
+_QUOTED = ("iifname", "oifname")
+"""Meta keys whose values nft prints in double quotes."""
+
+
+class NftFailed(ValueError):
+    """nft refused a transaction (or is missing): one line saying why."""
+
+
+def observe(topology: str) -> list[NftTable]:
+    """The topology's tables, in canonical form. Which tables exist is read through
+    netlink (no process, and no need for nft where there are none); only the content of
+    ours is read with `nft -j`."""
+    name = nft_table_name(topology)
+    with NFTables(nfgen_family=NFPROTO_UNSPEC) as nfnl:
+        present = {
+            (FAMILIES.get(table["nfgen_family"]), table.get_attr("NFTA_TABLE_NAME"))
+            for table in nfnl.get_tables()
+        }
+    return [
+        canonical(family, name, _nft("-j", "list", "table", family, name))
+        for family in FAMILIES.values()
+        if (family, name) in present
+    ]
+
+
+def create(session: Session, table: NftTable) -> None:
+    _load(script(table))
+
+
+def update(session: Session, table: NftTable, fields: tuple[str, ...]) -> None:
+    """Any change replaces the whole table, atomically."""
+    _load(script(table))
+
+
+def delete(session: Session, table: NftTable) -> None:
+    head = f"table {table.family} {table.name}"
+    _load(f"{head} {{}}\ndelete {head}\n")
+
+
+def script(table: NftTable) -> str:
+    """`nft -f` input replacing the table in one transaction (it is declared first, so
+    that the delete cannot fail)."""
+    head = f"table {table.family} {table.name}"
+    lines = [f"{head} {{}}", f"delete {head}", f"{head} {{"]
+    for chain in table.chains:
+        name, _, spec = chain.partition(": ")
+        lines += [f"\tchain {name} {{", f"\t\t{spec};"]
+        lines += [
+            f"\t\t{rule.partition(': ')[2]}" for rule in table.rules if rule.startswith(name + ": ")
+        ]
+        lines.append("\t}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def canonical(family: str, name: str, listing: list[dict[str, Any]]) -> NftTable:
+    """`nft -j list table` output → the table in canonical text, rules grouped by chain
+    in the order the chains are listed."""
+    chains: list[str] = []
+    rules: dict[str, list[str]] = {}
+    extra: list[str] = []
+    for item in listing:
+        if "chain" in item:
+            chains.append(_chain(item["chain"]))
+            rules.setdefault(item["chain"]["name"], [])
+        elif "rule" in item:
+            rule = item["rule"]
+            rules.setdefault(rule["chain"], []).append(f"{rule['chain']}: {_rule(rule['expr'])}")
+        elif "table" not in item and "metainfo" not in item:
+            extra.append(f"? {json.dumps(item, sort_keys=True)}")  # a set, map, counter...
+    ordered = [rule for found in rules.values() for rule in found]
+    return NftTable(family, name, tuple(chains), tuple(ordered + extra))
+
+
+def _chain(chain: dict[str, Any]) -> str:
+    if "hook" not in chain:
+        return str(chain["name"])
+    return (f"{chain['name']}: type {chain['type']} hook {chain['hook']} "
+            f"priority {chain['prio']}; policy {chain['policy']}")
+
+
+def _rule(expressions: list[dict[str, Any]]) -> str:
+    return " ".join(_statement(e) for e in expressions)
+
+
+def _statement(expr: dict[str, Any]) -> str:
+    """One expression of a rule as nft prints it; anything netplan never writes comes
+    out as its JSON, which no rendered rule equals."""
+    (kind, value), = expr.items()
+    if kind in ("accept", "drop", "return", "masquerade") and value is None:
+        return kind
+    if kind == "match":
+        return _match(value)
+    if kind == "dnat" and value.get("family") == "ip" and set(value) <= {"family", "addr", "port"}:
+        port = f":{value['port']}" if "port" in value else ""
+        return f"dnat ip to {value['addr']}{port}"
+    return json.dumps(expr, sort_keys=True)
+
+
+def _match(match: dict[str, Any]) -> str:
+    left, op, right = match["left"], match["op"], match["right"]
+    (kind, spec), = left.items()
+    if kind == "meta":
+        text = spec["key"] if spec["key"] in _QUOTED else f"meta {spec['key']}"
+    elif kind == "payload" and "protocol" in spec:
+        text = f"{spec['protocol']} {spec['field']}"
+    elif kind == "fib" and spec.get("result") == "type":
+        text = f"fib {' . '.join(spec['flags'])} type"
+    elif kind == "ct":
+        text = f"ct {spec['key']}"
+    else:
+        return json.dumps({"match": match}, sort_keys=True)
+    quote = kind == "meta" and spec["key"] in _QUOTED
+    operator = "" if op in ("==", "in") else f"{op} "
+    return f"{text} {operator}{_value(right, quote)}"
+
+
+def _value(value: Any, quote: bool) -> str:
+    if isinstance(value, dict) and "set" in value:
+        items = sorted(_value(item, quote) for item in value["set"])
+        return items[0] if len(items) == 1 else "{ " + ", ".join(items) + " }"
+    if isinstance(value, dict) and "prefix" in value:
+        return f"{value['prefix']['addr']}/{value['prefix']['len']}"
+    if isinstance(value, list):  # several flags: ct status dnat,snat
+        return ",".join(str(v) for v in value)
+    return f'"{value}"' if quote else str(value)
+
+
+def _nft(*args: str, stdin: str | None = None) -> list[dict[str, Any]]:
+    """Run nft; its JSON objects for `-j`. NftFailed with nft's own error line."""
+    try:
+        done = subprocess.run(["nft", *args], input=stdin, capture_output=True, text=True)
+    except FileNotFoundError:
+        raise NftFailed("nft is not installed (hint: install the nftables package)") from None
+    if done.returncode != 0:
+        raise NftFailed("nft: " + _error(done.stderr))
+    return json.loads(done.stdout)["nftables"] if args[:1] == ("-j",) else []
+
+
+def _error(stderr: str) -> str:
+    """nft's first error, without its position in our script but with the rule it
+    quotes: `Error: Could not process rule: Operation not supported: meta ...`."""
+    lines = stderr.splitlines()
+    for index, line in enumerate(lines):
+        if "Error:" in line:
+            quoted = lines[index + 1].strip() if index + 1 < len(lines) else ""
+            return line[line.index("Error:"):] + (f": {quoted}" if quoted else "")
+    return stderr.strip() or "failed"
+
+
+def _load(text: str) -> None:
+    _nft("-f", "-", stdin=text)

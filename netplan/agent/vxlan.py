@@ -1,0 +1,108 @@
+"""VXLAN devices in the root namespace: each is this host's tunnel end (VTEP) of one
+overlay and a port of the overlay's bridge; ours carry bridge_marker(topology, network),
+the marker of the network they serve."""
+
+from __future__ import annotations
+
+import socket
+import struct
+from typing import Any
+
+from pyroute2.netlink.rtnl import RTM_GETLINK
+
+from netplan.agent import links, rtnl
+from netplan.agent.links import Link
+from netplan.agent.resources import ROOT, Vxlan, bridge_marker, parse_marker
+from netplan.agent.rtnl import Reply
+from netplan.agent.session import Session
+
+IFLA_INFO_DATA = 2
+# linux/if_link.h
+IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING = 1, 3, 4, 7
+IFLA_VXLAN_PROXY, IFLA_VXLAN_PORT = 11, 15
+_BE16 = struct.Struct("!H")
+_U32 = struct.Struct("=I")
+
+_DUMP = rtnl.dump(
+    RTM_GETLINK,
+    links.message(IFLA_EXT_MASK=links.RTEXT_FILTER_SKIP_STATS,
+                  IFLA_LINKINFO=links.linkinfo("vxlan")),
+)
+"""Every VXLAN device, and nothing else: the kernel filters the dump by kind."""
+
+
+def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
+    """The VXLAN devices that carry this topology's marker, with their settings."""
+    found = []
+    for reply in session.root.dump(_DUMP):
+        link = Link.decode(reply)
+        marker = parse_marker(link.alias)
+        if link.kind == "vxlan" and marker and len(marker) == 2 and marker[0] == session.topology:
+            found.append(_vxlan(link, marker[1], _info_data(reply), root_links))
+    return found
+
+
+def _info_data(reply: Reply) -> dict[int, bytes]:
+    info = reply.attrs.get(links.IFLA_LINKINFO, b"")
+    data = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_DATA, b"")
+    return rtnl.attributes(data, 0, len(data))
+
+
+def _vxlan(link: Link, network: str, data: dict[int, bytes],
+           root_links: dict[int, Link]) -> Vxlan:
+    def u32(kind: int) -> int:
+        return int(_U32.unpack_from(data[kind])[0]) if kind in data else 0
+
+    local = data.get(IFLA_VXLAN_LOCAL, b"")
+    underlay = root_links.get(u32(IFLA_VXLAN_LINK))
+    bridge = root_links.get(link.master)
+    return Vxlan(
+        name=link.name,
+        network=network,
+        vni=u32(IFLA_VXLAN_ID),
+        local=socket.inet_ntoa(local) if len(local) == 4 else "",
+        dev=underlay.name if underlay else "",
+        bridge=bridge.name if bridge else "",
+        port=_BE16.unpack(data[IFLA_VXLAN_PORT])[0] if IFLA_VXLAN_PORT in data else 0,
+        mtu=link.mtu,
+        learning=data.get(IFLA_VXLAN_LEARNING, b"\0") != b"\0",
+        proxy=data.get(IFLA_VXLAN_PROXY, b"\0") != b"\0",
+        up=link.up,
+    )
+
+
+def create(session: Session, vxlan: Vxlan) -> None:
+    """Made a port of its bridge at once; the marker (and no IPv6 link-local address)
+    before it goes up, as for every link of ours."""
+    data: list[list[Any]] = [
+        ["IFLA_VXLAN_ID", vxlan.vni],
+        ["IFLA_VXLAN_LOCAL", vxlan.local],
+        ["IFLA_VXLAN_LINK", session.index(ROOT, vxlan.dev)],
+        ["IFLA_VXLAN_PORT", vxlan.port],
+        ["IFLA_VXLAN_LEARNING", int(vxlan.learning)],
+        ["IFLA_VXLAN_PROXY", int(vxlan.proxy)],
+    ]
+    master = session.index(ROOT, vxlan.bridge) if vxlan.bridge else None
+    links.create(session.root, vxlan.name, "vxlan", data, IFLA_MTU=vxlan.mtu, IFLA_MASTER=master)
+    with links.rollback(session.root, vxlan.name):
+        links.mark(session.root, vxlan.name, bridge_marker(session.topology, vxlan.network))
+        if vxlan.up:
+            links.change(session.root, vxlan.name, up=True)
+
+
+def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
+    attrs: dict[str, Any] = {}
+    if "network" in fields:
+        attrs["IFLA_IFALIAS"] = bridge_marker(session.topology, vxlan.network)
+    if "bridge" in fields:
+        attrs["IFLA_MASTER"] = session.index(ROOT, vxlan.bridge) if vxlan.bridge else 0
+    if "mtu" in fields:
+        attrs["IFLA_MTU"] = vxlan.mtu
+    up = vxlan.up if "up" in fields else None
+    links.change(session.root, vxlan.name, up=up, **attrs)
+
+
+def delete(session: Session, vxlan: Vxlan) -> None:
+    """Its FDB and neighbour entries go with it."""
+    links.delete(session.root, vxlan.name)
+    session.deleted()

@@ -1,0 +1,50 @@
+"""The firewall's part of compiling: what each host's bridges and published ports need."""
+
+from __future__ import annotations
+
+from netplan.drivers.base import Context
+from netplan.firewall.ports import PortMapping
+from netplan.firewall.rules import Published, Segment, render
+from netplan.topology.model import BridgeNetwork
+from netplan.topology.names import bridge_name, veth_name
+
+
+def compile_firewall(context: Context) -> None:
+    """Add each host's nftables tables and sysctls to its desired state."""
+    topology = context.topology
+    for host, state in context.desired.items():
+        for resource in render(topology.name, segments(context, host), published(context, host)):
+            state.add(resource)
+
+
+def segments(context: Context, host: str) -> list[Segment]:
+    topology = context.topology
+    found = []
+    for name, network in topology.networks.items():
+        if not isinstance(network, BridgeNetwork) or topology.host_of_network(name) != host:
+            continue  # an overlay: the hosts route nothing to it, nor NAT it
+        ports = tuple(
+            veth_name(topology.name, container, name)
+            for container, spec in topology.containers.items()
+            if name in spec.networks
+        )
+        bridge = bridge_name(topology.name, name, network)
+        found.append(
+            Segment(bridge, network.subnet, network.nat, network.internal, network.icc, ports)
+        )
+    return found
+
+
+def published(context: Context, host: str) -> list[Published]:
+    """Ports of containers with a namespace of their own on `host`, to their address on
+    the network that carries their default route (`host` mode ignores them, as Docker)."""
+    topology = context.topology
+    found = []
+    for name, container in topology.containers.items():
+        network = topology.gateway_network(name)
+        if network is None or topology.host_of_container(name) != host:
+            continue
+        address = context.addresses[(name, network)]
+        bridge = bridge_name(topology.name, network, topology.networks[network])
+        found += [Published(PortMapping.parse(text), address, bridge) for text in container.publish]
+    return found

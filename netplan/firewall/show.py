@@ -1,0 +1,64 @@
+"""The firewall settings a host's observed tables say the topology has, for `show`:
+per network `nat`/`internal`/`icc` where not the default, per container `publish`.
+Reads the canonical rule text that rules.py renders (and the agent reads back)."""
+
+from __future__ import annotations
+
+import re
+from ipaddress import IPv4Address, IPv4Interface
+from typing import Any
+
+from netplan.agent.resources import Address, Bridge, NftTable, Veth
+from netplan.agent.state import HostState
+from netplan.firewall.ports import PortMapping
+
+_DNAT = re.compile(
+    r"output: (?:fib daddr type local|ip daddr (?P<ip>\S+)) (?P<proto>\w+) dport (?P<port>\d+) "
+    r"dnat ip to (?P<addr>[\d.]+):(?P<to>\d+)"
+)
+
+
+def network_settings(state: HostState) -> dict[str, dict[str, Any]]:
+    """Network name → the firewall fields that differ from their defaults."""
+    rules = _rules(state, "inet")
+    icc_off = " ".join(_rules(state, "bridge"))
+    found: dict[str, dict[str, Any]] = {}
+    for bridge in state.resources.values():
+        if not isinstance(bridge, Bridge):
+            continue
+        quoted = f'"{bridge.name}"'
+        spec: dict[str, Any] = {}
+        if f"forward: iifname {quoted} oifname != {quoted} drop" in rules:
+            spec["internal"] = True
+        elif not any(r.endswith(f"oifname != {quoted} masquerade") for r in rules):
+            spec["nat"] = False
+        ports = [r.peer for r in state.resources.values()
+                 if isinstance(r, Veth) and r.bridge == bridge.name]
+        if any(f'"{port}"' in icc_off for port in ports):
+            spec["icc"] = False
+        if spec:
+            found[bridge.network] = spec
+    return found
+
+
+def published_ports(state: HostState) -> dict[str, list[str]]:
+    """Container → its published ports, from the DNAT rules of the output chain."""
+    owners = {
+        str(IPv4Interface(r.cidr).ip): r.netns
+        for r in state.resources.values()
+        if isinstance(r, Address) and r.netns and ":" not in r.cidr
+    }
+    found: dict[str, list[str]] = {}
+    for rule in _rules(state, "inet"):
+        match = _DNAT.fullmatch(rule)
+        if match is None or match["addr"] not in owners:
+            continue
+        host_ip = IPv4Address(match["ip"]) if match["ip"] else None
+        mapping = PortMapping(int(match["port"]), match["proto"], int(match["to"]), host_ip)
+        found.setdefault(owners[match["addr"]], []).append(str(mapping))
+    return found
+
+
+def _rules(state: HostState, family: str) -> list[str]:
+    return [rule for table in state.resources.values()
+            if isinstance(table, NftTable) and table.family == family for rule in table.rules]

@@ -1,0 +1,208 @@
+"""Overlays compiled for several hosts from their facts: tunnels, peers, MTU, VNIs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netplan.agent.resources import (
+    FLOOD_MAC,
+    Address,
+    Bridge,
+    Fdb,
+    Neighbour,
+    Resource,
+    Route,
+    Veth,
+    Vxlan,
+)
+from netplan.agent.state import Facts, HostState, Underlay
+from netplan.compile import compile_topology
+from netplan.errors import TopologyError
+from netplan.plan.order import plan_host
+from netplan.show import observed_topology
+from netplan.topology import load_topology
+from netplan.topology.model import Topology
+
+DEMO = Path(__file__).parents[2] / "topologies" / "overlay.yaml"
+VTEP = {"hostA": "192.168.56.11", "hostB": "192.168.56.12", "hostC": "192.168.56.13"}
+
+
+def vtep(name: str) -> str:
+    """hostA, hostB, hostC as in the lab; h0, h1, ... from 192.168.57.1 up."""
+    return VTEP.get(name) or f"192.168.57.{int(name[1:]) + 1}"
+
+
+def host(name: str, mtu: int = 1500, state: HostState | None = None) -> HostState:
+    """An observed host: what it has (default nothing) and its underlay `ul0`."""
+    result = state or HostState()
+    result.facts = Facts(Underlay("ul0", "ul0", vtep(name), mtu))
+    return result
+
+
+def hosts(*names: str) -> dict[str, HostState]:
+    return {name: host(name) for name in names}
+
+
+def overlay(**network: Any) -> Topology:
+    """Containers c1, c2, c3 on hostA, hostB, hostC (as many as `hosts`), one overlay."""
+    names = network.pop("on", ["hostA", "hostB"])
+    containers = {f"c{i}": {"host": h, "networks": ["ov"]} for i, h in enumerate(names, 1)}
+    return Topology.model_validate({
+        "name": "t",
+        "hosts": names,
+        "networks": {"ov": {"driver": "overlay", "subnet": "10.88.0.0/24", **network}},
+        "containers": containers,
+    })
+
+
+def of(state: HostState, kind: type[Resource]) -> list[Any]:
+    return [r for r in state.resources.values() if isinstance(r, kind)]
+
+
+def test_the_demo_compiles_to_a_tunnel_and_peers_on_each_host() -> None:
+    desired = compile_topology(load_topology(DEMO), hosts("hostA", "hostB"))
+    a = desired["hostA"].resources
+    assert a["link:/br-overlay"] == Bridge("br-overlay", "overlay", 1450)
+    assert a["link:/vx-overlay"] == Vxlan(
+        "vx-overlay", "overlay", 42, VTEP["hostA"], "ul0", "br-overlay", 4789, 1450,
+        learning=False, proxy=True)
+    web = a["link:web/eth0"]
+    assert isinstance(web, Veth)
+    assert (web.bridge, web.mtu, web.mac) == ("br-overlay", 1450, "02:42:0a:58:00:01")
+    assert a["addr:web/eth0/10.88.0.1/24"] == Address("web", "eth0", "10.88.0.1/24")
+    assert set(of(desired["hostA"], Fdb)) == {
+        Fdb("vx-overlay", FLOOD_MAC, VTEP["hostB"]),
+        Fdb("vx-overlay", "02:42:0a:58:00:02", VTEP["hostB"]),
+    }
+    assert of(desired["hostA"], Neighbour) == [
+        Neighbour("vx-overlay", "10.88.0.2", "02:42:0a:58:00:02")]
+    assert "addr:db/eth0/10.88.0.2/24" in desired["hostB"].resources
+    assert of(desired["hostB"], Neighbour) == [
+        Neighbour("vx-overlay", "10.88.0.1", "02:42:0a:58:00:01")]
+
+
+def test_no_address_on_the_hosts_and_no_route_through_an_overlay() -> None:
+    desired = compile_topology(load_topology(DEMO), hosts("hostA", "hostB"))
+    for state in desired.values():
+        assert of(state, Route) == []
+        assert [a for a in of(state, Address) if a.netns == ""] == []
+
+
+def test_the_mtu_is_the_smallest_underlay_mtu_minus_50() -> None:
+    observed = {"hostA": host("hostA", 9000), "hostB": host("hostB", 1400)}
+    desired = compile_topology(overlay(), observed)
+    for state in desired.values():
+        assert {r.mtu for r in of(state, Vxlan) + of(state, Bridge) + of(state, Veth)} == {1350}
+
+
+def test_an_mtu_larger_than_the_underlay_carries_is_refused() -> None:
+    observed = {"hostA": host("hostA", 1500), "hostB": host("hostB", 1400)}
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(overlay(mtu=1400), observed)
+    [problem] = raised.value.problems
+    assert problem.path == "networks.ov.mtu"
+    assert "host 'hostB' (ul0, MTU 1400) carries at most 1350" in problem.message
+
+
+def test_a_host_without_an_underlay_is_named_with_a_hint() -> None:
+    observed = {"hostA": HostState(), "hostB": host("hostB")}
+    observed["hostB"].facts = Facts(Underlay("eth1", error="there is no interface eth1"))
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(overlay(), observed)
+    first, second = raised.value.problems
+    assert first.path == "hosts.hostA.underlay" and "neither the topology nor" in first.message
+    assert second.path == "hosts.hostB.underlay"
+    assert second.message.endswith("cannot carry overlay 'ov': there is no interface eth1")
+    assert "interface (or its IPv4 address)" in second.hint
+
+
+def test_without_static_peers_only_flood_entries_and_the_device_learns() -> None:
+    desired = compile_topology(overlay(static_peers=False), hosts("hostA", "hostB"))
+    a = desired["hostA"]
+    assert of(a, Fdb) == [Fdb("vx-ov", FLOOD_MAC, VTEP["hostB"])]
+    assert of(a, Neighbour) == []
+    [tunnel] = of(a, Vxlan)
+    assert (tunnel.learning, tunnel.proxy) == (True, False)
+
+
+def test_vnis_from_4096_in_file_order_given_ones_skipped_and_current_ones_kept() -> None:
+    spec = {"driver": "overlay"}
+    topology = Topology.model_validate({
+        "name": "t",
+        "hosts": ["hostA"],
+        "networks": {
+            "a": {**spec, "subnet": "10.1.0.0/24"},
+            "b": {**spec, "subnet": "10.2.0.0/24", "vni": 4097},
+            "c": {**spec, "subnet": "10.3.0.0/24"},
+            "d": {**spec, "subnet": "10.4.0.0/24"},
+        },
+        "containers": {"x": {"networks": ["a", "b", "c", "d"]}},
+    })
+    tunnels = {t.network: t.vni for t in of(compile_topology(topology, hosts("hostA"))["hostA"],
+                                           Vxlan)}
+    assert tunnels == {"a": 4096, "b": 4097, "c": 4098, "d": 4099}
+    now = host("hostA")
+    now.add(Vxlan("vx-d", "d", 5000, VTEP["hostA"], "ul0", "br-d"))
+    now.add(Vxlan("vx-c", "c", 4097, VTEP["hostA"], "ul0", "br-c"))  # now given to b
+    tunnels = {t.network: t.vni for t in of(compile_topology(topology, {"hostA": now})["hostA"],
+                                           Vxlan)}
+    assert tunnels == {"a": 4096, "b": 4097, "c": 4098, "d": 5000}
+
+
+def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
+    before = compile_topology(overlay(), hosts("hostA", "hostB"))
+    applied = {name: host(name, state=state) for name, state in before.items()}
+    applied["hostC"] = host("hostC")
+    after = compile_topology(overlay(on=["hostA", "hostB", "hostC"]), applied)
+    plan = plan_host("hostA", after["hostA"], applied["hostA"])
+    assert sorted(f"{c.action} {c.key}" for c in plan.changes) == [
+        "create fdb:vx-ov/00:00:00:00:00:00/192.168.56.13",
+        "create fdb:vx-ov/02:42:0a:58:00:03/192.168.56.13",
+        "create neigh:vx-ov/10.88.0.3",
+    ]
+
+
+@pytest.mark.parametrize("count", [2, 5, 10])
+def test_entries_per_host_grow_linearly_with_the_peers(count: int) -> None:
+    """Per host: one flood entry per remote host, and per remote container one FDB and
+    one neighbour entry (one container per host here): 3 (N - 1)."""
+    names = [f"h{i}" for i in range(count)]
+    desired = compile_topology(overlay(on=names), hosts(*names))
+    for state in desired.values():
+        assert len(of(state, Fdb)) + len(of(state, Neighbour)) == 3 * (count - 1)
+
+
+def test_an_unreachable_host_keeps_its_tunnels_on_the_others() -> None:
+    """hostB is down: hostA's entries towards it stay; nothing is planned for hostB."""
+    before = compile_topology(overlay(), hosts("hostA", "hostB"))
+    now = {"hostA": host("hostA", state=before["hostA"])}
+    after = compile_topology(overlay(), now)
+    assert plan_host("hostA", after["hostA"], now["hostA"]).empty
+    assert of(after["hostB"], Bridge) + of(after["hostB"], Vxlan) + of(after["hostB"], Veth) == []
+
+
+def test_show_writes_an_overlay_back_as_a_topology_that_plans_nothing() -> None:
+    desired = compile_topology(load_topology(DEMO), hosts("hostA", "hostB"))
+    observed = {name: host(name, state=state) for name, state in desired.items()}
+    shown = observed_topology("overlay", observed)
+    assert shown["networks"] == {"overlay": {
+        "driver": "overlay", "subnet": "10.88.0.0/24", "vni": 42, "hosts": ["hostA", "hostB"],
+        "mtu": 1450, "bridge": "br-overlay"}}
+    again = compile_topology(Topology.model_validate(shown), observed)
+    assert all(plan_host(name, again[name], observed[name]).empty for name in observed)
+
+
+def test_two_hosts_with_one_underlay_address_cannot_tunnel() -> None:
+    """As on Vagrant VMs whose NAT eth0 is 10.0.2.15 everywhere."""
+    observed = hosts("hostA", "hostB")
+    for state in observed.values():
+        state.facts = Facts(Underlay("eth0", "eth0", "10.0.2.15", 1500))
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(overlay(), observed)
+    [problem] = raised.value.problems
+    assert problem.path == "hosts.hostB.underlay"
+    assert "'hostA' and 'hostB' both have the underlay address 10.0.2.15" in problem.message
+    assert "(Vagrant: eth1)" in problem.hint
