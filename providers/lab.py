@@ -41,9 +41,6 @@ HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,10}")
 """A topology host name short enough for the veth `lab-<host>` (15 bytes at most)."""
 MAX_HOSTS = 244
 """192.168.56.11 to .254."""
-PYTHON = "/usr/bin/python3"
-"""Lab hosts share this machine's files: its system python3 is theirs, found without the
-login shell's PATH (where a version manager's shim can cost 0.15 s per start)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +243,6 @@ def lab_provider(
             keys=(lab.key,),
             known_hosts=lab.known_hosts,
             underlay=UNDERLAY,
-            python=PYTHON if Path(PYTHON).is_file() else "python3",
             timeout=5.0,
         )
         connectors[name] = partial(connect, target)

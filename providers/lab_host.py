@@ -4,7 +4,8 @@ The host's sshd is PID 1 of its PID namespace: stopping it (by its PID, checked 
 start time so a reused PID is never signalled) takes every process, nested namespace and
 the host's veth with it. Its root is an overlay of this machine's root with a private
 tmpfs on top, so what is written on one host (the agent cache in /root, /etc/netns, …) is
-seen neither by the other hosts nor by this machine; /run, /proc and /sys are its own.
+seen neither by the other hosts nor by this machine; /run, /proc and /sys are its own, and
+root's home starts empty, like a fresh machine's (this machine's /root is not shown).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -36,6 +38,7 @@ mount -t proc proc proc
 mount -t sysfs sysfs sys
 mount --rbind /dev dev
 mount -t tmpfs -o mode=755 "lab-$name" run
+mount -t tmpfs -o mode=700 "lab-$name" root
 mkdir -p run/netns run/sshd run/lock run/lab
 mount --bind "$dir" run/lab
 mount -o remount,bind,ro run/lab
@@ -46,15 +49,12 @@ hostname "$name"
 printf '127.0.1.1\t%s\n' "$name" >> /etc/hosts
 ip link set lo up
 read -r go
-echo 1 > /proc/sys/net/ipv4/conf/ul0/arp_notify
 ip address add "$address/24" dev ul0
 ip link set ul0 up
 echo ready
 exec /usr/sbin/sshd -D -e -f /run/lab/sshd_config </dev/null >&2
 """
-"""Runs inside the new namespaces; waits on stdin until the parent has made its `ul0`.
-`arp_notify`: a gratuitous ARP when ul0 comes up, so that a restarted host's new MAC
-replaces the old one in its neighbours' caches at once (not after seconds of probes)."""
+"""Runs inside the new namespaces; waits on stdin until the parent has made its `ul0`."""
 
 UNSHARE = [
     "unshare", "--net", "--mount", "--uts", "--ipc", "--pid", "--fork", "--kill-child",
@@ -74,12 +74,13 @@ class Process:
         return self.pid > 0 and start_time(self.pid) == self.started
 
     def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM, then SIGKILL if it has not gone after `timeout`."""
-        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+        """SIGTERM, then SIGKILL if it has not gone after `timeout` seconds."""
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             if not self.alive():
                 return
-            os.kill(self.pid, sig)
-            deadline = time.monotonic() + wait
+            with suppress(ProcessLookupError):  # it exited since alive() looked
+                os.kill(self.pid, sig)
+            deadline = time.monotonic() + timeout
             while self.alive() and time.monotonic() < deadline:
                 time.sleep(0.005)
         if self.alive():
@@ -102,7 +103,6 @@ class Starting:
 
     name: str
     address: str
-    directory: Path
     unshare: subprocess.Popen[bytes]
     log: Path
 
@@ -118,7 +118,7 @@ def spawn(name: str, address: str, directory: Path) -> Starting:
             stderr=output,
             start_new_session=True,
         )
-    return Starting(name, address, directory, unshare, log)
+    return Starting(name, address, unshare, log)
 
 
 def release(host: Starting) -> Process:

@@ -85,13 +85,18 @@ def bridge_exists(lab: Path) -> bool:
 
 def attach(host: str, pid: int, address: str) -> None:
     """The host's underlay link: `ul0` inside its namespace, `lab-<host>` on the bridge.
-    A neighbour entry left from the host's previous life (another MAC) is dropped: the
-    kernel would otherwise keep using it, ignoring the new host's ARP for a while."""
+    `ul0` gets a MAC made from its address, the same each time the host starts, so what
+    other hosts' and this machine's neighbour caches hold stays right across a restart."""
     outside = f"lab-{host}"
     ip("link", "add", outside, "type", "veth", "peer", "name", UNDERLAY,
-       "netns", f"/proc/{pid}/ns/net")  # fmt: skip
+       "address", underlay_mac(address), "netns", f"/proc/{pid}/ns/net")  # fmt: skip
     ip("link", "set", outside, "master", BRIDGE, "up")
-    ip("neighbour", "flush", "to", address, "dev", BRIDGE)
+
+
+def underlay_mac(address: str) -> str:
+    """02:6c:61:62 ("lab", locally administered) and the address's last two bytes."""
+    third, fourth = IPv4Address(address).packed[2:]
+    return f"02:6c:61:62:{third:02x}:{fourth:02x}"
 
 
 def wait_detached(host: str, timeout: float = 10.0) -> None:

@@ -60,9 +60,9 @@ def observe(sock: Rtnl, devices: dict[int, str]) -> list[Neighbour]:
 
 
 def _message(session: Session, entry: Neighbour, **attrs: Any) -> Any:
-    family = socket.AF_INET if ipaddress.ip_address(entry.ip).version == 4 else socket.AF_INET6
+    family = socket.AF_INET if ipaddress.ip_address(entry.dst).version == 4 else socket.AF_INET6
     return message(family, session.index(ROOT, entry.dev), NUD_PERMANENT,
-                   NDA_DST=entry.ip, **attrs)
+                   NDA_DST=entry.dst, **attrs)
 
 
 def create(session: Session, entry: Neighbour) -> None:

@@ -292,19 +292,19 @@ class Fdb:
 @dataclass(frozen=True)
 class Neighbour:
     """A permanent neighbour (ARP) entry on one of our VXLAN devices: the device's ARP
-    proxy answers that `ip` (a remote container) is at `mac`."""
+    proxy answers that `dst` (a remote container's address) is at `mac`."""
 
     KIND: ClassVar[str] = "neighbour"
     ORDER: ClassVar[int] = 3
     MUTABLE: ClassVar[frozenset[str]] = frozenset({"mac"})
 
     dev: str
-    ip: str
+    dst: str
     mac: str
 
     @property
     def key(self) -> str:
-        return f"neigh:{self.dev}/{self.ip}"
+        return f"neigh:{self.dev}/{self.dst}"
 
     def requires(self) -> tuple[str, ...]:
         return (link_key(ROOT, self.dev),)
@@ -316,7 +316,7 @@ class Neighbour:
         return (self.key,)
 
     def describe(self) -> str:
-        return f"neighbour {self.ip} on {self.dev}"
+        return f"neighbour {self.dst} on {self.dev}"
 
 
 def nft_table_name(topology: str) -> str:

@@ -6,7 +6,7 @@ Standard library only: shipped to remote hosts inside the agent.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
 from netplan.agent.resources import Resource, from_json, to_json
@@ -42,8 +42,12 @@ class Facts:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Facts:
+        """Fields a newer agent may add are left out, not refused."""
         underlay = data.get("underlay")
-        return cls(underlay=Underlay(**underlay) if underlay else None)
+        if not underlay:
+            return cls()
+        known = {f.name for f in fields(Underlay)}
+        return cls(underlay=Underlay(**{k: v for k, v in underlay.items() if k in known}))
 
 
 @dataclass

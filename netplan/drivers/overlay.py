@@ -50,9 +50,8 @@ UNDERLAY_HINT = "set it to the interface (or its IPv4 address) that reaches the 
 
 @dataclass(frozen=True)
 class Member:
-    """A container on the overlay, where it is and how it is addressed."""
+    """A container on the overlay: where it is and how it is addressed."""
 
-    container: str
     host: str
     ip: IPv4Address
     mac: str
@@ -231,5 +230,4 @@ def _members(context: Context, name: str) -> Iterator[Member]:
         attachment = spec.networks.get(name)
         if attachment is not None:
             ip = context.addresses[(container, name)]
-            yield Member(container, topology.host_of_container(container), ip,
-                         attachment.mac or mac_for(ip))
+            yield Member(topology.host_of_container(container), ip, attachment.mac or mac_for(ip))

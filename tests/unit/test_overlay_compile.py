@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,12 @@ from netplan.agent.resources import (
 from netplan.agent.state import Facts, HostState, Underlay
 from netplan.compile import compile_topology
 from netplan.errors import TopologyError
+from netplan.pipeline import underlay_of
 from netplan.plan.order import plan_host
 from netplan.show import observed_topology
 from netplan.topology import load_topology
 from netplan.topology.model import Topology
+from providers.base import HostConnection
 
 DEMO = Path(__file__).parents[2] / "topologies" / "overlay.yaml"
 VTEP = {"hostA": "192.168.56.11", "hostB": "192.168.56.12", "hostC": "192.168.56.13"}
@@ -206,3 +209,30 @@ def test_two_hosts_with_one_underlay_address_cannot_tunnel() -> None:
     assert problem.path == "hosts.hostB.underlay"
     assert "'hostA' and 'hostB' both have the underlay address 10.0.2.15" in problem.message
     assert "(Vagrant: eth1)" in problem.hint
+
+
+def test_facts_travel_in_the_observed_state_and_unknown_ones_are_left_out() -> None:
+    state = host("hostA")
+    data = json.loads(json.dumps(state.to_json()))
+    assert data["facts"] == {"underlay": {"hint": "ul0", "interface": "ul0",
+                                          "address": VTEP["hostA"], "mtu": 1500, "error": ""}}
+    data["facts"]["underlay"]["speed"] = 10000  # from a newer agent
+    assert HostState.from_json(data).facts == state.facts
+    assert HostState.from_json({"resources": []}).facts == Facts()  # from an older one
+
+
+class Named(HostConnection):
+    def call(self, request: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+@pytest.mark.parametrize(("spec", "provider", "expected"), [
+    ({}, "ul0", "ul0"),
+    ({"underlay": "eth2"}, "ul0", "eth2"),
+    ({"underlay": "192.168.56.11"}, None, "192.168.56.11"),
+    ({}, None, None),
+])
+def test_the_topology_names_the_underlay_else_the_provider(
+        spec: dict[str, str], provider: str | None, expected: str | None) -> None:
+    topology = Topology.model_validate({"name": "t", "hosts": {"hostA": spec}})
+    assert underlay_of(topology, Named("hostA", provider)) == expected
