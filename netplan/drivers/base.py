@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address
 from typing import Any
 
+from netplan.agent.resources import Address, Veth
 from netplan.agent.state import HostState
+from netplan.ipam import mac_for
 from netplan.topology.model import Attachment, Topology
+from netplan.topology.names import veth_name
 
 
 @dataclass(frozen=True)
@@ -42,3 +45,24 @@ class Link:
 class Driver:
     compile_network: Callable[[Context, str, Any], None]
     compile_attachment: Callable[[Context, Link], None]
+
+
+def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
+    """A container's veth on `bridge` and its address: what every bridged driver makes."""
+    topology = context.topology
+    network = topology.networks[link.network]
+    state = context.desired[topology.host_of_container(link.container)]
+    address = context.addresses[(link.container, link.network)]
+    state.add(
+        Veth(
+            netns=link.container,
+            name=link.dev,
+            peer=veth_name(topology.name, link.container, link.network),
+            bridge=bridge,
+            container=link.container,
+            network=link.network,
+            mac=link.attachment.mac or mac_for(address),
+            mtu=mtu,
+        )
+    )
+    state.add(Address(link.container, link.dev, f"{address}/{network.subnet.prefixlen}"))

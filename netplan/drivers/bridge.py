@@ -3,11 +3,11 @@ gets a veth whose host end is a port of the bridge, its address and a default ro
 
 from __future__ import annotations
 
-from netplan.agent.resources import ROOT, Address, Bridge, Route, Veth
-from netplan.drivers.base import Context, Link
-from netplan.ipam import mac_for, network_pool
+from netplan.agent.resources import ROOT, Address, Bridge, Route
+from netplan.drivers.base import Context, Link, add_veth
+from netplan.ipam import network_pool
 from netplan.topology.model import BridgeNetwork
-from netplan.topology.names import bridge_name, veth_name
+from netplan.topology.names import bridge_name
 
 DEFAULT_MTU = 1500
 
@@ -25,21 +25,10 @@ def compile_attachment(context: Context, link: Link) -> None:
     topology = context.topology
     network = topology.networks[link.network]
     assert isinstance(network, BridgeNetwork)
-    state = context.desired[topology.host_of_container(link.container)]
-    address = context.addresses[(link.container, link.network)]
-    state.add(
-        Veth(
-            netns=link.container,
-            name=link.dev,
-            peer=veth_name(topology.name, link.container, link.network),
-            bridge=bridge_name(topology.name, link.network, network),
-            container=link.container,
-            network=link.network,
-            mac=link.attachment.mac or mac_for(address),
-            mtu=network.mtu or DEFAULT_MTU,
-        )
+    add_veth(
+        context, link, bridge_name(topology.name, link.network, network), network.mtu or DEFAULT_MTU
     )
-    state.add(Address(link.container, link.dev, f"{address}/{network.subnet.prefixlen}"))
     if link.default_route:
         gateway = network_pool(network).gateway
+        state = context.desired[topology.host_of_container(link.container)]
         state.add(Route(link.container, "default", link.dev, str(gateway)))

@@ -24,21 +24,19 @@ from itertools import count
 from netplan.agent.resources import (
     FLOOD_MAC,
     ROOT,
-    Address,
     Bridge,
     Fdb,
     Neighbour,
     Resource,
-    Veth,
     Vxlan,
     link_key,
 )
 from netplan.agent.state import HostState, Underlay
-from netplan.drivers.base import Context, Link
+from netplan.drivers.base import Context, Link, add_veth
 from netplan.errors import Problem, TopologyError
 from netplan.ipam import mac_for
 from netplan.topology.model import OverlayNetwork, Topology
-from netplan.topology.names import bridge_name, veth_name, vxlan_name
+from netplan.topology.names import bridge_name, vxlan_name
 
 VXLAN_OVERHEAD = 50
 """Outer IPv4 (20), UDP (8) and VXLAN (8) headers, and the inner Ethernet header (14)."""
@@ -73,9 +71,20 @@ def compile_network(context: Context, name: str, network: OverlayNetwork) -> Non
     for host, underlay in vteps.items():
         state = context.desired[host]
         state.add(Bridge(bridge, name, mtu))
-        state.add(Vxlan(tunnel, name, vni, underlay.address, underlay.interface, bridge,
-                        network.port, mtu, learning=not network.static_peers,
-                        proxy=network.static_peers))
+        state.add(
+            Vxlan(
+                tunnel,
+                name,
+                vni,
+                underlay.address,
+                underlay.interface,
+                bridge,
+                network.port,
+                mtu,
+                learning=not network.static_peers,
+                proxy=network.static_peers,
+            )
+        )
         peers = peer_entries(tunnel, host, vteps, members, network.static_peers)
         if unreachable:
             peers += kept_entries(tunnel, peers, vteps, context.observed[host])
@@ -92,29 +101,15 @@ def compile_attachment(context: Context, link: Link) -> None:
     bridge = state.resources.get(link_key(ROOT, bridge_name(topology.name, link.network, network)))
     if not isinstance(bridge, Bridge) or bridge.mtu is None:
         return  # the host could not be observed: nothing is planned there
-    address = context.addresses[(link.container, link.network)]
-    state.add(
-        Veth(
-            netns=link.container,
-            name=link.dev,
-            peer=veth_name(topology.name, link.container, link.network),
-            bridge=bridge.name,
-            container=link.container,
-            network=link.network,
-            mac=link.attachment.mac or mac_for(address),
-            mtu=bridge.mtu,
-        )
-    )
-    state.add(Address(link.container, link.dev, f"{address}/{network.subnet.prefixlen}"))
+    add_veth(context, link, bridge.name, bridge.mtu)
 
 
-def peer_entries(tunnel: str, host: str, vteps: Mapping[str, Underlay],
-                 members: list[Member], static_peers: bool) -> list[Resource]:
+def peer_entries(
+    tunnel: str, host: str, vteps: Mapping[str, Underlay], members: list[Member], static_peers: bool
+) -> list[Resource]:
     """What `host`'s VXLAN device needs to reach the other hosts and their containers."""
     entries: list[Resource] = [
-        Fdb(tunnel, FLOOD_MAC, underlay.address)
-        for peer, underlay in vteps.items()
-        if peer != host
+        Fdb(tunnel, FLOOD_MAC, underlay.address) for peer, underlay in vteps.items() if peer != host
     ]
     if static_peers:
         for member in members:
@@ -126,22 +121,27 @@ def peer_entries(tunnel: str, host: str, vteps: Mapping[str, Underlay],
     return entries
 
 
-def kept_entries(tunnel: str, wanted: list[Resource], vteps: Mapping[str, Underlay],
-                 observed: HostState) -> list[Resource]:
+def kept_entries(
+    tunnel: str, wanted: list[Resource], vteps: Mapping[str, Underlay], observed: HostState
+) -> list[Resource]:
     """While a host of the overlay cannot be observed, its VTEP address is unknown: the
     entries towards addresses that are no known VTEP stay as they are (unless their MAC
     has moved to a known one), so the running overlay keeps working."""
     known = {underlay.address for underlay in vteps.values()}
     macs = {entry.mac for entry in wanted if isinstance(entry, Fdb)} - {FLOOD_MAC}
     return [
-        entry for entry in observed.resources.values()
-        if isinstance(entry, Fdb) and entry.dev == tunnel and entry.dst not in known
+        entry
+        for entry in observed.resources.values()
+        if isinstance(entry, Fdb)
+        and entry.dev == tunnel
+        and entry.dst not in known
         and entry.mac not in macs
     ]
 
 
-def underlays(observed: Mapping[str, HostState], name: str,
-              hosts: list[str]) -> dict[str, Underlay]:
+def underlays(
+    observed: Mapping[str, HostState], name: str, hosts: list[str]
+) -> dict[str, Underlay]:
     """The underlay of each observed host of overlay `name`; a TopologyError naming
     every host whose underlay is not known or not usable."""
     found: dict[str, Underlay] = {}
@@ -153,13 +153,23 @@ def underlays(observed: Mapping[str, HostState], name: str,
         underlay = state.facts.underlay
         path = f"hosts.{host}.underlay"
         if underlay is None:
-            problems.append(Problem(
-                f"overlay '{name}' needs the underlay of host '{host}', and neither the "
-                "topology nor the provider names it", path, UNDERLAY_HINT))
+            problems.append(
+                Problem(
+                    f"overlay '{name}' needs the underlay of host '{host}', and neither the "
+                    "topology nor the provider names it",
+                    path,
+                    UNDERLAY_HINT,
+                )
+            )
         elif underlay.error:
-            problems.append(Problem(f"the underlay {underlay.hint} of host '{host}' cannot "
-                                    f"carry overlay '{name}': {underlay.error}", path,
-                                    UNDERLAY_HINT))
+            problems.append(
+                Problem(
+                    f"the underlay {underlay.hint} of host '{host}' cannot "
+                    f"carry overlay '{name}': {underlay.error}",
+                    path,
+                    UNDERLAY_HINT,
+                )
+            )
         else:
             found[host] = underlay
     problems += _shared_addresses(name, found)
@@ -176,11 +186,14 @@ def _shared_addresses(name: str, found: Mapping[str, Underlay]) -> list[Problem]
     for host, underlay in found.items():
         other = first.setdefault(underlay.address, host)
         if other != host:
-            problems.append(Problem(
-                f"hosts '{other}' and '{host}' both have the underlay address "
-                f"{underlay.address}: overlay '{name}' needs one address per host",
-                f"hosts.{host}.underlay",
-                "name the interface of the network the hosts share (Vagrant: eth1)"))
+            problems.append(
+                Problem(
+                    f"hosts '{other}' and '{host}' both have the underlay address "
+                    f"{underlay.address}: overlay '{name}' needs one address per host",
+                    f"hosts.{host}.underlay",
+                    "name the interface of the network the hosts share (Vagrant: eth1)",
+                )
+            )
     return problems
 
 
@@ -191,13 +204,18 @@ def overlay_mtu(name: str, network: OverlayNetwork, vteps: Mapping[str, Underlay
     limit = underlay.mtu - VXLAN_OVERHEAD
     mtu = limit if network.mtu is None else network.mtu
     if mtu > limit or mtu < MIN_MTU:
-        raise TopologyError([Problem(
-            f"overlay '{name}' needs an MTU of {mtu}, but the underlay of host '{host}' "
-            f"({underlay.interface}, MTU {underlay.mtu}) carries at most {limit}",
-            f"networks.{name}.mtu" if network.mtu is not None else f"hosts.{host}.underlay",
-            "lower `mtu:`, or leave it out" if network.mtu is not None
-            else f"give the underlay an MTU of at least {MIN_MTU + VXLAN_OVERHEAD}",
-        )])
+        raise TopologyError(
+            [
+                Problem(
+                    f"overlay '{name}' needs an MTU of {mtu}, but the underlay of host '{host}' "
+                    f"({underlay.interface}, MTU {underlay.mtu}) carries at most {limit}",
+                    f"networks.{name}.mtu" if network.mtu is not None else f"hosts.{host}.underlay",
+                    "lower `mtu:`, or leave it out"
+                    if network.mtu is not None
+                    else f"give the underlay an MTU of at least {MIN_MTU + VXLAN_OVERHEAD}",
+                )
+            ]
+        )
     return mtu
 
 
@@ -211,8 +229,12 @@ def assign_vnis(topology: Topology, observed: Mapping[str, HostState]) -> dict[s
         assert isinstance(network, OverlayNetwork)
         if network.vni is not None:
             result[name] = network.vni
-    current = {r.network: r.vni for state in observed.values()
-               for r in state.resources.values() if isinstance(r, Vxlan)}
+    current = {
+        r.network: r.vni
+        for state in observed.values()
+        for r in state.resources.values()
+        if isinstance(r, Vxlan)
+    }
     for name in overlays:
         kept = current.get(name)
         if name not in result and kept is not None and kept not in result.values():

@@ -18,16 +18,20 @@ def overlay_networks(observed: Mapping[str, HostState]) -> dict[str, dict[str, A
     specs: dict[str, dict[str, Any]] = {}
     for host, state in observed.items():
         for tunnel in (r for r in state.resources.values() if isinstance(r, Vxlan)):
-            spec = specs.setdefault(tunnel.network, {"driver": "overlay", "vni": tunnel.vni,
-                                                     "hosts": []})
+            spec = specs.setdefault(
+                tunnel.network, {"driver": "overlay", "vni": tunnel.vni, "hosts": []}
+            )
             spec["hosts"].append(host)
             spec.update(mtu=tunnel.mtu, bridge=tunnel.bridge)
             if tunnel.port != VXLAN_PORT:
                 spec["port"] = tunnel.port
             if not tunnel.proxy:
                 spec["static_peers"] = False
-        addresses = {(r.netns, r.dev): IPv4Interface(r.cidr) for r in state.resources.values()
-                     if isinstance(r, Address) and ":" not in r.cidr}
+        addresses = {
+            (r.netns, r.dev): IPv4Interface(r.cidr)
+            for r in state.resources.values()
+            if isinstance(r, Address) and ":" not in r.cidr
+        }
         for veth in (r for r in state.resources.values() if isinstance(r, Veth)):
             address = addresses.get((veth.netns, veth.name))
             if veth.network in specs and address is not None:
