@@ -50,8 +50,26 @@ def link_key(netns: str, name: str) -> str:
     return f"link:{netns}/{name}"
 
 
+class Kernel:
+    """Defaults for a resource that needs nothing first, has no parent and claims only
+    its own key; kinds override what differs."""
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    def requires(self) -> tuple[str, ...]:
+        return ()
+
+    def parent(self) -> str | None:
+        return None
+
+    def claims(self) -> tuple[str, ...]:
+        return (self.key,)
+
+
 @dataclass(frozen=True)
-class Netns:
+class Netns(Kernel):
     """A named network namespace (`ip netns` compatible) with `lo` up and our marker."""
 
     KIND: ClassVar[str] = "netns"
@@ -65,21 +83,12 @@ class Netns:
     def key(self) -> str:
         return f"netns:{self.name}"
 
-    def requires(self) -> tuple[str, ...]:
-        return ()
-
-    def parent(self) -> str | None:
-        return None
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         return f"netns {self.name}"
 
 
 @dataclass(frozen=True)
-class Bridge:
+class Bridge(Kernel):
     """A Linux bridge in the root namespace serving one network of the topology."""
 
     KIND: ClassVar[str] = "bridge"
@@ -96,21 +105,12 @@ class Bridge:
     def key(self) -> str:
         return link_key(ROOT, self.name)
 
-    def requires(self) -> tuple[str, ...]:
-        return ()
-
-    def parent(self) -> str | None:
-        return None
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         return f"bridge {self.name}"
 
 
 @dataclass(frozen=True)
-class Veth:
+class Veth(Kernel):
     """A veth pair: `name` inside namespace `netns`, `peer` in the root namespace on `bridge`."""
 
     KIND: ClassVar[str] = "veth"
@@ -148,7 +148,7 @@ class Veth:
 
 
 @dataclass(frozen=True)
-class Address:
+class Address(Kernel):
     """An IP address (CIDR form, e.g. 172.17.0.2/16) on a link."""
 
     KIND: ClassVar[str] = "address"
@@ -169,16 +169,13 @@ class Address:
     def parent(self) -> str | None:
         return link_key(self.netns, self.dev)
 
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         where = f"{self.netns}/{self.dev}" if self.netns else self.dev
         return f"address {self.cidr} on {where}"
 
 
 @dataclass(frozen=True)
-class Route:
+class Route(Kernel):
     """A route in a namespace's main table; `dst` is a CIDR or "default"."""
 
     KIND: ClassVar[str] = "route"
@@ -200,16 +197,13 @@ class Route:
     def parent(self) -> str | None:
         return link_key(self.netns, self.dev)
 
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         where = f"in {self.netns}" if self.netns else "on the host"
         return f"route {self.dst} {where}"
 
 
 @dataclass(frozen=True)
-class Vxlan:
+class Vxlan(Kernel):
     """A VXLAN device in the root namespace: this host's tunnel end (VTEP) of an overlay,
     a port of the overlay's bridge; ours carry bridge_marker(topology, network). The
     kernel cannot change its VNI, local address, underlay device, port, learning or
@@ -242,12 +236,6 @@ class Vxlan:
     def requires(self) -> tuple[str, ...]:
         return (link_key(ROOT, self.bridge),) if self.bridge else ()
 
-    def parent(self) -> str | None:
-        return None
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         return f"vxlan {self.name}"
 
@@ -258,7 +246,7 @@ FLOOD_MAC = "00:00:00:00:00:00"
 
 
 @dataclass(frozen=True)
-class Fdb:
+class Fdb(Kernel):
     """A forwarding entry on one of our VXLAN devices: frames for `mac` are tunnelled to
     the VTEP `dst`. Several entries may share the flood MAC; any other MAC has one."""
 
@@ -290,7 +278,7 @@ class Fdb:
 
 
 @dataclass(frozen=True)
-class Neighbour:
+class Neighbour(Kernel):
     """A permanent neighbour (ARP) entry on one of our VXLAN devices: the device's ARP
     proxy answers that `dst` (a remote container's address) is at `mac`."""
 
@@ -311,9 +299,6 @@ class Neighbour:
 
     def parent(self) -> str | None:
         return link_key(ROOT, self.dev)
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
 
     def describe(self) -> str:
         return f"neighbour {self.dst} on {self.dev}"
@@ -337,7 +322,7 @@ class Lines(tuple[str, ...]):
 
 
 @dataclass(frozen=True)
-class NftTable:
+class NftTable(Kernel):
     """An nftables table netplan owns, loaded whole in one transaction. `chains` and
     `rules` are canonical text (`chain: ...`), the same whether rendered by the
     controller or read back from `nft -j` by the agent."""
@@ -361,15 +346,6 @@ class NftTable:
     def key(self) -> str:
         return f"nft:{self.family}/{self.name}"
 
-    def requires(self) -> tuple[str, ...]:
-        return ()
-
-    def parent(self) -> str | None:
-        return None
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
-
     def describe(self) -> str:
         return f"nft table {self.family} {self.name}"
 
@@ -385,7 +361,7 @@ def route_localnet(dev: str) -> str:
 
 
 @dataclass(frozen=True)
-class Sysctl:
+class Sysctl(Kernel):
     """A kernel setting of the host's namespace (sysctl(8) name) that the topology needs.
 
     `net.ipv4.ip_forward` is observed while the topology's inet table exists and is left
@@ -416,9 +392,6 @@ class Sysctl:
 
     def parent(self) -> str | None:
         return None if self.dev is None else link_key(ROOT, self.dev)
-
-    def claims(self) -> tuple[str, ...]:
-        return (self.key,)
 
     def describe(self) -> str:
         kept = " (left as is on destroy)" if self.dev is None else ""
