@@ -5,13 +5,19 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from typing import Any
-
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
-from pyroute2.netlink.rtnl import RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR
-from pyroute2.netlink.rtnl.ifaddrmsg import IFA_F_NODAD, ifaddrmsg
 
 from netplan.agent import rtnl
+from netplan.agent.nlmsg import (
+    IFA_F_NODAD,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    RTM_DELADDR,
+    RTM_GETADDR,
+    RTM_NEWADDR,
+    Attr,
+    Message,
+    ifaddrmsg,
+)
 from netplan.agent.resources import Address
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.session import Session
@@ -21,20 +27,14 @@ IFA_ADDRESS, IFA_LOCAL = 1, 2  # linux/if_addr.h
 _IFADDRMSG = struct.Struct("=BBBBi")
 
 
-def _query(index: int) -> Any:
-    query = ifaddrmsg()
-    query["index"] = index
-    return query
-
-
-_DUMP = rtnl.dump(RTM_GETADDR, _query(0))
+_DUMP = rtnl.dump(RTM_GETADDR, ifaddrmsg())
 
 
 def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0) -> list[Address]:
     """Addresses on the links named in `names` (all but `lo`), or on link `index` only
     (the kernel filters). Kernel-made IPv6 link-local addresses are left out."""
     found = []
-    for reply in sock.dump(_DUMP if index == 0 else rtnl.dump(RTM_GETADDR, _query(index))):
+    for reply in sock.dump(_DUMP if index == 0 else rtnl.dump(RTM_GETADDR, ifaddrmsg(index=index))):
         family, prefixlen, _flags, _scope, link = _IFADDRMSG.unpack_from(reply.body)
         dev = names.get(link)
         # For IPv4, IFA_LOCAL is the address; IFA_ADDRESS is the peer on point-to-point.
@@ -48,20 +48,16 @@ def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0) -> li
     return found
 
 
-def _message(index: int, ip: Interface) -> Any:
-    msg = ifaddrmsg()
-    msg["family"] = socket.AF_INET if ip.version == 4 else socket.AF_INET6
-    msg["prefixlen"] = ip.network.prefixlen
-    msg["index"] = index
-    attrs: list[list[Any]] = [["IFA_ADDRESS", str(ip.ip)]]
+def _message(index: int, ip: Interface) -> Message:
+    family = socket.AF_INET if ip.version == 4 else socket.AF_INET6
+    attrs: list[Attr] = [("IFA_ADDRESS", str(ip.ip))]
     if ip.version == 4:
-        attrs.append(["IFA_LOCAL", str(ip.ip)])
+        attrs.append(("IFA_LOCAL", str(ip.ip)))
         if ip.network.prefixlen < 31:  # as Docker (vishvananda/netlink) sets it
-            attrs.append(["IFA_BROADCAST", str(ip.network.broadcast_address)])
+            attrs.append(("IFA_BROADCAST", str(ip.network.broadcast_address)))
     else:
-        attrs.append(["IFA_FLAGS", IFA_F_NODAD])  # usable at once, as Docker does
-    msg["attrs"] = attrs
-    return msg
+        attrs.append(("IFA_FLAGS", IFA_F_NODAD))  # usable at once, as Docker does
+    return ifaddrmsg(family, ip.network.prefixlen, index, attrs)
 
 
 def create(session: Session, address: Address) -> None:

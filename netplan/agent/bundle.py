@@ -1,4 +1,5 @@
-"""The agent as a zipapp for remote hosts: `netplan/__init__.py`, `netplan/agent/` and pyroute2.
+"""The agent as a zipapp for remote hosts: `netplan/__init__.py` and `netplan/agent/`, which
+use the standard library only (netlink requests are packed by netplan/agent/nlmsg.py).
 
 Built in-process from the installed modules, reproducibly: the same sources give the same
 bytes (sorted entries, fixed timestamps and modes), and the file is named after a hash of
@@ -9,7 +10,6 @@ the agent never imports this module, and it is left out of the bundle.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import io
 import zipfile
 from dataclasses import dataclass
@@ -24,15 +24,10 @@ MAIN = b'''\
 Run as `python3 agent-<hash>.pyz`. The first run unpacks the archive beside it
 (agent-<hash>/), so that Python can cache bytecode there: later runs compile nothing.
 Where that cannot be written, the agent runs from the archive itself.
-
-pyroute2's own __init__ imports all of pyroute2 (about 165 modules); the agent needs only
-its netlink codecs, so the package is registered without running that __init__ and only
-those modules load (about 27).
 """
 import os
 import shutil
 import sys
-import types
 import zipfile
 
 archive = os.path.dirname(os.path.abspath(__file__))
@@ -47,10 +42,6 @@ if not os.path.isdir(unpacked):
         shutil.rmtree(partial, ignore_errors=True)
 root = unpacked if os.path.isfile(os.path.join(unpacked, "__main__.py")) else archive
 sys.path[0] = root
-
-package = types.ModuleType("pyroute2")
-package.__path__ = [os.path.join(root, "pyroute2")]
-sys.modules["pyroute2"] = package
 
 from netplan.agent.__main__ import main  # noqa: E402
 
@@ -101,14 +92,6 @@ def package_files(package: Path, prefix: str) -> list[tuple[str, bytes]]:
     ]
 
 
-def installed(package: str) -> Path:
-    """Where a package is installed, found without importing it."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or spec.origin is None:
-        raise ModuleNotFoundError(f"{package} is not installed")
-    return Path(spec.origin).parent
-
-
 @cache
 def agent_bundle() -> Bundle:
     """The bundle of the agent this controller runs (read once per process)."""
@@ -117,6 +100,5 @@ def agent_bundle() -> Bundle:
         ("__main__.py", MAIN),
         ("netplan/__init__.py", (netplan_dir / "__init__.py").read_bytes()),
         *package_files(netplan_dir / "agent", "netplan/agent"),
-        *package_files(installed("pyroute2"), "pyroute2"),
     ]
     return Bundle(tuple(sorted(item for item in files if item[0] not in LEFT_OUT)))

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import socket
 
-from pyroute2.netlink import NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL
-from pyroute2.netlink.rtnl import RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH
-
 from netplan.agent import rtnl
 from netplan.agent.neighbour import NDA_DST, NDA_LLADDR, NUD_PERMANENT, address, message, permanent
+from netplan.agent.nlmsg import (
+    NLM_F_APPEND,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    RTM_DELNEIGH,
+    RTM_GETNEIGH,
+    RTM_NEWNEIGH,
+    Message,
+)
 from netplan.agent.resources import FLOOD_MAC, ROOT, Fdb
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.session import Session
@@ -45,6 +51,6 @@ def delete(session: Session, entry: Fdb) -> None:
     session.root.request(RTM_DELNEIGH, _message(session, entry))
 
 
-def _message(session: Session, entry: Fdb) -> object:
+def _message(session: Session, entry: Fdb) -> Message:
     return message(socket.AF_BRIDGE, session.index(ROOT, entry.dev), NUD_PERMANENT, NTF_SELF,
                    NDA_LLADDR=entry.mac, NDA_DST=entry.dst)

@@ -5,7 +5,8 @@ with `nft -j` into the canonical text the controller renders (netplan/firewall/r
 `chain: rule` as `nft list` prints it. Anything in the table that netplan does not write
 reads back as text no rendering produces, so it is drift. Other tables are never read or
 touched. (pyroute2's nftables module does not read the kernel's answers inside a
-transaction, so errors would vanish: nft it is; pyroute2 only lists table names.)
+transaction, so errors would vanish: nft it is; the table names are listed through
+nfnetlink directly, without starting a process.)
 """
 
 from __future__ import annotations
@@ -14,12 +15,17 @@ import json
 import subprocess
 from typing import Any
 
-from pyroute2.nftables.main import NFTables
-
+from netplan.agent import rtnl
+from netplan.agent.nlmsg import (
+    NETLINK_NETFILTER,
+    NFNL_SUBSYS_NFTABLES,
+    NFT_MSG_GETTABLE,
+    NFTA_TABLE_NAME,
+    nfgenmsg,
+)
 from netplan.agent.resources import NftTable, nft_table_name
 from netplan.agent.session import Session
 
-NFPROTO_UNSPEC = 0
 FAMILIES = {1: "inet", 7: "bridge"}
 """The families netplan writes tables in, by NFPROTO_* number."""
 
@@ -36,16 +42,25 @@ def observe(topology: str) -> list[NftTable]:
     netlink (no process, and no need for nft where there are none); only the content of
     ours is read with `nft -j`."""
     name = nft_table_name(topology)
-    with NFTables(nfgen_family=NFPROTO_UNSPEC) as nfnl:
-        present = {
-            (FAMILIES.get(table["nfgen_family"]), table.get_attr("NFTA_TABLE_NAME"))
-            for table in nfnl.get_tables()
-        }
+    present = tables()
     return [
         canonical(family, name, _nft("-j", "list", "table", family, name))
         for family in FAMILIES.values()
         if (family, name) in present
     ]
+
+
+_TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
+
+
+def tables() -> set[tuple[str | None, str | None]]:
+    """(family, name) of every table of this network namespace, any family."""
+    sock = rtnl.Rtnl(NETLINK_NETFILTER)
+    try:
+        return {(FAMILIES.get(reply.body[0]), reply.string(NFTA_TABLE_NAME))
+                for reply in sock.dump(_TABLES)}
+    finally:
+        sock.close()
 
 
 def create(session: Session, table: NftTable) -> None:

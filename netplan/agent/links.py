@@ -9,11 +9,18 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL
-from pyroute2.netlink.rtnl import RTM_DELLINK, RTM_GETLINK, RTM_NEWLINK
-from pyroute2.netlink.rtnl.ifinfmsg import IFF_UP, ifinfmsg
-
 from netplan.agent import rtnl
+from netplan.agent.nlmsg import (
+    IFF_UP,
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    RTM_DELLINK,
+    RTM_GETLINK,
+    RTM_NEWLINK,
+    Attr,
+    Message,
+    ifinfomsg,
+)
 from netplan.agent.rtnl import Reply, Rtnl
 
 RTEXT_FILTER_SKIP_STATS = 1 << 3
@@ -25,11 +32,10 @@ LOOPBACK = 1
 IN6_ADDR_GEN_MODE_NONE = 1
 HAS_IPV6 = os.path.isdir("/proc/sys/net/ipv6")
 
-Attrs = dict[str, Any]
-
 # The attributes read from replies (linux/if_link.h).
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
 IFLA_LINKINFO, IFLA_IFALIAS, IFLA_LINK_NETNSID, IFLA_INFO_KIND = 18, 20, 37, 1
+IFLA_INFO_DATA = 2
 _IFINFOMSG = struct.Struct("=BxHiII")
 
 
@@ -69,19 +75,22 @@ class Link:
         )
 
 
-def message(index: int = 0, flags: int = 0, change: int = 0, **attrs: Any) -> Any:
-    """An ifinfmsg; keyword arguments are NLA names (IFLA_MTU=1500)."""
-    msg = ifinfmsg()
-    msg["index"], msg["flags"], msg["change"] = index, flags, change
-    msg["attrs"] = [[name, value] for name, value in attrs.items() if value is not None]
-    return msg
+def info_data(reply: Reply) -> dict[int, bytes]:
+    """The kind-specific attributes of a link (IFLA_INFO_DATA), raw, by type."""
+    info = reply.attrs.get(IFLA_LINKINFO, b"")
+    data = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_DATA, b"")
+    return rtnl.attributes(data, 0, len(data))
 
 
-def linkinfo(kind: str, data: list[list[Any]] | None = None) -> Attrs:
-    attrs: list[list[Any]] = [["IFLA_INFO_KIND", kind]]
-    if data:
-        attrs.append(["IFLA_INFO_DATA", {"attrs": data}])
-    return {"attrs": attrs}
+def kind_dump(kind: str) -> rtnl.Query:
+    """A dump of the links of one kind, filtered by the kernel."""
+    return rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS,
+                                          IFLA_LINKINFO=(kind, None)))
+
+
+def message(index: int = 0, flags: int = 0, change: int = 0, **attrs: Any) -> Message:
+    """An ifinfomsg; keyword arguments are NLA names (IFLA_MTU=1500), None left out."""
+    return ifinfomsg(index, flags, change, attrs.items())
 
 
 _DUMP = rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS))
@@ -97,9 +106,10 @@ def get(sock: Rtnl, name: str) -> Link:
     return Link.decode(sock.get(rtnl.get(RTM_GETLINK, msg)))
 
 
-def create(sock: Rtnl, name: str, kind: str, data: list[list[Any]] | None = None,
+def create(sock: Rtnl, name: str, kind: str, data: list[Attr] | None = None,
            **attrs: Any) -> None:
-    msg = message(IFLA_IFNAME=name, IFLA_LINKINFO=linkinfo(kind, data), **attrs)
+    """A new link of `kind`; `data` are the kind's IFLA_INFO_DATA attributes."""
+    msg = message(IFLA_IFNAME=name, IFLA_LINKINFO=(kind, data), **attrs)
     sock.request(RTM_NEWLINK, msg, NLM_F_CREATE | NLM_F_EXCL)
 
 
@@ -116,8 +126,7 @@ def mark(sock: Rtnl, name: str, alias: str) -> None:
     creation, and an address generated when the link goes up stays: call this before up."""
     spec = None
     if HAS_IPV6:
-        mode = {"attrs": [["IFLA_INET6_ADDR_GEN_MODE", IN6_ADDR_GEN_MODE_NONE]]}
-        spec = {"attrs": [["AF_INET6", mode]]}
+        spec = [("AF_INET6", [("IFLA_INET6_ADDR_GEN_MODE", IN6_ADDR_GEN_MODE_NONE)])]
     change(sock, name, IFLA_IFALIAS=alias, IFLA_AF_SPEC=spec)
 
 

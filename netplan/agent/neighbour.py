@@ -12,11 +12,17 @@ import socket
 import struct
 from typing import Any
 
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE
-from pyroute2.netlink.rtnl import RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH
-from pyroute2.netlink.rtnl.ndmsg import ndmsg
-
 from netplan.agent import rtnl
+from netplan.agent.nlmsg import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELNEIGH,
+    RTM_GETNEIGH,
+    RTM_NEWNEIGH,
+    Message,
+    ndmsg,
+)
 from netplan.agent.resources import ROOT, Neighbour
 from netplan.agent.rtnl import Reply, Rtnl
 from netplan.agent.session import Session
@@ -27,12 +33,9 @@ NDMSG = struct.Struct("=BxxxiHBB")
 """family, ifindex, state, flags, type"""
 
 
-def message(family: int, index: int, state: int = 0, flags: int = 0, **attrs: Any) -> Any:
+def message(family: int, index: int, state: int = 0, flags: int = 0, **attrs: Any) -> Message:
     """An ndmsg; keyword arguments are NLA names (NDA_DST="10.0.0.2")."""
-    msg = ndmsg()
-    msg["family"], msg["ifindex"], msg["state"], msg["flags"] = family, index, state, flags
-    msg["attrs"] = [[name, value] for name, value in attrs.items()]
-    return msg
+    return ndmsg(family, index, state, flags, attrs.items())
 
 
 def address(raw: bytes) -> str:

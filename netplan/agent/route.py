@@ -7,13 +7,19 @@ import errno
 import ipaddress
 import socket
 import struct
-from typing import Any
-
-from pyroute2.netlink import NLM_F_CREATE, NLM_F_EXCL, NLM_F_REPLACE
-from pyroute2.netlink.rtnl import RTM_DELROUTE, RTM_GETROUTE, RTM_NEWROUTE
-from pyroute2.netlink.rtnl.rtmsg import rtmsg
 
 from netplan.agent import links, rtnl
+from netplan.agent.nlmsg import (
+    NLM_F_CREATE,
+    NLM_F_EXCL,
+    NLM_F_REPLACE,
+    RTM_DELROUTE,
+    RTM_GETROUTE,
+    RTM_NEWROUTE,
+    Attr,
+    Message,
+    rtmsg,
+)
 from netplan.agent.resources import ROOT, ROUTE_PROTO, Route
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.session import Session
@@ -58,9 +64,7 @@ def _dump(sock: Rtnl, query: rtnl.Query) -> list[rtnl.Reply]:
 
 
 def _query(family: int, proto: int) -> rtnl.Query:
-    query = rtmsg()
-    query["family"], query["table"], query["type"] = family, RT_TABLE_MAIN, RTN_UNICAST
-    query["proto"] = proto
+    query = rtmsg(family, table=RT_TABLE_MAIN, proto=proto, kind=RTN_UNICAST)
     return rtnl.dump(RTM_GETROUTE, query)
 
 
@@ -74,27 +78,23 @@ def _dst(family: int, raw: bytes | None, length: int) -> str:
     return str(ipaddress.ip_network(f"{socket.inet_ntop(family, raw)}/{length}"))
 
 
-def _message(session: Session, route: Route, deleting: bool = False) -> Any:
+def _message(session: Session, route: Route, deleting: bool = False) -> Message:
     dst = ipaddress.ip_network("0.0.0.0/0" if route.dst == DEFAULT else route.dst)
-    msg = rtmsg()
-    msg["family"] = socket.AF_INET if dst.version == 4 else socket.AF_INET6
-    msg["dst_len"] = dst.prefixlen
-    msg["table"], msg["type"] = RT_TABLE_MAIN, RTN_UNICAST
+    family = socket.AF_INET if dst.version == 4 else socket.AF_INET6
     if deleting:
         # Match any scope and, inside our own namespaces, any protocol; in the root
         # namespace never a route that someone else installed.
-        msg["scope"] = RT_SCOPE_NOWHERE
-        msg["proto"] = ROUTE_PROTO if route.netns == ROOT else 0
+        scope = RT_SCOPE_NOWHERE
+        proto = ROUTE_PROTO if route.netns == ROOT else 0
     else:
-        msg["scope"] = RT_SCOPE_UNIVERSE if route.gateway else RT_SCOPE_LINK
-        msg["proto"] = ROUTE_PROTO
-    attrs: list[list[Any]] = [["RTA_OIF", session.index(route.netns, route.dev)]]
+        scope = RT_SCOPE_UNIVERSE if route.gateway else RT_SCOPE_LINK
+        proto = ROUTE_PROTO
+    attrs: list[Attr] = [("RTA_OIF", session.index(route.netns, route.dev))]
     if dst.prefixlen:
-        attrs.append(["RTA_DST", str(dst.network_address)])
+        attrs.append(("RTA_DST", str(dst.network_address)))
     if route.gateway:
-        attrs.append(["RTA_GATEWAY", route.gateway])
-    msg["attrs"] = attrs
-    return msg
+        attrs.append(("RTA_GATEWAY", route.gateway))
+    return rtmsg(family, dst.prefixlen, RT_TABLE_MAIN, proto, scope, RTN_UNICAST, attrs)
 
 
 def create(session: Session, route: Route) -> None:

@@ -7,11 +7,9 @@ import errno
 import functools
 from typing import Any
 
-from pyroute2.netlink.rtnl import RTM_GETNSID
-from pyroute2.netlink.rtnl.nsidmsg import nsidmsg
-
 from netplan.agent import links, rtnl
 from netplan.agent.links import Link
+from netplan.agent.nlmsg import RTM_GETNSID, Attr, nsidmsg
 from netplan.agent.resources import ROOT, Veth, parse_marker, veth_marker
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.session import Session
@@ -21,15 +19,19 @@ NETNSA_NSID = 1
 
 @functools.lru_cache(maxsize=4)
 def _nsid_query(fd: int) -> rtnl.Query:
-    msg = nsidmsg()
-    msg["attrs"] = [["NETNSA_FD", fd]]
-    return rtnl.get(RTM_GETNSID, msg)
+    return rtnl.get(RTM_GETNSID, nsidmsg([("NETNSA_FD", fd)]))
 
 
 def _nsid(sock: Rtnl, fd: int) -> int | None:
     """The id under which the socket's namespace knows the namespace `fd` (None if none)."""
     nsid = sock.get(_nsid_query(fd)).s32(NETNSA_NSID)
     return None if nsid is None or nsid < 0 else nsid
+
+
+def root_nsid(session: Session, netns: str) -> int | None:
+    """The id under which namespace `netns` knows the root namespace (links inside it
+    name a root-namespace peer or parent by its index and this id)."""
+    return _nsid(session.sock(netns), session.home)
 
 
 def host_ends(session: Session, netns: str, ns_links: list[Link]) -> dict[Link, int]:
@@ -39,7 +41,7 @@ def host_ends(session: Session, netns: str, ns_links: list[Link]) -> dict[Link, 
     veths = [link for link in ns_links if link.kind == "veth"]
     if not veths:
         return {}
-    root_id = _nsid(session.sock(netns), session.home)
+    root_id = root_nsid(session, netns)
     return {link: link.peer_index for link in veths
             if root_id is not None and link.peer_netnsid == root_id}
 
@@ -80,15 +82,14 @@ def _veth(topology: str, netns: str, link: Link, peer: Link | None,
 def create(session: Session, veth: Veth) -> None:
     """The container end is made directly inside its namespace (moving a link between
     namespaces costs ~20 ms); it cannot be brought up before the pair exists."""
-    inner: list[list[Any]] = [
-        ["IFLA_IFNAME", veth.name],
-        ["IFLA_NET_NS_FD", session.fd(veth.netns)],
-        ["IFLA_MTU", veth.mtu],
+    inner: list[Attr] = [
+        ("IFLA_IFNAME", veth.name),
+        ("IFLA_NET_NS_FD", session.fd(veth.netns)),
+        ("IFLA_MTU", veth.mtu),
+        ("IFLA_ADDRESS", veth.mac),
     ]
-    if veth.mac:
-        inner.append(["IFLA_ADDRESS", veth.mac])
     master = session.index(ROOT, veth.bridge) if veth.bridge else None
-    links.create(session.root, veth.peer, "veth", [["VETH_INFO_PEER", {"attrs": inner}]],
+    links.create(session.root, veth.peer, "veth", [("VETH_INFO_PEER", inner)],
                  IFLA_MTU=veth.mtu, IFLA_MASTER=master)
     with links.rollback(session.root, veth.peer):
         marker = veth_marker(session.topology, veth.container, veth.network)

@@ -8,10 +8,9 @@ import socket
 import struct
 from typing import Any
 
-from pyroute2.netlink.rtnl import RTM_GETLINK
-
 from netplan.agent import links, rtnl
 from netplan.agent.links import Link
+from netplan.agent.nlmsg import RTM_GETLINK, Attr
 from netplan.agent.resources import ROOT, Vxlan, bridge_marker, parse_marker
 from netplan.agent.rtnl import Reply
 from netplan.agent.session import Session
@@ -26,7 +25,7 @@ _U32 = struct.Struct("=I")
 _DUMP = rtnl.dump(
     RTM_GETLINK,
     links.message(IFLA_EXT_MASK=links.RTEXT_FILTER_SKIP_STATS,
-                  IFLA_LINKINFO=links.linkinfo("vxlan")),
+                  IFLA_LINKINFO=("vxlan", None)),
 )
 """Every VXLAN device, and nothing else: the kernel filters the dump by kind."""
 
@@ -74,13 +73,13 @@ def _vxlan(link: Link, network: str, data: dict[int, bytes],
 def create(session: Session, vxlan: Vxlan) -> None:
     """Made a port of its bridge at once; the marker (and no IPv6 link-local address)
     before it goes up, as for every link of ours."""
-    data: list[list[Any]] = [
-        ["IFLA_VXLAN_ID", vxlan.vni],
-        ["IFLA_VXLAN_LOCAL", vxlan.local],
-        ["IFLA_VXLAN_LINK", session.index(ROOT, vxlan.dev)],
-        ["IFLA_VXLAN_PORT", vxlan.port],
-        ["IFLA_VXLAN_LEARNING", int(vxlan.learning)],
-        ["IFLA_VXLAN_PROXY", int(vxlan.proxy)],
+    data: list[Attr] = [
+        ("IFLA_VXLAN_ID", vxlan.vni),
+        ("IFLA_VXLAN_LOCAL", vxlan.local),
+        ("IFLA_VXLAN_LINK", session.index(ROOT, vxlan.dev)),
+        ("IFLA_VXLAN_PORT", vxlan.port),
+        ("IFLA_VXLAN_LEARNING", int(vxlan.learning)),
+        ("IFLA_VXLAN_PROXY", int(vxlan.proxy)),
     ]
     master = session.index(ROOT, vxlan.bridge) if vxlan.bridge else None
     links.create(session.root, vxlan.name, "vxlan", data, IFLA_MTU=vxlan.mtu, IFLA_MASTER=master)
