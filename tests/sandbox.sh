@@ -7,22 +7,24 @@ set -euo pipefail
 if [ "${NETPLAN_SANDBOX:-}" != "1" ]; then
     exec unshare --net --mount --propagation private env NETPLAN_SANDBOX=1 "$0" "$@"
 fi
-# Private, empty directories where netplan and iproute2 keep per-host state: the
-# machine's namespaces, hosts files and records are not visible here. A mount point
-# that had to be made for this is removed again when the command ends.
-made=()
+# /etc and /run are seen through overlays whose writable layer is a tmpfs of this
+# sandbox, and /run/netns, /run/netplan and /etc/netns start empty: the machine's
+# namespaces, hosts files and records are not visible here, and nothing written here
+# (not even a directory these need) reaches the machine's own file system.
+scratch=$(mktemp -d /tmp/netplan-sandbox.XXXXXX)
 cleanup() {
-    for dir in "${made[@]}"; do
-        umount "$dir" 2>/dev/null || true
-        rmdir "$dir" 2>/dev/null || true
-    done
+    umount -l /etc /run "$scratch" 2>/dev/null || true
+    rmdir "$scratch"
 }
 trap cleanup EXIT
+mount -t tmpfs -o mode=700 netplan-sandbox "$scratch"
+for dir in etc run; do
+    mkdir -p "$scratch/$dir/upper" "$scratch/$dir/work"
+    mount -t overlay "netplan-sandbox-$dir" \
+        -o "lowerdir=/$dir,upperdir=$scratch/$dir/upper,workdir=$scratch/$dir/work" "/$dir"
+done
 for dir in /run/netns /run/netplan /etc/netns; do
-    if [ ! -d "$dir" ]; then
-        mkdir "$dir"
-        made+=("$dir")
-    fi
+    mkdir -p "$dir"
     mount -t tmpfs -o mode=755 netplan-sandbox "$dir"
 done
 ip link set lo up
