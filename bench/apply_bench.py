@@ -1,15 +1,25 @@
-"""Benchmark: netplan apply / check / destroy of N containers on one bridge, against `ip -batch`.
+"""The benchmark suite: netplan against ip per command, ip -batch and Mininet.
 
 Run only inside the throwaway sandbox (`make bench`):
 
-    tests/sandbox.sh .venv/bin/python bench/apply_bench.py [--sizes 100,500] [--rounds 3]
+    tests/sandbox.sh .venv/bin/python bench/apply_bench.py                 # the full run
+    tests/sandbox.sh .venv/bin/python bench/apply_bench.py --quick         # smoke test
+    tests/sandbox.sh .venv/bin/python bench/apply_bench.py --sizes 10,100,500 --rounds 3
 
-For every N, each round times netplan as a user runs it (one process per command:
-`python -m netplan apply FILE --yes`, `check FILE`, `destroy FILE --yes`) and the
-`ip -batch` reference (bench/ipbatch.py) doing the same kernel work, alternating which
-goes first. Between measurements the sandbox must be back to its starting state. Prints
-a Markdown table of medians and of netplan/ip ratios taken pair by pair within a round,
-and writes every raw figure as JSON to bench/results/ (or --json PATH).
+For every layout (one bridge; ten bridges of N/10) and every N, each round builds the same
+N containers four ways, one after the other, and times each operation as a user runs it:
+
+- netplan: one process per command (`python -m netplan apply FILE --yes`, `check FILE`,
+  `apply FILE+1 --yes` for the incremental add, `destroy FILE+1 --yes`);
+- ip per command: a generated shell script, one `ip` command per step (bench/ipscript.py);
+- ip -batch: a root batch plus one `ip -n NS -batch` per namespace (bench/ipbatch.py);
+- Mininet: `LinuxBridge` switches, no controller (bench/mininet_way.py).
+
+Operations: apply from empty, no-op check, add one container at size N, destroy. The
+order of the ways alternates from round to round. Between measurements the sandbox must be
+back to its starting state. Prints one Markdown table per layout (medians, and netplan ÷
+each way taken round by round), the issue's targets, writes the raw figures as JSON and the
+tables as Markdown to bench/results/, and log-log plots (bench/bench_plot.py).
 """
 
 from __future__ import annotations
@@ -24,19 +34,34 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bench_plot
 import ipbatch
-from bench_report import OPS, Measurement, Run, machine, markdown, summarize, targets
-from ipbatch import Container
+import ipscript
+import mininet_way
+from bench_report import (
+    OPS,
+    WAYS,
+    Measurement,
+    Run,
+    machine,
+    markdown,
+    summarize,
+    targets,
+)
+from ipbatch import LAYOUTS, Topo
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
-SIDES = ("netplan", "ip-batch")
-SETTLE_TIMEOUT = 60.0
+PLOTS = REPO / "docs" / "bench"
+FULL_SIZES = (10, 50, 100, 250, 500, 1000)
+SETTLE_TIMEOUT = 120.0
+FILE_KINDS = frozenset({"hosts-file"})
+"""Plan steps that write files (/etc/netns/NS/hosts), not netlink messages."""
 
 
 class Failure(Exception):
@@ -65,9 +90,10 @@ def require_sandbox() -> None:
 
 
 def sandbox_state() -> dict[str, Any]:
-    """What the sandbox's root namespace has: namespaces, links, addresses, routes."""
+    """What the sandbox has: namespaces, links, addresses, routes, nftables tables."""
     links = json.loads(ipbatch.run(["ip", "-j", "address", "show"]) or "[]")
     routes = json.loads(ipbatch.run(["ip", "-j", "route", "show", "table", "all"]) or "[]")
+    tables = json.loads(ipbatch.run(["nft", "-j", "list", "tables"]) or '{"nftables": []}')
     netns = sorted(os.listdir(ipbatch.RUN_NETNS)) if os.path.isdir(ipbatch.RUN_NETNS) else []
     return {
         "netns": netns,
@@ -81,6 +107,10 @@ def sandbox_state() -> dict[str, Any]:
             f"{r.get('table', 'main')} {r.get('type', '')} {r['dst']} {r.get('dev', '')}"
             for r in routes
         ),
+        "nft": sorted(
+            f"{t['table']['family']} {t['table']['name']}"
+            for t in tables["nftables"] if "table" in t
+        ),
     }
 
 
@@ -93,7 +123,12 @@ def leftovers(baseline: dict[str, Any], now: dict[str, Any]) -> list[str]:
     ]
 
 
-def settle(baseline: dict[str, Any], cs: Sequence[Container], run: Run, after: str) -> float:
+def cleanup(topo: Topo) -> None:
+    ipbatch.cleanup(topo)
+    mininet_way.cleanup()
+
+
+def settle(baseline: dict[str, Any], topo: Topo, run: Run, after: str) -> float:
     """Wait until the sandbox is back to `baseline` (namespaces are torn down by the kernel
     asynchronously); the seconds it took. If something is left, clean up and record that."""
     start = time.perf_counter()
@@ -105,7 +140,7 @@ def settle(baseline: dict[str, Any], cs: Sequence[Container], run: Run, after: s
             break
         time.sleep(0.02)
     run.note(f"after {after}, still present after {SETTLE_TIMEOUT:.0f} s: {'; '.join(left)}")
-    ipbatch.cleanup(cs)
+    cleanup(topo)
     time.sleep(1)
     left = leftovers(baseline, sandbox_state())
     if left:
@@ -113,20 +148,7 @@ def settle(baseline: dict[str, Any], cs: Sequence[Container], run: Run, after: s
     return SETTLE_TIMEOUT
 
 
-# --- the two sides -------------------------------------------------------------------------
-
-
-def timed(action: Callable[[], None]) -> float:
-    start = time.perf_counter()
-    action()
-    return time.perf_counter() - start
-
-
-def netplan_command(*args: str, profile: Path | None = None) -> list[str]:
-    head = [sys.executable]
-    if profile is not None:
-        head += ["-m", "cProfile", "-o", str(profile)]
-    return [*head, "-m", "netplan", *args]
+# --- netplan, as a user runs it ------------------------------------------------------------
 
 
 class Env:
@@ -143,211 +165,427 @@ def bytecode_cache() -> dict[str, str]:
     return env
 
 
-def warm_up(topology: Path) -> None:
+def netplan_argv(*args: str, profile: Path | None = None) -> list[str]:
+    head = [sys.executable] + (["-m", "cProfile", "-o", str(profile)] if profile else [])
+    return [*head, "-m", "netplan", *args]
+
+
+TIME = "/usr/bin/time"
+"""GNU time (Debian package `time`) measures netplan's peak RSS. Not os.wait4 from here:
+Python starts a child with vfork, and Linux counts the parent's peak RSS (this benchmark's,
+which holds the dumps of N namespaces) into the child's ru_maxrss at exec."""
+
+
+def run_netplan(*args: str, profile: Path | None = None) -> tuple[int, str, float | None]:
+    """(exit code, output tail, peak RSS in MB or None) of one netplan process."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as rss:
+        wrap = [TIME, "-q", "-f", "%M", "-o", rss.name] if os.access(TIME, os.X_OK) else []
+        result = subprocess.run(
+            [*wrap, *netplan_argv(*args, profile=profile)], cwd=REPO, env=Env.netplan,
+            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, text=True,
+            timeout=ipbatch.TIMEOUT,
+        )
+        out.seek(0)
+        tail = out.read().strip().splitlines()[-8:]
+        kilobytes = rss.read().strip().splitlines()
+    peak = int(kilobytes[-1]) / 1024 if kilobytes and kilobytes[-1].isdigit() else None
+    return result.returncode, " | ".join(tail), peak
+
+
+class Netplan:
+    def __init__(
+        self, files: dict[str, Path], profile: Path | None = None, label: str = ""
+    ) -> None:
+        self.files = files
+        self.profile = profile
+        """A directory: run each command under cProfile and write its profile there."""
+        self.label = label
+        self.rss_mb: float | None = None
+
+    def command(self, op: str) -> Callable[[], None]:
+        args = {
+            "apply": ("apply", str(self.files["n"]), "--yes"),
+            "check": ("check", str(self.files["n"])),
+            "add": ("apply", str(self.files["n+1"]), "--yes"),
+            "destroy": ("destroy", str(self.files["n+1"]), "--yes"),
+        }[op]
+
+        def action() -> None:
+            profile = self.profile / f"netplan-{op}-{self.label}.prof" if self.profile else None
+            code, tail, self.rss_mb = run_netplan(*args, profile=profile)
+            if code != 0:
+                what = "reported drift right after apply" if op == "check" else "failed"
+                raise Failure(f"netplan {' '.join(args[:1])} ({op}) {what} (exit {code}): {tail}")
+
+        return action
+
+
+def profile_netplan(ctx: Context, out: Path) -> None:
+    """One extra, untimed netplan apply/check/add/destroy under cProfile; prints hot spots."""
+    out.mkdir(parents=True, exist_ok=True)
+    label = f"{ctx.layout}-N{ctx.topo.n}"
+    netplan = Netplan(ctx.files, profile=out, label=label)
+    for op in OPS:
+        try:
+            netplan.command(op)()
+        except Failure as exc:
+            ctx.run.note(f"profile of {op} at N={ctx.topo.n}: {exc}")
+            cleanup(ctx.topo.grown())
+            return
+        path = out / f"netplan-{op}-{label}.prof"
+        text = io.StringIO()
+        pstats.Stats(str(path), stream=text).sort_stats("tottime").print_stats(12)
+        print(f"\n### cProfile, netplan {op}, {ctx.layout} N={ctx.topo.n} ({path})\n"
+              f"{text.getvalue()}", file=sys.stderr)
+
+
+def warm_up(path: Path) -> None:
     """An untimed, read-only `netplan check` (pending changes, exit 2): fills the
     bytecode cache and the page cache before the first timed netplan command."""
-    subprocess.run(
-        netplan_command("check", str(topology)), cwd=REPO, env=Env.netplan,
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=ipbatch.TIMEOUT,
+    run_netplan("check", str(path))
+
+
+def incremental_plan(topo: Topo, files: dict[str, Path], layout: str, run: Run) -> None:
+    """Untimed, with N containers in place: netplan's plan for N+1 (each step is one
+    netlink write or one small batch of them) and whether every step is the new container's."""
+    result = subprocess.run(
+        netplan_argv("plan", "--json", str(files["n+1"])), cwd=REPO, env=Env.netplan,
+        capture_output=True, text=True, timeout=ipbatch.TIMEOUT,
+    )
+    try:
+        [host] = json.loads(result.stdout)["hosts"].values()
+    except (ValueError, KeyError) as exc:
+        run.note(f"plan of the incremental add at N={topo.n}: unreadable ({exc})")
+        return
+    new = topo.grown().containers[-1]
+    kernel = [c for c in host["changes"] if c["kind"] not in FILE_KINDS]
+    keys = [change["key"] for change in kernel]
+    others = [k for k in keys if new.name not in k and new.veth not in k]
+    run.plans.append({
+        "layout": layout, "n": topo.n, "steps": host["steps"], "kernel_steps": len(kernel),
+        "file_steps": host["steps"] - len(kernel), "keys": keys,
+        "kinds": sorted({change["kind"] for change in kernel}),
+        "only_new": not others, "others": others,
+    })
+
+
+# --- the ways ------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    layout: str
+    topo: Topo
+    files: dict[str, Path]
+    opts: ipbatch.Options
+    baseline: dict[str, Any]
+    run: Run
+
+
+@dataclass
+class Way:
+    actions: dict[str, Callable[[], None]]
+    """The timed action of each operation the way has."""
+    close: Callable[[], None] = lambda: None
+    """What to do afterwards, also after a failure."""
+    rss_mb: Callable[[], float | None] = lambda: None
+    """Peak RSS of the process of the last action (netplan only)."""
+
+
+def make_way(way: str, ctx: Context) -> Way:
+    topo, grown, opts = ctx.topo, ctx.topo.grown(), ctx.opts
+
+    def expect(found: list[str]) -> None:
+        if found:
+            raise Failure(f"{way} check found {len(found)} differences: {found[:5]}")
+
+    if way == "netplan":
+        netplan = Netplan(ctx.files)
+        return Way({op: netplan.command(op) for op in OPS}, rss_mb=lambda: netplan.rss_mb)
+    if way == "ip":
+        def script(name: str) -> Callable[[], None]:
+            return lambda: ipscript.run_script(ctx.files[name])
+
+        return Way({
+            "apply": script("ip-apply"),
+            "check": lambda: expect(ipscript.check(topo, opts)),
+            "add": script("ip-add"),
+            "destroy": script("ip-destroy"),
+        })
+    if way == "ip-batch":
+        return Way({
+            "apply": lambda: ipbatch.apply(topo, opts),
+            "check": lambda: expect(ipbatch.check(topo, opts)),
+            "add": lambda: ipbatch.add(grown, opts),
+            "destroy": lambda: ipbatch.destroy(grown),
+        })
+    session = mininet_way.Session(topo)
+    return Way(
+        {"apply": session.apply, "add": session.add, "destroy": session.destroy}, session.close
     )
 
 
-def netplan(op: str, topology: Path, profile: Path | None = None) -> Callable[[], None]:
-    args = {"apply": ["--yes"], "check": [], "destroy": ["--yes"]}[op]
-
-    def action() -> None:
-        argv = netplan_command(op, str(topology), *args, profile=profile)
-        result = subprocess.run(
-            argv,
-            cwd=REPO,
-            env=Env.netplan,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=ipbatch.TIMEOUT,
-        )
-        if result.returncode != 0:
-            what = "reported drift right after apply" if op == "check" else "failed"
-            tail = (result.stderr.strip() or result.stdout.strip()).splitlines()[-8:]
-            raise Failure(
-                f"netplan {op} {what} (exit {result.returncode}): " + " | ".join(tail)
-            )
-
-    return action
-
-
-def reference(op: str, cs: Sequence[Container], opts: ipbatch.Options) -> Callable[[], None]:
-    def check() -> None:
-        found = ipbatch.check(cs, opts)
-        if found:
-            raise Failure(f"ip-batch check found {len(found)} differences: {found[:5]}")
-
-    actions: dict[str, Callable[[], None]] = {
-        "apply": lambda: ipbatch.apply(cs, opts),
-        "check": check,
-        "destroy": lambda: ipbatch.destroy(cs),
-    }
-    return actions[op]
-
-
-def compare_kernel_state(
-    cs: Sequence[Container], side: str, opts: ipbatch.Options, run: Run
-) -> None:
-    """Untimed, after the first apply: does the kernel hold the same objects either way?"""
-    dumps = ipbatch.dump(cs, opts)
-    found = ipbatch.differences(cs, dumps)
+def compare_kernel_state(topo: Topo, way: str, ctx: Context) -> None:
+    """Untimed, in the first round: does the kernel hold the objects the reference expects?"""
+    dumps = ipbatch.dump(topo, ctx.opts)
+    found = ipbatch.differences(topo, dumps, ipbatch.nft_rules(topo))
     if found:
-        run.note(f"{side} apply, N={len(cs)}: {len(found)} differences from the reference "
-                 f"objects, e.g. {found[:3]}")
+        ctx.run.note(f"{way}, {ctx.layout} N={topo.n}: {len(found)} differences from the "
+                     f"reference objects, e.g. {found[:3]}")
+    c = topo.containers[0]
     v6 = {
-        "bridge": ipbatch.ipv6_link_local(dumps, "", ipbatch.BRIDGE),
-        "veth": ipbatch.ipv6_link_local(dumps, "", cs[0].veth),
-        "eth0": ipbatch.ipv6_link_local(dumps, cs[0].name, "eth0"),
+        "bridge": ipbatch.ipv6_link_local(dumps, "", c.network.bridge),
+        "veth": ipbatch.ipv6_link_local(dumps, "", c.veth),
+        "eth0": ipbatch.ipv6_link_local(dumps, c.name, "eth0"),
     }
     state = ", ".join(f"{k} {'on' if on else 'off'}" for k, on in v6.items())
-    run.note(f"{side}: IPv6 link-local autoconfiguration: {state}")
+    ctx.run.note(f"{way}: IPv6 link-local autoconfiguration: {state}")
 
 
-def measure_side(
-    side: str,
-    n: int,
-    round_: int,
-    cs: Sequence[Container],
-    topology: Path,
-    opts: ipbatch.Options,
-    baseline: dict[str, Any],
-    run: Run,
-) -> bool:
-    """apply, check, destroy of one side; False if one of them failed (then cleaned up)."""
+def measure_way(way: str, round_: int, ctx: Context) -> bool:
+    """Every operation of one way, in order; False if one failed (then cleaned up)."""
+    run, topo = ctx.run, ctx.topo
+    made = make_way(way, ctx)
+    actions, close = made.actions, made.close
     took: dict[str, float] = {}
-    for op in OPS:
-        action = netplan(op, topology) if side == "netplan" else reference(op, cs, opts)
-        try:
-            took[op] = seconds = timed(action)
-        except (Failure, ipbatch.CommandError, subprocess.TimeoutExpired) as exc:
-            run.measurements.append(Measurement(n, round_, side, op, None, str(exc)))
-            run.note(f"N={n} round {round_}: {side} {op} FAILED: {exc}")
-            ipbatch.cleanup(cs)
-            settle(baseline, cs, run, f"{side} failure")
-            return False
-        run.measurements.append(Measurement(n, round_, side, op, seconds))
-        print(f"  N={n} round {round_} {side:8} {op:7} {seconds:8.3f} s", file=sys.stderr)
-        if op == "apply" and round_ == 0:
-            compare_kernel_state(cs, side, opts, run)
+    try:
+        for op in OPS:
+            if op not in actions:
+                continue
+            if way == "netplan" and op == "add" and round_ == 0:
+                incremental_plan(topo, ctx.files, ctx.layout, run)
+            start = time.perf_counter()
+            try:
+                actions[op]()
+            except (Failure, ipbatch.CommandError, mininet_way.MininetError,
+                    subprocess.TimeoutExpired, OSError) as exc:
+                run.measurements.append(Measurement(ctx.layout, topo.n, round_, way, op, None,
+                                                    str(exc)))
+                run.note(f"{ctx.layout} N={topo.n} round {round_}: {way} {op} FAILED: {exc}")
+                close()
+                cleanup(topo.grown())
+                settle(ctx.baseline, topo.grown(), run, f"{way} failure")
+                return False
+            took[op] = seconds = time.perf_counter() - start
+            rss = made.rss_mb()
+            run.measurements.append(
+                Measurement(ctx.layout, topo.n, round_, way, op, seconds, rss_mb=rss)
+            )
+            memory = f"  peak RSS {rss:.0f} MB" if rss else ""
+            print(f"  {ctx.layout} N={topo.n} round {round_} {way:8} {op:7} {seconds:8.3f} s"
+                  f"{memory}", file=sys.stderr)
+            if round_ == 0 and way != "mininet" and op in ("apply", "add"):
+                compare_kernel_state(topo if op == "apply" else topo.grown(), way, ctx)
+    finally:
+        close()
     # Namespaces are freed by the kernel after `netns del` returns: also record the time
     # until the sandbox is back to how it started ("gone").
-    left = settle(baseline, cs, run, f"{side} destroy")
-    run.measurements.append(Measurement(n, round_, side, "gone", took["destroy"] + left))
+    left = settle(ctx.baseline, topo.grown(), run, f"{way} destroy")
+    run.measurements.append(
+        Measurement(ctx.layout, topo.n, round_, way, "gone", took["destroy"] + left)
+    )
     return True
-
-
-def profile_netplan(cs: Sequence[Container], topology: Path, out: Path, run: Run) -> None:
-    """One extra, untimed netplan apply/check/destroy under cProfile; prints hot spots."""
-    out.mkdir(parents=True, exist_ok=True)
-    for op in OPS:
-        path = out / f"netplan-{op}-N{len(cs)}.prof"
-        try:
-            netplan(op, topology, profile=path)()
-        except Failure as exc:
-            run.note(f"profile of {op} at N={len(cs)}: {exc}")
-            ipbatch.cleanup(cs)
-            return
-        text = io.StringIO()
-        pstats.Stats(str(path), stream=text).sort_stats("tottime").print_stats(12)
-        print(f"\n### cProfile, netplan {op}, N={len(cs)} ({path})\n{text.getvalue()}")
 
 
 # --- main ----------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="100,500", help="comma-separated N (default 100,500)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke test: N=10, one bridge, one round, plots to bench/results/")
+    parser.add_argument("--sizes", help="comma-separated N (default 10,50,100,250,500,1000)")
+    parser.add_argument("--layouts", default=",".join(LAYOUTS),
+                        help=f"comma-separated, of {', '.join(LAYOUTS)} (default both)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per N (default 3)")
-    parser.add_argument("--sides", default=",".join(SIDES), help="netplan,ip-batch (default both)")
+    parser.add_argument("--ways", default=",".join(WAYS), help=f"of {','.join(WAYS)} (default all)")
+    parser.add_argument("--mininet-max-n", type=int, default=0,
+                        help="run Mininet only up to this N (default: every N)")
     parser.add_argument(
-        "--ip-jobs", type=int, default=2, help="`ip -n NS` processes run at once (default 2)"
+        "--ip-jobs", type=int, default=2, help="`ip -n NS -batch` processes run at once (default 2)"
     )
     parser.add_argument(
         "--ip-ipv6", choices=("off", "kernel"), default="off",
-        help="IPv6 link-local addresses on the ip -batch side: off (as netplan) or kernel default",
+        help="IPv6 link-local addresses on the ip ways: off (as netplan) or kernel default",
     )
     parser.add_argument(
         "--ip-enter", choices=("ip-n", "nsenter"), default="ip-n",
-        help="how the ip -batch side enters a namespace: `ip -n NS` or `nsenter --net=… ip`",
+        help="how the ip ways enter a namespace: `ip -n NS` or `nsenter --net=… ip`",
     )
     parser.add_argument(
         "--no-bytecode-cache", action="store_true",
         help="run netplan with the environment as it is (PYTHONDONTWRITEBYTECODE honoured)",
     )
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="also run netplan once per N under cProfile, profiles in DIR")
     parser.add_argument("--json", type=Path, help="raw results file (default bench/results/…)")
-    parser.add_argument("--profile", type=Path, help="also profile one netplan run per N here")
+    parser.add_argument("--report", type=Path, metavar="JSON",
+                        help="no measuring: print the tables and draw the plots of a saved run")
+    parser.add_argument("--plots", type=Path,
+                        help="directory of the PNG plots (default docs/bench; --quick: results)")
     args = parser.parse_args(argv)
-    args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    args.sides = [s for s in args.sides.split(",") if s.strip()]
-    if unknown := set(args.sides) - set(SIDES):
-        parser.error(f"unknown side(s) {sorted(unknown)}; choose from {', '.join(SIDES)}")
+    if args.quick:
+        args.sizes = args.sizes or "10"
+        args.layouts = "one-bridge" if args.layouts == ",".join(LAYOUTS) else args.layouts
+        args.rounds = 1
+    args.sizes = [int(s) for s in (args.sizes or ",".join(map(str, FULL_SIZES))).split(",")
+                  if s.strip()]
+    args.layouts = [s for s in args.layouts.split(",") if s.strip()]
+    asked = {s.strip() for s in args.ways.split(",") if s.strip()}
+    if unknown := asked - set(WAYS):
+        parser.error(f"unknown way(s) {sorted(unknown)}; choose from {', '.join(WAYS)}")
+    args.ways = [way for way in WAYS if way in asked]
+    if unknown := set(args.layouts) - set(LAYOUTS):
+        parser.error(f"unknown layout(s) {sorted(unknown)}; choose from {', '.join(LAYOUTS)}")
+    if bad := [n for n in args.sizes for layout in args.layouts
+               if n < LAYOUTS[layout] or n % LAYOUTS[layout]]:
+        parser.error(f"N={bad[0]} does not split evenly over the layout's bridges")
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
+    args.plots = args.plots or (RESULTS if args.quick else PLOTS)
     return args
 
 
+def write_files(topo: Topo, opts: ipbatch.Options, tmp: Path) -> dict[str, Path]:
+    """Everything generated before the clock starts: topology files and ip scripts."""
+    files = {
+        "n": tmp / f"bench-{topo.n}.yaml",
+        "n+1": tmp / f"bench-{topo.n + 1}.yaml",
+        "ip-apply": tmp / "ip-apply.sh",
+        "ip-add": tmp / "ip-add.sh",
+        "ip-destroy": tmp / "ip-destroy.sh",
+    }
+    files["n"].write_text(topo.yaml())
+    files["n+1"].write_text(topo.grown().yaml())
+    files["ip-apply"].write_text(ipscript.apply_script(topo, opts))
+    files["ip-add"].write_text(ipscript.add_script(topo.grown(), opts))
+    files["ip-destroy"].write_text(ipscript.destroy_script(topo.grown()))
+    return files
+
+
+def run_size(
+    layout: str, n: int, args: argparse.Namespace, ways: list[str], ctx_base: dict[str, Any],
+    tmp: Path,
+) -> None:
+    topo = Topo(n, LAYOUTS[layout])
+    files = write_files(topo, ctx_base["opts"], tmp)
+    ctx = Context(layout, topo, files, **ctx_base)
+    ways = [w for w in ways if w != "mininet" or not args.mininet_max_n or n <= args.mininet_max_n]
+    if "netplan" in ways:
+        warm_up(files["n"])
+    try:
+        for round_ in range(args.rounds):
+            for way in ways[:] if round_ % 2 == 0 else ways[::-1]:
+                if not measure_way(way, round_, ctx):
+                    ctx.run.note(f"{way} skipped for the other rounds at {layout} N={n}")
+                    ways.remove(way)
+        if args.profile and "netplan" in ways:
+            profile_netplan(ctx, args.profile)
+            settle(ctx.baseline, topo.grown(), ctx.run, f"profile at {layout} N={n}")
+    finally:
+        cleanup(topo.grown())
+        settle(ctx.baseline, topo.grown(), ctx.run, f"{layout} N={n}")
+
+
+def render(run: Run, meta: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[str]]:
+    """The Markdown report (tables per layout, targets, notes), the rows and the targets."""
+    layouts, sizes, ways = meta["options"]["layouts"], meta["options"]["sizes"], meta["ways"]
+    rows = summarize(run, layouts, sizes)
+    found = targets(run, rows)
+    done = "" if meta.get("complete", True) else " INCOMPLETE (stopped before the end)"
+    report = [
+        f"Run {meta['started'][:16]} UTC{done}, {meta['options']['rounds']} round(s), load "
+        f"average at the start {meta['loadavg_at_start'][0]:.2f}, at the end "
+        f"{meta['machine']['loadavg_at_end'][0]:.2f}; netplan at "
+        f"{meta['machine']['netplan_commit']}"
+        f"{' with uncommitted changes' if meta['machine']['netplan_tree_changed'] else ''}."
+    ]
+    for layout in layouts:
+        report += ["", f"#### {layout}", "", markdown(rows, layout, ways)]
+    report += ["", *(f"- {line}" for line in [*found, *run.notes])]
+    return "\n".join(report) + "\n", rows, found
+
+
+def save(path: Path, run: Run, meta: dict[str, Any]) -> str:
+    """Write the raw JSON and the Markdown next to it (also after each size, so that a run
+    stopped early keeps what it measured); the Markdown text."""
+    meta = {**meta, "machine": machine()}
+    text, rows, found = render(run, meta)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.with_suffix(".md").write_text(text)
+    path.write_text(json.dumps({
+        **meta,
+        "summary": rows,
+        "targets": found,
+        "incremental_plans": run.plans,
+        "notes": run.notes,
+        "measurements": [asdict(m) for m in run.measurements],
+    }, indent=2) + "\n")
+    return text
+
+
+def load_run(path: Path) -> tuple[Run, dict[str, Any]]:
+    """A run saved by `save` (for --report)."""
+    data = json.loads(path.read_text())
+    run = Run([Measurement(**m) for m in data["measurements"]], data["notes"],
+              data["incremental_plans"])
+    return run, data
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    require_sandbox()
     args = parse_args(argv)
+    if args.report:
+        saved_run, saved = load_run(args.report)
+        layouts = saved["options"]["layouts"]
+        print(render(saved_run, saved)[0])
+        rows = summarize(saved_run, layouts, saved["options"]["sizes"])
+        for plot in bench_plot.plot(rows, layouts, saved["ways"], args.plots, saved_run):
+            print(f"plot: {plot}", file=sys.stderr)
+        return 0
+    require_sandbox()
     baseline = sandbox_state()
-    if set(baseline["netns"]) & {"c0"} or ipbatch.BRIDGE in baseline["links"]:
+    if "c0" in baseline["netns"] or any(link.startswith("br-bench") for link in baseline["links"]):
         print("apply_bench: the sandbox already holds benchmark objects; start a fresh one",
               file=sys.stderr)
         return 1
     run = Run()
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        run.note(f"load average {load:.2f} at the start: other work shares these CPUs")
+    load = os.getloadavg()
+    if load[0] > 0.5:
+        run.note(f"load average {load[0]:.2f} at the start: other work shares these CPUs")
+    ways = list(args.ways)
+    if "mininet" in ways and (reason := mininet_way.unavailable()):
+        run.note(f"Mininet skipped: {reason}")
+        ways.remove("mininet")
     opts = ipbatch.Options(args.ip_jobs, args.ip_ipv6 == "off", args.ip_enter)
     Env.netplan = None if args.no_bytecode_cache else bytecode_cache()
     started = datetime.now(UTC)
-    with tempfile.TemporaryDirectory(prefix="netplan-bench-") as tmp:
-        for n in args.sizes:
-            cs = ipbatch.containers(n)
-            topology = Path(tmp) / f"bench-{n}.yaml"
-            topology.write_text(ipbatch.topology_yaml(n))
-            if "netplan" in args.sides:
-                warm_up(topology)
-            sides = list(args.sides)
-            try:
-                for round_ in range(args.rounds):
-                    for side in sides[:] if round_ % 2 == 0 else sides[::-1]:
-                        ok = measure_side(side, n, round_, cs, topology, opts, baseline, run)
-                        if not ok and side == "netplan":
-                            run.note(f"netplan skipped for the other rounds at N={n}")
-                            sides.remove(side)
-                if args.profile and "netplan" in sides:
-                    profile_netplan(cs, topology, args.profile, run)
-            finally:
-                ipbatch.cleanup(cs)
-                settle(baseline, cs, run, f"N={n}")
-    rows = summarize(run, args.sizes)
-    print(markdown(rows))
-    print()
-    for line in [*targets(rows), *run.notes]:
-        print(f"- {line}")
-    path = args.json or RESULTS / f"apply_bench-{started:%Y%m%dT%H%M%SZ}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({
-        "format_version": 1,
+    path = args.json or RESULTS / f"suite-{started:%Y%m%dT%H%M%SZ}.json"
+    meta: dict[str, Any] = {
+        "format_version": 2,
         "started": started.isoformat(),
         "command": [sys.executable, *sys.argv],
-        "machine": machine(),
+        "loadavg_at_start": load,
+        "ways": ways,
+        "complete": False,
         "options": {
-            "sizes": args.sizes, "rounds": args.rounds, "sides": args.sides,
+            "sizes": args.sizes, "layouts": args.layouts, "rounds": args.rounds,
+            "ways": args.ways, "mininet_max_n": args.mininet_max_n,
             "ip_jobs": args.ip_jobs, "ip_ipv6": args.ip_ipv6, "ip_enter": args.ip_enter,
             "netplan_bytecode_cache": not args.no_bytecode_cache,
         },
-        "summary": rows,
-        "targets": targets(rows),
-        "notes": run.notes,
-        "measurements": [asdict(m) for m in run.measurements],
-    }, indent=2) + "\n")
-    print(f"\nraw results: {path}", file=sys.stderr)
+    }
+    ctx_base = {"opts": opts, "baseline": baseline, "run": run}
+    with tempfile.TemporaryDirectory(prefix="netplan-bench-") as tmp:
+        for layout in args.layouts:
+            for n in args.sizes:
+                run_size(layout, n, args, ways, ctx_base, Path(tmp))
+                save(path, run, meta)
+    meta["complete"] = True
+    print(save(path, run, meta))
+    print(f"raw results: {path} (tables: {path.with_suffix('.md')})", file=sys.stderr)
+    rows = summarize(run, args.layouts, args.sizes)
+    for plot in bench_plot.plot(rows, args.layouts, ways, args.plots, run):
+        print(f"plot: {plot}", file=sys.stderr)
     failed = any(m.error for m in run.measurements)
     return 1 if failed else 0
 

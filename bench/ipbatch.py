@@ -1,15 +1,20 @@
-"""The reference side of the apply benchmark: the same kernel objects made with `ip -batch`.
+"""The reference scripts of the benchmark: the same kernel objects netplan makes, with `ip`.
 
-N containers on one bridge, exactly as netplan compiles `topology_yaml(n)`: namespace
-`cI`, veth `eth0` inside it (peer `vethXXXXXXX` on bridge `br-bench`), 10.100.0.(2+I)/16,
-MAC 02:42 + the IPv4 bytes, default route via 10.100.0.1 with netplan's route protocol,
-netplan's ownership markers (interface aliases) and, like netplan, no IPv6 link-local
-addresses (addrgenmode none before a link goes up), so both sides do the same kernel work.
+A benchmark topology (`Topo`) is N containers on B bridges (B = 1, or 10 for the
+"ten-bridges" layout), exactly as netplan compiles `Topo.yaml()`: namespace `cI` on network
+I mod B, veth `eth0` inside it (peer `vethXXXXXXX`, named as netplan names it, on that
+network's bridge), the network's next address, MAC 02:42 + the IPv4 bytes, default route via
+the gateway with netplan's route protocol, netplan's ownership markers (interface aliases),
+netplan's nftables table (loaded with `nft -f`, its text rendered by netplan itself) and
+`net.ipv4.ip_forward=1`; like netplan, no IPv6 link-local addresses (addrgenmode none before
+a link goes up), so every way does the same kernel work.
 
-Apply: one `ip -batch` in the root namespace, then one `ip -n cI -batch -` per namespace.
-Check: one `ip -j -batch` dump (addresses with their links, routes) per namespace plus one
-in the root, parsed and compared with the expected objects. Destroy: one `ip -batch` of
-`netns del` and `link del br-bench` (the kernel removes each veth with its namespace).
+This module is the `ip -batch` way. Apply: one `ip -batch` in the root namespace, `nft -f`,
+`sysctl`, then one `ip -n cI -batch -` per namespace. Check: one `ip -j -batch` dump
+(addresses with their links, routes) per namespace plus one in the root, and the nftables
+table, parsed and compared with the expected objects. Add: the same two batches for one
+container. Destroy: one `ip -batch` of `netns del` and `link del` of the bridges (the kernel
+removes each veth with its namespace), and `nft delete table`.
 """
 
 from __future__ import annotations
@@ -21,24 +26,161 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cache, cached_property
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
 TOPOLOGY = "bench"
-NETWORK = "bench"
-BRIDGE = "br-bench"
-SUBNET = IPv4Network("10.100.0.0/16")
-GATEWAY = SUBNET.network_address + 1
 ROUTE_PROTO = 77
 """rtm_protocol netplan gives its routes (netplan.agent.resources.ROUTE_PROTO)."""
 RUN_NETNS = "/run/netns"
-TIMEOUT = 900.0
+TIMEOUT = 1800.0
+LAYOUTS = {"one-bridge": 1, "ten-bridges": 10}
+"""Layout name → number of bridges the N containers are spread over."""
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str
+    bridge: str
+    subnet: IPv4Network
+
+    @property
+    def gateway(self) -> IPv4Address:
+        return self.subnet.network_address + 1
+
+    @property
+    def marker(self) -> str:
+        return f"netplan:{TOPOLOGY}:{self.name}"
+
+
+@dataclass(frozen=True)
+class Container:
+    name: str
+    network: Network
+    address: IPv4Address
+    veth: str
+    """Host end of the veth pair, named as netplan names it."""
+
+    @property
+    def mac(self) -> str:
+        return "02:42:" + ":".join(f"{b:02x}" for b in self.address.packed)
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.address}/{self.network.subnet.prefixlen}"
+
+    @property
+    def marker(self) -> str:
+        return f"{self.network.marker}:{self.name}"
+
+
+def veth_name(container: str, network: str) -> str:
+    """`veth` + 7 hex digits of sha256(topology/container/network), as netplan.compile does."""
+    digest = hashlib.sha256(f"{TOPOLOGY}/{container}/{network}".encode()).hexdigest()
+    return "veth" + digest[:7]
+
+
+@dataclass(frozen=True)
+class Topo:
+    """N containers spread over `bridges` bridge networks (container I on network I mod B)."""
+
+    n: int
+    bridges: int = 1
+
+    @cached_property
+    def networks(self) -> list[Network]:
+        if self.bridges == 1:
+            return [Network(TOPOLOGY, f"br-{TOPOLOGY}", IPv4Network("10.100.0.0/16"))]
+        return [
+            Network(f"{TOPOLOGY}{k}", f"br-{TOPOLOGY}{k}", IPv4Network(f"10.{100 + k}.0.0/16"))
+            for k in range(self.bridges)
+        ]
+
+    @cached_property
+    def containers(self) -> list[Container]:
+        if not 0 < self.n < 250 * self.bridges * 256:
+            raise ValueError(f"N={self.n} does not fit {self.bridges} /16 networks")
+        result = []
+        for i in range(self.n):
+            net = self.networks[i % self.bridges]
+            name = f"c{i}"
+            address = net.gateway + 1 + i // self.bridges
+            result.append(Container(name, net, address, veth_name(name, net.name)))
+        return result
+
+    def grown(self) -> Topo:
+        """The same topology with one more container (the incremental step)."""
+        return Topo(self.n + 1, self.bridges)
+
+    def yaml(self) -> str:
+        lines = [f"name: {TOPOLOGY}", "networks:"]
+        for net in self.networks:
+            lines += [
+                f"  {net.name}:",
+                "    driver: bridge",
+                f"    subnet: {net.subnet}",
+                f"    bridge: {net.bridge}",
+            ]
+        lines.append("containers:")
+        for c in self.containers:
+            lines += [f"  {c.name}:", f"    networks: [{c.network.name}]"]
+        return "\n".join(lines) + "\n"
+
+    @property
+    def firewall(self) -> Firewall:
+        return firewall(self.bridges)
+
+
+def netns_marker() -> str:
+    return f"netplan:{TOPOLOGY}"
+
+
+# --- what netplan adds besides links: its nftables table and sysctls -----------------------
+
+
+@dataclass(frozen=True)
+class Firewall:
+    table: str
+    """`inet netplan_bench`."""
+    script: str
+    """`nft -f` input that loads the table in one transaction, as netplan's agent does."""
+    sysctls: tuple[tuple[str, str], ...]
+
+
+@cache
+def firewall(bridges: int) -> Firewall:
+    """netplan's nftables table and sysctls for the layout, rendered by netplan itself (they
+    depend on the networks, not on the containers), so the scripts load the same rules."""
+    import tempfile
+
+    from netplan.agent.firewall import script
+    from netplan.agent.resources import NftTable, Sysctl
+    from netplan.compile import compile_topology
+    from netplan.topology import load_topology
+
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
+        file.write(Topo(bridges, bridges).yaml())
+        file.flush()
+        topology = load_topology(file.name)
+    [state] = compile_topology(topology, {}).values()
+    tables = [r for r in state.resources.values() if isinstance(r, NftTable)]
+    sysctls = tuple(
+        (r.name, r.value) for r in state.resources.values() if isinstance(r, Sysctl)
+    )
+    if len(tables) != 1:
+        raise RuntimeError(f"expected one nftables table from netplan, got {len(tables)}")
+    table = tables[0]
+    return Firewall(f"{table.family} {table.name}", script(table), sysctls)
+
+
+# --- running commands ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Options:
     jobs: int = 2
-    """Per-namespace `ip -n` processes run at once."""
+    """Per-namespace `ip -n` processes of the ip -batch way run at once."""
     quiet_ipv6: bool = True
     """No IPv6 link-local address on the links made (netplan's choice); False: kernel default."""
     enter: str = "ip-n"
@@ -59,68 +201,10 @@ class CommandError(RuntimeError):
 
     def __init__(self, argv: Sequence[str], code: int, stderr: str) -> None:
         tail = stderr.strip().splitlines()[-5:]
-        super().__init__(f"`{' '.join(argv)}` exited {code}: {' | '.join(tail)}")
+        super().__init__(f"`{' '.join(argv)[:200]}` exited {code}: {' | '.join(tail)}")
         self.argv = list(argv)
         self.code = code
         self.stderr = stderr
-
-
-@dataclass(frozen=True)
-class Container:
-    name: str
-    address: IPv4Address
-    veth: str
-    """Host end of the veth pair, named as netplan names it."""
-
-    @property
-    def mac(self) -> str:
-        return "02:42:" + ":".join(f"{b:02x}" for b in self.address.packed)
-
-    @property
-    def cidr(self) -> str:
-        return f"{self.address}/{SUBNET.prefixlen}"
-
-
-def veth_name(container: str) -> str:
-    """`veth` + 7 hex digits of sha256(topology/container/network), as netplan.compile does."""
-    digest = hashlib.sha256(f"{TOPOLOGY}/{container}/{NETWORK}".encode()).hexdigest()
-    return "veth" + digest[:7]
-
-
-def containers(n: int) -> list[Container]:
-    if not 0 < n < SUBNET.num_addresses - 3:
-        raise ValueError(f"N must be between 1 and {SUBNET.num_addresses - 4}")
-    return [Container(f"c{i}", GATEWAY + 1 + i, veth_name(f"c{i}")) for i in range(n)]
-
-
-def topology_yaml(n: int) -> str:
-    lines = [
-        f"name: {TOPOLOGY}",
-        "networks:",
-        f"  {NETWORK}:",
-        "    driver: bridge",
-        f"    subnet: {SUBNET}",
-        f"    bridge: {BRIDGE}",
-        "containers:",
-    ]
-    for i in range(n):
-        lines += [f"  c{i}:", f"    networks: [{NETWORK}]"]
-    return "\n".join(lines) + "\n"
-
-
-def netns_marker() -> str:
-    return f"netplan:{TOPOLOGY}"
-
-
-def bridge_marker() -> str:
-    return f"netplan:{TOPOLOGY}:{NETWORK}"
-
-
-def veth_marker(c: Container) -> str:
-    return f"netplan:{TOPOLOGY}:{NETWORK}:{c.name}"
-
-
-# --- running ip ----------------------------------------------------------------------------
 
 
 def run(argv: Sequence[str], script: str | None = None) -> str:
@@ -137,7 +221,7 @@ def run(argv: Sequence[str], script: str | None = None) -> str:
     return result.stdout
 
 
-def run_all(commands: Iterable[tuple[list[str], str]], jobs: int) -> list[str]:
+def run_all(commands: Iterable[tuple[list[str], str | None]], jobs: int) -> list[str]:
     """Run (argv, stdin script) pairs, `jobs` at a time; outputs in the given order."""
     if jobs <= 1:
         return [run(argv, script) for argv, script in commands]
@@ -145,57 +229,104 @@ def run_all(commands: Iterable[tuple[list[str], str]], jobs: int) -> list[str]:
         return list(pool.map(lambda command: run(*command), commands))
 
 
-# --- apply / check / destroy ---------------------------------------------------------------
+# --- the steps, as `ip` command lines (shared with the one-command-per-step way) -----------
 
 
-def root_script(cs: Sequence[Container], quiet_ipv6: bool) -> str:
-    """Namespaces, the bridge with its gateway address, and one veth pair per container
-    with the container end made directly in its namespace (MAC given at creation)."""
+def bridge_lines(topo: Topo, quiet_ipv6: bool) -> list[str]:
     quiet = " addrgenmode none" if quiet_ipv6 else ""
-    lines = [f"netns add {c.name}" for c in cs]
-    lines += [
-        f"link add {BRIDGE} type bridge",
-        # The kernel ignores an alias given to `link add`, and a link-local address made
-        # when the link goes up stays: marker and addrgenmode go in before `up`.
-        f"link set {BRIDGE} alias {bridge_marker()}{quiet}",
-        f"link set {BRIDGE} up",
-        f"address add {GATEWAY}/{SUBNET.prefixlen} dev {BRIDGE}",
-    ]
-    for c in cs:
+    lines = []
+    for net in topo.networks:
         lines += [
-            f"link add {c.veth} mtu 1500 master {BRIDGE} type veth "
-            f"peer name eth0 netns {c.name} mtu 1500 address {c.mac}",
-            f"link set {c.veth} alias {veth_marker(c)}{quiet}",
-            f"link set {c.veth} up",
+            f"link add {net.bridge} type bridge",
+            # The kernel ignores an alias given to `link add`, and a link-local address made
+            # when the link goes up stays: marker and addrgenmode go in before `up`.
+            f"link set {net.bridge} alias {net.marker}{quiet}",
+            f"link set {net.bridge} up",
+            f"address add {net.gateway}/{net.subnet.prefixlen} dev {net.bridge}",
         ]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def netns_script(c: Container, quiet_ipv6: bool) -> str:
-    quiet = "link set eth0 addrgenmode none\n" if quiet_ipv6 else ""
-    return (
-        f"link set lo alias {netns_marker()} up\n"
-        f"{quiet}"
-        "link set eth0 up\n"
-        f"address add {c.cidr} dev eth0\n"
-        f"route add default via {GATEWAY} dev eth0 proto {ROUTE_PROTO}\n"
+def veth_lines(c: Container, quiet_ipv6: bool) -> list[str]:
+    """The veth pair with the container end made directly in its namespace (MAC given)."""
+    quiet = " addrgenmode none" if quiet_ipv6 else ""
+    return [
+        f"link add {c.veth} mtu 1500 master {c.network.bridge} type veth "
+        f"peer name eth0 netns {c.name} mtu 1500 address {c.mac}",
+        f"link set {c.veth} alias {c.marker}{quiet}",
+        f"link set {c.veth} up",
+    ]
+
+
+def root_lines(topo: Topo, quiet_ipv6: bool) -> list[str]:
+    lines = [f"netns add {c.name}" for c in topo.containers]
+    lines += bridge_lines(topo, quiet_ipv6)
+    for c in topo.containers:
+        lines += veth_lines(c, quiet_ipv6)
+    return lines
+
+
+def netns_lines(c: Container, quiet_ipv6: bool) -> list[str]:
+    return [
+        f"link set lo alias {netns_marker()} up",
+        *(["link set eth0 addrgenmode none"] if quiet_ipv6 else []),
+        "link set eth0 up",
+        f"address add {c.cidr} dev eth0",
+        f"route add default via {c.network.gateway} dev eth0 proto {ROUTE_PROTO}",
+    ]
+
+
+def destroy_lines(topo: Topo) -> list[str]:
+    return [f"netns del {c.name}" for c in topo.containers] + [
+        f"link del {net.bridge}" for net in topo.networks
+    ]
+
+
+def script(lines: Iterable[str]) -> str:
+    return "".join(f"{line}\n" for line in lines)
+
+
+# --- the ip -batch way ---------------------------------------------------------------------
+
+
+def set_sysctls(fw: Firewall) -> None:
+    for name, value in fw.sysctls:
+        run(["sysctl", "-qw", f"{name}={value}"])
+
+
+def apply(topo: Topo, opts: Options) -> None:
+    run(["ip", "-batch", "-"], script(root_lines(topo, opts.quiet_ipv6)))
+    run(["nft", "-f", "-"], topo.firewall.script)
+    set_sysctls(topo.firewall)
+    scripts = (
+        (opts.ip(c.name, "-batch", "-"), script(netns_lines(c, opts.quiet_ipv6)))
+        for c in topo.containers
     )
-
-
-def apply(cs: Sequence[Container], opts: Options) -> None:
-    run(["ip", "-batch", "-"], root_script(cs, opts.quiet_ipv6))
-    scripts = ((opts.ip(c.name, "-batch", "-"), netns_script(c, opts.quiet_ipv6)) for c in cs)
     run_all(scripts, opts.jobs)
+
+
+def add(topo: Topo, opts: Options) -> None:
+    """The last container of `topo` (the others exist): its namespace, veth and settings."""
+    c = topo.containers[-1]
+    run(["ip", "-batch", "-"], script([f"netns add {c.name}", *veth_lines(c, opts.quiet_ipv6)]))
+    run(opts.ip(c.name, "-batch", "-"), script(netns_lines(c, opts.quiet_ipv6)))
+
+
+def destroy(topo: Topo) -> None:
+    run(["ip", "-batch", "-"], script(destroy_lines(topo)))
+    run(["nft", "delete", "table", *topo.firewall.table.split()])
 
 
 DUMP = "address show\nroute show\n"
 """Per namespace: links with their addresses (one link dump + one address dump), routes.
 `-d` because `ip address show` prints a link's alias only with details."""
 
+Dumps = dict[str, list[list[dict[str, Any]]]]
+"""Parsed `ip -j` dumps by namespace ("" is the root): [addresses-with-links, routes]."""
 
-def dump(cs: Sequence[Container], opts: Options) -> dict[str, list[list[dict[str, Any]]]]:
-    """Parsed `ip -j` dumps by namespace ("" is the root): [addresses-with-links, routes]."""
-    names = ["", *(c.name for c in cs)]
+
+def dump(topo: Topo, opts: Options) -> Dumps:
+    names = ["", *(c.name for c in topo.containers)]
     commands = ((opts.ip(name, "-j", "-d", "-batch", "-"), DUMP) for name in names)
     outputs = run_all(commands, opts.jobs)
     return {
@@ -204,30 +335,42 @@ def dump(cs: Sequence[Container], opts: Options) -> dict[str, list[list[dict[str
     }
 
 
-def differences(
-    cs: Sequence[Container], dumps: dict[str, list[list[dict[str, Any]]]], markers: bool = True
-) -> list[str]:
-    """What the kernel has that differs from the N-container topology (empty: in sync)."""
+def nft_rules(topo: Topo) -> int | None:
+    """Rules in netplan's table (None: no such table), read with `nft -j`."""
+    result = subprocess.run(
+        ["nft", "-j", "list", "table", *topo.firewall.table.split()],
+        capture_output=True, text=True, timeout=TIMEOUT,
+    )
+    if result.returncode != 0:
+        return None
+    return sum(1 for item in json.loads(result.stdout)["nftables"] if "rule" in item)
+
+
+def differences(topo: Topo, dumps: Dumps, rules: int | None, markers: bool = True) -> list[str]:
+    """What the kernel has that differs from the topology (empty: in sync)."""
     found: list[str] = []
+    if rules is None:
+        found.append(f"nftables table {topo.firewall.table} missing")
     have_ns = set(os.listdir(RUN_NETNS)) if os.path.isdir(RUN_NETNS) else set()
-    for missing in sorted({c.name for c in cs} - have_ns):
+    for missing in sorted({c.name for c in topo.containers} - have_ns):
         found.append(f"netns {missing} missing")
     links, _ = dumps[""]
     by_name = {link["ifname"]: link for link in links}
-    bridge = by_name.get(BRIDGE)
-    if bridge is None:
-        found.append(f"bridge {BRIDGE} missing")
-    else:
-        found += _link(BRIDGE, bridge, None, bridge_marker() if markers else None)
-        found += _addresses(BRIDGE, bridge, {f"{GATEWAY}/{SUBNET.prefixlen}"})
-    for c in cs:
+    for net in topo.networks:
+        bridge = by_name.get(net.bridge)
+        if bridge is None:
+            found.append(f"bridge {net.bridge} missing")
+        else:
+            found += _link(net.bridge, bridge, None, net.marker if markers else None)
+            found += _addresses(net.bridge, bridge, {f"{net.gateway}/{net.subnet.prefixlen}"})
+    for c in topo.containers:
         peer = by_name.get(c.veth)
         if peer is None:
             found.append(f"veth {c.veth} missing")
         else:
-            found += _link(c.veth, peer, None, veth_marker(c) if markers else None)
-            if peer.get("master") != BRIDGE:
-                found.append(f"{c.veth}: master {peer.get('master')}, want {BRIDGE}")
+            found += _link(c.veth, peer, None, c.marker if markers else None)
+            if peer.get("master") != c.network.bridge:
+                found.append(f"{c.veth}: master {peer.get('master')}, want {c.network.bridge}")
         ns = dumps.get(c.name)
         if ns is None:
             continue
@@ -243,7 +386,7 @@ def differences(
             found += _link(f"{c.name}/eth0", eth0, c.mac, None)
             found += _addresses(f"{c.name}/eth0", eth0, {c.cidr})
         default = [r for r in routes if r.get("dst") == "default"]
-        want = {"gateway": str(GATEWAY), "dev": "eth0", "protocol": str(ROUTE_PROTO)}
+        want = {"gateway": str(c.network.gateway), "dev": "eth0", "protocol": str(ROUTE_PROTO)}
         if len(default) != 1 or any(default[0].get(k) != v for k, v in want.items()):
             found.append(f"{c.name}: default route {default}, want {want}")
     return found
@@ -269,38 +412,30 @@ def _addresses(where: str, link: dict[str, Any], want: set[str]) -> list[str]:
     return [] if have == want else [f"{where}: IPv4 {sorted(have)}, want {sorted(want)}"]
 
 
-def check(cs: Sequence[Container], opts: Options) -> list[str]:
+def check(topo: Topo, opts: Options) -> list[str]:
     """The no-op drift check: dump every namespace, compare; the differences found."""
-    return differences(cs, dump(cs, opts))
+    return differences(topo, dump(topo, opts), nft_rules(topo))
 
 
-def destroy_script(cs: Sequence[Container]) -> str:
-    return "".join(f"netns del {c.name}\n" for c in cs) + f"link del {BRIDGE}\n"
-
-
-def destroy(cs: Sequence[Container]) -> None:
-    run(["ip", "-batch", "-"], destroy_script(cs))
-
-
-def cleanup(cs: Sequence[Container]) -> None:
+def cleanup(topo: Topo) -> None:
     """Remove whatever of this benchmark's objects exist, by exact name, ignoring errors."""
     have_ns = set(os.listdir(RUN_NETNS)) if os.path.isdir(RUN_NETNS) else set()
     links = {link["ifname"] for link in json.loads(run(["ip", "-j", "link", "show"]) or "[]")}
-    lines = [f"netns del {c.name}" for c in cs if c.name in have_ns]
-    lines += [f"link del {c.veth}" for c in cs if c.veth in links]
-    if BRIDGE in links:
-        lines.append(f"link del {BRIDGE}")
+    lines = [f"netns del {c.name}" for c in topo.containers if c.name in have_ns]
+    lines += [f"link del {c.veth}" for c in topo.containers if c.veth in links]
+    lines += [f"link del {net.bridge}" for net in topo.networks if net.bridge in links]
     if lines:
         subprocess.run(
-            ["ip", "-force", "-batch", "-"],
-            input="\n".join(lines) + "\n",
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
+            ["ip", "-force", "-batch", "-"], input=script(lines),
+            capture_output=True, text=True, timeout=TIMEOUT,
         )
+    subprocess.run(
+        ["nft", "delete", "table", *topo.firewall.table.split()],
+        capture_output=True, timeout=TIMEOUT,
+    )
 
 
-def ipv6_link_local(dumps: dict[str, list[list[dict[str, Any]]]], ns: str, dev: str) -> bool:
+def ipv6_link_local(dumps: Dumps, ns: str, dev: str) -> bool:
     """Whether `dev` in namespace `ns` has an IPv6 link-local address (autoconfiguration on)."""
     for link in dumps.get(ns, [[], []])[0]:
         if link["ifname"] == dev:

@@ -6,6 +6,7 @@ Heavy modules are imported inside the commands so that `--help` starts fast.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -39,8 +40,19 @@ class Format(StrEnum):
     json = "json"
 
 
+class ReportFormat(StrEnum):
+    """check's formats: people, programs, GitHub Actions annotations, JUnit XML."""
+
+    text = "text"
+    json = "json"
+    github = "github"
+    junit = "junit"
+
+
 class Options:
     debug = False
+    color = True
+    quiet = False
 
 
 TopologyFile = Annotated[Path, typer.Argument(help="The topology YAML file.", show_default=False)]
@@ -60,6 +72,17 @@ InventoryOption = Annotated[
     ),
 ]
 ForksOption = Annotated[int, typer.Option("--forks", "-f", min=1, help="Hosts worked on at once.")]
+LockTimeoutOption = Annotated[
+    float,
+    typer.Option("--lock-timeout", min=0, max=86400, metavar="SECONDS",
+                 help="Wait up to SECONDS for another netplan apply or destroy on a host "
+                 "to finish (0: fail at once, naming who holds the host)."),
+]
+NoRollbackOption = Annotated[
+    bool,
+    typer.Option("--no-rollback", help="When a step fails or the run is interrupted, keep "
+                 "the steps done on that host instead of undoing them."),
+]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (implied without a TTY).")
 ]
@@ -67,9 +90,33 @@ YesOption = Annotated[
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    no_color: Annotated[
+        bool, typer.Option("--no-color", help="Plain text on a terminal too (as NO_COLOR=1 does).")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Only errors and the one-line result "
+                           "(text output; exit codes unchanged).")
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Also each stage with its time and each "
+                           "step as it runs, on stderr.")
+    ] = False,
 ) -> None:
+    """Progress (per host: stage, steps done/total) is shown on stderr when stdout and
+    stderr are terminals; never in pipes and CI logs."""
+    from netplan import progress
+
+    if quiet and verbose:
+        fail(["--quiet and --verbose exclude each other"])
     Options.debug = debug
+    Options.color = not no_color and not os.environ.get("NO_COLOR")
+    Options.quiet = quiet
+    if not quiet:
+        chosen = progress.choose(verbose, Options.color)
+        progress.use(chosen)
+        ctx.call_on_close(chosen.close)
 
 
 def fail(lines: list[str]) -> NoReturn:
@@ -110,7 +157,7 @@ def print_json(data: Any) -> None:
 def print_styled(lines: list[tuple[str, str | None]]) -> None:
     """Colours on a terminal; plain text in one write elsewhere (CI logs, pipes), which
     also keeps a 2,000-line plan from costing half a second."""
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() or not Options.color:
         sys.stdout.write("".join(f"{text}\n" for text, _ in lines))
         return
     from rich.console import Console
@@ -166,14 +213,31 @@ class HostsFrom(NamedTuple):
     forks: int
 
 
+class Guard(NamedTuple):
+    """How apply and destroy guard the hosts: --lock-timeout, --no-rollback, --confirm."""
+
+    lock_timeout: float = 0.0
+    rollback: bool = True
+    confirm: float | None = None
+
+
 def run_plan(
-    file: Path, hosts_from: HostsFrom, destroy: bool
-) -> tuple[Any, Any, dict[str, HostPlan]]:
+    file: Path, hosts_from: HostsFrom, destroy: bool, lock: str | None = None,
+    lock_timeout: float = 0.0,
+) -> tuple[Any, Any, dict[str, HostPlan]]:  # fmt: skip
+    """Load, connect, (with `lock`, the command that locks: take each host's lock,) observe
+    and plan."""
     from netplan import pipeline
+    from netplan.hostlock import LockRequest
 
     topology = pipeline.load(file)
     hosts = pipeline.connect_hosts(topology, *hosts_from)
+    request = None if lock is None else LockRequest(lock, lock_timeout)
+    if request is not None:
+        pipeline.lock(topology, hosts, request)
     observed = pipeline.observe(topology, hosts)
+    pipeline.join_departed(topology, hosts, observed, hosts_from.provider, hosts_from.inventory,
+                           request)  # fmt: skip
     return topology, hosts, pipeline.plan(topology, observed, destroy)
 
 
@@ -189,7 +253,7 @@ def failed_json(hosts: Any) -> dict[str, Any]:
 def fail_hosts(topology: Any, hosts: Any) -> None:
     """Exit 1 with each failed host's error, in the topology's order, once the other hosts'
     results are out."""
-    failed = [hosts.failed[name] for name in topology.hosts if name in hosts.failed]
+    failed = [hosts.failed[name] for name in hosts.names(topology) if name in hosts.failed]
     if failed:
         fail([line for failure in failed for line in failure.error.lines()])
 
@@ -199,6 +263,10 @@ def show_plans(topology: Any, hosts: Any, plans: dict[str, HostPlan], as_json: b
 
     if as_json:
         print_json({**plans_json(topology.name, plans), **failed_json(hosts)})
+    elif Options.quiet:
+        from netplan.report import plan_line
+
+        typer.echo(plan_line(plans))
     else:
         print_styled(render_plans(plans))
 
@@ -215,6 +283,10 @@ def plan(
     detailed_exitcode: Annotated[
         bool, typer.Option("--detailed-exitcode", help="Exit 2 when there are changes.")
     ] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Save the plan (for `netplan apply PLAN`).", show_default=False),
+    ] = None,
 ) -> None:
     """Show what apply would change, and why. Changes nothing."""
     with reported():
@@ -222,24 +294,33 @@ def plan(
         hosts.close()
         show_plans(topology, hosts, plans, wants_json(fmt, as_json))
         fail_hosts(topology, hosts)
+        if out is not None:
+            from netplan.gate.commands import save_plan
+
+            save_plan(file, out, topology, plans, destroy, quiet=wants_json(fmt, as_json))
         if detailed_exitcode and not all(p.empty for p in plans.values()):
             raise typer.Exit(EXIT_DRIFT)
 
 
-def converge(file: Path, hosts_from: HostsFrom, yes: bool, as_json: bool, destroy: bool) -> None:
-    """apply and destroy: plan, confirm, execute, verify that a new plan is empty.
+def converge(
+    file: Path, hosts_from: HostsFrom, yes: bool, as_json: bool, destroy: bool,
+    guard: Guard = Guard(),
+) -> None:  # fmt: skip
+    """apply and destroy: lock, plan, confirm, execute (rolled back on a host where it
+    fails), verify that a new plan is empty, and with --confirm keep the change or revert.
 
     With --json, one object: the plan, what was done (`applied`, `steps`, `seconds`) and
     each host's result. A host that fails does not stop the others; the exit code is 1."""
     from netplan import pipeline
     from netplan.report import plans_json, render_plans
+    from netplan.rollback import Transaction
     from netplan.summary import host_results, results_json
 
     verb = "destroy" if destroy else "apply"
-    topology, hosts, plans = run_plan(file, hosts_from, destroy)
+    topology, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout)
     with hosts:
         in_sync = all(p.empty for p in plans.values())
-        if not as_json:
+        if not as_json and not Options.quiet:
             print_styled(render_plans(plans))
         steps = sum(len(p.steps) for p in plans.values())
         elapsed = 0.0
@@ -247,16 +328,49 @@ def converge(file: Path, hosts_from: HostsFrom, yes: bool, as_json: bool, destro
             pipeline.refuse_conflicts(plans)
             confirm(f"{verb.capitalize()} these changes?", yes)
             started = time.perf_counter()
-            pipeline.execute(topology, plans, hosts)
+            pending = pipeline.execute(topology, plans, hosts,
+                                       Transaction(guard.rollback, guard.confirm))  # fmt: skip
             pipeline.verify(topology, hosts, destroy)
             elapsed = time.perf_counter() - started
-        results = host_results(topology.hosts, plans, hosts.failed)
+            if pending:
+                keep_or_revert(topology, hosts, plans, pending, yes, guard.confirm)
+        from netplan.gate.commands import remember
+
+        remember(topology, file, plans, hosts, destroy)
+        results = host_results(hosts.names(topology), plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
             print_json({**plans_json(topology.name, plans), **result, **results_json(results)})
         else:
             print_outcome(file, verb, results, in_sync, (steps, elapsed))
     fail_hosts(topology, hosts)
+
+
+def keep_or_revert(
+    topology: Any, hosts: Any, plans: dict[str, HostPlan], pending: list[str], yes: bool,
+    seconds: float | None,
+) -> None:  # fmt: skip
+    """apply --confirm, once verified: keep the change (asked on a terminal unless --yes,
+    with the hosts' deadline as the time to answer) or revert it now."""
+    from netplan.rollback import confirm_hosts
+
+    keep = True
+    if not yes and sys.stdin.isatty() and hosts:
+        keep = ask_in_time(f"Keep these changes? The hosts revert them in {seconds:g} s "
+                           f"without an answer [y/N] ", seconds or 0)  # fmt: skip
+    confirm_hosts(topology, hosts, plans, pending, keep)
+
+
+def ask_in_time(question: str, seconds: float) -> bool:
+    """A yes/no question on the terminal; no answer within `seconds` is no."""
+    import select
+
+    typer.echo(question, nl=False)
+    ready, _, _ = select.select([sys.stdin], [], [], seconds)
+    if not ready:
+        typer.echo("\nno answer in time")
+        return False
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def print_outcome(
@@ -267,7 +381,7 @@ def print_outcome(
 
     steps, elapsed = work
     failed = [r for r in results if r.errors]
-    if len(results) > 1 or failed:
+    if (len(results) > 1 or failed) and not Options.quiet:
         typer.echo("\n".join(render_results(results)))
     if failed:
         typer.echo(
@@ -292,11 +406,43 @@ def apply(
     yes: YesOption = False,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
+    run_checks: Annotated[
+        bool, typer.Option("--verify", help="Then run the topology's reachability checks.")
+    ] = False,
+    lock_timeout: LockTimeoutOption = 0.0,
+    no_rollback: NoRollbackOption = False,
+    confirm_in: Annotated[
+        float | None,
+        typer.Option("--confirm", min=1, max=3600, metavar="SECONDS", show_default=False,
+                     help="Each host reverts the change by itself after SECONDS unless "
+                     "netplan confirms it (after verifying; on a terminal, after you say yes): "
+                     "a change that cuts the way to a host heals itself."),
+    ] = None,
 ) -> None:
-    """Make the hosts match the topology file, then verify they do."""
+    """Make the hosts match the topology file (or a plan saved by plan --out), then verify.
+
+    A saved plan runs exactly its steps, and is refused if a host changed since."""
     with reported():
+        from netplan.gate.saved import read_saved_plan
+
         hosts_from = HostsFrom(provider, inventory, forks)
-        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=False)
+        guard = Guard(lock_timeout, not no_rollback, confirm_in)
+        saved = read_saved_plan(file)
+        if run_checks and (saved is not None or wants_json(fmt, as_json)):
+            fail(["apply --verify takes a topology file and prints a table (hint: run "
+                  "`netplan verify TOPOLOGY [--format json]` after the apply)"])
+        if saved is not None:
+            from netplan.gate.commands import apply_saved
+
+            apply_saved(file, saved, hosts_from, yes, wants_json(fmt, as_json), guard)
+            return
+        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=False, guard=guard)
+        if run_checks:
+            from netplan import pipeline
+
+            topology = pipeline.load(file)
+            with pipeline.connect_hosts(topology, *hosts_from) as hosts:
+                run_verify(file, topology, hosts, ReportFormat.text)
 
 
 @app.command()
@@ -308,11 +454,14 @@ def destroy(
     yes: YesOption = False,
     fmt: FormatOption = Format.text,
     as_json: JsonOption = False,
+    lock_timeout: LockTimeoutOption = 0.0,
+    no_rollback: NoRollbackOption = False,
 ) -> None:
     """Remove everything the topology owns on its hosts, and nothing else."""
     with reported():
         hosts_from = HostsFrom(provider, inventory, forks)
-        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=True)
+        converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=True,
+                 guard=Guard(lock_timeout, not no_rollback))  # fmt: skip
 
 
 @app.command()
@@ -321,32 +470,20 @@ def check(
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
-    fmt: FormatOption = Format.text,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-o", help="Output format.")
+    ] = ReportFormat.text,
     as_json: JsonOption = False,
 ) -> None:
-    """Exit 0 when the hosts match the file, 2 on drift (printing what differs), 1 on error."""
-    with reported():
-        hosts_from = HostsFrom(provider, inventory, forks)
-        topology, hosts, plans = run_plan(file, hosts_from, destroy=False)
-        hosts.close()
-        in_sync = all(p.empty for p in plans.values())
-        if wants_json(fmt, as_json):
-            from netplan.report import plans_json
+    """Exit 0 when the hosts match the file, 2 on drift or pending changes, 1 on error.
 
-            print_json({**plans_json(topology.name, plans), **failed_json(hosts)})
-        elif in_sync:
-            which = "the hosts reached" if hosts.failed else "the hosts"
-            typer.echo(f"in sync: {which} match {file}")
-        else:
-            for host, host_plan in plans.items():
-                for conflict in host_plan.conflicts:
-                    typer.echo(f"host {host}: {conflict.what} {conflict.owner}")
-                for line in host_plan.differences():
-                    typer.echo(f"host {host}: {line}")
-            typer.echo(f"drift: the hosts differ from {file} (netplan apply {file} repairs it)")
-        fail_hosts(topology, hosts)
-        if not in_sync:
-            raise typer.Exit(EXIT_DRIFT)
+    Each difference is named with its class: drift (the host changed since the last apply)
+    or pending (the file did). Formats: text, json, github (annotations), junit."""
+    with reported():
+        from netplan.gate.commands import check as run_check
+
+        hosts_from = HostsFrom(provider, inventory, forks)
+        run_check(file, hosts_from, ReportFormat.json if as_json else fmt)
 
 
 @app.command()
@@ -383,6 +520,133 @@ def show(
         else:
             typer.echo(yaml.safe_dump(shown, sort_keys=False), nl=False)
         fail_hosts(topology, hosts)
+
+
+@app.command()
+def verify(
+    file: TopologyFile,
+    provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", "-o", help="Output format.")
+    ] = ReportFormat.text,
+    as_json: JsonOption = False,
+) -> None:
+    """Run the topology's reachability checks from inside its namespaces; exit 1 if any fails."""
+    with reported():
+        from netplan import pipeline
+
+        topology = pipeline.load(file)
+        with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
+            run_verify(file, topology, hosts, ReportFormat.json if as_json else fmt)
+
+
+def run_verify(file: Path, topology: Any, hosts: Any, fmt: ReportFormat) -> None:
+    """Run the checks on open hosts, print them in `fmt`; exit 1 if any failed."""
+    from netplan.reachability import report
+    from netplan.reachability.verify import check_positions, verify_checks
+
+    results = verify_checks(topology, hosts)
+    if fmt is ReportFormat.json:
+        print_json({**report.report_json(topology.name, str(file), results),
+                    **failed_json(hosts)})
+    elif fmt is ReportFormat.github:
+        typer.echo("\n".join(report.render_github(str(file), results,
+                                                   check_positions(file, topology))))
+    elif fmt is ReportFormat.junit:
+        typer.echo(report.render_junit(topology.name, str(file), results,
+                                       check_positions(file, topology)))
+    elif not results:
+        typer.echo(f"{file} has no checks (add a `checks:` section)")
+    else:
+        table = report.render_table(results)
+        print_styled(table[-1:] if Options.quiet else table)
+    if fmt is ReportFormat.text:
+        fail_hosts(topology, hosts)
+    if hosts.failed or not all(r.passed for r in results):
+        raise typer.Exit(EXIT_ERROR)
+
+
+@app.command()
+def graph(
+    file: TopologyFile,
+    fmt: Annotated[
+        str, typer.Option("--format", "-T", help="dot, mermaid, svg or png (svg, png: Graphviz).")
+    ] = "dot",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.",
+                                  show_default=False)
+    ] = None,
+    observed: Annotated[
+        bool, typer.Option("--observed", help="Draw what the hosts have; mark drift in red.")
+    ] = False,
+    provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+    forks: ForksOption = 10,
+) -> None:
+    """Draw the topology: hosts, networks, containers, overlay tunnels, published ports."""
+    with reported():
+        from netplan import pipeline
+        from netplan.errors import NetplanError
+        from netplan.graph.command import file_graph, observed_graph, write
+        from netplan.graph.render import GraphFormat, render
+
+        if fmt not in GraphFormat.__members__:
+            raise NetplanError(f"unknown graph format {fmt!r} (hint: one of "
+                               + ", ".join(GraphFormat.__members__) + ")")
+        topology = pipeline.load(file)
+        if observed:
+            with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
+                drawn = observed_graph(topology, hosts)
+        else:
+            drawn = file_graph(topology)
+        write(render(drawn, GraphFormat(fmt)), output)
+
+
+ContainerArgument = Annotated[
+    str, typer.Argument(help="A container of the topology.", show_default=False)
+]
+
+
+@app.command()
+def logs(
+    file: TopologyFile,
+    container: ContainerArgument,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new output.")
+    ] = False,
+    tail: Annotated[
+        int | None, typer.Option("--tail", "-n", min=0, help="Only the last N lines.")
+    ] = None,
+    provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+) -> None:
+    """Print the output (stdout and stderr) of a container's process."""
+    with reported():
+        from netplan.logs import show_logs
+
+        show_logs(file, container, follow, tail, provider, inventory)
+
+
+@app.command(name="exec")
+def exec_command(
+    file: TopologyFile,
+    container: ContainerArgument,
+    command: Annotated[
+        list[str], typer.Argument(help="The command and its arguments, after --.",
+                                  show_default=False)
+    ],
+    provider: ProviderOption = "local",
+    inventory: InventoryOption = None,
+) -> None:
+    """Run a command inside a container (like docker exec): `netplan exec FILE web -- sh`.
+    Exits with the command's exit code (125: netplan could not enter the container)."""
+    with reported():
+        from netplan.container_exec import run_exec
+
+        code = run_exec(file, container, command, provider, inventory)
+    raise typer.Exit(code)
 
 
 def main() -> None:

@@ -10,18 +10,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from ipaddress import IPv4Address, IPv4Interface
 
-from netplan.agent.resources import Address, Netns, Veth
+from netplan.agent.resources import Address, Macvlan, Netns, Veth
 from netplan.agent.state import HostState
 from netplan.drivers import DRIVERS
 from netplan.drivers.base import Context, Link
 from netplan.errors import Problem, TopologyError
+from netplan.etchosts import compile_hosts_files
 from netplan.firewall.compile import compile_firewall
 from netplan.ipam import ExhaustedError, Request, allocate, network_pool
+from netplan.processes import compile_processes
 from netplan.topology.model import Topology
 
 
 def current_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]:
-    """IPv4 address each (container, network) has now, read from observed veths."""
+    """IPv4 address each (container, network) has now, read from observed veths and
+    macvlans."""
     by_link: dict[tuple[str, str], IPv4Address] = {}
     for resource in observed.resources.values():
         if isinstance(resource, Address) and ":" not in resource.cidr:
@@ -29,7 +32,7 @@ def current_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]
     return {
         (r.container, r.network): by_link[(r.netns, r.name)]
         for r in observed.resources.values()
-        if isinstance(r, Veth) and (r.netns, r.name) in by_link
+        if isinstance(r, (Veth, Macvlan)) and (r.netns, r.name) in by_link
     }
 
 
@@ -85,4 +88,6 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
             link = Link(name, net_name, attachment, f"eth{index}", net_name == gateway)
             DRIVERS[topology.networks[net_name].driver].compile_attachment(context, link)
     compile_firewall(context)
+    compile_hosts_files(context)
+    compile_processes(context)
     return context.desired

@@ -31,7 +31,16 @@ class Problem:
         head = f"{where}: " if where else ""
         field_path = f"{self.path}: " if self.path else ""
         hint = f" (hint: {self.hint})" if self.hint else ""
-        return f"{head}{field_path}{self.message}{hint}"
+        return one_line(f"{head}{field_path}{self.message}{hint}")
+
+
+def one_line(text: str) -> str:
+    """`text` with every character a terminal would not print as itself (newline, ESC,
+    a bidirectional override) written as its Python escape: a key such as "a\\nb" in a
+    hostile file cannot split a problem into two lines or paint the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class TopologyError(NetplanError):

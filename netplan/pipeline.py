@@ -9,15 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import ValidationError
+
+from netplan import progress
 from netplan.agent.state import PROTOCOL_VERSION, HostState
 from netplan.compile import compile_topology
-from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError
+from netplan.drivers.macvlan import interfaces_of
+from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError, one_line
 from netplan.fanout import DEFAULT_FORKS, fan_out
+from netplan.gate.record import LastApplied, Source
+from netplan.hostlock import LockRequest, lock_host
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
+from netplan.processes import volume_paths
+from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 from netplan.topology import Topology, load_topology
 from providers import connectors
 from providers.base import HostConnection
@@ -28,7 +37,7 @@ Result = TypeVar("Result")
 @dataclass(frozen=True)
 class Failure:
     stage: str
-    """connect, observe, apply or verify."""
+    """connect, lock, observe, apply, verify, confirm or record (the last-applied record)."""
     error: NetplanError
 
 
@@ -41,10 +50,23 @@ class Hosts(dict[str, HostConnection]):
         super().__init__()
         self.forks = forks
         self.failed: dict[str, Failure] = {}
+        self.departed: list[str] = []
+        """Hosts no longer in the file that the topology had at its last apply."""
 
-    def each(self, stage: str, work: Callable[[HostConnection], Result]) -> dict[str, Result]:
-        """`work` on every host still in, up to `forks` at once; the results by host."""
-        results, errors = fan_out(self, work, self.forks)
+    def names(self, topology: Topology) -> list[str]:
+        """The topology's hosts in its order, then those that left it."""
+        return [*topology.hosts, *self.departed]
+
+    def each(
+        self, stage: str, work: Callable[[HostConnection], Result], shown: str | None = None
+    ) -> dict[str, Result]:
+        """`work` on every host still in, up to `forks` at once; the results by host.
+        Progress shows it as `shown` (default: `stage`)."""
+
+        def reported(host: HostConnection) -> Result:
+            return progress.timed(host.name, shown or stage, lambda: work(host))
+
+        results, errors = fan_out(self, reported, self.forks)
         for name, error in errors.items():
             self.fail(name, stage, error)
         return results
@@ -72,27 +94,49 @@ def load(path: Path) -> Topology:
 
 def bare_topology(name: str) -> Topology:
     """A topology with only a name, for commands that read what the hosts have (show)."""
-    return Topology(name=name)
+    try:
+        return Topology(name=name)
+    except ValidationError as error:
+        reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise NetplanError(one_line(f"--name: {reason}")) from None
 
 
 def connect_hosts(
     topology: Topology, provider: str, inventory: Path | None = None, forks: int = DEFAULT_FORKS
 ) -> Hosts:
     """Every host's connection, opened in parallel; the unreachable ones are in `failed`."""
+    return connect_names(list(topology.hosts), provider, inventory, forks)
+
+
+def connect_names(
+    names: list[str], provider: str, inventory: Path | None = None, forks: int = DEFAULT_FORKS
+) -> Hosts:
     hosts = Hosts(forks)
-    opened, errors = fan_out(connectors(provider, list(topology.hosts), inventory), _open, forks)
+    connecting = connectors(provider, names, inventory)
+    opened, errors = fan_out({name: (name, c) for name, c in connecting.items()}, _open, forks)
     hosts.update(opened)
     for name, error in errors.items():
         hosts.failed[name] = Failure("connect", error)
     return hosts
 
 
-def _open(connect: Callable[[], HostConnection]) -> HostConnection:
-    return connect()
+def _open(named: tuple[str, Callable[[], HostConnection]]) -> HostConnection:
+    name, connect = named
+    return progress.timed(name, "connect", connect)
 
 
-def call(host: HostConnection, request: dict[str, Any]) -> dict[str, Any]:
-    answer = host.call({"version": PROTOCOL_VERSION, **request})
+def call(
+    host: HostConnection,
+    request: dict[str, Any],
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """One agent request; with `on_progress`, the agent is asked to report its progress
+    (each step done, while it applies) and the reports go there as they come."""
+    request = {"version": PROTOCOL_VERSION, **request}
+    if on_progress is None:
+        answer = host.call(request)
+    else:
+        answer = host.call_with_progress({**request, "progress": True}, on_progress)
     error = answer.get("error")
     if error:
         if "resource" in error:
@@ -102,16 +146,53 @@ def call(host: HostConnection, request: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def observe(topology: Topology, hosts: Hosts) -> dict[str, HostState]:
-    def one(host: HostConnection) -> HostState:
-        request: dict[str, Any] = {"op": "observe", "topology": topology.name}
-        underlay = underlay_of(topology, host)
-        if underlay is not None:
-            request["underlay"] = underlay
-        answer = call(host, request)
-        return HostState.from_json(answer["state"])
+def observe(topology: Topology, hosts: Hosts, shown: str = "observe") -> dict[str, HostState]:
+    return hosts.each("observe", partial(observe_host, topology), shown)
 
-    return hosts.each("observe", one)
+
+def observe_host(topology: Topology, host: HostConnection) -> HostState:
+    request: dict[str, Any] = {"op": "observe", "topology": topology.name}
+    underlay = underlay_of(topology, host)
+    if underlay is not None:
+        request["underlay"] = underlay
+    interfaces = interfaces_of(topology, host.name)
+    if interfaces:
+        request["interfaces"] = interfaces
+    paths = volume_paths(topology, host.name)
+    if paths:
+        request["paths"] = paths
+    answer = call(host, request)
+    return HostState.from_json(answer["state"])
+
+
+def departed(topology: Topology, observed: Mapping[str, HostState]) -> list[str]:
+    """Hosts the topology had at its last apply (the observed hosts' rosters say which)
+    that the file no longer names: what the topology made there has to go."""
+    rosters = dict.fromkeys(name for state in observed.values() for name in state.facts.roster)
+    return [name for name in rosters if name not in topology.hosts]
+
+
+def join_departed(
+    topology: Topology, hosts: Hosts, observed: dict[str, HostState], provider: str,
+    inventory: Path | None, request: LockRequest | None = None,
+) -> None:  # fmt: skip
+    """Connect to (with `request`, lock) and observe the hosts that left the topology, and
+    add them to `hosts` and `observed`: their plan removes everything (plan())."""
+    names = departed(topology, observed)
+    if not names:
+        return
+    gone = connect_names(names, provider, inventory, hosts.forks)
+    if request is not None:
+        lock(topology, gone, request)
+    observed.update(observe(topology, gone))
+    hosts.update(gone)
+    hosts.failed.update(gone.failed)
+    hosts.departed = names
+
+
+def lock(topology: Topology, hosts: Hosts, request: LockRequest) -> None:
+    """Each host's lock, taken for the rest of the command (apply, destroy)."""
+    hosts.each("lock", partial(lock_host, topology, request=request))
 
 
 def underlay_of(topology: Topology, host: HostConnection) -> str | None:
@@ -123,11 +204,15 @@ def underlay_of(topology: Topology, host: HostConnection) -> str | None:
 def plan(
     topology: Topology, observed: Mapping[str, HostState], destroy: bool = False
 ) -> dict[str, HostPlan]:
+    """Each observed host's plan; a host the file no longer names is emptied."""
     if destroy:
         desired = {host: HostState() for host in observed}
     else:
         desired = compile_topology(topology, observed)
-    return {host: plan_host(host, desired[host], observed[host]) for host in observed}
+    return {host: progress.timed(host, "plan", partial(plan_host, host,
+                                                         desired.get(host, HostState()),
+                                                         observed[host]))
+            for host in observed}  # fmt: skip
 
 
 def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
@@ -137,19 +222,71 @@ def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
             raise ConflictError(host, [(c.what, c.owner) for c in host_plan.conflicts])
 
 
-def execute(topology: Topology, plans: Mapping[str, HostPlan], hosts: Hosts) -> None:
+def execute(
+    topology: Topology, plans: Mapping[str, HostPlan], hosts: Hosts,
+    transaction: Transaction = Transaction(),
+) -> list[str]:  # fmt: skip
+    """Run every host's steps, each host's as a transaction (netplan/rollback.py); the
+    hosts whose apply waits for a confirm (`transaction.confirm`)."""
     refuse_conflicts(plans)
 
-    def one(host: HostConnection) -> None:
-        steps = [step.to_json() for step in plans[host.name].steps]
-        if steps:
-            call(host, {"op": "apply", "topology": topology.name, "steps": steps})
+    def one(host: HostConnection) -> bool:
+        steps = plans[host.name].steps
+        if not steps:
+            return False
+        reports = progress.step_reports(host.name, steps)
+        return apply_host(topology, host, plans[host.name], transaction, reports)
 
-    hosts.each("apply", one)
+    with cancel_on_interrupt(hosts):
+        pending = hosts.each("apply", one)
+    return [name for name, waits in pending.items() if waits]
 
 
 def verify(topology: Topology, hosts: Hosts, destroy: bool = False) -> None:
     """Re-observe; the diff must now be empty: a host where it is not fails with what differs."""
-    for name, host_plan in plan(topology, observe(topology, hosts), destroy).items():
+    for name, host_plan in plan(topology, observe(topology, hosts, "verify"), destroy).items():
         if not host_plan.empty:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
+
+
+def verify_desired(topology: Topology, desired: Mapping[str, HostState], hosts: Hosts) -> None:
+    """verify, against desired states given rather than compiled (a saved plan's)."""
+    for name, state in observe(topology, hosts, "verify").items():
+        host_plan = plan_host(name, desired[name], state)
+        if not host_plan.empty:
+            hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
+
+
+def last_applied(topology: Topology, hosts: Hosts) -> dict[str, LastApplied | None]:
+    """Each host's last-applied record (None: there is none this version can read)."""
+
+    def one(host: HostConnection) -> LastApplied | None:
+        answer = call(host, {"op": "record", "topology": topology.name, "action": "read"})
+        return LastApplied.from_json(answer.get("record"))
+
+    return hosts.each("record", one)
+
+
+def record_applied(
+    topology: Topology, desired: Mapping[str, HostState], hosts: Hosts, source: Source
+) -> None:
+    """After a successful apply, on every host still in: what was desired, from which file."""
+
+    def one(host: HostConnection) -> None:
+        if host.name not in topology.hosts:  # it left the topology: nothing of it is there
+            call(host, {"op": "record", "topology": topology.name, "action": "remove"})
+            return
+        record = LastApplied.now(desired[host.name], source, tuple(topology.hosts)).to_json()
+        call(host, {"op": "record", "topology": topology.name, "action": "write",
+                    "record": record})  # fmt: skip
+
+    hosts.each("record", one)
+
+
+def forget_applied(topology: Topology, hosts: Hosts) -> None:
+    """After a destroy: no record, so a later check reports everything as pending."""
+
+    def one(host: HostConnection) -> None:
+        call(host, {"op": "record", "topology": topology.name, "action": "remove"})
+
+    hosts.each("record", one)

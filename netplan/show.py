@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from ipaddress import IPv4Interface
 from typing import Any
 
-from netplan.agent.resources import ROOT, Address, Bridge, Netns, Veth
+from netplan.agent.resources import ROOT, Address, Bridge, Macvlan, Netns, Veth
 from netplan.agent.state import HostState
 from netplan.drivers.bridge import DEFAULT_MTU
+from netplan.drivers.macvlan_show import macvlan_networks
 from netplan.drivers.overlay_show import overlay_networks
 from netplan.firewall.show import network_settings, published_ports
 from netplan.ipam import mac_for
+from netplan.processes import shown_processes
 
 
 def ipv4_addresses(state: HostState) -> dict[tuple[str, str], IPv4Interface]:
@@ -49,9 +51,9 @@ def networks_of(state: HostState, host: str | None) -> dict[str, dict[str, Any]]
 
 def containers_of(state: HostState, host: str | None) -> dict[str, dict[str, Any]]:
     addresses = ipv4_addresses(state)
-    veths: dict[str, list[Veth]] = defaultdict(list)
+    veths: dict[str, list[Veth | Macvlan]] = defaultdict(list)
     for resource in state.resources.values():
-        if isinstance(resource, Veth):
+        if isinstance(resource, (Veth, Macvlan)):
             veths[resource.netns].append(resource)
     containers: dict[str, dict[str, Any]] = {}
     for netns in state.resources.values():
@@ -66,7 +68,8 @@ def containers_of(state: HostState, host: str | None) -> dict[str, dict[str, Any
             address = addresses.get((veth.netns, veth.name))
             if address is not None:
                 attachment["ipv4"] = str(address.ip)
-            if veth.mac and (address is None or veth.mac != mac_for(address.ip)):
+            passthru = isinstance(veth, Macvlan) and veth.mode == "passthru"  # parent's MAC
+            if veth.mac and not passthru and (address is None or veth.mac != mac_for(address.ip)):
                 attachment["mac"] = veth.mac
             attached[veth.network] = attachment
         if attached:
@@ -87,9 +90,11 @@ def observed_topology(name: str, observed: Mapping[str, HostState]) -> dict[str,
         containers.update(containers_of(state, host if multi else None))
         for network, settings in network_settings(state).items():
             networks[network].update(settings)
+        shown_processes(state, containers, host if multi else None)
         for container, ports in published_ports(state).items():
             containers[container]["publish"] = ports
     networks.update(overlay_networks(observed))  # their bridges are not bridge networks
+    networks.update(macvlan_networks(observed))
     topology["networks"] = networks
     topology["containers"] = containers
     return topology

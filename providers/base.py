@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 
@@ -18,6 +19,24 @@ class HostConnection(ABC):
     @abstractmethod
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         """Send one versioned JSON request to the host's agent and return its answer."""
+
+    def call_with_progress(
+        self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        """`call`, with the progress reports the agent sends before its answer (a request
+        with `"progress": true`) passed to `progress` as they come. A connection that
+        cannot carry them sends the request without asking."""
+        return self.call({k: v for k, v in request.items() if k != "progress"})
+
+    def exec_in(self, spec: dict[str, Any]) -> int:
+        """Run a command inside a container of the host (netplan/agent/exec_in.py), this
+        process's stdin, stdout and stderr passed through; its exit code."""
+        raise NotImplementedError(f"cannot run commands on host {self.name} this way")
+
+    def cancel(self) -> None:  # noqa: B027 - a connection that cannot, does nothing
+        """Ask the agent to stop the apply it is running between two steps and roll back
+        (Ctrl-C); its answer to the apply then says how that went. Called from another
+        thread than the one waiting for that answer."""
 
     def close(self) -> None:  # noqa: B027 - most connections have nothing to release
         """Release the connection."""

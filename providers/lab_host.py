@@ -5,7 +5,7 @@ start time so a reused PID is never signalled) takes every process, nested names
 the host's veth with it. Its root is an overlay of this machine's root with a private
 tmpfs on top, so what is written on one host (the agent cache in /root, /etc/netns, …) is
 seen neither by the other hosts nor by this machine; /run, /proc and /sys are its own, and
-root's home starts empty, like a fresh machine's (this machine's /root is not shown).
+root's home and /etc/netns start empty, like a fresh machine's (this machine's are not shown).
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ mount -t sysfs sysfs sys
 mount --rbind /dev dev
 mount -t tmpfs -o mode=755 "lab-$name" run
 mount -t tmpfs -o mode=700 "lab-$name" root
+mkdir -p etc/netns
+mount -t tmpfs -o mode=755 "lab-$name" etc/netns
 mkdir -p run/netns run/sshd run/lock run/lab
 mount --bind "$dir" run/lab
 mount -o remount,bind,ro run/lab

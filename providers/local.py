@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from providers.base import HostConnection
@@ -15,3 +16,28 @@ class LocalConnection(HostConnection):
         from netplan.agent.api import handle
 
         return handle(request)
+
+    def call_with_progress(
+        self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None]
+    ) -> dict[str, Any]:
+        from netplan.agent.api import handle
+
+        return handle(request, progress)
+
+    def exec_in(self, spec: dict[str, Any]) -> int:
+        from netplan.agent.exec_in import run
+
+        return run(spec)
+
+    def cancel(self) -> None:
+        from netplan.agent import transaction
+
+        transaction.CANCEL.set()
+
+    def close(self) -> None:
+        """What ends with a remote agent's process ends here: an apply still waiting for
+        its confirm is reverted, and the host lock is let go."""
+        from netplan.agent import lock, transaction
+
+        transaction.expire()
+        lock.release()

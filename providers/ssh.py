@@ -1,19 +1,27 @@
 """The SSH transport: one persistent connection per host for a whole command.
 
 Round trips per host and command (each an operation that waits for the host, counted in
-`SSHConnection.round_trips`): connect (1, plus 2 per jump host), SFTP open and a stat of the
-cached agent (2), the upload only when the agent is missing, starting the agent on one exec
-channel (1), then one per call. No command line is built from topology strings: requests
+`SSHConnection.round_trips`): connect (1, plus 2 per jump host), starting the cached agent on
+one exec channel (1), then one per call. Only a host that does not have this agent yet
+costs more: its first call finds the agent missing, and it is uploaded over SFTP and started
+again. No command line is built from topology strings: requests
 travel as JSON on the agent's stdin; the one shell line sent is fixed pieces, quoted.
+
+Every call has a deadline (`CallTimeouts`): a host whose agent hangs (a stopped process, a
+host frozen under load) becomes that host's error, and its worker is free again; the
+other hosts go on.
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import secrets
 import shlex
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +38,31 @@ DEFAULT_KNOWN_HOSTS = Path.home() / ".ssh" / "known_hosts"
 NO_PYTHON = 90
 NO_SUDO = 91
 NO_SUDO_COMMAND = 92
+NO_AGENT = 93
 """Exit codes of the fixed shell line that starts the agent, when it cannot."""
+READ_SIZE = 1 << 20
+TIMEOUT_HINT = (
+    "the host may be hung or overloaded (look at it over ssh: ps, dmesg); "
+    "once it answers, run the command again: a re-run converges"
+)
+LOST_HINT = (
+    "the host may be partly changed; once it can be reached again, run the command again: "
+    "a re-run converges"
+)
+
+
+@dataclass(frozen=True)
+class CallTimeouts:
+    """How long a host's agent may take to answer one call before the host is given up."""
+
+    apply: float = 120.0
+    """Running a plan's steps: thousands of netlink requests, namespaces freed by the kernel
+    (500 containers take a few seconds here)."""
+    other: float = 30.0
+    """observe and record: reading what the host has (500 containers: under a second)."""
+
+    def of(self, op: object) -> float:
+        return self.apply if op == "apply" else self.other
 
 
 @dataclass(frozen=True)
@@ -50,6 +82,8 @@ class SSHTarget:
     underlay: str | None = None
     python: str = "python3"
     timeout: float = 10.0
+    """Seconds for connecting and logging in."""
+    call_timeouts: CallTimeouts = field(default_factory=CallTimeouts)
 
     @property
     def where(self) -> str:
@@ -59,6 +93,10 @@ class SSHTarget:
     def sudo(self) -> bool:
         """A user other than root runs the agent through `sudo -n`."""
         return self.user != "root"
+
+
+class AgentMissing(Exception):
+    """The host has no copy of this agent yet (the shell line exited with NO_AGENT)."""
 
 
 class SSHConnection(HostConnection):
@@ -72,29 +110,41 @@ class SSHConnection(HostConnection):
         self.round_trips = 2 * len(clients) - 1
         """Operations that waited for the host: connecting (and a channel per jump host) so far."""
         self._channel: paramiko.Channel | None = None
-        self._stdout: paramiko.ChannelFile | None = None
+        self._pending = b""
+        """What the agent sent after the last complete line."""
+        self._path = f"{AGENT_DIR}/{agent_bundle().name}"
 
     def start_agent(self) -> None:
-        """Store the agent on the host if it is not there yet, then start it."""
-        bundle = agent_bundle()
-        path = f"{AGENT_DIR}/{bundle.name}"
+        """Start the agent cached on the host. Whether it is there shows at the first call,
+        which is then sent again once the agent is stored (`_install`): a host that has it
+        costs no SFTP session and no stat."""
         transport = self.clients[-1].get_transport()
         try:
-            sftp = paramiko.SFTPClient.from_transport(transport)
-            self.round_trips += 1
-            try:
-                if not self._exists(sftp, path):
-                    self._upload(sftp, bundle.archive(), path)
-            finally:
-                sftp.close()
             channel = transport.open_session()
-            channel.exec_command(agent_command(self.target, path))
+            channel.exec_command(agent_command(self.target, self._path))
             self.round_trips += 1
         except (paramiko.SSHException, OSError, EOFError) as error:
             raise SSHError(
                 self.name, f"cannot start the agent on {self.target.where}: {error}"
             ) from error
-        self._channel, self._stdout = channel, channel.makefile("rb")
+        self._channel, self._pending = channel, b""
+
+    def _install(self) -> None:
+        """Store the agent on the host (unless another run just did), then start it."""
+        transport = self.clients[-1].get_transport()
+        try:
+            sftp = paramiko.SFTPClient.from_transport(transport)
+            self.round_trips += 1
+            try:
+                if not self._exists(sftp, self._path):
+                    self._upload(sftp, agent_bundle().archive(), self._path)
+            finally:
+                sftp.close()
+        except (paramiko.SSHException, OSError, EOFError) as error:
+            raise SSHError(
+                self.name, f"cannot store the agent on {self.target.where}: {error}"
+            ) from error
+        self.start_agent()
 
     def _exists(self, sftp: paramiko.SFTPClient, path: str) -> bool:
         self.round_trips += 1
@@ -116,20 +166,53 @@ class SSHConnection(HostConnection):
         self.round_trips += 2
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        if self._channel is None or self._stdout is None:
-            raise SSHError(self.name, "the agent is not started")
+        return self.call_with_progress(request, None)
+
+    def call_with_progress(
+        self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None
+    ) -> dict[str, Any]:
+        """The agent's progress lines come before its answer, within the same round trip."""
         try:
+            return self._call(request, progress)
+        except AgentMissing:
+            self._install()
+        try:
+            return self._call(request, progress)
+        except AgentMissing:
+            raise SSHError(
+                self.name,
+                f"the agent stored as ~/{self._path} on {self.target.where} is not there",
+                "is the home directory of the user writable, and not cleaned on login?",
+            ) from None
+
+    def _call(
+        self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None] | None
+    ) -> dict[str, Any]:
+        if self._channel is None:
+            raise SSHError(self.name, "the agent is not running (never started, or given up)")
+        timeout = self.target.call_timeouts.of(request.get("op"))
+        if request.get("op") == "lock":  # the agent may wait that long for the host lock
+            timeout += float(request.get("timeout", 0))
+        deadline = time.monotonic() + timeout
+        try:
+            self._channel.settimeout(timeout)
             self._channel.sendall(json.dumps(request).encode() + b"\n")
-            line = self._stdout.readline()
+            line = self._read_line(self._channel, deadline)
+            while progress is not None and (report := _progress_report(line)) is not None:
+                progress(report)
+                line = self._read_line(self._channel, deadline)
+        except TimeoutError as error:
+            self._give_up()
+            raise SSHError(
+                self.name, f"the agent did not answer within {timeout:g} s", TIMEOUT_HINT
+            ) from error
         except (paramiko.SSHException, OSError, EOFError) as error:
             if self._channel.exit_status_ready():
-                raise self._agent_exited() from error
-            raise SSHError(
-                self.name, f"lost the connection to {self.target.where}: {error}", "run it again"
-            ) from error
+                raise self._agent_exited(request.get("op")) from error
+            raise self._lost(request.get("op"), f": {error}") from error
         self.round_trips += 1
         if not line:
-            raise self._agent_exited()
+            raise self._agent_exited(request.get("op"))
         try:
             answer = json.loads(line)
         except json.JSONDecodeError:
@@ -142,9 +225,51 @@ class SSHConnection(HostConnection):
             )
         return answer
 
-    def _agent_exited(self) -> SSHError:
+    def _read_line(self, channel: paramiko.Channel, deadline: float) -> bytes:
+        """The agent's next line (b"" at the end of its output); TimeoutError at `deadline`."""
+        chunks = [self._pending]
+        while b"\n" not in chunks[-1]:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            channel.settimeout(remaining)
+            chunk = channel.recv(READ_SIZE)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        line, newline, self._pending = b"".join(chunks).partition(b"\n")
+        return line + newline
+
+    def cancel(self) -> None:
+        """A line the agent reads between an apply's steps, and never answers."""
+        channel = self._channel
+        if channel is not None and not channel.closed:
+            # If the connection is going, the agent rolls back when it notices.
+            with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
+                channel.sendall(b'{"op": "cancel"}\n')
+
+    def _give_up(self) -> None:
+        """After a call that timed out: its answer may still come, so the channel is of no
+        more use; closing it tells the host's sshd to end the agent's session."""
+        assert self._channel is not None
+        self._channel.close()
+        self._channel = None
+
+    def _lost(self, op: object, detail: str = "") -> SSHError:
+        return SSHError(
+            self.name, f"lost the connection to {self.target.where} during {op}{detail}", LOST_HINT
+        )
+
+    def _agent_exited(self, op: object) -> SSHError | AgentMissing:
+        """Why the agent's output ended: its exit status, or no status at all when the
+        connection itself went (sshd killed, the host rebooted, the network cut)."""
         assert self._channel is not None
         status = self._channel.recv_exit_status()
+        transport = self.clients[-1].get_transport()
+        if status == -1 or transport is None or not transport.is_active():
+            return self._lost(op)
+        if status == NO_AGENT:
+            return AgentMissing()
         user, python = self.target.user, self.target.python
         known = {
             NO_PYTHON: (
@@ -166,11 +291,31 @@ class SSHConnection(HostConnection):
         last = next((text for text in reversed(errors) if text.strip()), "no message")
         return SSHError(self.name, f"the agent exited with status {status}: {last}")
 
+    def exec_in(self, spec: dict[str, Any]) -> int:
+        """`netplan exec` on an exec channel of its own (providers/ssh_exec.py)."""
+        from providers import ssh_exec
+
+        command = ssh_exec.exec_command(self.target.python, self._path, spec, self.target.sudo)
+        return ssh_exec.run(self.name, self.clients[-1].get_transport(), command)
+
     def close(self) -> None:
         if self._channel is not None and not self._channel.closed:
             self._channel.shutdown_write()
         for client in reversed(self.clients):
             client.close()
+
+
+def _progress_report(line: bytes) -> dict[str, Any] | None:
+    """What a progress line (`{"progress": {...}, "version": N}`) reports; None for any
+    other line, which is the answer."""
+    if not line.startswith(b'{"progress"'):
+        return None
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    report = data.get("progress") if isinstance(data, dict) and "ok" not in data else None
+    return report if isinstance(report, dict) else None
 
 
 def agent_command(target: SSHTarget, path: str) -> str:
@@ -182,6 +327,7 @@ def agent_command(target: SSHTarget, path: str) -> str:
         checks.append(f"command -v sudo >/dev/null 2>&1 || exit {NO_SUDO_COMMAND}")
         checks.append(f"sudo -n true 2>/dev/null || exit {NO_SUDO}")
         run = f"exec sudo -n {python} {agent}"
+    checks.append(f"test -f {agent} || exit {NO_AGENT}")
     return "; ".join([*checks, run])
 
 

@@ -1,4 +1,5 @@
-"""Test tiers by directory: unit (pure, anywhere); kernel, e2e, multihost (root, sandbox only)."""
+"""Test tiers by directory: unit (pure, anywhere); kernel, e2e, multihost, reliability (root,
+sandbox only)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import os
 
 import pytest
 
-SANDBOXED_TIERS = ("kernel", "e2e", "multihost")
+SANDBOXED_TIERS = ("kernel", "e2e", "multihost", "reliability")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

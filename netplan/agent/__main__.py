@@ -1,34 +1,135 @@
 """`python -m netplan.agent`: serve the JSON protocol on stdin/stdout, one request and
-one response per line, until stdin closes (one persistent session per host)."""
+one response per line, until stdin closes (one persistent session per host).
+
+Besides answering requests, the loop guards an apply: between two steps it looks at
+stdin, where the controller may send `{"op": "cancel"}` (Ctrl-C; never answered) or the
+connection may have closed, and either stops the apply and rolls it back. An apply
+waiting for `confirm` is reverted at its deadline, or at once when stdin closes: no one
+is left who could confirm it.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import select
+import signal
 import sys
+import time
 import traceback
 from typing import Any
 
+from netplan.agent import transaction
 from netplan.agent.api import handle
 from netplan.agent.state import PROTOCOL_VERSION
+
+READ_SIZE = 1 << 16
+LOST = "the connection to the controller closed"
+CANCELLED = "cancelled by the controller (Ctrl-C)"
 
 
 def _failure(message: str) -> dict[str, Any]:
     return {"version": PROTOCOL_VERSION, "ok": False, "error": {"message": message}}
 
 
+class Requests:
+    """Lines from a file descriptor, read without Python's buffering so that `poll` can
+    tell what is waiting."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.pending = b""
+        self.closed = False
+
+    def _fill(self, timeout: float | None) -> bool:
+        """Read what is there, waiting up to `timeout` (None: forever); False on timeout."""
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return False
+        chunk = os.read(self.fd, READ_SIZE)
+        if not chunk:
+            self.closed = True
+        self.pending += chunk
+        return True
+
+    def next_line(self, timeout: float | None) -> bytes | None:
+        """The next line; None on timeout; b"" once stdin is closed and drained."""
+        while b"\n" not in self.pending:
+            if self.closed:
+                line, self.pending = self.pending, b""
+                return line
+            if not self._fill(timeout):
+                return None
+        line, _, self.pending = self.pending.partition(b"\n")
+        return line + b"\n"
+
+    def stop_reason(self) -> str | None:
+        """Asked between an apply's steps: a cancel request, or the end of stdin."""
+        if not self.closed:
+            self._fill(0)
+        if self.closed:
+            return LOST
+        lines = self.pending.split(b"\n")
+        kept = [line for line in lines[:-1] if not _is_cancel(line)]
+        if len(kept) < len(lines) - 1:
+            self.pending = b"".join(line + b"\n" for line in kept) + lines[-1]
+            return CANCELLED
+        return None
+
+
+def _is_cancel(line: bytes) -> bool:
+    try:
+        request = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(request, dict) and request.get("op") == "cancel"
+
+
+def _progress_line(report: dict[str, Any]) -> None:
+    """A progress report, on its own line before the answer (agent/progress.py). A
+    controller that went is noticed between the steps (`stop_reason`), not here."""
+    try:
+        sys.stdout.write(json.dumps({"progress": report, "version": PROTOCOL_VERSION}) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+
+
+def _answer(line: bytes) -> dict[str, Any]:
+    try:
+        request = json.loads(line)
+        asks = isinstance(request, dict) and request.get("progress") is True
+        return handle(request, _progress_line if asks else None)
+    except json.JSONDecodeError as error:
+        return _failure(f"request is not JSON: {error}")
+    except Exception as error:  # a bug: report it, keep serving the session
+        traceback.print_exc(file=sys.stderr)
+        return _failure(f"internal agent error: {error!r}")
+
+
 def main() -> None:
-    for line in sys.stdin:
-        if not line.strip():
+    # A connection that goes must not take the agent with it before it has rolled back.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    requests = Requests(sys.stdin.fileno())
+    transaction.SERVED = True
+    transaction.stop_reason = requests.stop_reason
+    while True:
+        due = transaction.deadline()
+        line = requests.next_line(None if due is None else max(0.0, due - time.monotonic()))
+        if line is None:
+            transaction.expire()
+            continue
+        if not line:
+            transaction.expire()
+            return
+        if not line.strip() or _is_cancel(line):
             continue
         try:
-            response = handle(json.loads(line))
-        except json.JSONDecodeError as error:
-            response = _failure(f"request is not JSON: {error}")
-        except Exception as error:  # a bug: report it, keep serving the session
-            traceback.print_exc(file=sys.stderr)
-            response = _failure(f"internal agent error: {error!r}")
-        sys.stdout.write(json.dumps(response) + "\n")
-        sys.stdout.flush()
+            sys.stdout.write(json.dumps(_answer(line)) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            transaction.expire()
+            return
 
 
 if __name__ == "__main__":

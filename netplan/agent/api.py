@@ -6,22 +6,37 @@ The same calls run in-process for the local host and, through `python -m netplan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from netplan.agent import execute as _execute
+from netplan.agent import lock as _lock
+from netplan.agent import logs as _logs
 from netplan.agent import observe as _observe
+from netplan.agent import probe as _probe
+from netplan.agent import progress as _progress
+from netplan.agent import record as _record
+from netplan.agent import transaction as _transaction
 from netplan.agent.errors import AgentFailure, ProtocolError, StepFailed, explain
 from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
 
 __all__ = ["AgentFailure", "ProtocolError", "StepFailed", "execute", "handle", "observe"]
 
+TOPOLOGY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+"""The model's rule for names (netplan/topology/model.py), checked again here: the agent
+runs as root and makes paths from it, whoever sent the request."""
+MAX_CONFIRM = 3600.0
+"""The longest `apply --confirm` window, in seconds."""
 
-def observe(topology: str, underlay: str | None = None) -> HostState:
+
+def observe(topology: str, underlay: str | None = None,
+            interfaces: list[str] | None = None, paths: list[str] | None = None) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
-    `underlay` (an interface name or IPv4 address), that underlay's facts too."""
+    `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
+    `interfaces`, which of them exist, and with `paths` (host paths), what each is."""
     try:
-        return _observe.observe(topology, underlay)
+        return _observe.observe(topology, underlay, interfaces, paths)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -31,13 +46,18 @@ def execute(topology: str, steps: Sequence[Step]) -> None:
     _execute.execute(topology, steps)
 
 
-def handle(request: dict[str, Any]) -> dict[str, Any]:
+def handle(request: dict[str, Any], progress: _progress.Sink | None = None) -> dict[str, Any]:
     """One protocol request to its response; failures become an error object, so the
-    response is always JSON: {"version", "ok": false, "error": {"message", ...}}."""
+    response is always JSON: {"version", "ok": false, "error": {"message", ...}}.
+    `progress` gets the request's progress reports (agent/progress.py) as they happen."""
     try:
-        return {"version": PROTOCOL_VERSION, "ok": True, **_dispatch(request)}
+        with _progress.reporting(progress):
+            return {"version": PROTOCOL_VERSION, "ok": True, **_dispatch(request)}
     except AgentFailure as failure:
-        return {"version": PROTOCOL_VERSION, "ok": False, "error": failure.to_json()}
+        error = failure.to_json()
+        if failure.rollback is not None:
+            error["rollback"] = failure.rollback
+        return {"version": PROTOCOL_VERSION, "ok": False, "error": error}
 
 
 def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
@@ -52,15 +72,62 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
     topology = request.get("topology")
     if not isinstance(topology, str) or not topology:
         raise ProtocolError(f"{op!r} needs a non-empty string 'topology'")
+    if not TOPOLOGY_NAME.fullmatch(topology):
+        raise ProtocolError(f"topology name {topology!r} is not a name netplan makes "
+                            "(it becomes a path under /run/netplan and an nftables table)")
     if op == "observe":
         underlay = request.get("underlay")
         if underlay is not None and not isinstance(underlay, str):
             raise ProtocolError("'underlay' must be a string: an interface name or IPv4 address")
-        return {"state": observe(topology, underlay).to_json()}
+        interfaces = request.get("interfaces")
+        if interfaces is not None and not (
+            isinstance(interfaces, list) and all(isinstance(i, str) for i in interfaces)
+        ):
+            raise ProtocolError("'interfaces' must be a list of interface names")
+        paths = request.get("paths")
+        if paths is not None and not (
+            isinstance(paths, list) and all(isinstance(p, str) for p in paths)
+        ):
+            raise ProtocolError("'paths' must be a list of host paths")
+        return {"state": observe(topology, underlay, interfaces, paths).to_json()}
     if op == "apply":
-        execute(topology, _steps(request.get("steps")))
-        return {}
-    raise ProtocolError(f"unknown op {op!r}: expected 'observe' or 'apply'")
+        return _apply(topology, request)
+    if op in ("lock", "unlock"):
+        return _lock.handle(request)
+    if op in ("confirm", "revert"):
+        return _transaction.handle(op, request)
+    if op == "record":
+        return _record.handle(topology, request)
+    if op == "probe":
+        return _probe.handle(request)
+    if op == "logs":
+        return _logs.handle(topology, request)
+    raise ProtocolError(
+        f"unknown op {op!r}: expected 'observe', 'apply', 'record', 'probe', 'logs', "
+        "'lock', 'unlock', 'confirm' or 'revert'"
+    )
+
+
+def _apply(topology: str, request: dict[str, Any]) -> dict[str, Any]:
+    """`{"op": "apply", "steps": [...], "undo": [[...], ...], "rollback": true,
+    "confirm": SECONDS}`: without `undo`, nothing can be rolled back."""
+    steps = _steps(request.get("steps"))
+    undo_data = request.get("undo")
+    undo = None
+    if undo_data is not None:
+        if not isinstance(undo_data, list):
+            raise ProtocolError("'undo' must be a list with one list of steps per step")
+        undo = [_steps(item) for item in undo_data]
+        if len(undo) != len(steps):
+            raise ProtocolError(f"{len(undo)} undo lists for {len(steps)} steps")
+    confirm = request.get("confirm")
+    if confirm is not None and (isinstance(confirm, bool) or not isinstance(confirm, (int, float))
+                                or not 0 < confirm <= MAX_CONFIRM):
+        raise ProtocolError(f"'confirm' must be a number of seconds (0 to {MAX_CONFIRM:g})")
+    rollback = request.get("rollback", undo is not None)
+    if not isinstance(rollback, bool):
+        raise ProtocolError("'rollback' must be true or false")
+    return _transaction.apply(topology, steps, undo, rollback and undo is not None, confirm)
 
 
 def _steps(data: Any) -> list[Step]:

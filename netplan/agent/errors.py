@@ -43,6 +43,8 @@ class AgentFailure(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.rollback: dict[str, Any] | None = None
+        """What undoing the steps already done achieved (netplan/agent/transaction.py)."""
 
     def to_json(self) -> dict[str, Any]:
         return {"message": self.message}

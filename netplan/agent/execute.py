@@ -12,25 +12,35 @@ from netplan.agent import (
     bridge,
     fdb,
     firewall,
+    hostsfile,
+    macvlan,
     neighbour,
     netns,
+    process,
+    progress,
     route,
     sysctl,
     veth,
+    vlan,
     vxlan,
 )
 from netplan.agent.errors import AgentFailure, StepFailed, explain
+from netplan.agent.journal import Journal
 from netplan.agent.resources import (
     Address,
     Bridge,
     Fdb,
+    HostsFile,
+    Macvlan,
     Neighbour,
     Netns,
     NftTable,
+    Process,
     Resource,
     Route,
     Sysctl,
     Veth,
+    Vlan,
     Vxlan,
 )
 from netplan.agent.session import Session
@@ -59,6 +69,10 @@ KINDS: dict[type[Resource], Kind[Any]] = {
     Vxlan: Kind(vxlan.create, vxlan.update, vxlan.delete),
     Fdb: Kind(fdb.create, None, fdb.delete),
     Neighbour: Kind(neighbour.create, neighbour.update, neighbour.delete),
+    Macvlan: Kind(macvlan.create, macvlan.update, macvlan.delete),
+    Vlan: Kind(vlan.create, vlan.update, vlan.delete),
+    HostsFile: Kind(hostsfile.create, hostsfile.update, hostsfile.delete),
+    Process: Kind(process.create, process.update, process.delete),
 }
 
 
@@ -76,24 +90,46 @@ def run(session: Session, step: Step) -> None:
         kind.update(session, resource, step.fields)
 
 
-def execute(topology: str, steps: Sequence[Step]) -> None:
+def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None) -> None:
     """Run `steps` (already in dependency order) for `topology`, whose name goes into
-    every ownership marker. Raises StepFailed at the first step the kernel refuses."""
+    every ownership marker. Raises StepFailed at the first step the kernel refuses, or
+    once every step is done, for the first process that did not start. A `journal`
+    notes each step done, and may stop the run between two steps (Interrupted)."""
     try:
         session = Session(topology)
     except OSError as error:
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
     with session:
-        for index, step in enumerate(steps):
-            with _blame(index, step):
-                # Let deleted namespaces finish dying first (the kernel destroys them in
-                # the background, in batches), unless this is one more to delete.
-                if not (step.op == "delete" and isinstance(step.resource, Netns)):
+        try:
+            for index, step in enumerate(steps):
+                if journal is not None:
+                    journal.before(index, step, len(steps))
+                with _blame(index, step):
+                    # Let deleted namespaces finish dying first (the kernel destroys them
+                    # in the background, in batches), unless this is one more to delete.
+                    if not (step.op == "delete" and isinstance(step.resource, Netns)):
+                        netns.settle(session)
+                    run(session, step)
+                if journal is not None:
+                    journal.done.append(index)
+                progress.step_done(index + 1, len(steps))
+            if steps:
+                with _blame(len(steps) - 1, steps[-1]):
                     netns.settle(session)
-                run(session, step)
-        if steps:
-            with _blame(len(steps) - 1, steps[-1]):
-                netns.settle(session)
+        finally:
+            failures = process.confirm(session)
+    _report_processes(steps, failures)
+
+
+def _report_processes(steps: Sequence[Step], failures: list[tuple[Process, str]]) -> None:
+    """A process that did not start fails its own step only: the steps after it ran."""
+    if not failures:
+        return
+    (first, reason), others = failures[0], failures[1:]
+    if others:
+        reason += "; also not started: " + "; ".join(f"{p.describe()}: {why}" for p, why in others)
+    index = next(i for i, s in enumerate(steps) if s.resource.key == first.key and s.op != "delete")
+    raise StepFailed(index, "start", first.describe(), reason)
 
 
 @contextmanager

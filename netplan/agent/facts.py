@@ -1,15 +1,21 @@
 """Facts about the host the controller asks for alongside its state: the underlay that
-overlay tunnels leave through (its interface, IPv4 address and MTU)."""
+overlay tunnels leave through (its interface, IPv4 address and MTU), and the interfaces
+macvlan networks hang from (and whether the kernel can make VLAN links for them)."""
 
 from __future__ import annotations
 
 import ipaddress
+import os
+import stat
 
 from netplan.agent import address
 from netplan.agent.links import Link
 from netplan.agent.resources import ROOT
 from netplan.agent.rtnl import Rtnl
-from netplan.agent.state import Underlay
+from netplan.agent.state import Interface, Underlay
+
+VLAN_PROC = "/proc/net/vlan"
+"""Present once the kernel's 802.1Q support is loaded (in the caller's namespace)."""
 
 
 def underlay(sock: Rtnl, hint: str, root_links: dict[int, Link]) -> Underlay:
@@ -47,4 +53,40 @@ def _ipv4(sock: Rtnl, names: dict[int, str],
         ip = ipaddress.ip_interface(entry.cidr).ip
         if isinstance(ip, ipaddress.IPv4Address):
             found.append((entry.dev, ip))
+    return found
+
+
+def interfaces(names: list[str], root_links: dict[int, Link]) -> dict[str, Interface]:
+    """Those of `names` that are links of the root namespace."""
+    by_name = {link.name: link for link in root_links.values()}
+    return {name: Interface(link.kind, link.mtu, link.up)
+            for name in names if (link := by_name.get(name)) is not None}
+
+
+def vlan_support() -> bool:
+    """802.1Q support is loaded, built in, or a module the kernel can load on demand."""
+    if os.path.isdir(VLAN_PROC):
+        return True
+    modules = f"/lib/modules/{os.uname().release}"
+    for listing in ("modules.builtin", "modules.dep"):
+        try:
+            with open(os.path.join(modules, listing)) as text:
+                if "/8021q.ko" in text.read():
+                    return True
+        except OSError:
+            continue
+    return False
+
+
+def paths(names: list[str]) -> dict[str, str]:
+    """What each host path is (`dir`, `file`, `other`) or `missing`: a volume's source
+    must exist on its host before anything is changed."""
+    found = {}
+    for name in names:
+        try:
+            mode = os.stat(name).st_mode
+        except OSError:
+            found[name] = "missing"
+            continue
+        found[name] = "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
     return found

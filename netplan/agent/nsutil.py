@@ -95,23 +95,26 @@ def share_run_dir() -> None:
 
 
 @contextmanager
-def create_named(name: str) -> Iterator[int]:
+def create_named(name: str, marker: str = "") -> Iterator[int]:
     """Create namespace `name` and run the block inside it, yielding an fd of it.
 
-    The thread enters the new namespace with unshare(CLONE_NEWNET), bind-mounts it on
-    RUN_DIR/name and always setns()es back. If the block fails the namespace is removed.
+    The thread enters the new namespace with unshare(CLONE_NEWNET), runs the block (which
+    marks the namespace as its owner's), then bind-mounts it on RUN_DIR/name and always
+    setns()es back. If the block fails the namespace is removed. The file under the mount
+    holds `marker`: an agent killed before the mount leaves a file that says whose it is
+    (stale_marker), which the same owner's next create reuses.
     """
     path = path_of(name)
-    os.close(os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0))
+    _claim(path, marker)
     home = current()
     fd = -1
     try:
         _check(_libc.unshare(CLONE_NEWNET), "unshare")
         try:
-            own = b"/proc/thread-self/ns/net"
-            _check(_libc.mount(own, path.encode(), b"none", MS_BIND, None), "mount", path)
             fd = current()
             yield fd
+            own = b"/proc/thread-self/ns/net"
+            _check(_libc.mount(own, path.encode(), b"none", MS_BIND, None), "mount", path)
         finally:
             setns(home)
     except BaseException:
@@ -122,6 +125,34 @@ def create_named(name: str) -> Iterator[int]:
         raise
     finally:
         os.close(home)
+
+
+def _claim(path: str, marker: str) -> None:
+    """Create the file a namespace is mounted on, holding `marker`; an existing one only
+    if it is a stale file holding the same marker."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0)
+    except FileExistsError:
+        if marker and stale_marker(os.path.basename(path)) == marker:
+            return
+        raise
+    try:
+        os.write(fd, marker.encode())
+    finally:
+        os.close(fd)
+
+
+def stale_marker(name: str) -> str | None:
+    """The marker in RUN_DIR/name when that is a file with no namespace mounted on it (what
+    an agent killed while creating the namespace leaves); None otherwise."""
+    path = path_of(name)
+    try:
+        if os.stat(path).st_dev != os.stat(RUN_DIR).st_dev:
+            return None  # a namespace is mounted on it (nsfs)
+        with open(path, "rb") as text:
+            return text.read(256).decode(errors="replace").strip() or None
+    except OSError:
+        return None
 
 
 def remove_named(name: str) -> None:

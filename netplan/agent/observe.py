@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 
 from netplan.agent import (
     address,
@@ -10,13 +11,18 @@ from netplan.agent import (
     facts,
     fdb,
     firewall,
+    hostsfile,
     links,
+    macvlan,
     neighbour,
     netns,
     nsutil,
+    process,
+    record,
     route,
     sysctl,
     veth,
+    vlan,
     vxlan,
 )
 from netplan.agent.links import Link
@@ -28,16 +34,19 @@ from netplan.agent.resources import (
     Veth,
     Vxlan,
     link_key,
+    netns_marker,
     parse_marker,
 )
 from netplan.agent.session import Session
 from netplan.agent.state import Facts, HostState
 
 
-def observe(topology: str, underlay: str | None = None) -> HostState:
+def observe(topology: str, underlay: str | None = None,
+            interfaces: list[str] | None = None, paths: list[str] | None = None) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
-    a phrase saying whose it is; and the facts of the `underlay`, if one is named."""
+    a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
+    of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)}
@@ -45,17 +54,36 @@ def observe(topology: str, underlay: str | None = None) -> HostState:
             owner = _observe_netns(session, name, root_links, state)
             if owner is not None:
                 state.foreign[Netns(name).key] = owner
+        owned = [r.name for r in state.resources.values() if isinstance(r, Netns)]
+        files, others = hostsfile.observe(topology, owned)
+        for hosts in files:
+            state.add(hosts)
+        state.foreign.update(others)
+        processes, damaged = process.observe(topology)
+        for started in processes:
+            state.add(started)
+        state.foreign.update(damaged)
         bridges = bridge.observe(topology, list(root_links.values()))
         ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
         ours.update(found.name for found in bridges)
         tunnels = vxlan.observe(session, root_links)
         ours.update(found.name for found in tunnels)
+        parents = vlan.observe(session, root_links)
+        ours.update(found.name for found in parents)
         tables = firewall.observe(topology)
         for found in [*bridges, *_observe_root(session, root_links, ours), *tables,
-                      *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels)]:
+                      *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
+                      *parents]:
             state.add(found)
         if underlay is not None:
             state.facts = Facts(underlay=facts.underlay(session.root, underlay, root_links))
+        if interfaces:
+            state.facts = replace(state.facts,
+                                  interfaces=facts.interfaces(interfaces, root_links),
+                                  vlan_support=facts.vlan_support())
+        if paths:
+            state.facts = replace(state.facts, paths=facts.paths(paths))
+        state.facts = replace(state.facts, roster=record.roster(topology))
         for link in root_links.values():
             if link.name not in ours:
                 state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
@@ -70,6 +98,8 @@ def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
     except OSError as error:
         if error.errno not in (errno.EINVAL, errno.ENOENT):
             raise
+        if nsutil.stale_marker(name) == netns_marker(session.topology):
+            return None  # begun by this topology and never mounted: made again by apply
         return "is not a network namespace"  # a stale file, or deleted meanwhile
     ns_links = links.dump(sock)
     owner, found = netns.observe(name, ns_links)
@@ -80,6 +110,7 @@ def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
     inside: list[Resource] = [
         found,
         *veth.observe(session, name, ns_links, root_links),
+        *macvlan.observe(session, name, ns_links, root_links),
         *address.observe(sock, name, names),
         *route.observe(sock, name, names),
     ]
@@ -120,6 +151,7 @@ def _owned_by(owner: str | None) -> str:
 def _whose(topology: str, link: Link) -> str:
     marker = parse_marker(link.alias)
     if marker and marker[0] == topology:
-        return "carries this topology's marker but is not one of its bridges, veths or tunnels"
+        return ("carries this topology's marker but is not one of its bridges, veths, "
+                "tunnels or VLAN links")
     return _owned_by(marker[0] if marker else None)
 

@@ -240,6 +240,70 @@ class Vxlan(Kernel):
         return f"vxlan {self.name}"
 
 
+@dataclass(frozen=True)
+class Macvlan(Kernel):
+    """A macvlan interface `name` inside namespace `netns`, on `lower` (the network's
+    `parent`, a link of the root namespace). Ours because the namespace is; its own alias is
+    veth_marker(topology, container, network), which says which network it serves. The
+    kernel cannot move it to another parent, and netplan recreates it for a new mode."""
+
+    KIND: ClassVar[str] = "macvlan"
+    ORDER: ClassVar[int] = 2
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"container", "network", "mac", "mtu", "up"})
+
+    netns: str
+    name: str
+    lower: str
+    """The parent interface, in the root namespace (`parent` names the owning resource)."""
+    mode: str
+    """bridge, vepa, private or passthru."""
+    container: str
+    network: str
+    mac: str | None = None
+    """Lower-case; None in passthru mode, where it is the parent's."""
+    mtu: int | None = None
+    """None follows the parent's MTU."""
+    up: bool = True
+
+    @property
+    def key(self) -> str:
+        return link_key(self.netns, self.name)
+
+    def requires(self) -> tuple[str, ...]:
+        return (f"netns:{self.netns}", link_key(ROOT, self.lower))
+
+    def parent(self) -> str | None:
+        return f"netns:{self.netns}"
+
+    def describe(self) -> str:
+        return f"macvlan {self.netns}/{self.name}"
+
+
+@dataclass(frozen=True)
+class Vlan(Kernel):
+    """An 802.1Q VLAN link `name` (`dev.vlan_id`) in the root namespace that netplan made
+    as the parent of macvlan networks; ours carry bridge_marker(topology, network) of
+    the first network using it. An existing VLAN link that is not ours is never a Vlan."""
+
+    KIND: ClassVar[str] = "vlan"
+    ORDER: ClassVar[int] = 1
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up"})
+
+    name: str
+    network: str
+    dev: str
+    vlan_id: int
+    mtu: int | None = None
+    up: bool = True
+
+    @property
+    def key(self) -> str:
+        return link_key(ROOT, self.name)
+
+    def describe(self) -> str:
+        return f"vlan {self.name}"
+
+
 FLOOD_MAC = "00:00:00:00:00:00"
 """An FDB entry for this MAC sends broadcast, multicast and unknown unicast to its VTEP
 (head-end replication: one entry per remote VTEP)."""
@@ -398,13 +462,93 @@ class Sysctl(Kernel):
         return f"sysctl {self.name}{kept}"
 
 
+@dataclass(frozen=True)
+class HostsFile(Kernel):
+    """`/etc/netns/<netns>/hosts`: the names a container resolves. `ip netns exec` (and
+    `netplan exec`) bind-mount every file of /etc/netns/<netns>/ over /etc/. Ours when its
+    namespace is (or, left without one, when its marker line names the topology);
+    `content` is the file without that line. The namespace's delete removes it."""
+
+    KIND: ClassVar[str] = "hosts-file"
+    ORDER: ClassVar[int] = 7
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"content"})
+
+    netns: str
+    content: tuple[str, ...] = ()
+    """hosts(5) lines: `address name [alias...]`."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "content", Lines(self.content))  # a list, when read from JSON
+
+    @property
+    def key(self) -> str:
+        return f"hosts:{self.netns}"
+
+    def requires(self) -> tuple[str, ...]:
+        return (f"netns:{self.netns}",)
+
+    def parent(self) -> str | None:
+        return f"netns:{self.netns}"
+
+    def describe(self) -> str:
+        return f"hosts file /etc/netns/{self.netns}/hosts"
+
+
+@dataclass(frozen=True)
+class Process(Kernel):
+    """A container's process, started by the agent in the container's namespaces and
+    known by its record (netplan/agent/process_record.py): PID and start time, proven
+    alive and inside `netns` when observed. A changed spec (argv, env, ...) is a
+    replace; `running` and `restart`, `stop_timeout` change in place (a dead process is
+    started again)."""
+
+    KIND: ClassVar[str] = "process"
+    ORDER: ClassVar[int] = 8
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"running", "restart", "stop_timeout"})
+
+    container: str
+    netns: str
+    """The network namespace it runs in: the container's, X's in `container:X` mode,
+    ROOT in `host` mode."""
+    argv: tuple[str, ...]
+    env: tuple[str, ...] = ()
+    """`NAME=value`, sorted by name."""
+    workdir: str = "/"
+    hostname: str = ""
+    """Set in its own UTS namespace; empty keeps the host's."""
+    volumes: tuple[str, ...] = ()
+    """`host_path:container_path:ro|rw`, mounted in this order."""
+    restart: str = "no"
+    stop_timeout: int = 10
+    running: bool | None = True
+    """Desired True with `restart: always`, None (not compared) with `restart: no`: a
+    process that ran and exited is left so, as Docker leaves it."""
+
+    @property
+    def key(self) -> str:
+        return f"process:{self.container}"
+
+    def requires(self) -> tuple[str, ...]:
+        return () if self.netns == ROOT else (f"netns:{self.netns}",)
+
+    def parent(self) -> str | None:
+        """Deleting the namespace stops its processes (netns.delete), as the kernel
+        removes its links."""
+        return None if self.netns == ROOT else f"netns:{self.netns}"
+
+    def describe(self) -> str:
+        return f"process {self.container}"
+
+
 Resource: TypeAlias = (
     Netns | Bridge | Veth | Address | Route | NftTable | Sysctl | Vxlan | Fdb | Neighbour
+    | Macvlan | Vlan | Process | HostsFile
 )
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
     cls.KIND: cls
-    for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, Neighbour)
+    for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, Neighbour,
+                Macvlan, Vlan, Process, HostsFile)
 }
 
 
@@ -425,9 +569,15 @@ def from_json(data: dict[str, Any]) -> Resource:
 
 
 def _plain(value: Any) -> Any:
-    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+    """Strings (the lines of a hosts file or table: N² of them for N containers) are
+    taken as they are, without a call each."""
+    if not isinstance(value, tuple):
+        return value
+    return [v if type(v) is str else _plain(v) for v in value]
 
 
 def _frozen(value: Any) -> Any:
     """Resources are frozen and hashable: sequences are tuples."""
-    return tuple(_frozen(v) for v in value) if isinstance(value, list) else value
+    if not isinstance(value, list):
+        return value
+    return tuple([v if type(v) is str else _frozen(v) for v in value])

@@ -9,10 +9,14 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from netplan.agent import links, nsutil
 from netplan.agent.resources import ROOT
 from netplan.agent.rtnl import Rtnl
+
+if TYPE_CHECKING:
+    from netplan.agent.process import Started
 
 MAX_OPEN = 256
 """Namespaces whose handles stay open (2 fds each): reopening one costs ~20 us, while
@@ -39,6 +43,8 @@ class Session:
         self.dying: set[int] = set()
         """Root-namespace indexes of the host veth ends of deleted namespaces, which the
         kernel removes when it gets round to destroying them (see netns.settle)."""
+        self.started: list[Started] = []
+        """Processes started by this call, until process.confirm has heard how they did."""
 
     def __enter__(self) -> Session:
         return self

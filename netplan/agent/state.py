@@ -30,24 +30,64 @@ class Underlay:
 
 
 @dataclass(frozen=True)
+class Interface:
+    """A root-namespace link the controller asked about (a macvlan network's parent),
+    whoever owns it."""
+
+    kind: str
+    """The link kind (`vlan`, `veth`, ...); empty for a physical interface."""
+    mtu: int
+    up: bool
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the controller learns about a host besides the resources it owns. Every
     field is optional in the JSON: an agent that does not know one leaves it out."""
 
     underlay: Underlay | None = None
     """Observed when the request names an underlay."""
+    interfaces: dict[str, Interface] = field(default_factory=dict)
+    """Of the interfaces the request names, those that exist, by name."""
+    vlan_support: bool = False
+    """Whether the kernel can make 802.1Q VLAN links (told when interfaces are asked)."""
+    paths: dict[str, str] = field(default_factory=dict)
+    """Of the host paths the request names (volumes), what each is: `dir`, `file`,
+    `other`, or `missing`."""
+    roster: tuple[str, ...] = ()
+    """The topology's hosts at its last apply on this host: a host since taken out of
+    the file is found this way, and emptied."""
 
     def to_json(self) -> dict[str, Any]:
-        return {} if self.underlay is None else {"underlay": asdict(self.underlay)}
+        data: dict[str, Any] = {}
+        if self.underlay is not None:
+            data["underlay"] = asdict(self.underlay)
+        if self.interfaces or self.vlan_support:
+            data["interfaces"] = {n: asdict(i) for n, i in self.interfaces.items()}
+            data["vlan_support"] = self.vlan_support
+        if self.paths:
+            data["paths"] = dict(self.paths)
+        if self.roster:
+            data["roster"] = list(self.roster)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Facts:
         """Fields a newer agent may add are left out, not refused."""
         underlay = data.get("underlay")
-        if not underlay:
-            return cls()
-        known = {f.name for f in fields(Underlay)}
-        return cls(underlay=Underlay(**{k: v for k, v in underlay.items() if k in known}))
+        return cls(
+            underlay=_known(Underlay, underlay) if underlay else None,
+            interfaces={n: _known(Interface, i) for n, i in data.get("interfaces", {}).items()},
+            vlan_support=bool(data.get("vlan_support", False)),
+            paths=dict(data.get("paths", {})),
+            roster=tuple(data.get("roster", ())),
+        )
+
+
+def _known(cls: Any, data: dict[str, Any]) -> Any:
+    """`cls` from the fields of `data` it knows."""
+    known = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in known})
 
 
 @dataclass

@@ -3,10 +3,11 @@ become kernel resources on a host. One module per driver; registered here explic
 
 from __future__ import annotations
 
-from netplan.drivers import bridge, overlay
+from netplan.drivers import bridge, macvlan, overlay
 from netplan.drivers.base import Driver
 
 DRIVERS: dict[str, Driver] = {
     "bridge": Driver(bridge.compile_network, bridge.compile_attachment),
     "overlay": Driver(overlay.compile_network, overlay.compile_attachment),
+    "macvlan": Driver(macvlan.compile_network, macvlan.compile_attachment),
 }

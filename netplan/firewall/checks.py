@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from netplan.errors import Problem
 from netplan.firewall.ports import PortMapping
+from netplan.topology.macvlan_checks import ports_ignored_by_macvlan
 from netplan.topology.model import Topology
 from netplan.topology.positions import dotted
 
@@ -17,6 +18,8 @@ def check_publish_modes(topology: Topology) -> Iterator[Problem]:
         if not container.publish or container.network_mode == "host":
             continue
         path = dotted(("containers", name, "publish"))
+        if ports_ignored_by_macvlan(topology, name):
+            continue  # ignored, as Docker ignores them: warn_publish_on_macvlan
         target = container.shares_with
         if target is not None:
             yield Problem(

@@ -44,7 +44,10 @@ def published(context: Context, host: str) -> list[Published]:
         network = topology.gateway_network(name)
         if network is None or topology.host_of_container(name) != host:
             continue
+        spec = topology.networks[network]
+        if not isinstance(spec, BridgeNetwork):
+            continue  # a macvlan: ignored, as Docker ignores them
         address = context.addresses[(name, network)]
-        bridge = bridge_name(topology.name, network, topology.networks[network])
+        bridge = bridge_name(topology.name, network, spec)
         found += [Published(PortMapping.parse(text), address, bridge) for text in container.publish]
     return found

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from netplan.agent.resources import Resource
-from netplan.agent.state import Step
+from netplan.agent.state import HostState, Step
 
 Action = Literal["create", "update", "delete", "replace"]
 
@@ -65,6 +65,10 @@ class HostPlan:
     changes: list[Change] = field(default_factory=list)
     steps: list[Step] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    desired: HostState = field(default_factory=HostState, repr=False)
+    observed: HostState = field(default_factory=HostState, repr=False)
+    """What the plan was made from: check classifies its differences against the
+    last-applied record, and a saved plan fingerprints the observed state."""
 
     @property
     def empty(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from netplan.agent.resources import Address, Resource, Route
+from netplan.agent.resources import Address, Process, Resource, Route
 from netplan.agent.state import HostState, Step
 from netplan.plan.changes import Change, HostPlan
 from netplan.plan.diff import conflicts, diff
@@ -42,11 +42,15 @@ def change_steps(change: Change) -> list[Step]:
     return steps
 
 
-def requirements(resource: Resource, addresses: dict[tuple[str, str], list[str]]) -> list[str]:
-    """Keys a resource needs first; a route also needs the addresses on its device."""
+def requirements(resource: Resource, addresses: dict[tuple[str, str], list[str]],
+                 inside: dict[str, list[str]]) -> list[str]:
+    """Keys a resource needs first; a route also needs the addresses on its device, and
+    a process everything in its namespace (so that it starts with its network there)."""
     needed = list(resource.requires())
     if isinstance(resource, Route):
         needed += addresses.get((resource.netns, resource.dev), [])
+    if isinstance(resource, Process):
+        needed += inside.get(resource.netns, [])
     return needed
 
 
@@ -60,13 +64,18 @@ def dependency_graph(steps: list[Step]) -> nx.DiGraph:
     for step in steps:
         if isinstance(step.resource, Address):
             addresses[(step.resource.netns, step.resource.dev)].append(step.resource.key)
+    inside: dict[str, list[str]] = defaultdict(list)
+    for step in steps:
+        netns = getattr(step.resource, "netns", None)
+        if netns is not None and not isinstance(step.resource, Process):
+            inside[netns].append(step.resource.key)
     created_claims: dict[str, Node] = {}
     for (op, key), step in nodes.items():
         if op != "delete":
             for claim in step.resource.claims():
                 created_claims[claim] = (op, key)
     for (op, key), step in nodes.items():
-        for needed in requirements(step.resource, addresses):
+        for needed in requirements(step.resource, addresses, inside):
             if op == "delete":
                 if ("delete", needed) in nodes:
                     graph.add_edge((op, key), ("delete", needed))
@@ -108,4 +117,4 @@ def plan_host(host: str, desired: HostState, observed: HostState) -> HostPlan:
     )
     steps = [step for change in changes for step in change_steps(change)]
     ordered = [step for generation in order_steps(steps) for step in generation]
-    return HostPlan(host, changes, ordered, conflicts(desired, observed))
+    return HostPlan(host, changes, ordered, conflicts(desired, observed), desired, observed)

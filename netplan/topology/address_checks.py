@@ -12,7 +12,7 @@ from ipaddress import IPv4Address, IPv4Network
 
 from netplan.errors import Problem
 from netplan.ipam import ExhaustedError, dynamic_capacity, network_pool
-from netplan.topology.model import Attachment, BridgeNetwork, OverlayNetwork, Topology
+from netplan.topology.model import Attachment, Network, Topology
 from netplan.topology.positions import dotted
 
 
@@ -27,7 +27,7 @@ def unusable(address: IPv4Address, subnet: IPv4Network) -> str | None:
     return None
 
 
-def default_gateway(network: BridgeNetwork | OverlayNetwork) -> IPv4Address | None:
+def default_gateway(network: Network) -> IPv4Address | None:
     """The bridge's address: the given gateway, else the first usable one of the pool."""
     if network.ip_range is not None and not network.ip_range.subnet_of(network.subnet):
         return network.gateway  # the pool makes no sense; check_ip_ranges reports it

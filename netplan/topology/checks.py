@@ -5,8 +5,7 @@ Each check yields problems with a dotted path; the loader adds file, line and co
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 
 from netplan.errors import Problem
 from netplan.firewall.checks import (
@@ -22,9 +21,17 @@ from netplan.topology.address_checks import (
     check_macs,
     check_subnet_overlaps,
 )
-from netplan.topology.model import OverlayNetwork, Topology
+from netplan.topology.macvlan_checks import (
+    check_passthru,
+    check_shared_parents,
+    warn_publish_on_macvlan,
+)
+from netplan.topology.model import MacvlanNetwork, OverlayNetwork, Topology
 from netplan.topology.names import bridge_name
 from netplan.topology.positions import dotted
+from netplan.topology.process_checks import check_hostname_mode, check_process_fields
+from netplan.topology.reach_checks import check_reachability_checks
+from netplan.topology.wording import suggest
 
 Check = Callable[[Topology], Iterator[Problem]]
 
@@ -37,17 +44,6 @@ def check_topology(topology: Topology) -> list[Problem]:
 def topology_warnings(topology: Topology) -> list[Problem]:
     """What is accepted but ignored (as Docker ignores it), in the order of WARNINGS."""
     return [problem for check in WARNINGS for problem in check(topology)]
-
-
-def suggest(name: str, known: Collection[str], what: str) -> str:
-    close = difflib.get_close_matches(name, known, n=1)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    if not known:
-        return f"no {what} are defined"
-    listed = sorted(known)
-    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
-    return f"known {what}: " + ", ".join(listed[:10]) + more
 
 
 def check_hosts(topology: Topology) -> Iterator[Problem]:
@@ -190,6 +186,8 @@ def check_bridge_names(topology: Topology) -> Iterator[Problem]:
     """Two networks on one host cannot have the same bridge (given or default name)."""
     owners: dict[tuple[str, str], str] = {}
     for name, network in topology.networks.items():
+        if isinstance(network, MacvlanNetwork):
+            continue  # no bridge
         bridge = bridge_name(topology.name, name, network)
         for host in topology.hosts_of_network(name):
             first = owners.setdefault((host, bridge), name)
@@ -233,6 +231,11 @@ CHECKS: tuple[Check, ...] = (
     check_capacity,
     check_publish_modes,
     check_published_twice,
+    check_passthru,
+    check_shared_parents,
+    check_reachability_checks,
+    check_hostname_mode,
+    check_process_fields,
 )
 
-WARNINGS: tuple[Check, ...] = (warn_publish_in_host_mode,)
+WARNINGS: tuple[Check, ...] = (warn_publish_in_host_mode, warn_publish_on_macvlan)

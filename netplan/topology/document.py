@@ -343,11 +343,15 @@ class _Builder:
         if exc.context and exc.problem and exc.context_mark is not None:
             message += f" ({exc.context} at line {exc.context_mark.line + 1})"
         hint = ""
+        pos = None
         if mark is not None:
             lines = self.text.split("\n")
             line = lines[mark.line] if mark.line < len(lines) else ""
             hint = _SYNTAX_HINTS.get(line[mark.column : mark.column + 1], "")
-        return self._fail(_pos(mark) if mark is not None else None, message, hint)
+            pos = _pos(mark)
+            if mark.line >= len(lines):  # the parser's end of a file without a last newline
+                pos = Pos(len(lines), len(lines[-1]) + 1)
+        return self._fail(pos, message, hint)
 
     def _fail(self, pos: Pos | None, message: str, hint: str = "") -> TopologyError:
         line, column = (pos.line, pos.column) if pos else (0, 0)

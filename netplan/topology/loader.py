@@ -10,7 +10,7 @@ import logging
 import os
 from typing import Any
 
-from netplan.errors import TopologyError
+from netplan.errors import Problem, TopologyError
 from netplan.topology.checks import check_topology, topology_warnings
 from netplan.topology.document import parse_document
 from netplan.topology.model import Topology
@@ -28,11 +28,39 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
     if topology is not None and not problems:
         problems = [document.positions.locate(p) for p in check_topology(topology)]
     if problems or topology is None:
-        raise TopologyError(sorted(problems, key=lambda p: (p.line, p.column)))
+        raise TopologyError(_at_most(sorted(problems, key=lambda p: (p.line, p.column))))
     for warning in topology_warnings(topology):  # to stderr, also without logging set up
         located = document.positions.locate(warning)
         logging.getLogger("netplan").warning("warning: %s", located.render())
     return topology
+
+
+MAX_PROBLEMS = 100
+"""Problems reported, at most: every problem is collected, but a file with 10,000 duplicate
+keys would otherwise print 10,000 lines."""
+
+
+def _at_most(problems: list[Problem]) -> list[Problem]:
+    """The first MAX_PROBLEMS problems, then one line counting the others."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    first = problems[:MAX_PROBLEMS]
+    return [
+        *first,
+        Problem(
+            f"and {len(problems) - MAX_PROBLEMS:,} more problems",
+            hint="fix the ones above first",
+            file=first[0].file,
+        ),
+    ]
+
+
+def load_positions(path: str | os.PathLike[str]) -> Positions:
+    """Where each value of the file was written, for reports that point into the file
+    (check's GitHub annotations). Raises TopologyError if the file cannot be read."""
+    document = parse_document(read_source(path), os.fspath(path))
+    _index_network_lists(document.data, document.positions)
+    return document.positions
 
 
 def _index_network_lists(data: dict[str, Any], positions: Positions) -> None:

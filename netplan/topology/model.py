@@ -7,6 +7,7 @@ address clashes, cycles) live in `checks.py`.
 from __future__ import annotations
 
 import re
+import unicodedata
 from ipaddress import IPv4Address, IPv4Network
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -23,6 +24,15 @@ from pydantic import (
 
 from netplan.firewall.ports import PATTERN as PUBLISH_PATTERN
 from netplan.firewall.ports import PortMapping
+from netplan.topology.process_fields import (
+    Command,
+    Env,
+    Hostname,
+    Restart,
+    VolumeText,
+    Workdir,
+)
+from netplan.topology.reach import parse_source, parse_target
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 IFNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -40,6 +50,7 @@ def _name(value: str) -> str:
         raise ValueError(
             f"name {value!r} may only contain letters, digits, '_', '.' and '-' "
             "and must start with a letter or digit (it becomes a namespace or interface name)"
+            + _lookalike(value)
         )
     return value
 
@@ -50,9 +61,18 @@ def _ifname(value: str) -> str:
     if not IFNAME_PATTERN.fullmatch(value):
         raise ValueError(
             f"interface name {value!r} may only contain letters, digits, '_', '.' and '-' "
-            "and must start with a letter or digit"
+            "and must start with a letter or digit" + _lookalike(value)
         )
     return value
+
+
+def _lookalike(value: str) -> str:
+    """Names the first character outside ASCII, which may look like an allowed one
+    (Cyrillic U+0430, fullwidth U+FF57) or not show at all (U+202E, U+200B)."""
+    char = next((c for c in value if not c.isascii()), None)
+    if char is None:
+        return ""
+    return f": {char!r} is U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}, not ASCII"
 
 
 def _mac(value: str) -> str:
@@ -208,6 +228,42 @@ class OverlayNetwork(Strict):
         return value
 
 
+MacvlanMode = Literal["bridge", "vepa", "private", "passthru"]
+
+
+class MacvlanNetwork(Strict):
+    """Docker's macvlan driver: each container gets a macvlan interface of `parent`, a
+    host interface, in its own namespace, with its own MAC on the parent's LAN. No NAT
+    and no firewall rules; the host itself cannot reach its containers through `parent`
+    (the kernel's macvlan does not loop traffic back to its parent)."""
+
+    DEFAULT_GATEWAY: ClassVar[bool] = False
+    """The gateway is a router on the LAN, used only when given."""
+
+    driver: Literal["macvlan"]
+    """Interfaces of a host interface, straight on its LAN."""
+    parent: IfName = Field(examples=["eth1", "eth1.10"])
+    """The host interface; one called `X.N` that does not exist is created as an 802.1Q
+    VLAN link (id N) of `X`, and removed when the topology no longer uses it. An existing
+    interface is used as it is and never changed."""
+    mode: MacvlanMode = "bridge"
+    """bridge: containers on the parent reach each other; vepa: through the switch only
+    (it must hairpin); private: never; passthru: one container, which takes the parent's
+    MAC address."""
+    subnet: IPv4Network = Field(examples=["192.168.1.0/24"])
+    """The LAN's IPv4 subnet in CIDR form."""
+    ip_range: IPv4Network | None = Field(default=None, examples=["192.168.1.192/27"])
+    """Dynamic addresses come from this range (keep it out of the LAN's DHCP pool)."""
+    gateway: IPv4Address | None = Field(default=None, examples=["192.168.1.1"])
+    """The LAN's router: kept out of the pool, and containers whose first routed network
+    this is get their default route through it. Nothing on the host holds it. Default:
+    none (no default route; addresses from the lowest usable one)."""
+    mtu: int | None = Field(default=None, ge=68, le=65535)
+    """MTU of the containers' interfaces, at most the parent's; default: the parent's."""
+    host: Name | None = None
+    """The host whose interface `parent` is; default: the topology's only host."""
+
+
 def _driver(value: Any) -> str:
     """The tag of a network: its `driver`, `bridge` when absent (or not text, so that
     the bridge model words the error)."""
@@ -217,7 +273,9 @@ def _driver(value: Any) -> str:
 
 
 Network = Annotated[
-    Annotated[BridgeNetwork, Tag("bridge")] | Annotated[OverlayNetwork, Tag("overlay")],
+    Annotated[BridgeNetwork, Tag("bridge")]
+    | Annotated[OverlayNetwork, Tag("overlay")]
+    | Annotated[MacvlanNetwork, Tag("macvlan")],
     Discriminator(_driver),
 ]
 """A network of any driver, chosen by its `driver` field."""
@@ -250,6 +308,27 @@ class Container(Strict):
     """Ports published on the host, Docker's `[host_ip:]host_port:container_port[/proto]`
     (tcp, udp or sctp; default tcp): reachable from outside, from other containers
     through a host address, and from the host itself, localhost included."""
+    command: Command | None = Field(
+        default=None, examples=[["python3", "-m", "http.server", "80"], "sleep 3600"]
+    )
+    """A process to run in the container: an argv list, or a string run by `/bin/sh -c`.
+    Without it, the container is a namespace only."""
+    env: Env = Field(default_factory=dict, examples=[{"PORT": "8000"}])
+    """Environment of the process (and of `netplan exec`), on top of PATH, HOME and
+    HOSTNAME."""
+    workdir: Workdir | None = Field(default=None, examples=["/srv"])
+    """Working directory of the process (and of `netplan exec`); default `/`."""
+    hostname: Hostname | None = Field(default=None, examples=["web.example"])
+    """Hostname in the process's own UTS namespace; default: the container's name (in
+    `host` mode the host's, in `container:X` mode X's)."""
+    volumes: list[VolumeText] = Field(default_factory=list, examples=[["/srv/data:/data:ro"]])
+    """Bind mounts, `host_path:container_path[:ro|rw]`, in the process's own mount
+    namespace; the host path must exist on the container's host."""
+    restart: Restart = "no"
+    """`always`: a process found dead is drift, and apply starts it again; `no`: it runs
+    once, and once it has exited it stays so (as with `docker run`)."""
+    stop_timeout: int = Field(default=10, ge=0, le=3600)
+    """Seconds between SIGTERM and SIGKILL when the process is stopped."""
 
     @field_validator(
         "networks",
@@ -287,6 +366,45 @@ class Container(Strict):
         return None
 
 
+def _source(value: str) -> str:
+    parse_source(value)
+    return value
+
+
+def _target(value: str) -> str:
+    parse_target(value)
+    return value
+
+
+class ReachabilityCheck(Strict):
+    """A probe `netplan verify` runs from inside `from`'s namespace: ICMP echo, or a TCP
+    connect / UDP exchange for `tcp://` / `udp://` targets."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str | None = Field(default=None, examples=["web reaches db"])
+    """Shown in reports; default `<from> -> <to>`."""
+    source: Annotated[str, AfterValidator(_source)] = Field(
+        alias="from", examples=["web", "host:hostA"]
+    )
+    """A container, or `host:<name>` for the host itself."""
+    to: Annotated[str, AfterValidator(_target)] = Field(
+        examples=["db", "10.0.0.1", "tcp://db:5432", "udp://10.0.0.2:53"]
+    )
+    """A container (its address on a network shared with `from`, else on a bridge of
+    `from`'s host), an IPv4 address, or `tcp://TARGET:PORT` / `udp://TARGET:PORT`."""
+    expect: Literal["reachable", "unreachable"] = "reachable"
+    """What must happen for the check to pass."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Attempts after the first; `reachable` passes on any answered attempt."""
+    timeout: float = Field(default=1.0, gt=0, le=30)
+    """Seconds each attempt waits for an answer."""
+
+    @property
+    def label(self) -> str:
+        return self.name or f"{self.source} -> {self.to}"
+
+
 class Topology(Strict):
     """A netplan topology: hosts, the networks on them, and containers."""
 
@@ -297,9 +415,11 @@ class Topology(Strict):
     hosts: dict[Name, Host] = Field(default_factory=lambda: {"local": Host()})
     """Logical hosts, a list of names or a mapping; default: one host, `local`."""
     networks: dict[Name, Network] = Field(default_factory=dict)
-    """Networks by name: `driver: bridge` (the default) or `driver: overlay`."""
+    """Networks by name: `driver: bridge` (the default), `overlay` or `macvlan`."""
     containers: dict[Name, Container] = Field(default_factory=dict)
     """Containers (network namespaces) by name."""
+    checks: list[ReachabilityCheck] = Field(default_factory=list)
+    """Reachability checks `netplan verify` (and `apply --verify`) runs."""
 
     @field_validator(
         "hosts", mode="before", json_schema_input_type=dict[Name, Host | None] | list[Name]
@@ -343,30 +463,33 @@ class Topology(Strict):
 
     def gateway_network(self, name: str) -> str | None:
         """The network carrying a container's default route and published ports: its
-        first bridge network that is not internal (none in `host`/`container:` mode;
-        never an overlay, whose hosts hold no address on it)."""
+        first bridge network that is not internal, or macvlan network with a gateway
+        (none in `host`/`container:` mode; never an overlay, whose hosts hold no address
+        on it). Ports published through a macvlan are ignored, as Docker ignores them."""
         container = self.containers[name]
         if container.network_mode is not None:
             return None
         return next(
             (n for n in container.networks
-             if isinstance(network := self.networks.get(n), BridgeNetwork)
-             and not network.internal),
+             if (isinstance(network := self.networks.get(n), BridgeNetwork)
+                 and not network.internal)
+             or (isinstance(network, MacvlanNetwork) and network.gateway is not None)),
             None,
         )
 
     def host_of_network(self, name: str) -> str:
-        """The host of a bridge network; an overlay spans several (hosts_of_network)."""
+        """The host of a bridge or macvlan network; an overlay spans several
+        (hosts_of_network)."""
         network = self.networks[name]
-        if not isinstance(network, BridgeNetwork):
-            raise TypeError(f"network {name!r} is not a bridge network")
+        if isinstance(network, OverlayNetwork):
+            raise TypeError(f"network {name!r} is an overlay: it spans hosts")
         return network.host or self.default_host
 
     def hosts_of_network(self, name: str) -> list[str]:
         """Where a network lives: a bridge on its one host; an overlay on its `hosts`,
         else on every host with a container on it (in the order of `hosts:`)."""
         network = self.networks[name]
-        if isinstance(network, BridgeNetwork):
+        if not isinstance(network, OverlayNetwork):
             return [self.host_of_network(name)]
         if network.hosts is not None:
             return list(network.hosts)

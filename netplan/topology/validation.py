@@ -9,6 +9,7 @@ from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, Tag, ValidationError
+from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from netplan.errors import Problem
@@ -17,8 +18,10 @@ from netplan.topology.model import (
     BridgeNetwork,
     Container,
     Host,
+    MacvlanNetwork,
     Network,
     OverlayNetwork,
+    ReachabilityCheck,
     Topology,
 )
 from netplan.topology.positions import PathPart, Positions, dotted
@@ -29,6 +32,8 @@ _EXPECTED = {
     "int_type": "a whole number",
     "int_parsing": "a whole number",
     "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
     "bool_type": "true or false",
     "bool_parsing": "true or false",
     "dict_type": "a mapping",
@@ -44,8 +49,10 @@ _HOMES: dict[type[BaseModel], str] = {
     Topology: "the top level",
     BridgeNetwork: "networks.<network>",
     OverlayNetwork: "networks.<network>",
+    MacvlanNetwork: "networks.<network>",
     Container: "containers.<container>",
     Attachment: "containers.<container>.networks.<network>",
+    ReachabilityCheck: "checks[<n>]",
 }
 """Where each model's fields are written, to say where a misplaced field belongs."""
 
@@ -95,6 +102,8 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
         message = f"must be at least {ctx['ge']}, got {value}"
     elif kind == "less_than_equal":
         message = f"must be at most {ctx['le']}, got {value}"
+    elif kind == "greater_than":
+        message = f"must be more than {ctx['gt']}, got {value}"
     return positions.locate(Problem(message, path, hint), at_key=at_key)
 
 
@@ -118,21 +127,26 @@ def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
         return ""
     if model is Host:
         return "a host takes only `underlay` here: how it is reached comes from the provider"
-    allowed = list(model.model_fields)
+    allowed = list(_fields(model))
     close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
-    homes = [home for other, home in _HOMES.items() if str(loc[-1]) in other.model_fields]
+    homes = [home for other, home in _HOMES.items() if str(loc[-1]) in _fields(other)]
     elsewhere = f"; '{loc[-1]}' belongs under {homes[0]}" if homes else ""
     return "allowed fields: " + ", ".join(allowed) + elsewhere
 
 
 def _example(loc: Sequence[PathPart], template: str) -> str:
     model = _model_at(loc[:-1])
-    field = model.model_fields.get(str(loc[-1])) if model else None
+    field = _fields(model).get(str(loc[-1])) if model else None
     if field is None or not field.examples:
         return ""
     return template.format(loc[-1], field.examples[0])
+
+
+def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """A model's fields by the name written in the file (`from`, not `source`)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def _untagged(loc: Sequence[PathPart]) -> Sequence[PathPart]:
@@ -159,7 +173,7 @@ def _model_at(loc: Sequence[PathPart]) -> type[BaseModel] | None:
         if get_origin(current) in (Union, UnionType):
             current = _tagged_member(current, part)
         elif isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
+            field = _fields(current).get(str(part))
             if field is None:
                 return None
             current = field.annotation

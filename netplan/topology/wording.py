@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Collection
 from datetime import date
 
 _LONGEST = 40
@@ -30,3 +32,15 @@ def describe(value: object) -> str:
 
 def shorten(text: str) -> str:
     return text if len(text) <= _LONGEST else text[: _LONGEST - 3] + "..."
+
+
+def suggest(name: str, known: Collection[str], what: str) -> str:
+    """A hint for an unknown name: the closest known one, else the known ones."""
+    close = difflib.get_close_matches(name, known, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not known:
+        return f"no {what} are defined"
+    listed = sorted(known)
+    more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+    return f"known {what}: " + ", ".join(listed[:10]) + more

@@ -52,6 +52,12 @@ def ping(netns: str, address: str) -> bool:
     return result.returncode == 0
 
 
+def etc_netns() -> list[str]:
+    """Every file under /etc/netns (namespaces' hosts files and the like), relative."""
+    root = Path("/etc/netns")
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")) if root.is_dir() else []
+
+
 def snapshot() -> dict[str, Any]:
     """The host's own network, to compare before and after (statistics left out)."""
     state: dict[str, Any] = {
@@ -60,6 +66,7 @@ def snapshot() -> dict[str, Any]:
         "routes": ip_json("route", "show", "table", "all"),
         "rules": ip_json("rule", "show"),
         "netns": sorted(netns_names()),
+        "etc_netns": etc_netns(),
     }
     for link in state["links"]:
         link.pop("operstate", None)

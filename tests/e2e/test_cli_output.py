@@ -14,7 +14,7 @@ def test_plan_apply_check_json(run: Run, clean_host: None) -> None:
     planned = json.loads(run("plan", DEFAULT_BRIDGE, "--json", check=True).stdout)
     assert planned["format_version"] == 1 and planned["in_sync"] is False
     assert planned["hosts"]["local"]["summary"] == {
-        "create": 12,  # with the nft table (MASQUERADE) and net.ipv4.ip_forward
+        "create": 14,  # with the nft table (MASQUERADE), ip_forward and 2 hosts files
         "update": 0,
         "replace": 0,
         "delete": 0,
@@ -22,17 +22,18 @@ def test_plan_apply_check_json(run: Run, clean_host: None) -> None:
     assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 2
 
     applied = json.loads(run("apply", DEFAULT_BRIDGE, "--format", "json", check=True).stdout)
-    assert applied["applied"] is True and applied["steps"] == 12
+    assert applied["applied"] is True and applied["steps"] == 14
 
     checked = json.loads(run("check", DEFAULT_BRIDGE, "--json", check=True).stdout)
-    assert checked["in_sync"] is True and checked["hosts"]["local"]["changes"] == []
+    assert checked["format_version"] == 2  # check's own shape (docs/check.schema.json)
+    assert checked["in_sync"] is True and checked["hosts"]["local"]["differences"] == []
 
     subprocess.run(["ip", "-n", "alpine1", "link", "set", "eth0", "mtu", "1300"], check=True)
     drift = run("check", DEFAULT_BRIDGE, "--json")
     assert drift.returncode == 2
-    assert json.loads(drift.stdout)["hosts"]["local"]["differences"] == [
-        "link:alpine1/eth0.mtu: desired 1500, observed 1300"
-    ]
+    [difference] = json.loads(drift.stdout)["hosts"]["local"]["differences"]
+    assert difference["text"] == "link:alpine1/eth0.mtu: desired 1500, observed 1300"
+    assert difference["classes"] == ["drift"]
 
 
 def test_human_plan_marks_each_kind_of_change(run: Run, clean_host: None) -> None:

@@ -62,6 +62,7 @@ EXAMPLES = {
         no_netns=["on-host", "sidecar"],
     ),
     # Firewall behaviour (published ports, isolation, internal): tests/e2e/test_firewall.py
+    # macvlan.yaml needs its parent eth0 and a LAN behind it: tests/e2e/test_macvlan.py
     "published-web": Expected(
         addresses={("", "br-frontend"): "172.28.0.1/24", ("web", "eth0"): "172.28.0.2/24",
                    ("", "br-clients"): "172.29.0.1/24", ("client", "eth0"): "172.29.0.2/24"},

@@ -129,15 +129,20 @@ def test_published_web_server(run: Run, outside: None, foreign_tables: None) -> 
     assert sysctl("net.ipv4.ip_forward") == "1"
     assert sysctl("net.ipv4.conf.br-frontend.route_localnet") == "1"
 
-    with http_server("web"):
-        assert http_ok("http://127.0.0.1:8080/")  # the host, through localhost
-        assert http_ok("http://127.0.0.1:8081/")  # bound to localhost
-        assert http_ok(f"http://{HOST}:8080/")  # the host, through its own address
-        assert http_ok(f"http://{HOST}:8080/", "outside")  # from another machine
-        assert not http_ok(f"http://{HOST}:8081/", "outside")  # only on localhost
-        assert http_ok("http://172.29.0.1:8080/", "client")  # another bridge, via the host
-        assert http_ok(f"http://{HOST}:8080/", "client")
-        assert not http_ok("http://172.28.0.2:80/", "client")  # isolated: not directly
+    # The web container runs `python3 -m http.server 80` itself (its `command:`).
+    deadline = time.monotonic() + 10
+    while not http_ok("http://172.28.0.2:80/", "web"):
+        assert time.monotonic() < deadline, "the web container's server did not start"
+        time.sleep(0.1)
+    assert http_ok("http://127.0.0.1:8080/")  # the host, through localhost
+    assert http_ok("http://127.0.0.1:8081/")  # bound to localhost
+    assert http_ok(f"http://{HOST}:8080/")  # the host, through its own address
+    assert http_ok(f"http://{HOST}:8080/", "outside")  # from another machine
+    assert not http_ok(f"http://{HOST}:8081/", "outside")  # only on localhost
+    assert http_ok("http://172.29.0.1:8080/", "client")  # another bridge, via the host
+    assert http_ok(f"http://{HOST}:8080/", "client")
+    assert not http_ok("http://172.28.0.2:80/", "client")  # isolated: not directly
+    assert '"GET / HTTP/1.1" 200' in run("logs", PUBLISHED_WEB, "web", check=True).stdout
 
     assert "Nothing to apply" in run("apply", PUBLISHED_WEB, "--yes", check=True).stdout
     run("destroy", PUBLISHED_WEB, "--yes", check=True)

@@ -1,10 +1,12 @@
 """Several hosts inside the kernel-test sandbox, without the lab: each a network
-namespace with its own /run/netns (so `ip netns` lists differ per host), all on one
+namespace with its own /run/netns (so `ip netns` lists differ per host), /etc/netns and
+/run/netplan (hosts files, records and locks are per host), all on one
 underlay bridge, and each driven by `python -m netplan.agent` run inside it and spoken
 to through PipeConnection, the JSON-lines protocol on the child's stdin and stdout.
 
 A host's namespaces are held by a `sleep` started in them (its network namespace, and a
-mount namespace with a private /run/netns): agents and commands enter them with nsenter.
+mount namespace with those private directories): agents and commands enter them with
+nsenter.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ UNDERLAY_BRIDGE = "ulbr0"
 UNDERLAY = "ul0"
 NO_IPV6 = "sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1"
 """Quiet underlays: no router solicitations or MLD reports in the packet counts."""
-HOLD = "mount -t tmpfs -o mode=755 netplan-host /run/netns && exec sleep infinity"
+HOLD = ("for dir in /run/netns /etc/netns /run/netplan; do "
+        "mount -t tmpfs -o mode=755 netplan-host $dir || exit 1; done; exec sleep infinity")
 
 
 class PipeConnection(HostConnection):

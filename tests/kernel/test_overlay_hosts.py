@@ -31,8 +31,10 @@ def three() -> Iterator[dict[str, SimHost]]:
 
 
 def variant(tmp_path: Path, **changes: Any) -> Topology:
-    """The demo with top-level or overlay settings changed."""
+    """The demo with top-level or overlay settings changed (and without its reachability
+    checks, which name its containers)."""
     spec = yaml.safe_load(DEMO.read_text())
+    spec.pop("checks", None)
     spec["networks"]["overlay"].update(changes.pop("overlay", {}))
     spec.update(changes)
     path = tmp_path / "overlay.yaml"
@@ -99,8 +101,9 @@ def test_a_third_host_joins_and_leaves_with_only_its_peer_entries_planned(
     expected = ["create fdb:vx-overlay/00:00:00:00:00:00/192.168.77.13",
                 "create fdb:vx-overlay/02:42:0a:58:00:03/192.168.77.13",
                 "create neigh:vx-overlay/10.88.0.3"]
-    for name in ("hostA", "hostB"):
-        assert sorted(f"{c.action} {c.key}" for c in plans[name].changes) == expected
+    for name, local in (("hostA", "web"), ("hostB", "db")):  # and its container now knows cache
+        assert sorted(f"{c.action} {c.key}" for c in plans[name].changes) == [
+            *expected, f"update hosts:{local}"]
     assert three["hostA"].ping("web", "10.88.0.3") and three["hostC"].ping("cache", "10.88.0.2")
 
     del containers["db"]
@@ -108,6 +111,7 @@ def test_a_third_host_joins_and_leaves_with_only_its_peer_entries_planned(
     assert sorted(f"{c.action} {c.key}" for c in plans["hostA"].changes) == [
         "delete fdb:vx-overlay/00:00:00:00:00:00/192.168.77.12",
         "delete fdb:vx-overlay/02:42:0a:58:00:02/192.168.77.12",
-        "delete neigh:vx-overlay/10.88.0.2"]
+        "delete neigh:vx-overlay/10.88.0.2",
+        "update hosts:web"]
     assert three["hostB"].json("ip", "-j", "link", "show", "type", "vxlan") == []
     assert three["hostA"].ping("web", "10.88.0.3")

@@ -22,7 +22,8 @@ def _apply(topology: str, *steps: Step) -> dict[str, Any]:
 
 def test_apply_then_observe(topology: str) -> None:
     wanted = [*network(), *container("c0")]
-    assert _apply(topology, *(Step("create", r) for r in wanted)) == {"version": 1, "ok": True}
+    applied = _apply(topology, *(Step("create", r) for r in wanted))
+    assert applied == {"version": 1, "ok": True, "done": len(wanted)}
     reply = handle({"version": 1, "op": "observe", "topology": topology})
     assert reply["ok"] and reply["version"] == 1
     assert HostState.from_json(reply["state"]).resources == keyed(*wanted)
@@ -61,11 +62,18 @@ def test_the_agent_serves_json_lines_on_stdin(topology: str) -> None:
         {"version": 1, "op": "observe", "topology": topology},
         "not json",
     ]
-    lines = "\n".join(r if isinstance(r, str) else json.dumps(r) for r in requests) + "\n"
-    out = subprocess.run([sys.executable, "-m", "netplan.agent"], input=lines, text=True,
-                         capture_output=True, check=True).stdout
-    applied, observed, garbage = (json.loads(line) for line in out.splitlines())
-    assert applied == {"version": 1, "ok": True}
+    agent = subprocess.Popen([sys.executable, "-m", "netplan.agent"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    assert agent.stdin is not None and agent.stdout is not None
+    answers = []
+    for request in requests:  # one at a time, as a controller does: its stdin stays open
+        agent.stdin.write((request if isinstance(request, str) else json.dumps(request)) + "\n")
+        agent.stdin.flush()
+        answers.append(json.loads(agent.stdout.readline()))
+    agent.stdin.close()
+    assert agent.wait(timeout=30) == 0
+    applied, observed, garbage = answers
+    assert applied == {"version": 1, "ok": True, "done": len(wanted)}
     assert HostState.from_json(observed["state"]).resources == keyed(*wanted)
     assert garbage["ok"] is False and "not JSON" in garbage["error"]["message"]
     assert owned(topology) == keyed(*wanted)

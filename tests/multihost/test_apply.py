@@ -100,9 +100,11 @@ def test_a_host_that_fails_while_applying_does_not_stop_the_others(
     results = json.loads(failed.stdout)["results"]
     assert (results["hostA"]["result"], results["hostA"]["errors"]) == ("applied", [])
     assert results["hostB"]["result"] == "failed at apply"
-    (error,) = results["hostB"]["errors"]
+    error, rollback = results["hostB"]["errors"]
     assert error.startswith("host hostB: cannot create netns hostB-c0") and "read-only" in error
-    assert failed.stderr == f"error: {error}\n"
+    assert rollback == ("host hostB: nothing had been changed yet: the host is as it was before "
+                        "the apply")  # fmt: skip
+    assert failed.stderr == f"error: {error}\nerror: {rollback}\n"
     assert in_host(lab, "hostB", "umount", "/run/netns").returncode == 0
     netplan("apply", topology, "-p", "lab", "--yes", check=True)
     assert in_sync(topology)
@@ -147,9 +149,9 @@ def test_round_trips_per_host_do_not_grow_with_the_topology(lab: Lab, tmp_path: 
     small = write_topology(tmp_path / "small.yaml", "grow", {"hostA": 10, "hostB": 10})
     large = write_topology(tmp_path / "large.yaml", "grow", {"hostA": 100, "hostB": 100})
     first = round_trips(small)
-    assert all(count > 7 for count in first.values())  # the agent was uploaded, once
+    assert all(count > 5 for count in first.values())  # the agent was uploaded, once
     counts = [round_trips(small, destroy=True), round_trips(small), round_trips(large)]
     counts.append(round_trips(large, destroy=True))
-    # connect, SFTP open, stat of the cached agent, exec, observe, apply, observe (verify)
-    assert counts == [{"hostA": 7, "hostB": 7}] * 4
+    # connect, exec of the cached agent, observe, apply, observe (verify)
+    assert counts == [{"hostA": 5, "hostB": 5}] * 4
     assert netns_names(lab, "hostA") == netns_names(lab, "hostB") == set()

@@ -100,7 +100,7 @@ def test_what_cannot_be_used_is_said_per_host(lab: Lab, tmp_path: Path) -> None:
         "error: host hostB: cannot connect to root@192.168.56.12:2222: connection refused "
         "(hint: is the host up, with sshd?)",
     ]
-    assert "hostA  failed at observe" in result.stdout
+    assert "hostA  failed at lock" in result.stdout  # its first call to the agent
     assert "hostB  failed at connect" in result.stdout
 
 

@@ -292,6 +292,42 @@ CASES = [
         [],
         id="overlay-without-gateway-gives-out-the-first-address",
     ),
+    pytest.param(  # more macvlan cases: tests/unit/test_macvlan.py
+        {
+            "networks": {"lan": {"driver": "macvlan", "parent": "eth1", "mode": "passthru",
+                                 "subnet": "192.168.1.0/24"}},
+            "containers": {"a": on("lan"), "b": on("lan")},
+        },
+        [("containers.b.networks.lan", "macvlan 'lan' is in passthru mode")],
+        id="macvlan-passthru-twice",
+    ),
+    pytest.param(
+        {
+            "networks": {
+                "one": {"driver": "macvlan", "parent": "eth1", "subnet": "192.168.1.0/24"},
+                "two": {"driver": "macvlan", "parent": "eth1", "mode": "passthru",
+                        "subnet": "192.168.2.0/24"},
+            }
+        },
+        [("networks.two.parent", "also the parent of macvlan 'one'")],
+        id="macvlan-passthru-parent-shared",
+    ),
+    pytest.param(  # more cases: tests/unit/test_reach_checks.py
+        {"containers": {"web": {}}, "checks": [{"from": "web", "to": "tcp://db:80"}]},
+        [("checks[0].to", "unknown container 'db'")],
+        id="reachability-check-unknown-target",
+    ),
+    pytest.param(  # more cases: tests/fixtures/bad/process-*.yaml
+        {"containers": {"web": {"command": "sleep 1"},
+                        "side": {"network_mode": "container:web", "hostname": "side"}}},
+        [("containers.side.hostname", "cannot set a hostname")],
+        id="process-hostname-in-container-mode",
+    ),
+    pytest.param(
+        {"containers": {"idle": {"restart": "always"}}},
+        [("containers.idle.restart", "`restart` needs a process")],
+        id="process-fields-without-command",
+    ),
 ]
 
 

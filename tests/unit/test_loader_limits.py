@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from netplan.errors import Problem, TopologyError
-from netplan.topology import document, load_topology, source
+from netplan.topology import document, load_topology, loader, source
 
 Write = Callable[[Path], Path]
 
@@ -161,3 +162,26 @@ def test_problem_renders_without_position_for_whole_file_problems(tmp_path: Path
         load_topology(tmp_path / "missing.yaml")
     assert raised.value.lines() == [f"{tmp_path}/missing.yaml: no such file (hint: check the path)"]
     assert isinstance(raised.value.problems[0], Problem)
+
+
+def test_a_flood_of_problems_is_cut_at_a_hundred_lines(tmp_path: Path) -> None:
+    path = text("name: flood\nhosts:\n" + "  a: {}\n" * 10_000)(tmp_path)
+    with pytest.raises(TopologyError) as raised:
+        load_topology(path)
+    lines = raised.value.lines()
+    assert len(lines) == loader.MAX_PROBLEMS + 1
+    assert lines[0].startswith(f"{path}:4:3: hosts.a: duplicate key 'a' (first at line 3)")
+    assert lines[-1] == f"{path}: and 9,899 more problems (hint: fix the ones above first)"
+
+
+@pytest.mark.parametrize(
+    "key", ["a\nb", "\x1b[2J", "\u202eevil", "a\u2028b", "\x00", "\x85"], ids=repr
+)
+def test_a_key_written_with_escapes_stays_on_one_printable_line(tmp_path: Path, key: str) -> None:
+    """Double-quoted YAML can spell any character; the problem shows it escaped."""
+    path = text(f"name: x\n{json.dumps(key)}: 1\n")(tmp_path)
+    with pytest.raises(TopologyError) as raised:
+        load_topology(path)
+    [line] = raised.value.lines()
+    assert line.isprintable() and line.startswith(f"{path}:2:1: ")
+    assert repr(key)[1:-1] in line

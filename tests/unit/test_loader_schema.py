@@ -14,7 +14,8 @@ def test_schema_declares_dialect_title_and_description() -> None:
     assert schema["title"] == "netplan topology, version 1"
     assert schema["description"]
     assert "$id" not in schema
-    assert set(schema["properties"]) == {"version", "name", "hosts", "networks", "containers"}
+    assert set(schema["properties"]) == {"version", "name", "hosts", "networks", "containers",
+                                         "checks"}
     assert schema["required"] == ["name"]
 
 

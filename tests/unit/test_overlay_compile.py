@@ -165,6 +165,7 @@ def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
         "create fdb:vx-ov/00:00:00:00:00:00/192.168.56.13",
         "create fdb:vx-ov/02:42:0a:58:00:03/192.168.56.13",
         "create neigh:vx-ov/10.88.0.3",
+        "update hosts:c1",  # c3 resolves from c1 now
     ]
 
 

@@ -11,7 +11,14 @@ import pytest
 
 from providers.hostkeys import KeyCheck
 from providers.lab_keys import ensure_key
-from providers.ssh import NO_PYTHON, NO_SUDO, NO_SUDO_COMMAND, SSHTarget, agent_command
+from providers.ssh import (
+    NO_AGENT,
+    NO_PYTHON,
+    NO_SUDO,
+    NO_SUDO_COMMAND,
+    SSHTarget,
+    agent_command,
+)
 from providers.ssh_errors import UnknownHostKey, connect_error
 
 PATH = ".cache/netplan/agent-0123456789abcdef.pyz"
@@ -19,7 +26,10 @@ PATH = ".cache/netplan/agent-0123456789abcdef.pyz"
 
 def test_root_runs_the_agent_directly() -> None:
     line = agent_command(SSHTarget("hostA", "10.0.0.1"), PATH)
-    assert line == (f"command -v python3 >/dev/null 2>&1 || exit {NO_PYTHON}; exec python3 {PATH}")
+    assert line == (
+        f"command -v python3 >/dev/null 2>&1 || exit {NO_PYTHON}; "
+        f"test -f {PATH} || exit {NO_AGENT}; exec python3 {PATH}"
+    )
 
 
 def test_another_user_runs_it_through_sudo() -> None:

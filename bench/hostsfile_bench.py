@@ -1,0 +1,110 @@
+"""What name resolution costs: N containers on one network have N hosts files of N lines.
+
+Run only inside the throwaway sandbox (it writes /etc/netns and makes namespaces):
+
+    tests/sandbox.sh .venv/bin/python bench/hostsfile_bench.py --sizes 100,500 --rounds 3
+
+Per N, medians of R rounds: rendering every file (controller), the agent writing them all
+(create), rewriting them all (update), reading them back (observe), the size of the files
+in the desired state's JSON (what an SSH host receives), and a whole in-process no-op check
+(observe, compile, plan, as `netplan check` runs them, without interpreter start-up) with
+and without hosts files, the latter with netplan.compile.compile_hosts_files patched out
+in this process only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import netplan.compile
+from netplan import pipeline
+from netplan.agent import hostsfile
+from netplan.agent.resources import HostsFile
+from netplan.compile import assign_addresses
+from netplan.etchosts import render
+from netplan.topology.model import Topology
+
+
+def topology(size: int) -> Topology:
+    return Topology.model_validate({
+        "name": "hostsbench",
+        "networks": {"bench": {"subnet": "10.100.0.0/16"}},
+        "containers": {f"c{i}": {"networks": ["bench"]} for i in range(size)},
+    })
+
+
+def timed(work: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+class Caller:
+    """What the agent's file functions take from a session: the topology's name."""
+
+    topology = "hostsbench"
+
+
+def files_round(size: int) -> dict[str, float]:
+    spec = topology(size)
+    addresses = assign_addresses(spec, {})
+    result = {"render": timed(lambda: render(spec, addresses))}
+    files = [HostsFile(name, lines) for name, lines in render(spec, addresses).items()]
+    session: Any = Caller()
+    result["create"] = timed(lambda: [hostsfile.create(session, f) for f in files])
+    result["update"] = timed(lambda: [hostsfile.update(session, f, ("content",)) for f in files])
+    result["observe"] = timed(lambda: hostsfile.observe("hostsbench", [f.netns for f in files]))
+    for found in files:
+        hostsfile.remove(found.netns)
+    result["json_mb"] = sum(len(json.dumps(list(f.content))) for f in files) / 1e6
+    return result
+
+
+def check_round(size: int) -> dict[str, float]:
+    """A no-op check with hosts files, then with compile_hosts_files patched out."""
+    spec = topology(size)
+    real = netplan.compile.compile_hosts_files
+    result: dict[str, float] = {}
+    with pipeline.connect_hosts(spec, "local") as hosts:
+        for label, compiles in (("check with", real), ("check without", lambda context: None)):
+            netplan.compile.compile_hosts_files = compiles
+            try:
+                pipeline.execute(spec, pipeline.plan(spec, pipeline.observe(spec, hosts)), hosts)
+
+                def check() -> None:
+                    plans = pipeline.plan(spec, pipeline.observe(spec, hosts))
+                    assert all(p.empty for p in plans.values())
+
+                result[label] = timed(check)
+            finally:
+                netplan.compile.compile_hosts_files = real
+        pipeline.execute(spec, pipeline.plan(spec, pipeline.observe(spec, hosts), True), hosts)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,500")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    import networkx  # noqa: F401  (paid once, outside the timings, as in a real check)
+
+    print("| N | render | agent create | agent update | agent observe | JSON | "
+          "check with hosts files | check without |")
+    print("|---|---|---|---|---|---|---|---|")
+    for size in (int(s) for s in args.sizes.split(",")):
+        rounds = [{**files_round(size), **check_round(size)} for _ in range(args.rounds)]
+        median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+        ms = {k: f"{v * 1000:.0f} ms" for k, v in median.items()}
+        print(f"| {size} | {ms['render']} | {ms['create']} | {ms['update']} | "
+              f"{ms['observe']} | {median['json_mb']:.1f} MB | {ms['check with']} | "
+              f"{ms['check without']} |")
+
+
+if __name__ == "__main__":
+    main()

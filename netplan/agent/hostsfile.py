@@ -1,0 +1,149 @@
+"""Hosts files of our namespaces: `/etc/netns/<netns>/hosts`, where `ip netns exec`
+looks for files to bind-mount over /etc/ (iproute2's bind_etc).
+
+The file's first line is hosts_marker(topology); the rest is the resource's `content`.
+A new file is written to a temporary name and renamed into place. An existing one is
+rewritten in place, as Docker rewrites a container's /etc/hosts: a process that entered
+the namespace with `ip netns exec` holds a bind mount of the file's inode, and keeps
+seeing that inode, not a file renamed over it. Only the `hosts` file is ever written or
+removed: anything else someone keeps in /etc/netns/<netns>/ stays.
+
+Standard library only: shipped to remote hosts inside the agent.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import tempfile
+from collections.abc import Iterable
+from contextlib import suppress
+
+from netplan.agent import nsutil
+from netplan.agent.resources import HostsFile, netns_marker, parse_marker
+from netplan.agent.session import Session
+
+ETC_NETNS = "/etc/netns"
+"""iproute2's NETNS_ETC_DIR."""
+FILE = "hosts"
+
+
+def hosts_marker(topology: str) -> str:
+    """First line of every hosts file a topology writes."""
+    return f"# {netns_marker(topology)} -- managed by netplan, do not edit (apply rewrites it)"
+
+
+def path_of(netns: str) -> str:
+    nsutil.path_of(netns)  # refuses names that are not a single path component
+    return os.path.join(ETC_NETNS, netns, FILE)
+
+
+def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[str, str]]:
+    """The hosts files of the namespaces this topology owns, and the files it wrote for
+    namespaces that are gone; plus `foreign`: every other hosts file under /etc/netns,
+    by key, with a phrase saying whose it is."""
+    ours = set(owned)
+    found: list[HostsFile] = []
+    foreign: dict[str, str] = {}
+    for netns in _directories():
+        lines = _read(netns)
+        if lines is None:
+            continue
+        owner = _owner(lines[0] if lines else "")
+        if netns in ours or owner == topology:
+            mine = lines[:1] == [hosts_marker(topology)]
+            found.append(HostsFile(netns, tuple(lines[1:] if mine else lines)))
+        elif owner is None:
+            foreign[HostsFile(netns).key] = "is not managed by netplan"
+        else:
+            foreign[HostsFile(netns).key] = f"belongs to netplan topology '{owner}'"
+    return found, foreign
+
+
+def _directories() -> list[str]:
+    try:
+        return sorted(entry.name for entry in os.scandir(ETC_NETNS)
+                      if entry.is_dir(follow_symlinks=False))
+    except FileNotFoundError:
+        return []
+
+
+def _read(netns: str) -> list[str] | None:
+    """The file's lines; None when there is none. A symbolic link is not followed: it
+    reads as a line no rendering makes (drift in our namespaces, foreign elsewhere)."""
+    try:
+        path = path_of(netns)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except ValueError:  # a directory name that cannot be a namespace's
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return [f"# a symbolic link to {os.readlink(path)}"]
+        raise
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as file:
+        return file.read().splitlines()
+
+
+def _owner(first_line: str) -> str | None:
+    """The topology named by a marker line, None for any other line."""
+    word = first_line.removeprefix("# ").split(" ", 1)[0]
+    marker = parse_marker(word) if first_line.startswith("# ") else None
+    return marker[0] if marker else None
+
+
+def render(topology: str, hosts: HostsFile) -> bytes:
+    return "".join(f"{line}\n" for line in (hosts_marker(topology), *hosts.content)).encode()
+
+
+def create(session: Session, hosts: HostsFile) -> None:
+    """Write the file under a temporary name in /etc/netns (not in the namespace's
+    directory, whose every file `ip netns exec` mounts) and rename it into place."""
+    path = path_of(hosts.netns)
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{hosts.netns}.", suffix=".netplan",
+                                     dir=ETC_NETNS)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(render(session.topology, hosts))
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
+    """Rewrite the file in place, keeping its inode (see the module's docstring): the
+    new bytes over the old, then cut to length, so a reader never finds it empty."""
+    try:
+        fd = os.open(path_of(hosts.netns), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as error:
+        if error.errno not in (errno.ENOENT, errno.ELOOP):
+            raise
+        create(session, hosts)  # removed since it was observed, or a symbolic link
+        return
+    with os.fdopen(fd, "wb") as file:
+        content = render(session.topology, hosts)
+        file.write(content)
+        file.truncate(len(content))
+
+
+def delete(session: Session, hosts: HostsFile) -> None:
+    remove(hosts.netns)
+
+
+def remove(netns: str) -> None:
+    """Remove the namespace's hosts file, then its directory if nothing else is in it
+    (called by the namespace's delete as well)."""
+    path = path_of(netns)
+    with suppress(FileNotFoundError):
+        os.unlink(path)
+    try:
+        os.rmdir(os.path.dirname(path))
+    except OSError as error:
+        if error.errno not in (errno.ENOENT, errno.ENOTEMPTY):
+            raise
+

@@ -1,0 +1,115 @@
+"""The last-applied record of a topology on this host: what was desired at its last apply.
+
+Kept in /run (`/run/netplan/topologies/<topology>/last-applied.json`): /run lives as long
+as the kernel objects it describes, so a reboot forgets the record together with them.
+The agent stores the record as an opaque JSON object; the controller gives it meaning
+(netplan/gate/record.py). The kernel stays the source of truth for ownership: the record
+only tells drift (the host changed) from pending (the file changed).
+
+Standard library only: shipped to remote hosts inside the agent.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from netplan.agent.errors import AgentFailure, ProtocolError
+
+RECORDS = Path("/run/netplan/topologies")
+"""Not /run/netplan/<topology>: the lab keeps its hosts in /run/netplan/lab."""
+FILE = "last-applied.json"
+ROSTER = "hosts.json"
+"""The topology's hosts at its last apply (the record's `hosts`), kept apart from the
+record so that every observation can read it without parsing the whole record."""
+MAX_BYTES = 64 << 20
+"""A record is a few hundred bytes per resource; anything far larger is not ours."""
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def path(topology: str) -> Path:
+    if not _NAME.fullmatch(topology) or topology in (".", ".."):
+        raise ProtocolError(f"{topology!r} is not a topology name")
+    return RECORDS / topology / FILE
+
+
+def read(topology: str) -> dict[str, Any] | None:
+    """The record, or None when there is none (never applied here, destroyed, rebooted)."""
+    where = path(topology)
+    try:
+        with where.open("rb") as file:
+            data = file.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise AgentFailure(f"cannot read {where}: {error.strerror}") from error
+    try:
+        record = json.loads(data) if len(data) <= MAX_BYTES else None
+    except ValueError:
+        record = None
+    return record if isinstance(record, dict) else None
+
+
+def write(topology: str, record: dict[str, Any]) -> None:
+    """Replace the record (and the roster of its `hosts`) atomically: a reader sees the
+    old one or the new one, whole."""
+    where = path(topology)
+    hosts = record.get("hosts")
+    _replace(where, record)
+    if isinstance(hosts, list):
+        _replace(where.with_name(ROSTER), {"hosts": [str(h) for h in hosts]})
+
+
+def _replace(where: Path, data: dict[str, Any]) -> None:
+    partial = where.with_name(f".{where.name}.{os.getpid()}")
+    try:
+        where.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        os.replace(partial, where)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise AgentFailure(f"cannot write {where}: {error.strerror}") from error
+
+
+def roster(topology: str) -> tuple[str, ...]:
+    """The hosts the topology had at its last apply here; () when unknown."""
+    try:
+        data = json.loads(path(topology).with_name(ROSTER).read_bytes())
+    except (OSError, ValueError):
+        return ()
+    hosts = data.get("hosts") if isinstance(data, dict) else None
+    return tuple(h for h in hosts if isinstance(h, str)) if isinstance(hosts, list) else ()
+
+
+def remove(topology: str) -> None:
+    where = path(topology)
+    try:
+        where.unlink(missing_ok=True)
+        where.with_name(ROSTER).unlink(missing_ok=True)
+        where.parent.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        if error.errno != errno.ENOTEMPTY:  # something else lives there: leave it
+            raise AgentFailure(f"cannot remove {where}: {error.strerror}") from error
+
+
+def handle(topology: str, request: dict[str, Any]) -> dict[str, Any]:
+    """`{"op": "record", "action": "read" | "write" | "remove", "record": {...}}`."""
+    action = request.get("action")
+    if action == "read":
+        return {"record": read(topology)}
+    if action == "write":
+        record = request.get("record")
+        if not isinstance(record, dict):
+            raise ProtocolError("'record' write needs an object 'record'")
+        write(topology, record)
+        return {}
+    if action == "remove":
+        remove(topology)
+        return {}
+    raise ProtocolError(f"unknown record action {action!r}: expected 'read', 'write' or 'remove'")

@@ -1,0 +1,95 @@
+"""Name resolution between containers: the hosts file of every container namespace.
+
+Docker resolves the names and aliases of the containers on a user network through its
+embedded DNS server; netplan writes the same answers into `/etc/netns/<ns>/hosts`, which
+`ip netns exec` (and `netplan exec`) bind-mount over /etc/hosts. Every network of a
+topology is declared by its user, so every network counts as a user network, whatever
+its driver. Pure: the topology and the central IPAM's addresses in, lines out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from ipaddress import IPv4Address
+from itertools import chain
+
+from netplan.agent.resources import HostsFile
+from netplan.drivers.base import Context
+from netplan.topology.model import Topology
+
+LOCALHOST = ("127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback")
+"""The loopback lines every container's /etc/hosts starts with, as Docker writes them."""
+
+Addresses = Mapping[tuple[str, str], IPv4Address]
+"""(container, network) → address, as netplan.compile.assign_addresses decides them."""
+
+
+def has_hosts_file(topology: Topology, container: str) -> bool:
+    """Every container with a namespace of its own: not `host` mode (the host's file is
+    not ours), not `container:X` mode (it shares X's namespace, and X's file)."""
+    spec = topology.containers[container]
+    return spec.network_mode != "host" and spec.shares_with is None
+
+
+def render(topology: Topology, addresses: Addresses) -> dict[str, tuple[str, ...]]:
+    """The lines of the hosts file of every container that has one, by container:
+    localhost; itself (its name and hostname on its first address, its aliases on each
+    network); then, network by network in the order of its `networks`, every other
+    container on that network by name and aliases, at its address on that network. A
+    container met on two networks appears twice, the first network's address first
+    (which is what a lookup returns)."""
+    members = _Members(topology, addresses)
+    files: dict[str, tuple[str, ...]] = {}
+    for container, spec in topology.containers.items():
+        if has_hosts_file(topology, container):
+            own = _own_lines(topology, addresses, container)
+            peers = [members.others(network, container) for network in spec.networks]
+            files[container] = tuple(dict.fromkeys(chain(LOCALHOST, own, *peers)))
+    return files
+
+
+class _Members:
+    """Per network, the line each container on it is resolved by, in the file's order
+    (rendered once: N containers on one network have N files of N lines)."""
+
+    def __init__(self, topology: Topology, addresses: Addresses) -> None:
+        self.lines: dict[str, list[str]] = {network: [] for network in topology.networks}
+        self.position: dict[tuple[str, str], int] = {}
+        for container, spec in topology.containers.items():
+            for network, attachment in spec.networks.items():
+                self.position[(container, network)] = len(self.lines[network])
+                self.lines[network].append(
+                    _line(addresses[(container, network)], (container, *attachment.aliases)))
+
+    def others(self, network: str, container: str) -> list[str]:
+        lines, at = self.lines[network], self.position[(container, network)]
+        return lines[:at] + lines[at + 1:]
+
+
+def _own_lines(topology: Topology, addresses: Addresses, container: str) -> Iterator[str]:
+    spec = topology.containers[container]
+    for index, (network, attachment) in enumerate(spec.networks.items()):
+        names = [*(_self_names(container, spec.hostname) if index == 0 else ()),
+                 *attachment.aliases]
+        if names:
+            yield _line(addresses[(container, network)], names)
+
+
+def _self_names(container: str, hostname: str | None) -> list[str]:
+    """The container's name, then its hostname and that name's first label, as Docker
+    writes `address fqdn short`."""
+    names = [container]
+    if hostname:
+        names += [hostname, hostname.split(".", 1)[0]]
+    return names
+
+
+def _line(address: IPv4Address, names: tuple[str, ...] | list[str]) -> str:
+    return " ".join([str(address), *dict.fromkeys(names)])
+
+
+def compile_hosts_files(context: Context) -> None:
+    """A HostsFile for every container namespace, on its host."""
+    topology = context.topology
+    for name, content in render(topology, context.addresses).items():
+        context.desired[topology.host_of_container(name)].add(HostsFile(name, content))

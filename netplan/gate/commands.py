@@ -1,0 +1,152 @@
+"""The CI gate's command bodies: check, the last-applied record after apply and destroy,
+`plan --out`, and `apply` of a saved plan. Imported by netplan/cli.py only when used."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from netplan import cli, pipeline
+from netplan.gate.record import Source
+from netplan.gate.report import EXIT_IN_SYNC, CheckReport, build_report
+from netplan.gate.saved import (
+    SavedPlan,
+    StalePlanError,
+    stale_hosts,
+    write_saved_plan,
+)
+from netplan.hostlock import LockRequest
+from netplan.plan.changes import HostPlan
+from netplan.plan.order import plan_host
+from netplan.rollback import Transaction
+from netplan.topology import Topology
+from netplan.topology.loader import load_positions
+
+
+def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
+    """Exit 0 in sync, 2 on drift or pending changes, 1 when a host could not be checked."""
+    topology, hosts, plans = cli.run_plan(file, hosts_from, destroy=False)
+    with hosts:
+        records = pipeline.last_applied(topology, hosts)
+    report = build_report(topology.name, hosts.names(topology), Source.of(file), plans,
+                          records, hosts.failed, load_positions(file))  # fmt: skip
+    print_report(report, fmt)
+    cli.fail_hosts(topology, hosts)
+    if report.exit_code != EXIT_IN_SYNC:
+        raise typer.Exit(report.exit_code)
+
+
+def print_report(report: CheckReport, fmt: str) -> None:
+    if fmt == "json":
+        from netplan.gate.json_report import report_json
+
+        cli.print_json(report_json(report))
+    elif fmt == "github":
+        from netplan.gate.github import render_github
+
+        typer.echo("\n".join(render_github(report)))
+    elif fmt == "junit":
+        from netplan.gate.junit import render_junit
+
+        typer.echo(render_junit(report))
+    else:
+        from netplan.gate.text import render_line, render_text
+
+        if cli.Options.quiet:
+            typer.echo(render_line(report))
+        else:
+            cli.print_styled(render_text(report))
+
+
+def remember(
+    topology: Topology, source: Path | Source, plans: dict[str, HostPlan],
+    hosts: pipeline.Hosts, destroy: bool,
+) -> None:  # fmt: skip
+    """After apply: each host's last-applied record (what was desired, from which file);
+    after destroy: none."""
+    if destroy:
+        pipeline.forget_applied(topology, hosts)
+        return
+    if isinstance(source, Path):
+        source = Source.of(source)
+    desired = {name: plan.desired for name, plan in plans.items()}
+    pipeline.record_applied(topology, desired, hosts, source)
+
+
+def save_plan(
+    file: Path, out: Path, topology: Topology, plans: dict[str, HostPlan], destroy: bool,
+    quiet: bool = False,
+) -> None:  # fmt: skip
+    underlays = {name: spec.underlay for name, spec in topology.hosts.items()}
+    saved = SavedPlan.of(topology.name, Source.of(file), destroy, plans, underlays)
+    write_saved_plan(saved, out)
+    typer.echo(f"Saved the plan to {out}: `netplan apply {out}` applies exactly these steps, "
+               f"if the hosts have not changed meanwhile.", err=quiet)  # fmt: skip
+
+
+def apply_saved(
+    path: Path, saved: SavedPlan, hosts_from: cli.HostsFrom, yes: bool, as_json: bool,
+    guard: cli.Guard = cli.Guard(),
+) -> None:  # fmt: skip
+    """Re-observe; refuse the plan if any host moved since it was made; else run exactly
+    its steps, verify against its desired state and record it as last-applied."""
+    from netplan.report import plans_json, render_plans
+    from netplan.summary import host_results, results_json
+
+    topology = Topology.model_validate({
+        "name": saved.topology,
+        "hosts": {name: {"underlay": h.underlay} if h.underlay else {}
+                  for name, h in saved.hosts.items()},
+    })  # fmt: skip
+    hosts = pipeline.connect_hosts(topology, *hosts_from)
+    with hosts:
+        verb = "destroy" if saved.destroy else "apply"
+        pipeline.lock(topology, hosts, LockRequest(verb, guard.lock_timeout))
+        observed = pipeline.observe(topology, hosts)
+        if hosts.failed:
+            lines = [line for f in hosts.failed.values() for line in f.error.lines()]
+            cli.fail([*lines, f"nothing was changed: {path} needs every one of its hosts"])
+        stale = stale_hosts(saved, observed)
+        if stale:
+            raise StalePlanError(path, saved.source.file, stale)
+        plans = {
+            name: replace(plan_host(name, host.desired, observed[name]), steps=host.steps)
+            for name, host in saved.hosts.items()
+        }
+        in_sync = all(p.empty for p in plans.values())
+        if not as_json and not cli.Options.quiet:
+            cli.print_styled(render_plans(plans))
+        steps, elapsed = sum(len(p.steps) for p in plans.values()), 0.0
+        if not in_sync:
+            pipeline.refuse_conflicts(plans)
+            verb = "Destroy" if saved.destroy else "Apply"
+            cli.confirm(f"{verb} these changes (saved in {path})?", yes)
+            elapsed = _run(topology, plans, hosts, saved, guard, yes)
+        remember(topology, saved.source, plans, hosts, saved.destroy)
+        results = host_results(hosts.names(topology), plans, hosts.failed)
+        if as_json:
+            done: dict[str, Any] = {"applied": not in_sync, "steps": steps,
+                                    "seconds": round(elapsed, 3)}  # fmt: skip
+            cli.print_json({**plans_json(topology.name, plans), **done, **results_json(results)})
+        else:
+            verb = "destroy" if saved.destroy else "apply"
+            cli.print_outcome(path, verb, results, in_sync, (steps, elapsed))
+    cli.fail_hosts(topology, hosts)
+
+
+def _run(
+    topology: Topology, plans: dict[str, HostPlan], hosts: pipeline.Hosts, saved: SavedPlan,
+    guard: cli.Guard, yes: bool,
+) -> float:  # fmt: skip
+    started = time.perf_counter()
+    pending = pipeline.execute(topology, plans, hosts, Transaction(guard.rollback, guard.confirm))
+    desired = {name: host.desired for name, host in saved.hosts.items()}
+    pipeline.verify_desired(topology, desired, hosts)
+    elapsed = time.perf_counter() - started
+    if pending:
+        cli.keep_or_revert(topology, hosts, plans, pending, yes, guard.confirm)
+    return elapsed

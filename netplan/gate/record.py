@@ -1,0 +1,77 @@
+"""The last-applied record, controller side: what was desired on a host at its last apply.
+
+The agent keeps it as an opaque JSON object (netplan/agent/record.py); this module gives
+it its shape. A record this version cannot read counts as no record: every difference is
+then reported as pending, which is what a first apply by this version would be.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from netplan.agent.resources import from_json, to_json
+from netplan.agent.state import HostState
+from netplan.topology.source import read_source
+
+RECORD_VERSION = 1
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """`sha256:<hex>` of the topology file's text."""
+    return "sha256:" + hashlib.sha256(read_source(path).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Source:
+    """The topology file an apply was made from."""
+
+    file: str
+    digest: str
+
+    @classmethod
+    def of(cls, path: str | os.PathLike[str]) -> Source:
+        return cls(os.fspath(path), file_digest(path))
+
+
+@dataclass(frozen=True)
+class LastApplied:
+    desired: HostState
+    source: Source
+    applied_at: str
+    """UTC, ISO 8601."""
+    hosts: tuple[str, ...] = ()
+    """Every host of the topology at that apply (the agent keeps them as its roster)."""
+
+    @classmethod
+    def now(cls, desired: HostState, source: Source, hosts: tuple[str, ...] = ()) -> LastApplied:
+        at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return cls(desired, source, at, hosts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": RECORD_VERSION,
+            "file": self.source.file,
+            "digest": self.source.digest,
+            "applied_at": self.applied_at,
+            "hosts": list(self.hosts),
+            "resources": [to_json(r) for r in self.desired.resources.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> LastApplied | None:
+        """None for no record, or one this version does not understand."""
+        if not isinstance(data, dict) or data.get("format_version") != RECORD_VERSION:
+            return None
+        try:
+            desired = HostState()
+            for item in data["resources"]:
+                desired.add(from_json(item))
+            source = Source(str(data["file"]), str(data["digest"]))
+            hosts = tuple(str(h) for h in data.get("hosts", ()))
+            return cls(desired, source, str(data["applied_at"]), hosts)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None

@@ -1,0 +1,95 @@
+"""What `netplan check` found on each host: differences with their classes and the place
+in the topology file each comes from, conflicts, and hosts that could not be checked.
+Every output format (text, JSON, GitHub, JUnit) renders this one report."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from netplan.agent.resources import Resource
+from netplan.gate.classify import Difference, classify
+from netplan.gate.locate import links_of, position
+from netplan.gate.record import LastApplied, Source
+from netplan.pipeline import Failure
+from netplan.plan.changes import Conflict, HostPlan
+from netplan.topology.positions import Pos, Positions
+
+EXIT_IN_SYNC, EXIT_ERROR, EXIT_DIFFERS = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Located:
+    difference: Difference
+    pos: Pos | None
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    host: str
+    differences: list[Located]
+    conflicts: list[Conflict]
+    record: LastApplied | None
+    resources: dict[str, Resource]
+    """Every resource desired or observed, by key: one JUnit test case each."""
+    positions: dict[str, Pos | None] = field(default_factory=dict)
+    """Where each resource comes from in the file, by key."""
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.differences and not self.conflicts
+
+    def count(self, name: str) -> int:
+        return sum(name in d.difference.classes for d in self.differences)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    topology: str
+    source: Source
+    hosts: list[HostCheck]
+    failed: dict[str, Failure]
+    """Hosts that could not be checked, with the stage and the error."""
+
+    @property
+    def in_sync(self) -> bool:
+        return all(h.in_sync for h in self.hosts)
+
+    @property
+    def exit_code(self) -> int:
+        if self.failed:
+            return EXIT_ERROR
+        return EXIT_IN_SYNC if self.in_sync else EXIT_DIFFERS
+
+    def count(self, name: str) -> int:
+        if name == "conflict":
+            return sum(len(h.conflicts) for h in self.hosts)
+        return sum(h.count(name) for h in self.hosts)
+
+
+def build_report(
+    topology: str,
+    order: list[str],
+    source: Source,
+    plans: Mapping[str, HostPlan],
+    records: Mapping[str, LastApplied | None],
+    failed: Mapping[str, Failure],
+    positions: Positions,
+) -> CheckReport:
+    """Hosts in the topology's `order`; a host that failed after planning counts as failed."""
+    checks = []
+    for host in order:
+        plan = plans.get(host)
+        if plan is None or host in failed:
+            continue
+        record = records.get(host)
+        differences = classify(plan, record.desired if record else None)
+        resources = {**plan.observed.resources, **plan.desired.resources}
+        links = links_of([*resources.values(), *(record.desired.resources.values()
+                                                 if record else ())])  # fmt: skip
+        where = {key: position(r, links, positions) for key, r in resources.items()}
+        for d in differences:
+            where.setdefault(d.key, position(d.resource, links, positions))
+        located = [Located(d, where[d.key]) for d in differences]
+        checks.append(HostCheck(host, located, plan.conflicts, record, resources, where))
+    return CheckReport(topology, source, checks, {h: failed[h] for h in order if h in failed})

@@ -1,0 +1,163 @@
+"""Saved plans: `netplan plan FILE --out plan.json`, applied later by `netplan apply plan.json`.
+
+A saved plan is self-contained: per host the steps to run, the desired state they lead to
+(to verify against, and to record as last-applied) and a fingerprint of the observed state
+it was made from. Apply re-observes and refuses the plan when any host's fingerprint
+moved: steps planned from stale facts are the bug pyinfra v3 removed by planning late.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netplan.agent.resources import from_json, to_json
+from netplan.agent.state import HostState, Step
+from netplan.errors import NetplanError
+from netplan.gate.record import Source
+from netplan.plan.changes import HostPlan
+
+PLAN_KIND = "netplan-plan"
+FORMAT_VERSION = 1
+MAX_BYTES = 256 << 20
+
+
+class PlanFileError(NetplanError):
+    """A saved plan that cannot be used: unreadable, or stale."""
+
+
+class StalePlanError(NetplanError):
+    """The hosts changed since the saved plan was made: nothing was changed."""
+
+    def __init__(self, path: Path, file: str, hosts: list[str]) -> None:
+        self.path, self.file, self.hosts = path, file, hosts
+        super().__init__("; ".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [
+            f"host {host}: the saved plan {self.path} is stale: the host changed since the "
+            f"plan was made; nothing was changed (hint: re-run netplan plan {self.file} "
+            f"--out {self.path})"
+            for host in self.hosts
+        ]
+
+
+def fingerprint(observed: HostState, desired: HostState) -> str:
+    """`sha256:<hex>` of what the plan depends on: the observed resources in canonical
+    form, and who holds the names the desired resources need (others' objects that come
+    and go elsewhere on the host do not make a plan stale)."""
+    resources = sorted(json.dumps(to_json(r), sort_keys=True) for r in observed.resources.values())
+    claims = {claim for r in desired.resources.values() for claim in r.claims()}
+    foreign = sorted((k, v) for k, v in observed.foreign.items() if k in claims)
+    canonical = json.dumps({"resources": resources, "foreign": foreign}, sort_keys=True)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SavedHost:
+    underlay: str | None
+    fingerprint: str
+    desired: HostState
+    steps: list[Step]
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    topology: str
+    source: Source
+    destroy: bool
+    hosts: dict[str, SavedHost]
+
+    @classmethod
+    def of(
+        cls, topology: str, source: Source, destroy: bool,
+        plans: dict[str, HostPlan], underlays: dict[str, str | None],
+    ) -> SavedPlan:  # fmt: skip
+        hosts = {
+            name: SavedHost(
+                underlays.get(name), fingerprint(p.observed, p.desired), p.desired, list(p.steps)
+            )
+            for name, p in plans.items()
+        }
+        return cls(topology, source, destroy, hosts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "kind": PLAN_KIND,
+            "topology": self.topology,
+            "file": self.source.file,
+            "digest": self.source.digest,
+            "destroy": self.destroy,
+            "hosts": {
+                name: {
+                    "underlay": host.underlay,
+                    "fingerprint": host.fingerprint,
+                    "steps": [step.to_json() for step in host.steps],
+                    "desired": [to_json(r) for r in host.desired.resources.values()],
+                }
+                for name, host in self.hosts.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], where: str) -> SavedPlan:
+        if data.get("format_version") != FORMAT_VERSION:
+            raise PlanFileError(
+                f"{where}: plan format {data.get('format_version')!r} is not supported "
+                f"(hint: re-run netplan plan with this version)"
+            )
+        try:
+            hosts = {}
+            for name, host in data["hosts"].items():
+                desired = HostState()
+                for item in host["desired"]:
+                    desired.add(from_json(item))
+                steps = [Step.from_json(step) for step in host["steps"]]
+                hosts[str(name)] = SavedHost(host["underlay"], str(host["fingerprint"]),
+                                             desired, steps)  # fmt: skip
+            source = Source(str(data["file"]), str(data["digest"]))
+            return cls(str(data["topology"]), source, bool(data["destroy"]), hosts)
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise PlanFileError(
+                f"{where}: not a usable netplan plan ({type(error).__name__}: {error}) "
+                f"(hint: re-run netplan plan FILE --out {where})"
+            ) from None
+
+
+def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan | None:
+    """The saved plan in `path`, or None when the file is something else (a topology:
+    YAML, which may also be JSON, but never with `"kind": "netplan-plan"`)."""
+    try:
+        with open(path, "rb") as file:
+            text = file.read(MAX_BYTES).lstrip()
+        if not text.startswith(b"{"):
+            return None
+        data = json.loads(text)
+    except (OSError, ValueError):
+        return None  # the topology loader reports a missing or unreadable file
+    if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
+        return None
+    return SavedPlan.from_json(data, os.fspath(path))
+
+
+def write_saved_plan(plan: SavedPlan, path: Path) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(json.dumps(plan.to_json(), indent=1) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise PlanFileError(f"{path}: cannot write the plan: {error.strerror}") from None
+
+
+def stale_hosts(plan: SavedPlan, observed: dict[str, HostState]) -> list[str]:
+    """Hosts whose observed state is no longer the one the plan was made from."""
+    return [
+        name for name, host in plan.hosts.items()
+        if fingerprint(observed[name], host.desired) != host.fingerprint
+    ]  # fmt: skip

@@ -1,0 +1,45 @@
+"""check's text output: one line per difference with its class, then what to do."""
+
+from __future__ import annotations
+
+from netplan.gate.report import CheckReport
+
+
+def render_line(report: CheckReport) -> str:
+    """The result in one line (`--quiet`)."""
+    if report.in_sync:
+        return render_text(report)[0][0]
+    counts = {name: report.count(name) for name in ("drift", "pending", "conflict")}
+    found = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    return f"not in sync: {found} (netplan check {report.source.file} names each)"
+
+
+def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
+    """Lines with an optional rich style; host errors are printed as errors, elsewhere."""
+    file = report.source.file
+    lines: list[tuple[str, str | None]] = []
+    for host in report.hosts:
+        for conflict in host.conflicts:
+            lines.append((f"host {host.host}: conflict: {conflict.what} {conflict.owner}",
+                          "bold red"))  # fmt: skip
+        for located in host.differences:
+            d = located.difference
+            style = "red" if "drift" in d.classes else "yellow"
+            lines.append((f"host {host.host}: {d.label}: {d.text}", style))
+    if report.in_sync:
+        which = "the hosts reached" if report.failed else "the hosts"
+        return [(f"in sync: {which} match {file}", None)]
+    drift, pending = report.count("drift"), report.count("pending")
+    if drift or report.count("conflict"):
+        lines.append((f"drift: {drift} difference(s): the hosts changed since the last apply "
+                      f"(netplan apply {file} repairs it)", "bold"))  # fmt: skip
+    if pending:
+        lines.append((f"pending: {pending} difference(s): {file} changed since the last apply "
+                      f"(netplan plan {file} shows them, netplan apply {file} applies them)",
+                      "bold"))  # fmt: skip
+    unrecorded = [h.host for h in report.hosts if h.record is None and not h.in_sync]
+    if unrecorded:
+        lines.append((f"no last-applied record on {', '.join(unrecorded)} (never applied by "
+                      f"this netplan, or destroyed): every difference there counts as pending",
+                      None))  # fmt: skip
+    return lines

@@ -1,0 +1,1 @@
+"""`netplan graph`: the topology (or what the hosts have) as DOT, Mermaid, SVG or PNG."""

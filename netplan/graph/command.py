@@ -1,0 +1,45 @@
+"""`netplan graph`: from the file alone, or (`--observed`) from what the hosts have."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from netplan import pipeline
+from netplan.agent.state import HostState
+from netplan.compile import assign_addresses
+from netplan.drivers.overlay import assign_vnis
+from netplan.graph.build import Graph, build_graph, mark_observed
+from netplan.topology.model import Topology
+
+
+def file_graph(topology: Topology) -> Graph:
+    """The topology as written: no host is contacted (addresses as on empty hosts)."""
+    empty = {host: HostState() for host in topology.hosts}
+    return _graph(topology, empty)
+
+
+def observed_graph(topology: Topology, hosts: pipeline.Hosts) -> Graph:
+    """The topology as the hosts have it: the planner's diff marks what is missing,
+    extra or drifted, and addresses are the ones the hosts hold."""
+    observed = pipeline.observe(topology, hosts)
+    graph = _graph(topology, observed)
+    mark_observed(graph, pipeline.plan(topology, observed))
+    for name in hosts.failed:
+        graph.notes.setdefault(name, []).append("not reached")
+    return graph
+
+
+def _graph(topology: Topology, observed: Mapping[str, HostState]) -> Graph:
+    return build_graph(topology, assign_addresses(topology, observed),
+                       assign_vnis(topology, observed))
+
+
+def write(data: bytes, output: Path | None) -> None:
+    if output is None:
+        import sys
+
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        output.write_bytes(data)

@@ -1,0 +1,63 @@
+"""The inverse of a host's plan: for each step, the steps that undo it.
+
+Pure, like the planner: the observed state the plan was made from says what each step
+changes. A create is undone by deleting what it made; an update by setting the same
+fields back to their observed values; a delete by creating the observed resource again,
+together with every observed resource the kernel removed with it (a namespace takes its
+links, addresses, routes, hosts file and processes: the planner's implicit deletes).
+
+The agent runs the undo lists of the steps it has done, last step first, when an apply
+fails or is interrupted (netplan/agent/transaction.py), or when `apply --confirm` is not
+confirmed in time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from netplan.agent.resources import Resource
+from netplan.agent.state import HostState, Step
+from netplan.plan.changes import HostPlan
+
+
+def undo_steps(plan: HostPlan) -> list[list[Step]]:
+    """One undo list per step of `plan`, in the same order as its steps."""
+    observed = plan.observed
+    children = _children(observed)
+    return [_undo(step, observed, children) for step in plan.steps]
+
+
+def _undo(step: Step, observed: HostState, children: dict[str, list[str]]) -> list[Step]:
+    resource = step.resource
+    if step.op == "create":
+        return [Step("delete", resource)]
+    before = observed.resources.get(resource.key)
+    if before is None:
+        # The planner only updates and deletes what it observed.
+        raise ValueError(f"{resource.describe()}: {step.op} of a resource not observed")
+    if step.op == "update":
+        return [Step("update", before, step.fields)]
+    return [Step("create", r) for r in _with_descendants(before, observed, children)]
+
+
+def _children(observed: HostState) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = defaultdict(list)
+    for resource in observed.resources.values():
+        parent = resource.parent()
+        if parent is not None and parent in observed.resources:
+            found[parent].append(resource.key)
+    return found
+
+
+def _with_descendants(
+    root: Resource, observed: HostState, children: dict[str, list[str]]
+) -> list[Resource]:
+    """`root` and everything observed beneath it, in an order that creates each after what
+    it requires (a link before its addresses, addresses before routes, processes last)."""
+    found = [root]
+    stack = list(children.get(root.key, ()))
+    while stack:
+        key = stack.pop()
+        found.append(observed.resources[key])
+        stack.extend(children.get(key, ()))
+    return [root, *sorted(found[1:], key=lambda r: (r.ORDER, r.key))]

@@ -1,0 +1,174 @@
+"""Transactional apply, the controller's side: send each host its steps with their undo
+lists (netplan/plan/inverse.py), stop the agents on Ctrl-C, report a failure together
+with its rollback, and confirm (or revert) an `apply --confirm N`.
+
+After a rollback the host is observed once more and compared with what the plan was made
+from, so the report says whether the host is back as it was, not only which undo steps
+ran.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from netplan.agent.state import PROTOCOL_VERSION
+from netplan.errors import AgentError, NetplanError
+from netplan.plan.changes import HostPlan
+from netplan.plan.inverse import undo_steps
+from netplan.plan.order import plan_host
+from netplan.topology import Topology
+from providers.base import HostConnection
+
+MAX_DIFFERENCES = 5
+"""Differences named in a report of an incomplete rollback (then `and N more`)."""
+
+
+@dataclass(frozen=True)
+class Transaction:
+    """How apply and destroy run their steps on each host."""
+
+    rollback: bool = True
+    """Undo what was done on a host when a step there fails or the run is interrupted."""
+    confirm: float | None = None
+    """`--confirm N`: each agent reverts by itself after N seconds unless confirmed."""
+
+
+class ApplyFailed(NetplanError):
+    """A host's apply failed or was interrupted; `lines` say what, and what the rollback
+    did (or that the steps done were kept)."""
+
+    def __init__(self, host: str, lines: list[str]) -> None:
+        self.host, self._lines = host, lines
+        super().__init__("; ".join(lines))
+
+    def lines(self) -> list[str]:
+        return list(self._lines)
+
+
+def apply_host(
+    topology: Topology, host: HostConnection, plan: HostPlan, transaction: Transaction,
+    on_progress: Callable[[dict[str, Any]], None] | None = None,
+) -> bool:  # fmt: skip
+    """Run the host's steps; True when they wait for a confirm. ApplyFailed on failure."""
+    request: dict[str, Any] = {
+        "version": PROTOCOL_VERSION, "op": "apply", "topology": topology.name,
+        "steps": [step.to_json() for step in plan.steps],
+        "undo": [[s.to_json() for s in undo] for undo in undo_steps(plan)],
+        "rollback": transaction.rollback,
+    }  # fmt: skip
+    if transaction.confirm is not None:
+        request["confirm"] = transaction.confirm
+    if on_progress is None:
+        answer = host.call(request)
+    else:
+        answer = host.call_with_progress({**request, "progress": True}, on_progress)
+    error = answer.get("error")
+    if not error:
+        return "pending" in answer
+    lines = [_failure_line(host.name, error)]
+    done = error.get("rollback")
+    if done is not None:
+        lines += rollback_lines(host.name, done, _still_differs(topology, host, plan))
+    elif error.get("op") == "start":
+        lines.append(f"host {host.name}: the other steps are kept (a process that did not "
+                     f"start is not rolled back); the next apply starts it again")  # fmt: skip
+    elif ("resource" in error or error.get("interrupted")) and not transaction.rollback:
+        lines.append(f"host {host.name}: kept the steps done (--no-rollback); run apply "
+                     f"again to converge")  # fmt: skip
+    raise ApplyFailed(host.name, lines)
+
+
+def _failure_line(host: str, error: dict[str, Any]) -> str:
+    if "resource" in error:
+        return AgentError(host, f"cannot {error['op']} {error['resource']}",
+                          error["reason"]).lines()[0]  # fmt: skip
+    return f"host {host}: {error.get('message', 'the apply failed')}"
+
+
+def rollback_lines(host: str, done: dict[str, Any], differences: list[str]) -> list[str]:
+    undone, of, seconds = done.get("undone", 0), done.get("of", 0), done.get("seconds", 0)
+    head = f"host {host}: rolled back {undone} of {of} steps in {seconds:.2f} s"
+    lines = [f"host {host}: could not undo: {failure}" for failure in done.get("failures", [])]
+    if not differences and not of:
+        return [f"host {host}: nothing had been changed yet: the host is as it was before the "
+                f"apply", *lines]  # fmt: skip
+    if not differences:
+        return [f"{head}: the host is as it was before the apply", *lines]
+    shown = "; ".join(differences[:MAX_DIFFERENCES])
+    more = len(differences) - MAX_DIFFERENCES
+    if more > 0:
+        shown += f"; and {more} more"
+    return [f"{head}; it still differs from before the apply: {shown} "
+            f"(hint: run apply again to converge)", *lines]  # fmt: skip
+
+
+def _still_differs(topology: Topology, host: HostConnection, plan: HostPlan) -> list[str]:
+    """What the host now has that differs from what the plan was made from."""
+    from netplan.pipeline import observe_host
+
+    try:
+        now = observe_host(topology, host)
+    except NetplanError as error:
+        return [f"could not observe the host again: {error}"]
+    back = plan_host(host.name, plan.observed, now)
+    return back.differences()
+
+
+@contextmanager
+def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[threading.Event]:
+    """While steps run: a first Ctrl-C asks every host's agent to stop between two steps
+    and roll back (their answers then say how it went); a second one stops netplan at
+    once. Only the main thread can take signals: elsewhere this does nothing."""
+    interrupted = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield interrupted
+        return
+    finished = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        interrupted.set()
+
+    def cancel_all() -> None:
+        while not interrupted.wait(0.05):
+            if finished.is_set():
+                return
+        for connection in list(hosts.values()):
+            connection.cancel()
+
+    watcher = threading.Thread(target=cancel_all, name="netplan-cancel", daemon=True)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    watcher.start()
+    try:
+        yield interrupted
+    finally:
+        finished.set()
+        signal.signal(signal.SIGINT, previous)
+        watcher.join()
+
+
+def confirm_hosts(
+    topology: Topology, hosts: Any, plans: Mapping[str, HostPlan], pending: list[str], keep: bool
+) -> None:
+    """Confirm (or, when not `keep`, revert) every pending host still in; a host whose
+    agent already reverted it, or that is reverted now, fails at stage `confirm`."""
+
+    def one(host: HostConnection) -> None:
+        if host.name not in pending:
+            return
+        op = "confirm" if keep else "revert"
+        answer = host.call({"version": PROTOCOL_VERSION, "op": op, "topology": topology.name})
+        error = answer.get("error")
+        if error:
+            raise ApplyFailed(host.name, [f"host {host.name}: {error.get('message')}"])
+        if not keep:
+            done = answer.get("rollback") or {"undone": 0, "of": 0}
+            differences = _still_differs(topology, host, plans[host.name])
+            raise ApplyFailed(host.name, rollback_lines(host.name, done, differences))
+
+    hosts.each("confirm", one)

@@ -1,0 +1,133 @@
+"""The fields of a container that runs a process (`command`, `env`, `workdir`, `hostname`,
+`volumes`, `restart`) as pydantic types, each with the rule Docker applies to it.
+
+Kept apart from model.py so the schema module stays about topology structure; model.py
+only lists the fields.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+HOSTNAME = re.compile(rf"{LABEL}(\.{LABEL})*")
+HOST_NAME_MAX = 64
+"""Longest hostname sethostname(2) takes, in bytes."""
+VOLUME_PATTERN = r"^/[^:]*:/[^:]*(:(ro|rw))?$"
+SHELL = "/bin/sh"
+
+
+@dataclass(frozen=True)
+class Volume:
+    """`host_path:container_path[:ro|rw]`: a bind mount in the container's mount namespace."""
+
+    source: str
+    target: str
+    read_only: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Volume:
+        parts = text.split(":")
+        if len(parts) not in (2, 3):
+            raise ValueError(f"volume {text!r} is not host_path:container_path[:ro|rw]")
+        source, target, *mode = parts
+        if mode and mode[0] not in ("ro", "rw"):
+            raise ValueError(f"volume {text!r}: mode {mode[0]!r} must be 'ro' or 'rw'")
+        if not source.startswith("/"):
+            raise ValueError(
+                f"volume {text!r}: host path {source!r} must be absolute "
+                "(netplan has no named volumes)"
+            )
+        if not target.startswith("/"):
+            raise ValueError(f"volume {text!r}: container path {target!r} must be absolute")
+        if posixpath.normpath(target) == "/":
+            raise ValueError(f"volume {text!r}: the container path cannot be '/'")
+        return cls(posixpath.normpath(source), posixpath.normpath(target), mode == ["ro"])
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.target}:{'ro' if self.read_only else 'rw'}"
+
+
+def _volume(value: str) -> str:
+    Volume.parse(value)
+    return value
+
+
+def _command(value: str | list[str]) -> str | list[str]:
+    if isinstance(value, str):
+        if not value.strip():
+            raise ValueError("command must not be empty")
+    elif not value or not value[0]:
+        raise ValueError("command must name a program: give a non-empty list or a string")
+    return value
+
+
+def argv(command: str | list[str]) -> tuple[str, ...]:
+    """The list form runs as it is; a string runs through `/bin/sh -c`, as Docker's
+    shell form does."""
+    if isinstance(command, str):
+        return (SHELL, "-c", command)
+    return tuple(command)
+
+
+def _env(value: Any) -> Any:
+    """Numbers are written as text (`PORT: 8000`); booleans and nulls are refused, as
+    Compose refuses them (YAML reads `yes` as true)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        return value
+    result = {}
+    for key, item in value.items():
+        if isinstance(key, str) and not ENV_NAME.fullmatch(key):
+            raise ValueError(
+                f"environment variable name {key!r} must be letters, digits and '_', "
+                "not starting with a digit"
+            )
+        if isinstance(item, bool) or item is None:
+            raise ValueError(f"env {key}: write the value as text in quotes, e.g. \"true\"")
+        result[key] = str(item) if isinstance(item, (int, float)) else item
+    return result
+
+
+def _absolute(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"workdir {value!r} must be an absolute path")
+    return value
+
+
+def _hostname(value: str) -> str:
+    if len(value.encode()) > HOST_NAME_MAX or not HOSTNAME.fullmatch(value):
+        raise ValueError(
+            f"hostname {value!r} must be letters, digits, '-' and '.' (at most "
+            f"{HOST_NAME_MAX} bytes, no label starting or ending with '-')"
+        )
+    return value
+
+
+def _restart(value: Any) -> Any:
+    """YAML reads a bare `no` as false."""
+    return "no" if value is False else value
+
+
+Command = Annotated[
+    str | list[str],
+    AfterValidator(_command),
+]
+Env = Annotated[dict[str, str], BeforeValidator(_env)]
+Workdir = Annotated[str, AfterValidator(_absolute)]
+Hostname = Annotated[
+    str,
+    AfterValidator(_hostname),
+    WithJsonSchema({"type": "string", "maxLength": HOST_NAME_MAX}),
+]
+VolumeText = Annotated[
+    str, AfterValidator(_volume), WithJsonSchema({"type": "string", "pattern": VOLUME_PATTERN})
+]
+Restart = Annotated[Literal["always", "no"], BeforeValidator(_restart)]

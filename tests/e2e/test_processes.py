@@ -1,0 +1,295 @@
+"""Containers that run a process, as a user sees them: started in the container's
+namespaces (checked through /proc, curl, and `netplan exec`), their output in `netplan
+logs`, a dead one found by `check` and restarted by `apply`, stopped by `destroy`
+(SIGTERM, then SIGKILL after stop_timeout), a failing one reported with its output
+while the rest of the topology is applied."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.e2e.hostview import Run, assert_unchanged, snapshot
+
+RECORDS = Path("/run/netplan/topologies")
+MakeTopology = Callable[[dict[str, Any]], Path]
+
+
+@pytest.fixture
+def make_topology(run: Run, tmp_path: Path) -> Iterator[MakeTopology]:
+    """Write a topology file; whatever it made is destroyed after the test, and none of
+    its processes may outlive it."""
+    before = snapshot()
+    made: list[tuple[Path, str]] = []
+
+    def make(spec: dict[str, Any]) -> Path:
+        path = tmp_path / f"{spec['name']}.yaml"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        made.append((path, spec["name"]))
+        return path
+
+    yield make
+    for path, name in made:
+        pids = [record["pid"] for record in records(name).values()]
+        run("destroy", path, "--yes", check=True)
+        assert not [pid for pid in pids if alive(pid)]
+        assert not (RECORDS / name / "processes").exists()
+    assert_unchanged(before, snapshot())
+
+
+def records(topology: str) -> dict[str, dict[str, Any]]:
+    folder = RECORDS / topology / "processes"
+    if not folder.exists():
+        return {}
+    return {d.name: json.loads((d / "process.json").read_text()) for d in folder.iterdir()
+            if (d / "process.json").exists()}
+
+
+def pid_of(topology: str, container: str) -> int:
+    pid: int = records(topology)[container]["pid"]
+    return pid
+
+
+def alive(pid: int) -> bool:
+    """Not gone and not a zombie."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def netns_link(pid: int) -> str:
+    return os.readlink(f"/proc/{pid}/ns/net")
+
+
+def wait_for(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:
+    """Poll until `condition` holds (a server may need a moment to listen)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still not {what} after {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+def curl_ok(netns: str, url: str) -> bool:
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, "curl", "-s", "-m", "2", "-o", "/dev/null",
+         "-w", "%{http_code}", url], capture_output=True, text=True)
+    return done.stdout == "200"
+
+
+def web_topology(tmp_path: Path) -> dict[str, Any]:
+    for name in ("www", "ro", "rw", "mnt-ro", "mnt-rw"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "www" / "index.html").write_text("hello from web\n")
+    (tmp_path / "ro" / "data").write_text("read only\n")
+    return {
+        "name": "proc-web",
+        "networks": {"front": {"subnet": "10.66.0.0/24"}},
+        "containers": {
+            "web": {
+                "networks": ["front"],
+                "command": ["python3", "-m", "http.server", "8000"],
+                "workdir": str(tmp_path / "www"),
+                "env": {"GREETING": "hello", "PORT": 8000},
+                "hostname": "web.example",
+                "volumes": [f"{tmp_path / 'ro'}:{tmp_path / 'mnt-ro'}:ro",
+                            f"{tmp_path / 'rw'}:{tmp_path / 'mnt-rw'}"],
+                "restart": "always",
+            },
+            "client": {"networks": ["front"]},
+        },
+    }
+
+
+def test_web_server_runs_in_its_container(
+    run: Run, make_topology: MakeTopology, tmp_path: Path
+) -> None:
+    path = make_topology(web_topology(tmp_path))
+    applied = run("apply", path, "--yes", check=True)
+    assert "+ process web" in applied.stdout
+    pid = pid_of("proc-web", "web")
+    assert netns_link(pid) == f"net:[{os.stat('/run/netns/web').st_ino}]"
+    wait_for(lambda: curl_ok("client", "http://10.66.0.2:8000/index.html"), "serving")
+
+    def exec_out(*command: str) -> str:
+        return run("exec", path, "web", "--", *command, check=True).stdout
+
+    assert exec_out("hostname") == "web.example\n"
+    assert exec_out("sh", "-c", "echo $GREETING $PORT $HOSTNAME") == "hello 8000 web.example\n"
+    assert exec_out("pwd") == f"{tmp_path / 'www'}\n"
+    assert exec_out("cat", f"{tmp_path / 'mnt-ro'}/data") == "read only\n"
+    readonly = run("exec", path, "web", "--", "touch", f"{tmp_path / 'mnt-ro'}/new")
+    assert readonly.returncode == 1 and "Read-only file system" in readonly.stderr
+    exec_out("sh", "-c", f"echo written > {tmp_path / 'mnt-rw'}/out")
+    assert (tmp_path / "rw" / "out").read_text() == "written\n"
+    assert not (tmp_path / "mnt-rw" / "out").exists()  # mounted in the container only
+    assert run("exec", path, "web", "--", "sh", "-c", "exit 7").returncode == 7
+    assert run("exec", path, "client", "--", "hostname", check=True).stdout == "client\n"
+    piped = subprocess.run([*netplan_argv(), "exec", str(path), "client", "--", "cat"],
+                           input="through stdin\n", capture_output=True, text=True)
+    assert piped.stdout == "through stdin\n"
+
+    logs = run("logs", path, "web", check=True).stdout
+    assert '"GET /index.html HTTP/1.1" 200' in logs
+    assert run("logs", path, "web", "--tail", "1", check=True).stdout == logs.splitlines(True)[-1]
+    assert "Nothing to apply" in run("apply", path, "--yes", check=True).stdout
+
+
+def netplan_argv() -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "netplan"]
+
+
+def test_dead_process_is_drift_and_apply_restarts_it(
+    run: Run, make_topology: MakeTopology, tmp_path: Path
+) -> None:
+    path = make_topology(web_topology(tmp_path))
+    run("apply", path, "--yes", check=True)
+    first = pid_of("proc-web", "web")
+    os.kill(first, signal.SIGKILL)  # the process this test's topology started
+    wait_for(lambda: not alive(first), "dead")
+    drift = run("check", path)
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    assert "process:web.running: desired True, observed False" in drift.stdout
+    repaired = run("apply", path, "--yes", check=True)
+    assert "~ process web: running False → True" in repaired.stdout
+    second = pid_of("proc-web", "web")
+    assert second != first and alive(second)
+    wait_for(lambda: curl_ok("client", "http://10.66.0.2:8000/"), "serving again")
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_destroy_stops_with_sigterm_then_sigkill_after_stop_timeout(
+    run: Run, make_topology: MakeTopology
+) -> None:
+    path = make_topology({
+        "name": "proc-stop",
+        "containers": {
+            "polite": {"network_mode": "none", "command": "sleep 3600"},
+            "stubborn": {
+                "network_mode": "none",
+                "command": ["sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.1; done"],
+                "stop_timeout": 1,
+            },
+            "on-host": {"network_mode": "host", "command": "sleep 3600"},
+        },
+    })
+    run("apply", path, "--yes", check=True)
+    pids = {name: pid_of("proc-stop", name) for name in ("polite", "stubborn", "on-host")}
+    assert all(alive(pid) for pid in pids.values())
+    assert netns_link(pids["on-host"]) == netns_link(os.getpid())
+    wait_for(lambda: "ready" in run("logs", path, "stubborn").stdout, "ready")
+    started = time.monotonic()
+    run("destroy", path, "--yes", check=True)
+    assert time.monotonic() - started >= 1  # it waited for stop_timeout before SIGKILL
+    assert not [name for name, pid in pids.items() if alive(pid)]
+    assert records("proc-stop") == {}
+
+
+def test_sidecar_runs_in_the_namespace_it_shares(run: Run, make_topology: MakeTopology) -> None:
+    path = make_topology({
+        "name": "proc-sidecar",
+        "networks": {"front": {"subnet": "10.67.0.0/24"}},
+        "containers": {
+            "app": {"networks": ["front"], "command": "sleep 3600"},
+            "sidecar": {"network_mode": "container:app", "command": "sleep 3600"},
+        },
+    })
+    run("apply", path, "--yes", check=True)
+    app, sidecar = pid_of("proc-sidecar", "app"), pid_of("proc-sidecar", "sidecar")
+    link = subprocess.run(["readlink", f"/proc/{sidecar}/ns/net"], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert link == netns_link(app) == f"net:[{os.stat('/run/netns/app').st_ino}]"
+    assert run("exec", path, "sidecar", "--", "hostname", check=True).stdout == "app\n"
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_failing_command_is_reported_with_its_output_and_the_rest_is_applied(
+    run: Run, make_topology: MakeTopology
+) -> None:
+    spec: dict[str, Any] = {
+        "name": "proc-fail",
+        "networks": {"front": {"subnet": "10.68.0.0/24"}},
+        "containers": {
+            "good": {"networks": ["front"], "command": "sleep 3600", "restart": "always"},
+            "bad": {"networks": ["front"],
+                    "command": ["sh", "-c", "echo starting; echo 'no config found' >&2; exit 3"]},
+            "once": {"networks": ["front"], "command": "echo done"},
+        },
+    }
+    path = make_topology(spec)
+    applied = run("apply", path, "--yes")
+    assert applied.returncode == 1
+    errors = [line for line in applied.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        "error: host local: cannot start process bad: exited with status 3 within 0.2 s of "
+        "its start; its last output: starting | no config found",
+        "error: host local: the other steps are kept (a process that did not start is not "
+        "rolled back); the next apply starts it again",
+    ]
+    assert "Traceback" not in applied.stderr
+    assert alive(pid_of("proc-fail", "good"))
+    assert curl_free_ping("good", "10.68.0.1")
+    plan = run("plan", path, "--detailed-exitcode")
+    assert plan.returncode == 2
+    changes = [line.strip() for line in plan.stdout.splitlines() if line.startswith("  ")]
+    assert [c.split("  ")[0] for c in changes] == ["+ process bad"]  # `once` ran: no drift
+    assert run("logs", path, "bad", check=True).stdout == "starting\nno config found\n"
+    assert run("logs", path, "once", check=True).stdout == "done\n"
+    assert run("check", path).returncode == 2
+    spec["containers"]["bad"]["command"] = "sleep 3600"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    run("apply", path, "--yes", check=True)
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def curl_free_ping(netns: str, address: str) -> bool:
+    return subprocess.run(["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
+                          capture_output=True).returncode == 0
+
+
+def test_missing_volume_path_is_refused_before_anything_changes(
+    run: Run, make_topology: MakeTopology, tmp_path: Path
+) -> None:
+    path = make_topology({
+        "name": "proc-volume",
+        "containers": {"web": {"network_mode": "none", "command": "sleep 3600",
+                               "volumes": [f"{tmp_path}/absent:{tmp_path}"]}},
+    })
+    refused = run("apply", path, "--yes")
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == (
+        f"error: containers.web.volumes.0: host 'local' has no {tmp_path}/absent (the host path "
+        f"of a volume of container 'web') (hint: create {tmp_path}/absent on host 'local', "
+        "or change the volume)"
+    )
+    assert not Path("/run/netns/web").exists()
+    assert records("proc-volume") == {}
+
+
+def test_exec_outside_a_running_process_and_into_a_missing_container(
+    run: Run, make_topology: MakeTopology
+) -> None:
+    path = make_topology({"name": "proc-exec", "containers": {"idle": {"network_mode": "none"}}})
+    missing = run("exec", path, "idle", "--", "true")
+    assert missing.returncode == 125 and "apply the topology first" in missing.stderr
+    run("apply", path, "--yes", check=True)
+    links = run("exec", path, "idle", "--", "ip", "-j", "link", check=True).stdout
+    assert [link["ifname"] for link in json.loads(links)] == ["lo"]
+    assert run("exec", path, "idle", "--", "no-such-program").returncode == 127
+    unknown = run("exec", path, "nobody", "--", "true")
+    assert unknown.returncode == 1 and "no container 'nobody'" in unknown.stderr
+    no_process = run("logs", path, "idle")
+    assert no_process.returncode == 1 and "runs no process" in no_process.stderr

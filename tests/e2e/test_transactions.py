@@ -1,0 +1,265 @@
+"""The host lock, and apply as a transaction: a failed or interrupted apply is rolled back.
+
+Failures are injected honestly: the apply waits at its question (stdin is a terminal),
+and meanwhile someone else makes an object that a later step needs the name of, as a
+concurrent tool could. Interrupts are a real SIGINT sent to the netplan process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import re
+import select
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from netplan import pipeline
+from netplan.agent.resources import Veth
+from tests.e2e.hostview import (
+    Run,
+    assert_unchanged,
+    netns_names,
+    settled_snapshot,
+)
+
+PROMPT = "Apply these changes?"
+
+
+class Interactive:
+    """netplan with a terminal for stdin (so it asks), its output read as it comes."""
+
+    def __init__(self, *args: str | Path) -> None:
+        self.master, slave = pty.openpty()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "netplan", *map(str, args)],
+            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        os.close(slave)
+        self.out = b""
+
+    def wait_for(self, text: str, timeout: float = 60.0) -> None:
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while text.encode() not in self.out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {text!r} in:\n{self.out.decode()}"
+            ready, _, _ = select.select([self.process.stdout], [], [], left)
+            if ready:
+                chunk = os.read(self.process.stdout.fileno(), 65536)
+                assert chunk, f"netplan ended before {text!r}:\n{self.out.decode()}"
+                self.out += chunk
+
+    def answer(self, text: str) -> None:
+        os.write(self.master, text.encode() + b"\n")
+
+    def finish(self) -> subprocess.CompletedProcess[str]:
+        out, err = self.process.communicate(timeout=300)
+        os.close(self.master)
+        stdout = (self.out + out).decode()
+        return subprocess.CompletedProcess(self.process.args, self.process.returncode,
+                                           stdout, err.decode())  # fmt: skip
+
+
+def bridge_topology(path: Path, name: str, containers: list[str]) -> Path:
+    path.write_text(yaml.safe_dump({
+        "name": name,
+        "networks": {"front": {"driver": "bridge", "bridge": "br-tx", "subnet": "10.77.0.0/16"}},
+        "containers": {c: {"networks": ["front"]} for c in containers},
+    }))  # fmt: skip
+    return path
+
+
+def planned_veths(path: Path) -> list[Veth]:
+    """The veths an apply of `path` would create, in the order it would."""
+    topology = pipeline.load(path)
+    with pipeline.connect_hosts(topology, "local") as hosts:
+        plans = pipeline.plan(topology, pipeline.observe(topology, hosts))
+    return [s.resource for s in plans["local"].steps
+            if s.op == "create" and isinstance(s.resource, Veth)]  # fmt: skip
+
+
+def sh(command: str) -> None:
+    subprocess.run(command, shell=True, check=True)
+
+
+@pytest.fixture
+def tx(tmp_path: Path, run: Run) -> Iterator[Path]:
+    """A directory for this test's topologies; whatever they made is destroyed after (the
+    tests remove the objects they make themselves, to show they are still there)."""
+    yield tmp_path
+    for path in tmp_path.glob("*.yaml"):
+        run("destroy", path, "--yes")
+
+
+def test_a_second_apply_is_refused_while_the_first_holds_the_host(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", ["c1", "c2"])
+    first = Interactive("apply", path)
+    first.wait_for(PROMPT)  # holds the host lock: it has observed and planned
+    second = run("apply", path, "--yes")
+    assert second.returncode == 1
+    line = second.stderr.strip()
+    assert line.startswith(f"error: host local: locked by netplan apply (PID {first.process.pid}, ")
+    assert "topology 'lab'" in line and "since " in line and "--lock-timeout" in line
+    assert "Traceback" not in second.stderr
+    # Read-only commands take no lock.
+    assert run("plan", path).returncode == 0
+    assert run("check", path).returncode == 2
+    waiting = subprocess.Popen([sys.executable, "-m", "netplan", "apply", path, "--yes",
+                                "--lock-timeout", "60"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    time.sleep(0.5)
+    assert waiting.poll() is None  # waiting for the lock
+    first.answer("y")
+    assert first.finish().returncode == 0
+    out, err = waiting.communicate(timeout=120)
+    assert waiting.returncode == 0, err
+    assert "Nothing to apply" in out  # it planned after the first apply, not before
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_a_killed_holder_leaves_the_host_unlocked(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", ["c1"])
+    first = Interactive("apply", path)
+    first.wait_for(PROMPT)
+    first.process.kill()
+    first.finish()
+    run("apply", path, "--yes", check=True)
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_a_failed_step_rolls_the_host_back_to_before_the_apply(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", [f"c{i}" for i in range(1, 6)])
+    peer = planned_veths(path)[3].peer
+    before = settled_snapshot()
+    apply = Interactive("apply", path)
+    apply.wait_for(PROMPT)
+    sh(f"ip link add {peer} type bridge")  # someone else takes a name step N needs
+    apply.answer("y")
+    result = apply.finish()
+    assert result.returncode == 1, result.stdout
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("error: host local: cannot create veth c4/eth0: already exists")
+    assert re.match(r"error: host local: rolled back (\d+) of \1 steps in ", lines[1])
+    assert lines[1].endswith(": the host is as it was before the apply")
+    sh(f"ip link del {peer}")  # the foreign object is untouched by the rollback
+    assert_unchanged(before, settled_snapshot())
+    assert not netns_names()
+
+
+def test_rollback_of_deletes_and_updates_brings_back_what_was_there(run: Run, tx: Path) -> None:
+    first = bridge_topology(tx / "lab.yaml", "lab", ["c1", "c2", "c3"])
+    run("apply", first, "--yes", check=True)
+    before = settled_snapshot()
+    inside = inside_namespaces()
+    second = bridge_topology(tx / "lab2.yaml", "lab", ["c1", "c4", "c5"])  # c2, c3 go
+    peer = planned_veths(second)[-1].peer
+    apply = Interactive("apply", second)
+    apply.wait_for(PROMPT)
+    sh(f"ip link add {peer} type bridge")
+    apply.answer("y")
+    result = apply.finish()
+    assert result.returncode == 1
+    assert "the host is as it was before the apply" in result.stderr
+    sh(f"ip link del {peer}")
+    assert run("plan", first, "--detailed-exitcode").returncode == 0
+    after = settled_snapshot()
+    # Re-created namespaces come back with their links, MACs and addresses; only what
+    # the kernel chooses (interface indexes, host-side MACs) may differ.
+    assert inside == inside_namespaces()
+    assert root_links(before) == root_links(after)
+    second.unlink()
+
+
+def inside_namespaces() -> list[tuple[str, str, str, str]]:
+    """(namespace, link, MAC, addresses) for every link in every namespace."""
+    found = []
+    for ns in sorted(netns_names()):
+        out = subprocess.run(["ip", "-n", ns, "-j", "addr"], capture_output=True, text=True)
+        for link in json.loads(out.stdout):
+            addresses = " ".join(sorted(f"{a['local']}/{a['prefixlen']}"
+                                        for a in link["addr_info"]))  # fmt: skip
+            found.append((ns, link["ifname"], link.get("address", ""), addresses))
+    return found
+
+
+def root_links(state: dict[str, Any]) -> list[tuple[str, str]]:
+    """(name, bridge) of the root namespace's links; their MACs are the kernel's choice."""
+    return sorted((link["ifname"], link.get("master", "")) for link in state["links"])
+
+
+def test_no_rollback_keeps_the_steps_done_and_a_reapply_converges(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", [f"c{i}" for i in range(1, 6)])
+    peer = planned_veths(path)[3].peer
+    apply = Interactive("apply", path, "--no-rollback")
+    apply.wait_for(PROMPT)
+    sh(f"ip link add {peer} type bridge")
+    apply.answer("y")
+    result = apply.finish()
+    assert result.returncode == 1
+    assert "kept the steps done (--no-rollback); run apply again to converge" in result.stderr
+    assert netns_names() == {f"c{i}" for i in range(1, 6)}
+    sh(f"ip link del {peer}")
+    run("apply", path, "--yes", check=True)
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_ctrl_c_during_apply_rolls_back(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "big.yaml", "big", [f"c{i}" for i in range(300)])
+    before = settled_snapshot()
+    plan_out = (tx / "plan.txt").open("w")  # a pipe would fill up with the plan
+    apply = subprocess.Popen([sys.executable, "-m", "netplan", "apply", path, "--yes"],
+                             stdin=subprocess.DEVNULL, stdout=plan_out,
+                             stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while len(netns_names()) < 20:  # the steps are running
+        assert time.monotonic() < deadline and apply.poll() is None
+        time.sleep(0.01)
+    apply.send_signal(signal.SIGINT)
+    _, err = apply.communicate(timeout=300)
+    plan_out.close()
+    assert apply.returncode == 1, err
+    lines = err.splitlines()
+    assert "interrupted before step" in lines[0] and "cancelled (Ctrl-C)" in lines[0]
+    assert "rolled back" in lines[1]
+    assert lines[1].endswith(": the host is as it was before the apply")
+    assert_unchanged(before, settled_snapshot())
+    assert run("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
+
+
+@pytest.mark.parametrize("answer", ["n", None], ids=["says-no", "no-answer"])
+def test_apply_confirm_reverts_unless_kept(run: Run, tx: Path, answer: str | None) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", ["c1", "c2"])
+    before = settled_snapshot()
+    apply = Interactive("apply", path, "--confirm", "2")
+    apply.wait_for(PROMPT)
+    apply.answer("y")
+    apply.wait_for("Keep these changes?")
+    assert netns_names() == {"c1", "c2"}
+    if answer is not None:
+        apply.answer(answer)
+    result = apply.finish()
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].endswith(": the host is as it was before the apply")
+    assert_unchanged(before, settled_snapshot())
+
+
+def test_apply_confirm_kept(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", ["c1", "c2"])
+    apply = Interactive("apply", path, "--confirm", "30")
+    apply.wait_for(PROMPT)
+    apply.answer("y")
+    apply.wait_for("Keep these changes?")
+    apply.answer("y")
+    result = apply.finish()
+    assert result.returncode == 0, result.stderr
+    assert run("plan", path, "--detailed-exitcode").returncode == 0

@@ -1,0 +1,126 @@
+"""Hosts files on a real /etc/netns (the sandbox's private tmpfs): written where
+`ip netns exec` finds them, resolved by getent, rewritten in place so that a process
+already inside the namespace sees the change, owned by marker, removed with the
+namespace and nothing else removed."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from netplan.agent.api import observe
+from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
+from netplan.agent.resources import HostsFile, Netns
+from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
+
+LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
+
+
+def hosts_path(netns: str) -> Path:
+    return Path(ETC_NETNS) / netns / "hosts"
+
+
+def getent(netns: str, name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ip", "netns", "exec", netns, "getent", "hosts", name],
+                          capture_output=True, text=True)
+
+
+def test_create_is_resolved_inside_and_observed_back(topology: str) -> None:
+    wanted = [Netns("h1"), HostsFile("h1", LINES)]
+    create(topology, *wanted)
+
+    text = hosts_path("h1").read_text()
+    assert text.splitlines() == [hosts_marker(topology), *LINES]
+    assert oct(hosts_path("h1").stat().st_mode & 0o777) == "0o644"
+    assert [p.name for p in Path(ETC_NETNS).iterdir() if p.name.startswith(".")] == []
+    found = getent("h1", "database")
+    assert found.returncode == 0 and found.stdout.split() == ["10.9.0.3", "db", "database"]
+    assert getent("h1", "nobody").returncode == 2
+    assert owned(topology) == keyed(*wanted)
+
+
+def test_update_keeps_the_inode_a_process_inside_has_mounted(topology: str) -> None:
+    """`ip netns exec` bind-mounts the file: a shell started before the update reads
+    the new content through its mount."""
+    create(topology, Netns("h2"), HostsFile("h2", LINES))
+    inode = hosts_path("h2").stat().st_ino
+    shell = subprocess.Popen(["ip", "netns", "exec", "h2", "sh", "-c", "read go; cat /etc/hosts"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert shell.stdin is not None
+        newer = HostsFile("h2", ("127.0.0.1 localhost", "10.9.0.4 cache"))
+        update(topology, newer, "content")
+        out, _ = shell.communicate("go\n", timeout=10)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert hosts_path("h2").stat().st_ino == inode
+    assert out.splitlines() == [hosts_marker(topology), *newer.content]
+    assert owned(topology) == keyed(Netns("h2"), newer)
+
+
+def test_a_hand_edit_is_observed_and_an_update_repairs_it(topology: str) -> None:
+    wanted = HostsFile("h3", LINES)
+    create(topology, Netns("h3"), wanted)
+    with hosts_path("h3").open("a") as file:
+        file.write("6.6.6.6 db\n")
+    assert owned(topology)[wanted.key] == HostsFile("h3", (*LINES, "6.6.6.6 db"))
+
+    hosts_path("h3").write_text("10.9.0.9 db\n")  # the marker line is gone too
+    assert owned(topology)[wanted.key] == HostsFile("h3", ("10.9.0.9 db",))
+    update(topology, wanted, "content")
+    assert owned(topology)[wanted.key] == wanted
+
+
+def test_deleting_the_namespace_removes_only_our_file(topology: str) -> None:
+    create(topology, Netns("h4"), HostsFile("h4", LINES), Netns("h5"), HostsFile("h5", LINES))
+    theirs = hosts_path("h5").parent / "resolv.conf"
+    theirs.write_text("nameserver 192.0.2.53\n")
+
+    delete(topology, Netns("h4"), Netns("h5"))
+    assert not hosts_path("h4").parent.exists()
+    assert sorted(os.listdir(hosts_path("h5").parent)) == ["resolv.conf"]
+    theirs.unlink()
+    hosts_path("h5").parent.rmdir()
+    assert owned(topology) == {}
+
+
+def test_files_of_others_are_foreign_and_ours_without_a_namespace_are_observed(
+    topology: str,
+) -> None:
+    others = {"by-hand": "10.0.0.1 somewhere\n", "other-topology": "# netplan:other -- x\n"}
+    for netns, text in others.items():
+        hosts_path(netns).parent.mkdir()
+        hosts_path(netns).write_text(text)
+    leftover = hosts_path("gone")
+    leftover.parent.mkdir()
+    leftover.write_text(f"{hosts_marker(topology)}\n{LINES[1]}\n")
+    try:
+        state = observe(topology)
+        assert state.foreign["hosts:by-hand"] == "is not managed by netplan"
+        assert state.foreign["hosts:other-topology"] == "belongs to netplan topology 'other'"
+        assert state.resources == keyed(HostsFile("gone", LINES[1:]))
+
+        delete(topology, HostsFile("gone", LINES[1:]))
+        assert not leftover.parent.exists()
+        assert owned(topology) == {}
+    finally:
+        for netns in others:
+            hosts_path(netns).unlink()
+            hosts_path(netns).parent.rmdir()
+
+
+def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path) -> None:
+    wanted = HostsFile("h6", LINES)
+    create(topology, Netns("h6"), wanted)
+    target = tmp_path / "elsewhere"
+    target.write_text("untouched\n")
+    hosts_path("h6").unlink()
+    hosts_path("h6").symlink_to(target)
+    assert owned(topology)[wanted.key] == HostsFile("h6", (f"# a symbolic link to {target}",))
+
+    update(topology, wanted, "content")
+    assert target.read_text() == "untouched\n"
+    assert not hosts_path("h6").is_symlink()
+    assert owned(topology)[wanted.key] == wanted

@@ -1,0 +1,101 @@
+"""A hypothesis strategy for VALID topologies, small enough to apply on the kernel.
+
+One host; up to 3 bridge networks (any mix of mtu, internal, icc, nat, ip_range, gateway
+and bridge name, network names long enough to get hashed bridge names), up to 6
+containers in every network mode (attached by the list or the mapping form with static
+addresses, MACs and aliases; `none`; `host`; `container:` an earlier container) and
+published ports. Whatever it draws, `netplan validate` must accept.
+
+Addresses are laid out so that nothing can clash: network i has 10.(60+i).0.0/24; a
+container's static address is .(10+its index), below the ranges' .128 and above the
+gateways (.1, or .129 with a range); host ports are 20000 + a running number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import strategies as st
+
+NAMES = st.from_regex(r"[a-z][a-z0-9_.-]{0,19}", fullmatch=True)
+"""Topology and network names: past 12 characters a bridge gets a hashed name."""
+CONTAINER_NAMES = st.from_regex(r"c[a-z0-9_-]{0,14}", fullmatch=True)
+"""`c` first, so that no alias (`al…`) is another container's name."""
+MODES = ("networks", "networks", "networks", "none", "host", "container", "bare")
+
+
+@st.composite
+def bridge_networks(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
+    names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
+    networks: dict[str, dict[str, Any]] = {}
+    for index, name in enumerate(names):
+        subnet = f"10.{60 + index}.0"
+        spec: dict[str, Any] = {"subnet": f"{subnet}.0/24"}
+        if draw(st.booleans()):
+            spec["ip_range"] = f"{subnet}.128/25"
+        if draw(st.booleans()):
+            spec["gateway"] = f"{subnet}.254"
+        if draw(st.booleans()):
+            spec["bridge"] = f"fzbr{index}"
+        mtu = draw(st.sampled_from([None, 1280, 1500, 9000]))
+        if mtu is not None:
+            spec["mtu"] = mtu
+        for flag in ("internal", "icc", "nat"):
+            choice = draw(st.sampled_from([None, True, False]))
+            if choice is not None:
+                spec[flag] = choice
+        networks[name] = spec
+    return networks
+
+
+def _routed(networks: dict[str, dict[str, Any]], attached: list[str]) -> bool:
+    """Whether a container on `attached` can publish ports (a bridge that is not internal)."""
+    return any(not networks[name].get("internal", False) for name in attached)
+
+
+@st.composite
+def attachment(draw: st.DrawFn, network_index: int, container_index: int) -> dict[str, Any]:
+    spec: dict[str, Any] = {}
+    if draw(st.booleans()):
+        spec["ipv4"] = f"10.{60 + network_index}.0.{10 + container_index}"
+    if draw(st.booleans()):
+        spec["mac"] = f"02:00:00:00:{network_index:02x}:{container_index:02x}"
+    aliases = draw(st.integers(0, 2))
+    if aliases:
+        spec["aliases"] = [f"al{container_index}x{n}" for n in range(aliases)]
+    return spec
+
+
+@st.composite
+def topologies(draw: st.DrawFn) -> dict[str, Any]:
+    """A topology as plain data, ready for yaml.safe_dump."""
+    networks = draw(bridge_networks())
+    network_names = list(networks)
+    containers: dict[str, dict[str, Any]] = {}
+    own_namespace: list[str] = []
+    next_port = 20000
+    for index, name in enumerate(draw(st.lists(CONTAINER_NAMES, max_size=6, unique=True))):
+        mode = draw(st.sampled_from(MODES))
+        if mode == "container" and not own_namespace:
+            mode = "none"
+        spec: dict[str, Any] = {}
+        if mode == "none" or mode == "host":
+            spec["network_mode"] = mode
+        elif mode == "container":
+            spec["network_mode"] = "container:" + draw(st.sampled_from(own_namespace))
+        elif mode == "networks":
+            attached = draw(st.lists(st.sampled_from(network_names), min_size=1, unique=True))
+            if draw(st.booleans()):
+                spec["networks"] = attached
+            else:
+                spec["networks"] = {
+                    net: draw(attachment(network_names.index(net), index)) or None
+                    for net in attached
+                }
+            if _routed(networks, attached) and draw(st.booleans()):
+                spec["publish"] = [f"{next_port}:80", f"{next_port + 1}:53/udp"]
+                next_port += 2
+        if mode in ("networks", "none", "bare"):
+            own_namespace.append(name)
+        containers[name] = spec or None
+    return {"name": "fz-" + draw(NAMES), "networks": networks, "containers": containers}

@@ -1,0 +1,90 @@
+"""Hosts files rendered from a topology and its addresses (pure): who resolves whom, at
+which address, and where each file goes."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address
+from typing import Any
+
+import pytest
+
+from netplan.agent.resources import HostsFile
+from netplan.agent.state import Facts, HostState, Underlay
+from netplan.compile import compile_topology
+from netplan.etchosts import LOCALHOST, render
+from netplan.topology.model import Topology
+
+NAMES = {
+    "networks": {"front": {"subnet": "10.61.0.0/24"}, "back": {"subnet": "10.62.0.0/24"}},
+    "containers": {
+        "web": {"networks": ["front", "back"]},
+        "db": {"networks": {"back": {"aliases": ["database"]}}},
+        "cache": {"networks": {"front": {"aliases": ["redis"]}}},
+        "metrics": {"network_mode": "container:web"},
+        "tools": {"network_mode": "host"},
+        "alone": {"network_mode": "none"},
+    },
+}
+NAMES_ADDRESSES = {("web", "front"): "10.61.0.2", ("web", "back"): "10.62.0.2",
+                   ("db", "back"): "10.62.0.3", ("cache", "front"): "10.61.0.3"}
+
+CASES: dict[str, tuple[dict[str, Any], dict[tuple[str, str], str], dict[str, list[str]]]] = {
+    "peers on each shared network, at their address there": (NAMES, NAMES_ADDRESSES, {
+        "web": ["10.61.0.2 web", "10.61.0.3 cache redis", "10.62.0.3 db database"],
+        "db": ["10.62.0.3 db database", "10.62.0.2 web"],
+        "cache": ["10.61.0.3 cache redis", "10.61.0.2 web"],
+        "alone": [],
+    }),
+    "a peer met on two networks twice, the first network's address first": ({
+        "networks": {"a": {"subnet": "10.1.0.0/24"}, "b": {"subnet": "10.2.0.0/24"}},
+        "containers": {"x": {"networks": ["b", "a"]},
+                       "y": {"networks": {"a": {"aliases": ["why"]}, "b": {}}}},
+    }, {("x", "a"): "10.1.0.2", ("x", "b"): "10.2.0.2",
+        ("y", "a"): "10.1.0.3", ("y", "b"): "10.2.0.3"}, {
+        "x": ["10.2.0.2 x", "10.2.0.3 y", "10.1.0.3 y why"],
+        "y": ["10.1.0.3 y why", "10.1.0.2 x", "10.2.0.2 x"],
+    }),
+    "hostname and own aliases, as Docker writes its own line": ({
+        "networks": {"a": {"subnet": "10.1.0.0/24"}, "b": {"subnet": "10.2.0.0/24"}},
+        "containers": {"web": {"hostname": "www.example", "networks": {
+            "a": {"aliases": ["www"]}, "b": {"aliases": ["api"]}}}},
+    }, {("web", "a"): "10.1.0.2", ("web", "b"): "10.2.0.2"}, {
+        "web": ["10.1.0.2 web www.example www", "10.2.0.2 api"],
+    }),
+    "any driver: macvlan attachments resolve like bridge ones": ({
+        "networks": {"lan": {"driver": "macvlan", "parent": "eth0",
+                             "subnet": "192.168.77.0/24"}},
+        "containers": {"a": {"networks": ["lan"]}, "b": {"networks": ["lan"]}},
+    }, {("a", "lan"): "192.168.77.1", ("b", "lan"): "192.168.77.2"}, {
+        "a": ["192.168.77.1 a", "192.168.77.2 b"],
+        "b": ["192.168.77.2 b", "192.168.77.1 a"],
+    }),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_render(case: str) -> None:
+    spec, addresses, expected = CASES[case]
+    topology = Topology.model_validate({"name": "t", **spec})
+    files = render(topology, {k: IPv4Address(v) for k, v in addresses.items()})
+    assert files == {name: (*LOCALHOST, *lines) for name, lines in expected.items()}
+
+
+def test_compiled_on_each_containers_host_with_the_central_addresses() -> None:
+    """An overlay's containers on other hosts are listed; each file lives on its own
+    container's host, and addresses come from the same IPAM as the links."""
+    topology = Topology.model_validate({
+        "name": "t",
+        "hosts": ["hostA", "hostB"],
+        "networks": {"ov": {"driver": "overlay", "subnet": "10.88.0.0/24"}},
+        "containers": {"c1": {"host": "hostA", "networks": ["ov"]},
+                       "c2": {"host": "hostB", "networks": {"ov": {"aliases": ["two"]}}}},
+    })
+    observed = {name: HostState(facts=Facts(Underlay("ul0", "ul0", vtep, 1500)))
+                for name, vtep in (("hostA", "192.168.56.11"), ("hostB", "192.168.56.12"))}
+    desired = compile_topology(topology, observed)
+    on_a = [r for r in desired["hostA"].resources.values() if isinstance(r, HostsFile)]
+    assert on_a == [HostsFile("c1", (*LOCALHOST, "10.88.0.1 c1", "10.88.0.2 c2 two"))]
+    assert "addr:c2/eth0/10.88.0.2/24" in desired["hostB"].resources
+    assert desired["hostB"].resources["hosts:c2"] == HostsFile(
+        "c2", (*LOCALHOST, "10.88.0.2 c2 two", "10.88.0.1 c1"))

@@ -1,0 +1,154 @@
+"""check's report in each format, from a made-up host: JSON against its schema, JUnit
+through junitparser, GitHub annotations escaped; the last-applied record and saved plans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from junitparser import Error, Failure, JUnitXml
+
+from netplan.agent import record as agent_record
+from netplan.agent.api import handle
+from netplan.agent.resources import Address, Bridge, Netns, Resource, Veth
+from netplan.agent.state import PROTOCOL_VERSION, HostState
+from netplan.errors import AgentError
+from netplan.gate.github import annotation, render_github
+from netplan.gate.json_report import report_json
+from netplan.gate.junit import render_junit
+from netplan.gate.record import LastApplied, Source
+from netplan.gate.report import CheckReport, build_report
+from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
+from netplan.pipeline import Failure as HostFailure
+from netplan.plan.order import plan_host
+from netplan.topology.loader import load_positions
+from netplan.topology.positions import Pos
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((REPO / "docs" / "check.schema.json").read_text())
+TOPOLOGY = """\
+name: t
+networks:
+  front: {subnet: 10.0.0.0/24}
+containers:
+  web:
+    networks: [front]
+"""
+BR = Bridge("br-front", "front")
+WEB = Netns("web")
+VETH = Veth("web", "eth0", "vethweb", "br-front", "web", "front")
+ADDR = Address("web", "eth0", "10.0.0.2/24")
+SOURCE = Source("t.yaml", "sha256:" + "0" * 64)
+
+
+def state(*resources: Resource) -> HostState:
+    result = HostState()
+    for resource in resources:
+        result.add(resource)
+    return result
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> CheckReport:
+    """Host a drifted (an MTU) and grew a pending change (no address yet); host b failed."""
+    file = tmp_path / "t.yaml"
+    file.write_text(TOPOLOGY)
+    applied = state(BR, WEB, VETH)
+    observed = state(BR, WEB, Veth("web", "eth0", "vethweb", "br-front", "web", "front", mtu=1300))
+    plans = {"a": plan_host("a", state(BR, WEB, VETH, ADDR), observed)}
+    records = {"a": LastApplied.now(applied, SOURCE)}
+    failed = {"b": HostFailure("connect", AgentError("b", "ssh", "no route to host"))}
+    return build_report("t", ["a", "b"], SOURCE, plans, records, failed, load_positions(file))
+
+
+def test_json_matches_its_schema(report: CheckReport) -> None:
+    data = report_json(report)
+    jsonschema.validate(data, SCHEMA)
+    assert data["exit_code"] == 1 and data["counts"] == {"drift": 1, "pending": 1, "conflict": 0}
+    by_text = {d["text"]: d for d in data["hosts"]["a"]["differences"]}
+    mtu = by_text["link:web/eth0.mtu: desired 1500, observed 1300"]
+    assert (mtu["classes"], mtu["line"], mtu["column"]) == (["drift"], 6, 16)
+    assert by_text["addr:web/eth0/10.0.0.2/24: desired present, observed missing"]["classes"] == [
+        "pending"
+    ]
+    error = {"stage": "connect", "lines": ["host b: ssh: no route to host"]}
+    assert data["hosts"]["b"] == {"status": "failed", "error": error}
+
+
+def test_junit_parses_one_case_per_resource(report: CheckReport) -> None:
+    xml = JUnitXml.fromstring(render_junit(report))
+    suites = {suite.name: suite for suite in xml}
+    assert set(suites) == {"a", "b"}
+    cases = {case.name: case for case in suites["a"]}
+    assert set(cases) == {BR.key, WEB.key, VETH.key, ADDR.key}
+    assert [r.type for r in cases[VETH.key].result if isinstance(r, Failure)] == ["drift"]
+    assert [r.type for r in cases[ADDR.key].result if isinstance(r, Failure)] == ["pending"]
+    assert cases[BR.key].is_passed
+    assert (suites["a"].tests, suites["a"].failures) == (4, 2)
+    [case] = list(suites["b"])
+    assert [r.type for r in case.result if isinstance(r, Error)] == ["connect failed"]
+
+
+def test_github_annotations_point_at_the_file(report: CheckReport) -> None:
+    lines = render_github(report)
+    mtu = "link:web/eth0.mtu: desired 1500, observed 1300"
+    assert f"::error file=t.yaml,line=6,col=16,title=drift::host a: {mtu}" in lines
+    pending = "::warning file=t.yaml,line=6,col=16,title=pending::"
+    assert any(line.startswith(pending) for line in lines)
+    assert "::error file=t.yaml,title=connect failed::host b: ssh: no route to host" in lines
+
+
+def test_github_escapes_properties_and_data() -> None:
+    line = annotation("error", "a,b:c.yaml", Pos(1, 2), "x,y", "50%\nnext")
+    assert line == "::error file=a%2Cb%3Ac.yaml,line=1,col=2,title=x%2Cy::50%25%0Anext"
+
+
+def test_agent_keeps_the_record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(agent_record, "RECORDS", tmp_path)
+
+    def call(**request: object) -> dict[str, object]:
+        return handle({"version": PROTOCOL_VERSION, "op": "record", "topology": "t", **request})
+
+    assert call(action="read") == {"version": PROTOCOL_VERSION, "ok": True, "record": None}
+    record = LastApplied.now(state(BR, WEB), SOURCE)
+    assert call(action="write", record=record.to_json())["ok"]
+    read = LastApplied.from_json(call(action="read")["record"])
+    assert read is not None and read.desired.resources == record.desired.resources
+    assert call(action="remove")["ok"] and not (tmp_path / "t").exists()
+    assert call(action="read")["record"] is None
+    refused = handle({"version": PROTOCOL_VERSION, "op": "record", "topology": "../x",
+                      "action": "read"})  # fmt: skip
+    assert refused["ok"] is False
+
+
+def test_unreadable_records_count_as_none() -> None:
+    assert LastApplied.from_json({"format_version": 99}) is None
+    assert LastApplied.from_json({"format_version": 1, "resources": [{"kind": "?"}]}) is None
+
+
+def test_saved_plan_round_trip_and_staleness(tmp_path: Path) -> None:
+    observed = state(BR)
+    plans = {"a": plan_host("a", state(BR, WEB), observed)}
+    saved = SavedPlan.of("t", SOURCE, False, plans, {"a": None})
+    write_saved_plan(saved, tmp_path / "plan.json")
+    read = read_saved_plan(tmp_path / "plan.json")
+    assert read is not None and read.hosts["a"].steps == plans["a"].steps
+    assert stale_hosts(read, {"a": observed}) == []
+    assert stale_hosts(read, {"a": state(Bridge("br-front", "front", up=False))}) == ["a"]
+    grown = state(BR)
+    grown.foreign["netns:web"] = "is not managed by netplan"  # a name the plan needs, taken
+    assert stale_hosts(read, {"a": grown}) == ["a"]
+    unrelated = state(BR)
+    unrelated.foreign["link:/eth0"] = "is not managed by netplan"
+    assert stale_hosts(read, {"a": unrelated}) == []
+
+
+def test_a_topology_is_not_a_saved_plan(tmp_path: Path) -> None:
+    yaml_file = tmp_path / "t.yaml"
+    yaml_file.write_text(TOPOLOGY)
+    json_topology = tmp_path / "t.json"
+    json_topology.write_text('{"name": "t"}')
+    assert read_saved_plan(yaml_file) is None and read_saved_plan(json_topology) is None
+    assert read_saved_plan(tmp_path / "missing") is None

@@ -1,0 +1,84 @@
+"""The inverse of a plan, on every planner fixture: run the first k steps on a model of the
+kernel (a delete takes the resource's descendants with it), then the undo lists of those
+k steps, last first; the state is the observed one again, for every k."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import yaml
+
+from netplan.agent.resources import Netns, Resource, Veth
+from netplan.agent.state import HostState, Step
+from netplan.plan.inverse import undo_steps
+from netplan.plan.order import plan_host
+from tests.unit.test_plan import FIXTURES, state
+
+Kernel = dict[str, Resource]
+
+
+def run(kernel: Kernel, steps: list[Step]) -> Kernel:
+    result = dict(kernel)
+    for step in steps:
+        key = step.resource.key
+        if step.op == "delete":
+            assert key in result, f"delete of {key}, which is not there"
+            for gone in [k for k in result if k == key or descends(result, k, key)]:
+                del result[gone]
+        elif step.op == "create":
+            assert key not in result, f"create of {key}, which is there"
+            result[key] = step.resource
+        else:
+            changed = {name: getattr(step.resource, name) for name in step.fields}
+            result[key] = replace(result[key], **changed)  # type: ignore[type-var]
+    return result
+
+
+def descends(kernel: Kernel, key: str, ancestor: str) -> bool:
+    parent = kernel[key].parent()
+    while parent is not None and parent in kernel:
+        if parent == ancestor:
+            return True
+        parent = kernel[parent].parent()
+    return False
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_undoing_any_prefix_of_a_plan_restores_the_observed_state(path: Path) -> None:
+    case = yaml.safe_load(path.read_text())
+    observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
+    plan = plan_host("local", state(case["desired"]), observed)
+    undo = undo_steps(plan)
+    assert len(undo) == len(plan.steps)
+    for done in range(len(plan.steps) + 1):
+        after = run(observed.resources, plan.steps[:done])
+        back = run(after, [step for index in reversed(range(done)) for step in undo[index]])
+        assert back == observed.resources, f"after undoing the first {done} steps"
+
+
+def test_deleting_a_namespace_is_undone_with_everything_in_it() -> None:
+    observed = state([
+        {"kind": "netns", "name": "web"},
+        {"kind": "bridge", "name": "br0", "network": "front"},
+        {"kind": "veth", "netns": "web", "name": "eth0", "peer": "veth1", "bridge": "br0",
+         "container": "web", "network": "front", "mac": "02:42:0a:00:00:02"},
+        {"kind": "address", "netns": "web", "dev": "eth0", "cidr": "10.0.0.2/24"},
+        {"kind": "route", "netns": "web", "dst": "default", "dev": "eth0",
+         "gateway": "10.0.0.1"},
+    ])  # fmt: skip
+    desired = HostState(resources={k: r for k, r in observed.resources.items()
+                                   if k == "link:/br0"})  # fmt: skip
+    plan = plan_host("local", desired, observed)
+    assert [f"{s.op} {s.resource.key}" for s in plan.steps] == ["delete netns:web"]
+    (undo,) = undo_steps(plan)
+    assert [f"{s.op} {s.resource.key}" for s in undo] == [
+        "create netns:web",
+        "create link:web/eth0",
+        "create addr:web/eth0/10.0.0.2/24",
+        "create route:web/default",
+    ]
+    assert isinstance(undo[0].resource, Netns)
+    veth = undo[1].resource
+    assert isinstance(veth, Veth) and veth.mac == "02:42:0a:00:00:02"  # as it was
