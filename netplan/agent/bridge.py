@@ -31,9 +31,8 @@ def create(session: Session, bridge: Bridge) -> None:
     BROPT_MTU_SET_BY_USER); otherwise it follows its smallest port. So it is created
     with a neighbouring MTU and then set to the one asked for."""
     start = None if bridge.mtu is None else bridge.mtu + (1 if bridge.mtu < 65535 else -1)
-    links.create(session.root, bridge.name, "bridge", IFLA_MTU=start)
-    with links.rollback(session.root, bridge.name):
-        links.mark(session.root, bridge.name, bridge_marker(session.topology, bridge.network))
+    marker = bridge_marker(session.topology, bridge.network)
+    with links.made(session.root, bridge.name, "bridge", marker, IFLA_MTU=start):
         links.change(session.root, bridge.name, up=bridge.up or None, IFLA_MTU=bridge.mtu)
 
 

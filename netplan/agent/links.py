@@ -135,6 +135,17 @@ def delete(sock: Rtnl, name: str | None = None, index: int = 0) -> None:
 
 
 @contextmanager
+def made(sock: Rtnl, name: str, kind: str, marker: str, data: list[Attr] | None = None,
+         **attrs: Any) -> Iterator[None]:
+    """Create an owned link in the socket's namespace and write its marker (mark()), then
+    let the caller finish it (bring it up...); rolled back if that fails."""
+    create(sock, name, kind, data, **attrs)
+    with rollback(sock, name):
+        mark(sock, name, marker)
+        yield
+
+
+@contextmanager
 def rollback(sock: Rtnl, name: str) -> Iterator[None]:
     """Delete the link just created if finishing it fails: a half-made link without its
     marker would look foreign to the next observation and block the retry."""

@@ -89,11 +89,9 @@ def create(session: Session, veth: Veth) -> None:
         ("IFLA_ADDRESS", veth.mac),
     ]
     master = session.index(ROOT, veth.bridge) if veth.bridge else None
-    links.create(session.root, veth.peer, "veth", [("VETH_INFO_PEER", inner)],
-                 IFLA_MTU=veth.mtu, IFLA_MASTER=master)
-    with links.rollback(session.root, veth.peer):
-        marker = veth_marker(session.topology, veth.container, veth.network)
-        links.mark(session.root, veth.peer, marker)
+    marker = veth_marker(session.topology, veth.container, veth.network)
+    with links.made(session.root, veth.peer, "veth", marker, [("VETH_INFO_PEER", inner)],
+                    IFLA_MTU=veth.mtu, IFLA_MASTER=master):
         if veth.up:
             links.change(session.root, veth.peer, up=True)
             links.change(session.sock(veth.netns), veth.name, up=True)

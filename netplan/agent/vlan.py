@@ -44,10 +44,9 @@ def observe(session: Session, root_links: dict[int, Link]) -> list[Vlan]:
 
 def create(session: Session, vlan: Vlan) -> None:
     """Marked (and without an IPv6 link-local address) before it goes up."""
-    links.create(session.root, vlan.name, "vlan", [("IFLA_VLAN_ID", vlan.vlan_id)],
-                 IFLA_LINK=session.index(ROOT, vlan.dev), IFLA_MTU=vlan.mtu)
-    with links.rollback(session.root, vlan.name):
-        links.mark(session.root, vlan.name, bridge_marker(session.topology, vlan.network))
+    marker = bridge_marker(session.topology, vlan.network)
+    with links.made(session.root, vlan.name, "vlan", marker, [("IFLA_VLAN_ID", vlan.vlan_id)],
+                    IFLA_LINK=session.index(ROOT, vlan.dev), IFLA_MTU=vlan.mtu):
         if vlan.up:
             links.change(session.root, vlan.name, up=True)
 

@@ -82,9 +82,9 @@ def create(session: Session, vxlan: Vxlan) -> None:
         ("IFLA_VXLAN_PROXY", int(vxlan.proxy)),
     ]
     master = session.index(ROOT, vxlan.bridge) if vxlan.bridge else None
-    links.create(session.root, vxlan.name, "vxlan", data, IFLA_MTU=vxlan.mtu, IFLA_MASTER=master)
-    with links.rollback(session.root, vxlan.name):
-        links.mark(session.root, vxlan.name, bridge_marker(session.topology, vxlan.network))
+    marker = bridge_marker(session.topology, vxlan.network)
+    with links.made(session.root, vxlan.name, "vxlan", marker, data, IFLA_MTU=vxlan.mtu,
+                    IFLA_MASTER=master):
         if vxlan.up:
             links.change(session.root, vxlan.name, up=True)
 
