@@ -57,6 +57,10 @@ class Options:
 
 TopologyFile = Annotated[Path, typer.Argument(help="The topology YAML file.", show_default=False)]
 FormatOption = Annotated[Format, typer.Option("--format", "-o", help="Output format.")]
+ReportFormatOption = Annotated[
+    ReportFormat, typer.Option("--format", "-o", help="Output format.")
+]
+"""check's and verify's --format: text, json, github, junit."""
 JsonOption = Annotated[bool, typer.Option("--json", help="Same as --format json.")]
 ProviderOption = Annotated[
     str, typer.Option("--provider", "-p", help="How hosts are reached: local, ssh, vagrant, lab.")
@@ -470,9 +474,7 @@ def check(
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
-    fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-o", help="Output format.")
-    ] = ReportFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     as_json: JsonOption = False,
 ) -> None:
     """Exit 0 when the hosts match the file, 2 on drift or pending changes, 1 on error.
@@ -528,9 +530,7 @@ def verify(
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
-    fmt: Annotated[
-        ReportFormat, typer.Option("--format", "-o", help="Output format.")
-    ] = ReportFormat.text,
+    fmt: ReportFormatOption = ReportFormat.text,
     as_json: JsonOption = False,
 ) -> None:
     """Run the topology's reachability checks from inside its namespaces; exit 1 if any fails."""
