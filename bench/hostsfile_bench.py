@@ -5,8 +5,9 @@ Run only inside the throwaway sandbox (it writes /etc/netns and makes namespaces
     tests/sandbox.sh .venv/bin/python bench/hostsfile_bench.py --sizes 100,500 --rounds 3
 
 Per N, medians of R rounds: rendering every file (controller), the agent writing them all
-(create), rewriting them all (update), reading them back (observe), the size of the files
-in the desired state's JSON (what an SSH host receives), and a whole in-process no-op check
+(create), rewriting them all (update), reading them back (observe, as digests), the size
+of the files in the steps' JSON (what an SSH host receives when they change) and in an
+observation's (digests: what it sends back every time), and a whole in-process no-op check
 (observe, compile, plan, as `netplan check` runs them, without interpreter start-up) with
 and without hosts files, the latter with netplan.compile.compile_hosts_files patched out
 in this process only.
@@ -24,7 +25,7 @@ from typing import Any
 import netplan.compile
 from netplan import pipeline
 from netplan.agent import hostsfile
-from netplan.agent.resources import HostsFile
+from netplan.agent.resources import HostsFile, to_json
 from netplan.compile import assign_addresses
 from netplan.etchosts import render
 from netplan.topology.model import Topology
@@ -57,11 +58,14 @@ def files_round(size: int) -> dict[str, float]:
     files = [HostsFile(name, lines) for name, lines in render(spec, addresses).items()]
     session: Any = Caller()
     result["create"] = timed(lambda: [hostsfile.create(session, f) for f in files])
-    result["update"] = timed(lambda: [hostsfile.update(session, f, ("content",)) for f in files])
-    result["observe"] = timed(lambda: hostsfile.observe("hostsbench", [f.netns for f in files]))
+    result["update"] = timed(lambda: [hostsfile.update(session, f, ("digest",)) for f in files])
+    observed: list[HostsFile] = []
+    result["observe"] = timed(
+        lambda: observed.extend(hostsfile.observe("hostsbench", [f.netns for f in files])[0]))
     for found in files:
         hostsfile.remove(found.netns)
-    result["json_mb"] = sum(len(json.dumps(list(f.content))) for f in files) / 1e6
+    result["json_mb"] = sum(len(json.dumps(to_json(f))) for f in files) / 1e6
+    result["observed_json_mb"] = sum(len(json.dumps(to_json(f))) for f in observed) / 1e6
     return result
 
 
@@ -94,15 +98,16 @@ def main() -> None:
     args = parser.parse_args()
     import networkx  # noqa: F401  (paid once, outside the timings, as in a real check)
 
-    print("| N | render | agent create | agent update | agent observe | JSON | "
-          "check with hosts files | check without |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| N | render | agent create | agent update | agent observe | JSON of the steps | "
+          "JSON of an observation | check with hosts files | check without |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for size in (int(s) for s in args.sizes.split(",")):
         rounds = [{**files_round(size), **check_round(size)} for _ in range(args.rounds)]
         median = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         ms = {k: f"{v * 1000:.0f} ms" for k, v in median.items()}
         print(f"| {size} | {ms['render']} | {ms['create']} | {ms['update']} | "
-              f"{ms['observe']} | {median['json_mb']:.1f} MB | {ms['check with']} | "
+              f"{ms['observe']} | {median['json_mb']:.1f} MB | "
+              f"{median['observed_json_mb'] * 1000:.0f} kB | {ms['check with']} | "
               f"{ms['check without']} |")
 
 

@@ -161,7 +161,7 @@ def staged(path: Path, destroy: bool = False) -> tuple[dict[str, float], dict[st
         observed, seconds["observe"] = timed(lambda: pipeline.observe(topology, hosts))
         plans, seconds["plan"] = timed(lambda: pipeline.plan(topology, observed, destroy))
         _, seconds["apply"] = timed(lambda: pipeline.execute(topology, plans, hosts))
-        _, seconds["verify"] = timed(lambda: pipeline.verify(topology, hosts, destroy))
+        _, seconds["verify"] = timed(lambda: pipeline.verify(topology, hosts, plans))
         if hosts.failed:
             errors = [line for f in hosts.failed.values() for line in f.error.lines()]
             raise Failure("; ".join(errors))

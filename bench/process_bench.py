@@ -50,7 +50,7 @@ def timed_apply(path: Path, destroy: bool = False) -> float:
         plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts), destroy)
         started = time.perf_counter()
         pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts, destroy)
+        pipeline.verify(loaded, hosts, plans)
         elapsed = time.perf_counter() - started
         if hosts.failed:
             raise SystemExit(f"{path}: {[f.error.lines() for f in hosts.failed.values()]}")

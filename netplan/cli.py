@@ -334,7 +334,7 @@ def converge(
             started = time.perf_counter()
             pending = pipeline.execute(topology, plans, hosts,
                                        Transaction(guard.rollback, guard.confirm))  # fmt: skip
-            pipeline.verify(topology, hosts, destroy)
+            pipeline.verify(topology, hosts, plans)
             elapsed = time.perf_counter() - started
             if pending:
                 keep_or_revert(topology, hosts, plans, pending, yes, guard.confirm)

@@ -1,7 +1,8 @@
 """Compile a topology into the desired state of each host (IPs, MACs and names decided here).
 
 Pure: the observed state is an input only so that allocation is sticky (an address a
-container already has stays its address when the file grows or is reordered). What a
+container was given stays its address when the file grows or is reordered: the one in
+each host's last-applied record, Facts.addresses, else the one it has now). What a
 network and an attachment become is each driver's business (netplan/drivers/).
 """
 
@@ -36,13 +37,29 @@ def current_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]
     }
 
 
+def recorded_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]:
+    """IPv4 address of each (container, network) at the last apply on the host, as its
+    agent keeps them beside the last-applied record (Facts.addresses); unreadable entries
+    are left out, so their attachments fall back to the address they have now."""
+    recorded: dict[tuple[str, str], IPv4Address] = {}
+    for container, networks in observed.facts.addresses.items():
+        for network, text in networks.items():
+            try:
+                recorded[(container, network)] = IPv4Address(text)
+            except ValueError:
+                continue
+    return recorded
+
+
 def assign_addresses(
     topology: Topology, observed: Mapping[str, HostState]
 ) -> dict[tuple[str, str], IPv4Address]:
     """Address of every (container, network) attachment, for all hosts at once."""
     current: dict[tuple[str, str], IPv4Address] = {}
+    recorded: dict[tuple[str, str], IPv4Address] = {}
     for state in observed.values():
         current.update(current_addresses(state))
+        recorded.update(recorded_addresses(state))
     result: dict[tuple[str, str], IPv4Address] = {}
     problems: list[Problem] = []
     for net_name, network in topology.networks.items():
@@ -52,8 +69,9 @@ def assign_addresses(
             if net_name in container.networks
         ]
         kept = {c: a for (c, n), a in current.items() if n == net_name}
+        applied = {c: a for (c, n), a in recorded.items() if n == net_name}
         try:
-            assigned = allocate(network_pool(network), requests, kept)
+            assigned = allocate(network_pool(network), requests, kept, applied)
         except ExhaustedError as exc:
             problems.append(
                 Problem(

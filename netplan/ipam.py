@@ -2,8 +2,9 @@
 
 The gateway comes first: the explicit one, else the lowest usable address of the pool
 (the `ip_range` when given, else the subnet). Containers with a static address keep it;
-a container that already has an address on the network keeps it (sticky); the others
-get the lowest free addresses of the pool, in the order the file lists them.
+a container keeps the address netplan last applied to it (sticky: `recorded`), or, when
+netplan has no record of it, the address it has now (`current`); the others get the
+lowest free addresses of the pool, in the order the file lists them.
 """
 
 from __future__ import annotations
@@ -88,18 +89,26 @@ def allocate(
     pool: Pool,
     requests: Sequence[Request],
     current: Mapping[str, IPv4Address],
+    recorded: Mapping[str, IPv4Address] | None = None,
 ) -> dict[str, IPv4Address]:
-    """Addresses by container. `current` holds the addresses containers have now."""
+    """Addresses by container. `recorded` holds the addresses netplan last applied,
+    `current` those containers have now. A recorded address wins: the current one may
+    have been changed by hand (drift, which apply puts back), so it is kept only for a
+    container the record does not know (first apply by this version, a killed apply)."""
+    recorded = recorded or {}
     taken = {pool.gateway}
     result: dict[str, IPv4Address] = {}
     for request in requests:
         if request.static is not None:
             result[request.container] = request.static
             taken.add(request.static)
-    for request in requests:
-        kept = current.get(request.container)
-        if request.static is None and kept is not None and pool.usable(kept) and kept not in taken:
-            result[request.container] = kept
+    dynamic = [r.container for r in requests if r.static is None]
+    for container, kept in (
+        *((c, recorded.get(c)) for c in dynamic),
+        *((c, current.get(c)) for c in dynamic if c not in recorded),
+    ):
+        if kept is not None and pool.usable(kept) and kept not in taken:
+            result[container] = kept
             taken.add(kept)
     free = (a for a in pool.dynamic_addresses() if a not in taken)
     for request in requests:

@@ -25,6 +25,7 @@ from netplan.gate.record import LastApplied, Source
 from netplan.hostlock import LockRequest, lock_host
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
+from netplan.plan.scope import touched_namespaces, with_untouched
 from netplan.processes import volume_paths
 from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 from netplan.topology import Topology, load_topology
@@ -150,8 +151,12 @@ def observe(topology: Topology, hosts: Hosts, shown: str = "observe") -> dict[st
     return hosts.each("observe", partial(observe_host, topology), shown)
 
 
-def observe_host(topology: Topology, host: HostConnection) -> HostState:
+def observe_host(topology: Topology, host: HostConnection,
+                 inside: list[str] | None = None) -> HostState:
+    """The host's state; with `inside`, looking into those named namespaces only."""
     request: dict[str, Any] = {"op": "observe", "topology": topology.name}
+    if inside is not None:
+        request["inside"] = inside
     underlay = underlay_of(topology, host)
     if underlay is not None:
         request["underlay"] = underlay
@@ -242,9 +247,17 @@ def execute(
     return [name for name, waits in pending.items() if waits]
 
 
-def verify(topology: Topology, hosts: Hosts, destroy: bool = False) -> None:
-    """Re-observe; the diff must now be empty: a host where it is not fails with what differs."""
-    for name, host_plan in plan(topology, observe(topology, hosts, "verify"), destroy).items():
+def verify(topology: Topology, hosts: Hosts, plans: Mapping[str, HostPlan]) -> None:
+    """Re-observe what the plans changed (netplan/plan/scope.py); the diff against what
+    they desired must now be empty: a host where it is not fails with what differs."""
+
+    def one(host: HostConnection) -> HostState:
+        done = plans[host.name]
+        touched = touched_namespaces(done)
+        return with_untouched(done.observed, observe_host(topology, host, touched), touched)
+
+    for name, state in hosts.each("observe", one, "verify").items():
+        host_plan = plan_host(name, plans[name].desired, state)
         if not host_plan.empty:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from difflib import SequenceMatcher
+from collections.abc import Mapping
 from typing import Any
 
-from netplan.agent.resources import HostsFile, Resource, comparable
+from netplan.agent.resources import Resource, comparable
 from netplan.plan.changes import SYMBOLS, Change, HostPlan
 
 FORMAT_VERSION = 1
@@ -56,25 +55,6 @@ def change_line(change: Change) -> str:
     return text
 
 
-def line_diff(change: Change) -> list[tuple[str, str]]:
-    """The lines an updated hosts file gains (`+`) and loses (`-`), with their colours:
-    a count and a digest say nothing about which names changed."""
-    if not isinstance(change.resource, HostsFile):
-        return []
-    return [line for f in change.fields if f.field == "content"
-            for line in _changed_lines(f.old, f.new)]
-
-
-def _changed_lines(old: Sequence[str], new: Sequence[str]) -> list[tuple[str, str]]:
-    lines = []
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
-    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
-        if tag != "equal":
-            lines += [(f"- {line}", COLORS["delete"]) for line in old[old_start:old_end]]
-            lines += [(f"+ {line}", COLORS["create"]) for line in new[new_start:new_end]]
-    return lines
-
-
 def render_plans(plans: Mapping[str, HostPlan]) -> list[tuple[str, str | None]]:
     """Lines with an optional rich style, for the CLI to print."""
     lines: list[tuple[str, str | None]] = []
@@ -87,7 +67,6 @@ def render_plans(plans: Mapping[str, HostPlan]) -> list[tuple[str, str | None]]:
         lines.append((f"host {host}: {summary(host_plan)}", "bold"))
         for change in host_plan.changes:
             lines.append(("  " + change_line(change), COLORS[change.action]))
-            lines += [("      " + text, style) for text, style in line_diff(change)]
     return lines
 
 

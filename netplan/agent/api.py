@@ -31,12 +31,14 @@ MAX_CONFIRM = 3600.0
 
 
 def observe(topology: str, underlay: str | None = None,
-            interfaces: list[str] | None = None, paths: list[str] | None = None) -> HostState:
+            interfaces: list[str] | None = None, paths: list[str] | None = None,
+            inside: list[str] | None = None) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
     `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
-    `interfaces`, which of them exist, and with `paths` (host paths), what each is."""
+    `interfaces`, which of them exist, and with `paths` (host paths), what each is. With
+    `inside`, the named namespaces looked into are only those."""
     try:
-        return _observe.observe(topology, underlay, interfaces, paths)
+        return _observe.observe(topology, underlay, interfaces, paths, inside)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -89,7 +91,12 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
             isinstance(paths, list) and all(isinstance(p, str) for p in paths)
         ):
             raise ProtocolError("'paths' must be a list of host paths")
-        return {"state": observe(topology, underlay, interfaces, paths).to_json()}
+        inside = request.get("inside")
+        if inside is not None and not (
+            isinstance(inside, list) and all(isinstance(n, str) for n in inside)
+        ):
+            raise ProtocolError("'inside' must be a list of namespace names")
+        return {"state": observe(topology, underlay, interfaces, paths, inside).to_json()}
     if op == "apply":
         return _apply(topology, request)
     if op in ("lock", "unlock"):

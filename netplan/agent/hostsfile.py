@@ -1,7 +1,8 @@
 """Hosts files of our namespaces: `/etc/netns/<netns>/hosts`, where `ip netns exec`
 looks for files to bind-mount over /etc/ (iproute2's bind_etc).
 
-The file's first line is hosts_marker(topology); the rest is the resource's `content`.
+The file's first line is hosts_marker(topology); the rest is the resource's `content`,
+read back as its digest.
 A new file is written to a temporary name and renamed into place. An existing one is
 rewritten in place, as Docker rewrites a container's /etc/hosts: a process that entered
 the namespace with `ip netns exec` holds a bind mount of the file's inode, and keeps
@@ -20,7 +21,7 @@ from collections.abc import Iterable
 from contextlib import suppress
 
 from netplan.agent import nsutil
-from netplan.agent.resources import HostsFile, netns_marker, parse_marker
+from netplan.agent.resources import HostsFile, bytes_digest, netns_marker, parse_marker
 from netplan.agent.session import Session
 
 ETC_NETNS = "/etc/netns"
@@ -40,19 +41,20 @@ def path_of(netns: str) -> str:
 
 def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[str, str]]:
     """The hosts files of the namespaces this topology owns, and the files it wrote for
-    namespaces that are gone; plus `foreign`: every other hosts file under /etc/netns,
-    by key, with a phrase saying whose it is."""
+    namespaces that are gone, by digest; plus `foreign`: every other hosts file under
+    /etc/netns, by key, with a phrase saying whose it is."""
     ours = set(owned)
     found: list[HostsFile] = []
     foreign: dict[str, str] = {}
+    marker = hosts_marker(topology).encode() + b"\n"
     for netns in _directories():
-        lines = _read(netns)
-        if lines is None:
+        data = _read(netns)
+        if data is None:
             continue
-        owner = _owner(lines[0] if lines else "")
+        owner = _owner(data.split(b"\n", 1)[0].decode("utf-8", "replace"))
         if netns in ours or owner == topology:
-            mine = lines[:1] == [hosts_marker(topology)]
-            found.append(HostsFile(netns, tuple(lines[1:] if mine else lines)))
+            body = data[len(marker):] if data.startswith(marker) else data
+            found.append(HostsFile(netns, digest=bytes_digest(body)))
         elif owner is None:
             foreign[HostsFile(netns).key] = "is not managed by netplan"
         else:
@@ -68,8 +70,8 @@ def _directories() -> list[str]:
         return []
 
 
-def _read(netns: str) -> list[str] | None:
-    """The file's lines; None when there is none. A symbolic link is not followed: it
+def _read(netns: str) -> bytes | None:
+    """The file's bytes; None when there is none. A symbolic link is not followed: it
     reads as a line no rendering makes (drift in our namespaces, foreign elsewhere)."""
     try:
         path = path_of(netns)
@@ -80,10 +82,23 @@ def _read(netns: str) -> list[str] | None:
         return None
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return [f"# a symbolic link to {os.readlink(path)}"]
+            return f"# a symbolic link to {os.readlink(path)}\n".encode()
         raise
-    with os.fdopen(fd, encoding="utf-8", errors="replace") as file:
-        return file.read().splitlines()
+    with os.fdopen(fd, "rb") as file:
+        return file.read()
+
+
+def read_body(netns: str) -> bytes | None:
+    """The bytes of the namespace's hosts file after its marker line (all of them if it
+    has none); None when there is no file to read."""
+    try:
+        data = _read(netns)
+    except OSError:
+        return None
+    if data is None:
+        return None
+    first, _, rest = data.partition(b"\n")
+    return rest if _owner(first.decode("utf-8", "replace")) is not None else data
 
 
 def _owner(first_line: str) -> str | None:
@@ -94,7 +109,7 @@ def _owner(first_line: str) -> str | None:
 
 
 def render(topology: str, hosts: HostsFile) -> bytes:
-    return "".join(f"{line}\n" for line in (hosts_marker(topology), *hosts.content)).encode()
+    return ("\n".join((hosts_marker(topology), *hosts.content)) + "\n").encode()
 
 
 def create(session: Session, hosts: HostsFile) -> None:

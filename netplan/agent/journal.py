@@ -10,11 +10,11 @@ Standard library only: shipped to remote hosts inside the agent.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from netplan.agent import sysctl
+from netplan.agent import hostsfile, sysctl
 from netplan.agent.errors import AgentFailure
-from netplan.agent.resources import Sysctl
+from netplan.agent.resources import HostsFile, Sysctl
 from netplan.agent.state import Step
 
 StopReason = Callable[[], "str | None"]
@@ -40,6 +40,9 @@ class Journal:
     stop: StopReason = lambda: None
     done: list[int] = field(default_factory=list)
     """Indexes of the steps done, in the order they were done."""
+    hosts_files: dict[str, bytes] = field(default_factory=dict)
+    """What a hosts file held before a step rewrote or removed it, by namespace: the
+    observed state has its digest only."""
 
     @classmethod
     def of(cls, steps: Sequence[Step], undo: list[list[Step]] | None,
@@ -47,8 +50,9 @@ class Journal:
         return cls(undo if undo is not None else [[] for _ in steps], stop)
 
     def before(self, index: int, step: Step, total: int) -> None:
-        """Called before step `index`: stop if asked; note what the kernel has that only
-        the kernel knows (a host-wide sysctl's value before netplan first sets it)."""
+        """Called before step `index`: stop if asked; note what only the host knows (a
+        host-wide sysctl's value before netplan first sets it, a hosts file's lines
+        before the step rewrites or removes it)."""
         reason = self.stop()
         if reason is not None:
             raise Interrupted(index, total, reason)
@@ -58,13 +62,38 @@ class Journal:
             except OSError:
                 return
             self.undo[index] = [Step("update", Sysctl(step.resource.name, value), ("value",))]
+        elif step.op != "create":
+            for undo in self.undo[index]:
+                netns = _lines_unknown(undo)
+                if netns is not None and netns not in self.hosts_files:
+                    saved = hostsfile.read_body(netns)
+                    if saved is not None:
+                        self.hosts_files[netns] = saved
 
     def steps_to_undo(self) -> list[list[Step]]:
         """The undo lists of the steps done, last done first, without the deletes the
         kernel does anyway: a link or address whose namespace (or link) is deleted later
         in the undo goes with it, as the planner's implicit deletes do. One by one, a
         namespace's veth costs ~20 ms to delete; with its namespace, nearly nothing."""
-        todo = [self.undo[index] for index in reversed(self.done)]
+        todo = [[self._with_lines(s) for s in self.undo[index]] for index in reversed(self.done)]
         deleted = {s.resource.key for steps in todo for s in steps if s.op == "delete"}
         return [[s for s in steps if not (s.op == "delete" and s.resource.parent() in deleted)]
                 for steps in todo]  # fmt: skip
+
+    def _with_lines(self, undo: Step) -> Step:
+        """A hosts file put back with the lines saved before the step."""
+        netns = _lines_unknown(undo)
+        saved = self.hosts_files.get(netns) if netns is not None else None
+        if netns is None or saved is None:
+            return undo
+        lines = tuple(saved.decode("utf-8", "replace").splitlines())
+        return replace(undo, resource=HostsFile(netns, lines))
+
+
+def _lines_unknown(undo: Step) -> str | None:
+    """The namespace of a hosts file to create or rewrite whose lines the plan does not
+    have; None for any other undo step."""
+    resource = undo.resource
+    if isinstance(resource, HostsFile) and not resource.content and undo.op != "delete":
+        return resource.netns
+    return None

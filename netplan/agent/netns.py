@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import time
 
 from netplan.agent import hostsfile, links, nsutil, process, veth
@@ -40,6 +41,25 @@ def create(session: Session, ns: Netns) -> None:
     session.adopt(ns.name, fd, sock)
 
 
+def remove_half_made(topology: str) -> list[str]:
+    """Remove the files an agent killed while creating a namespace left in RUN_DIR: no
+    namespace mounted on it, and the topology's marker as its whole content
+    (nsutil.create_named writes it before the mount, into a file it made with O_EXCL).
+    An apply makes the namespace on such a file; a destroy ends here. Any other file
+    (empty, another topology's marker, a mounted namespace) is not provably ours and
+    stays. The names removed, sorted."""
+    marker = netns_marker(topology)
+    removed = []
+    for name in nsutil.list_named():
+        if nsutil.stale_marker(name) == marker:
+            try:
+                os.unlink(nsutil.path_of(name))
+            except FileNotFoundError:
+                continue
+            removed.append(name)
+    return removed
+
+
 def _quiet_ipv6() -> None:
     """Links created in this namespace from now on get no IPv6 link-local address, so
     hundreds of containers on one bridge do not flood it with DAD and MLD. IPv6 stays
@@ -62,8 +82,7 @@ def delete(session: Session, ns: Netns) -> None:
     namespace's hosts file goes with it, and its processes are stopped first (they
     would keep it alive)."""
     process.delete_in(session, ns.name)
-    inside = links.dump(session.sock(ns.name))
-    session.dying.update(veth.host_ends(session, ns.name, inside).values())
+    session.dying.update(veth.host_ends_seen_from_root(session, ns.name))
     session.forget(ns.name)
     session.deleted()
     nsutil.remove_named(ns.name)

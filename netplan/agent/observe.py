@@ -42,15 +42,21 @@ from netplan.agent.state import Facts, HostState
 
 
 def observe(topology: str, underlay: str | None = None,
-            interfaces: list[str] | None = None, paths: list[str] | None = None) -> HostState:
+            interfaces: list[str] | None = None, paths: list[str] | None = None,
+            inside: list[str] | None = None) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
-    of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about."""
+    of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about. With
+    `inside`, only those named namespaces are looked into (netplan/plan/scope.py)."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)}
-        for name in nsutil.list_named():
+        names = nsutil.list_named()
+        if inside is not None:
+            wanted = set(inside)
+            names = [name for name in names if name in wanted]
+        for name in names:
             owner = _observe_netns(session, name, root_links, state)
             if owner is not None:
                 state.foreign[Netns(name).key] = owner
@@ -83,7 +89,8 @@ def observe(topology: str, underlay: str | None = None,
                                   vlan_support=facts.vlan_support())
         if paths:
             state.facts = replace(state.facts, paths=facts.paths(paths))
-        state.facts = replace(state.facts, roster=record.roster(topology))
+        state.facts = replace(state.facts, roster=record.roster(topology),
+                              addresses=record.addresses(topology))
         for link in root_links.values():
             if link.name not in ours:
                 state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from netplan.agent import netns
 from netplan.agent.errors import AgentFailure, ProtocolError
 
 RECORDS = Path("/run/netplan/topologies")
@@ -26,6 +27,9 @@ FILE = "last-applied.json"
 ROSTER = "hosts.json"
 """The topology's hosts at its last apply (the record's `hosts`), kept apart from the
 record so that every observation can read it without parsing the whole record."""
+ADDRESSES = "addresses.json"
+"""The IPv4 address of each (container, network) at the last apply (the record's
+`addresses`), kept apart for the same reason: IPAM keeps them (Facts.addresses)."""
 MAX_BYTES = 64 << 20
 """A record is a few hundred bytes per resource; anything far larger is not ours."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -55,13 +59,20 @@ def read(topology: str) -> dict[str, Any] | None:
 
 
 def write(topology: str, record: dict[str, Any]) -> None:
-    """Replace the record (and the roster of its `hosts`) atomically: a reader sees the
-    old one or the new one, whole."""
+    """Replace the record (and the roster of its `hosts`, the table of its `addresses`)
+    atomically: a reader sees the old one or the new one, whole. A record without
+    `addresses` (an older controller's) drops the table: IPAM then keeps what the
+    containers have."""
     where = path(topology)
     hosts = record.get("hosts")
+    addresses = record.get("addresses")
     _replace(where, record)
     if isinstance(hosts, list):
         _replace(where.with_name(ROSTER), {"hosts": [str(h) for h in hosts]})
+    if isinstance(addresses, dict):
+        _replace(where.with_name(ADDRESSES), {"addresses": addresses})
+    else:
+        _unlink(where.with_name(ADDRESSES))
 
 
 def _replace(where: Path, data: dict[str, Any]) -> None:
@@ -85,11 +96,39 @@ def roster(topology: str) -> tuple[str, ...]:
     return tuple(h for h in hosts if isinstance(h, str)) if isinstance(hosts, list) else ()
 
 
+def addresses(topology: str) -> dict[str, dict[str, str]]:
+    """container → network → IPv4 address at the last apply here; {} when unknown.
+    Entries of the wrong shape are left out (the controller checks the addresses)."""
+    try:
+        data = json.loads(path(topology).with_name(ADDRESSES).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    table = data.get("addresses") if isinstance(data, dict) else None
+    if not isinstance(table, dict):
+        return {}
+    return {c: {n: a for n, a in networks.items() if isinstance(n, str) and isinstance(a, str)}
+            for c, networks in table.items() if isinstance(c, str) and isinstance(networks, dict)}
+
+
+def _unlink(where: Path) -> None:
+    try:
+        where.unlink(missing_ok=True)
+    except OSError as error:
+        raise AgentFailure(f"cannot remove {where}: {error.strerror}") from error
+
+
 def remove(topology: str) -> None:
+    """After a destroy: the record, its roster and address table, and the namespace files
+    an apply killed half-way left behind (netns.remove_half_made)."""
     where = path(topology)
+    try:
+        netns.remove_half_made(topology)
+    except OSError as error:
+        raise AgentFailure(f"cannot remove {error.filename}: {error.strerror}") from error
     try:
         where.unlink(missing_ok=True)
         where.with_name(ROSTER).unlink(missing_ok=True)
+        where.with_name(ADDRESSES).unlink(missing_ok=True)
         where.parent.rmdir()
     except FileNotFoundError:
         pass

@@ -12,7 +12,7 @@ Standard library only: this module is shipped to remote hosts inside the agent.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeAlias
 
 ROOT = ""
@@ -374,6 +374,16 @@ def nft_table_name(topology: str) -> str:
     return f"{MARKER}_{topology}"
 
 
+def text_digest(lines: tuple[str, ...]) -> str:
+    """Digest of `lines` as a file holds them (each ended by a newline)."""
+    return bytes_digest(("\n".join(lines) + "\n" if lines else "").encode())
+
+
+def bytes_digest(data: bytes) -> str:
+    """The first 64 bits of SHA-256, in hex: enough to tell a changed file."""
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 class Lines(tuple[str, ...]):
     """Canonical text lines, shown in plans as a count and a digest that tells two
     apart (`--json` gives them whole)."""
@@ -466,19 +476,26 @@ class Sysctl(Kernel):
 class HostsFile(Kernel):
     """`/etc/netns/<netns>/hosts`: the names a container resolves. `ip netns exec` (and
     `netplan exec`) bind-mount every file of /etc/netns/<netns>/ over /etc/. Ours when its
-    namespace is (or, left without one, when its marker line names the topology);
-    `content` is the file without that line. The namespace's delete removes it."""
+    namespace is (or, left without one, when its marker line names the topology).
+
+    What is compared is `digest`, of the file's bytes after the marker line: N containers
+    on one network have N files of N lines, so the agent reads them back as digests, and
+    only the desired file (and the step that writes it) carries its `content`."""
 
     KIND: ClassVar[str] = "hosts-file"
     ORDER: ClassVar[int] = 7
-    MUTABLE: ClassVar[frozenset[str]] = frozenset({"content"})
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"digest"})
 
     netns: str
-    content: tuple[str, ...] = ()
+    content: tuple[str, ...] = field(default=(), compare=False)
     """hosts(5) lines: `address name [alias...]`."""
+    digest: str = ""
+    """text_digest() of `content`; computed from it when not given."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "content", Lines(self.content))  # a list, when read from JSON
+        if not self.digest:
+            object.__setattr__(self, "digest", text_digest(self.content))
 
     @property
     def key(self) -> str:
@@ -554,18 +571,35 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
 
 def comparable(resource: Resource) -> dict[str, Any]:
     """The fields that are compared between desired and observed."""
-    return {f.name: getattr(resource, f.name) for f in fields(resource)}
+    return {name: getattr(resource, name) for name in _field_names(type(resource), False)}
 
 
-def to_json(resource: Resource) -> dict[str, Any]:
-    """JSON-native values: tuples become lists (from_json turns them back)."""
-    values = comparable(resource)
-    return {"kind": resource.KIND, **{k: _plain(v) for k, v in values.items()}}
+_FIELD_NAMES: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _field_names(kind: type, carried: bool) -> tuple[str, ...]:
+    """The compared fields of a resource type, or (`carried`) all of them: dataclasses'
+    fields() is slow, and every step and observed resource goes through here."""
+    names = _FIELD_NAMES.get((kind, carried))
+    if names is None:
+        names = tuple(f.name for f in fields(kind) if carried or f.compare)
+        _FIELD_NAMES[(kind, carried)] = names
+    return names
+
+
+def to_json(resource: Resource, carried: bool = True) -> dict[str, Any]:
+    """JSON-native values: tuples become lists (from_json turns them back). Without
+    `carried`, only the compared fields (a hosts file without its lines)."""
+    data: dict[str, Any] = {"kind": resource.KIND}
+    for name in _field_names(type(resource), carried):
+        value = getattr(resource, name)
+        data[name] = _plain(value) if isinstance(value, tuple) else value
+    return data
 
 
 def from_json(data: dict[str, Any]) -> Resource:
-    values = {k: _frozen(v) for k, v in data.items() if k != "kind"}
-    return RESOURCE_TYPES[data["kind"]](**values)
+    values = {k: _frozen(v) if type(v) is list else v for k, v in data.items()}
+    return RESOURCE_TYPES[values.pop("kind")](**values)
 
 
 def _plain(value: Any) -> Any:

@@ -57,6 +57,9 @@ class Facts:
     roster: tuple[str, ...] = ()
     """The topology's hosts at its last apply on this host: a host since taken out of
     the file is found this way, and emptied."""
+    addresses: dict[str, dict[str, str]] = field(default_factory=dict)
+    """container → network → IPv4 address netplan gave it at its last apply on this
+    host: IPAM keeps these (an address changed by hand is drift, not the new desired)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -69,6 +72,8 @@ class Facts:
             data["paths"] = dict(self.paths)
         if self.roster:
             data["roster"] = list(self.roster)
+        if self.addresses:
+            data["addresses"] = {c: dict(n) for c, n in self.addresses.items()}
         return data
 
     @classmethod
@@ -81,6 +86,8 @@ class Facts:
             vlan_support=bool(data.get("vlan_support", False)),
             paths=dict(data.get("paths", {})),
             roster=tuple(data.get("roster", ())),
+            addresses={str(c): {str(n): str(a) for n, a in networks.items()}
+                       for c, networks in data.get("addresses", {}).items()},
         )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import errno
 import functools
+import os
 from typing import Any
 
-from netplan.agent import links, rtnl
+from netplan.agent import links, nsutil, rtnl
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import RTM_GETNSID, Attr, nsidmsg
 from netplan.agent.resources import ROOT, Veth, parse_marker, veth_marker
@@ -32,6 +33,24 @@ def root_nsid(session: Session, netns: str) -> int | None:
     """The id under which namespace `netns` knows the root namespace (links inside it
     name a root-namespace peer or parent by its index and this id)."""
     return _nsid(session.sock(netns), session.home)
+
+
+def host_ends_seen_from_root(session: Session, netns: str) -> set[int]:
+    """Root-namespace indexes of the veths whose other end is in `netns`, found from the
+    root namespace (its links as the call's first namespace delete found them): a dump
+    inside a namespace waits for the kernel's rtnl lock, which the destruction of the
+    namespaces deleted just before holds (~1.6 ms a namespace at N=500)."""
+    fd = nsutil.open_named(netns)
+    try:
+        nsid = _nsid(session.root, fd)
+    finally:
+        os.close(fd)
+    if nsid is None:
+        return set()
+    if session.root_links_before is None:
+        session.root_links_before = links.dump(session.root)
+    return {link.index for link in session.root_links_before
+            if link.kind == "veth" and link.peer_netnsid == nsid}
 
 
 def host_ends(session: Session, netns: str, ns_links: list[Link]) -> dict[Link, int]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from netplan.agent.resources import from_json, to_json
 from netplan.agent.state import HostState
+from netplan.compile import current_addresses
 from netplan.topology.source import read_source
 
 RECORD_VERSION = 1
@@ -45,11 +46,15 @@ class LastApplied:
     """UTC, ISO 8601."""
     hosts: tuple[str, ...] = ()
     """Every host of the topology at that apply (the agent keeps them as its roster)."""
+    addresses: dict[str, dict[str, str]] = field(default_factory=dict)
+    """container → network → the IPv4 address given on this host at that apply (the agent
+    keeps them beside the record and returns them with every observation, Facts.addresses:
+    IPAM keeps them)."""
 
     @classmethod
     def now(cls, desired: HostState, source: Source, hosts: tuple[str, ...] = ()) -> LastApplied:
         at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(desired, source, at, hosts)
+        return cls(desired, source, at, hosts, address_table(desired))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,7 +63,8 @@ class LastApplied:
             "digest": self.source.digest,
             "applied_at": self.applied_at,
             "hosts": list(self.hosts),
-            "resources": [to_json(r) for r in self.desired.resources.values()],
+            "addresses": {c: dict(n) for c, n in self.addresses.items()},
+            "resources": [to_json(r, carried=False) for r in self.desired.resources.values()],
         }
 
     @classmethod
@@ -72,6 +78,16 @@ class LastApplied:
                 desired.add(from_json(item))
             source = Source(str(data["file"]), str(data["digest"]))
             hosts = tuple(str(h) for h in data.get("hosts", ()))
-            return cls(desired, source, str(data["applied_at"]), hosts)
+            addresses = {str(c): {str(n): str(a) for n, a in networks.items()}
+                         for c, networks in data.get("addresses", {}).items()}
+            return cls(desired, source, str(data["applied_at"]), hosts, addresses)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+
+
+def address_table(desired: HostState) -> dict[str, dict[str, str]]:
+    """container → network → IPv4 address, of the attachments in a desired state."""
+    table: dict[str, dict[str, str]] = {}
+    for (container, network), address in sorted(current_addresses(desired).items()):
+        table.setdefault(container, {})[network] = str(address)
+    return table

@@ -98,7 +98,7 @@ class SavedPlan:
                     "underlay": host.underlay,
                     "fingerprint": host.fingerprint,
                     "steps": [step.to_json() for step in host.steps],
-                    "desired": [to_json(r) for r in host.desired.resources.values()],
+                    "desired": [to_json(r, carried=False) for r in host.desired.resources.values()],
                 }
                 for name, host in self.hosts.items()
             },

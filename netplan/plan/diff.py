@@ -34,6 +34,8 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
     result = []
     for f in fields(desired):
+        if not f.compare:
+            continue
         new = getattr(desired, f.name)
         old = getattr(observed, f.name)
         if new is not None and new != old:

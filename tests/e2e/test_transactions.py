@@ -161,6 +161,7 @@ def test_rollback_of_deletes_and_updates_brings_back_what_was_there(run: Run, tx
     run("apply", first, "--yes", check=True)
     before = settled_snapshot()
     inside = inside_namespaces()
+    hosts_files = {p: p.read_bytes() for p in Path("/etc/netns").glob("*/hosts")}
     second = bridge_topology(tx / "lab2.yaml", "lab", ["c1", "c4", "c5"])  # c2, c3 go
     peer = planned_veths(second)[-1].peer
     apply = Interactive("apply", second)
@@ -177,6 +178,8 @@ def test_rollback_of_deletes_and_updates_brings_back_what_was_there(run: Run, tx
     # the kernel chooses (interface indexes, host-side MACs) may differ.
     assert inside == inside_namespaces()
     assert root_links(before) == root_links(after)
+    # Hosts files come back byte for byte (c1's was rewritten, c2's and c3's removed).
+    assert {p: p.read_bytes() for p in Path("/etc/netns").glob("*/hosts")} == hosts_files
     second.unlink()
 
 

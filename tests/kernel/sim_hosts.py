@@ -176,7 +176,7 @@ def converge(hosts: dict[str, SimHost], topology: Topology,
     with connected(hosts, topology) as connections:
         plans = pipeline.plan(topology, pipeline.observe(topology, connections), destroy)
         pipeline.execute(topology, plans, connections)
-        pipeline.verify(topology, connections, destroy)
+        pipeline.verify(topology, connections, plans)
         assert not connections.failed, connections.failed
         again = pipeline.plan(topology, pipeline.observe(topology, connections), destroy)
         assert all(plan.empty for plan in again.values()), again

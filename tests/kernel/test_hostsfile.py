@@ -50,7 +50,7 @@ def test_update_keeps_the_inode_a_process_inside_has_mounted(topology: str) -> N
     try:
         assert shell.stdin is not None
         newer = HostsFile("h2", ("127.0.0.1 localhost", "10.9.0.4 cache"))
-        update(topology, newer, "content")
+        update(topology, newer, "digest")
         out, _ = shell.communicate("go\n", timeout=10)
     finally:
         if shell.poll() is None:
@@ -69,7 +69,7 @@ def test_a_hand_edit_is_observed_and_an_update_repairs_it(topology: str) -> None
 
     hosts_path("h3").write_text("10.9.0.9 db\n")  # the marker line is gone too
     assert owned(topology)[wanted.key] == HostsFile("h3", ("10.9.0.9 db",))
-    update(topology, wanted, "content")
+    update(topology, wanted, "digest")
     assert owned(topology)[wanted.key] == wanted
 
 
@@ -120,7 +120,7 @@ def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path)
     hosts_path("h6").symlink_to(target)
     assert owned(topology)[wanted.key] == HostsFile("h6", (f"# a symbolic link to {target}",))
 
-    update(topology, wanted, "content")
+    update(topology, wanted, "digest")
     assert target.read_text() == "untouched\n"
     assert not hosts_path("h6").is_symlink()
     assert owned(topology)[wanted.key] == wanted

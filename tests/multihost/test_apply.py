@@ -139,7 +139,7 @@ def round_trips(topology: Path, destroy: bool = False) -> dict[str, int]:
         connections = dict(hosts)
         plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts), destroy)
         pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts, destroy)
+        pipeline.verify(loaded, hosts, plans)
         assert not hosts.failed
     return {name: c.round_trips for name, c in connections.items() if isinstance(c, SSHConnection)}
 

@@ -36,7 +36,7 @@ def test_steps_stream_over_ssh_without_more_round_trips(
         connections = dict(hosts)
         plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts))
         pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts)
+        pipeline.verify(loaded, hosts, plans)
         assert not hosts.failed
     # connect, exec of the cached agent, observe, apply (with its progress lines), observe
     assert {n: c.round_trips for n, c in connections.items()

@@ -51,8 +51,9 @@ def test_a_hung_agent_becomes_its_hosts_error(lab: Lab, tmp_path: Path) -> None:
         slow.target = replace(slow.target, call_timeouts=CallTimeouts(apply=1.0))
         observed = pipeline.observe(loaded, hosts)  # both agents run and answer
         with hung(agent_pid(lab, "hostB")):
-            pipeline.execute(loaded, pipeline.plan(loaded, observed), hosts)
-            pipeline.verify(loaded, hosts)
+            plans = pipeline.plan(loaded, observed)
+            pipeline.execute(loaded, plans, hosts)
+            pipeline.verify(loaded, hosts, plans)
         assert list(hosts) == ["hostA"]
         failure = hosts.failed["hostB"]
         assert failure.stage == "apply"

@@ -30,8 +30,10 @@ FIGURES: list[dict[str, Any]] = []
 @dataclass(frozen=True)
 class Scale:
     long: bool
-    local_trials: int
-    lab_trials: int
+    local_trials: tuple[int, ...]
+    """The crash trials to run on this host, by number (a trial's choices depend only on
+    the seed and its number: the short run's are some of the long run's)."""
+    lab_trials: tuple[int, ...]
     drift_changes: int
     lab_drift_changes: int
     seed: str
@@ -43,11 +45,11 @@ class Scale:
 def scale() -> Scale:
     long = os.environ.get("NETPLAN_RELIABILITY") == "long"
     only = os.environ.get("NETPLAN_RELIABILITY_TRIAL")
-    return Scale(
+    return Scale(  # short: an apply killed here, and a lab host's agent killed there
         long=long,
-        local_trials=50 if long else 3,
-        lab_trials=21 if long else 2,
-        drift_changes=100 if long else 8,
+        local_trials=tuple(range(50)) if long else (0,),
+        lab_trials=tuple(range(21)) if long else (7,),
+        drift_changes=100 if long else 4,
         lab_drift_changes=40 if long else 4,
         seed=os.environ.get("NETPLAN_RELIABILITY_SEED", "6"),
         only_trial=int(only) if only else None,

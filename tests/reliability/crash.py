@@ -26,11 +26,12 @@ import subprocess
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tests.reliability import census, run
-from tests.reliability.place import Place
+from tests.reliability.place import Place, each
 
 LOCAL_FAULTS = ("controller",)
 LAB_FAULTS = ("controller", "agent", "ssh")
@@ -90,10 +91,11 @@ def prepare(topology: Path, name: str, places: Mapping[str, Place],
     from tests.reliability import foreign
 
     durations = {"apply": run.timed("apply", topology, places)}
-    full = {p.name: len(census.owned(p, name)) for p in places.values()}
+    owned = each(places, partial(census.owned, topology=name))
+    full = {host: len(found) for host, found in owned.items()}
     durations["destroy"] = run.timed("destroy", topology, places)
-    baseline = {p.name: census.settled_snapshot(p) for p in places.values()}
-    foreigners = {p.name: foreign.inventory(p) for p in places.values()}
+    baseline = each(places, census.settled_snapshot)
+    foreigners = each(places, foreign.inventory)
     return Setup(topology, name, places, faults, durations, full, baseline, foreigners, seed)
 
 
@@ -103,9 +105,11 @@ def trial(setup: Setup, number: int) -> Trial:
     fault = rng.choice(setup.faults)
     delay = rng.uniform(0.0, setup.durations[command])
     result = Trial(number, command, fault, delay)
-    if command == "destroy":
-        result.error = run.converges(setup.topology, setup.places)
-        if result.error:
+    if command == "destroy":  # of the whole topology: apply it first (its verify suffices)
+        applied = run.cli("apply", setup.topology, "--yes", places=setup.places)
+        if applied.returncode != 0:
+            result.error = (f"apply before the destroy exited {applied.returncode}: "
+                            f"{run.last_lines(applied)}")
             return result
     controller = run.start(command, setup.topology, setup.places)
     try:
@@ -119,8 +123,8 @@ def trial(setup: Setup, number: int) -> Trial:
         assert controller.stdout is not None
         controller.stdout.close()
     quiet(setup.places)
-    counts = {p.name: len(census.owned(p, setup.name)) for p in setup.places.values()}
-    total, full = sum(counts.values()), sum(setup.full.values())
+    owned = each(setup.places, partial(census.owned, topology=setup.name))
+    total, full = sum(len(found) for found in owned.values()), sum(setup.full.values())
     result.partial = 0 < total < full
     result.error = (run.converges(setup.topology, setup.places)
                     or run.destroys(setup.topology, setup.places, setup.name,

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,16 @@ class Place:
 
 
 LOCAL = Place()
+
+
+def each(places: Mapping[str, Place], work: Callable[[Place], T]) -> dict[str, T]:
+    """`work` at every place at once, by name (the hosts of a lab are machines of their
+    own: reading one need not wait for another). The first failure is raised."""
+    if len(places) == 1:
+        return {name: work(place) for name, place in places.items()}
+    with ThreadPoolExecutor(len(places)) as pool:
+        running = {name: pool.submit(work, place) for name, place in places.items()}
+        return {name: future.result() for name, future in running.items()}
 
 
 def lab_places(lab_dir: Path) -> dict[str, Place]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.e2e.hostview import netplan
 from tests.reliability import census, foreign
-from tests.reliability.place import Place
+from tests.reliability.place import Place, each
 
 
 def options(places: Mapping[str, Place]) -> tuple[str, ...]:
@@ -61,7 +61,8 @@ def destroys(topology: Path, places: Mapping[str, Place], name: str,
     destroyed = cli("destroy", topology, "--yes", places=places)
     if destroyed.returncode != 0:
         return f"destroy exited {destroyed.returncode}: {last_lines(destroyed)}"
-    for place in places.values():
+
+    def left_as_before(place: Place) -> str:
         left = census.owned(place, name)
         if left:
             return f"{place.name}: destroy left {len(left)} owned object(s): {', '.join(left[:5])}"
@@ -72,7 +73,9 @@ def destroys(topology: Path, places: Mapping[str, Place], name: str,
             census.assert_same_host(place, baseline[place.name], census.settled_snapshot(place))
         except AssertionError as error:
             return str(error)
-    return ""
+        return ""
+
+    return next((problem for problem in each(places, left_as_before).values() if problem), "")
 
 
 def last_lines(result: subprocess.CompletedProcess[str], count: int = 4) -> str:

@@ -26,17 +26,20 @@ def test_lab_crashes(tmp_path: Path, lab: dict[str, Place], scale: Scale) -> Non
 
 
 def trials(topology: Path, name: str, places: Mapping[str, Place], faults: tuple[str, ...],
-           count: int, scale: Scale, where: str) -> None:
+           numbers: tuple[int, ...], scale: Scale, where: str) -> None:
     try:
-        run_trials(topology, name, places, faults, count, scale, where)
-    finally:  # a run that stopped half-way leaves nothing for the next test
-        run.cli("destroy", topology, "--yes", places=places)
+        run_trials(topology, name, places, faults, numbers, scale, where)
+    except BaseException:  # one that stopped half-way leaves nothing for the next test
+        run.cli("destroy", topology, "--yes", places=places)  # (else its last step was one)
+        raise
 
 
 def run_trials(topology: Path, name: str, places: Mapping[str, Place],
-               faults: tuple[str, ...], count: int, scale: Scale, where: str) -> None:
+               faults: tuple[str, ...], numbers: tuple[int, ...], scale: Scale,
+               where: str) -> None:
     setup = crash.prepare(topology, name, places, faults, scale.seed)
-    numbers = [scale.only_trial] if scale.only_trial is not None else list(range(count))
+    if scale.only_trial is not None:
+        numbers = (scale.only_trial,)
     done = []
     stuck = ""
     for number in numbers:

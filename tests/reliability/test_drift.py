@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from tests.reliability import census, drift, foreign, run
 from tests.reliability.conftest import Scale, record
-from tests.reliability.place import Place
+from tests.reliability.place import Place, each
 from tests.reliability.workload import lab_topology, local_topology, write
 
 BATCH = 4
@@ -41,22 +42,24 @@ def rounds(topology: Path, name: str, places: Mapping[str, Place], total: int,
            scale: Scale, where: str) -> None:
     try:
         run_rounds(topology, name, places, total, scale, where)
-    finally:  # a run that stopped half-way leaves nothing for the next test
-        run.cli("destroy", topology, "--yes", places=places)
+    except BaseException:  # one that stopped half-way leaves nothing for the next test
+        run.cli("destroy", topology, "--yes", places=places)  # (else its last step was one)
+        raise
 
 
 def run_rounds(topology: Path, name: str, places: Mapping[str, Place], total: int,
                scale: Scale, where: str) -> None:
-    baseline = {p.name: census.settled_snapshot(p) for p in places.values()}
-    foreigners = {p.name: foreign.inventory(p) for p in places.values()}
-    assert not run.converges(topology, places)
+    baseline = each(places, census.settled_snapshot)
+    foreigners = each(places, foreign.inventory)
+    applied = run.cli("apply", topology, "--yes", places=places)
+    assert applied.returncode == 0, run.last_lines(applied)
     rng = random.Random(f"{scale.seed}:drift:{where}")
     made: list[drift.Change] = []
     missed: list[str] = []
     unrepaired: list[str] = []
     kinds: dict[str, int] = {}
     while len(made) < total:
-        before = {p.name: drift.shape(p, name) for p in places.values()}
+        before = each(places, partial(drift.shape, topology=name))
         changes = drift.batch(places, name, rng, min(BATCH, total - len(made)))
         for change in changes:
             places[change.place].sh(change.command)
@@ -70,21 +73,19 @@ def run_rounds(topology: Path, name: str, places: Mapping[str, Place], total: in
                               f"{sorted(keys.get(change.place, set()))[:8]}")
         problem = run.converges(topology, places)
         if not problem:
-            after = {p.name: drift.shape(p, name) for p in places.values()}
+            after = each(places, partial(drift.shape, topology=name))
             lost = {h: sorted(set(before[h]) ^ set(after[h]))[:4] for h in before
                     if before[h] != after[h]}
             problem = f"owned objects differ after the repair: {lost}" if lost else ""
         if problem:
             unrepaired += [f"{c.line()}: {problem}" for c in changes]
         for change in changes:
-            if change.undo:
-                places[change.place].sh(change.undo)
-                assert not run.converges(topology, places), "the host could not be put back"
-        for change in changes:
             print(f"{change.line()}: "
                   f"{'missed' if any(m.startswith(change.line()) for m in missed) else 'named'}, "
                   f"{'NOT repaired: ' + problem if problem else 'repaired'}")
-            assert not run.converges(topology, places), "the host could not be repaired"
+        undone = [places[c.place].sh(c.undo) for c in changes if c.undo]
+        if problem or undone:  # else the host is already as applied, the plan empty
+            assert not run.converges(topology, places), "the host could not be put back"
     cleaned = run.destroys(topology, places, name, baseline, foreigners)
     record({
         "harness": f"drift-{where}", "hosts": len(places), "seed": scale.seed,

@@ -1,0 +1,72 @@
+"""The agent's small tables beside the last-applied record (the roster, the addresses) and
+what `record remove` (after a destroy) clears: on a temporary directory, no kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from netplan.agent import netns, nsutil
+from netplan.agent import record as agent_record
+from netplan.agent.api import handle
+from netplan.agent.state import PROTOCOL_VERSION
+
+TABLE = {"a": {"front": "10.0.0.2", "back": "10.1.0.2"}, "b": {"front": "10.0.0.3"}}
+
+
+@pytest.fixture
+def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(agent_record, "RECORDS", tmp_path / "topologies")
+    monkeypatch.setattr(nsutil, "RUN_DIR", str(tmp_path / "netns"))
+    (tmp_path / "netns").mkdir()
+    return tmp_path
+
+
+def call(**request: Any) -> dict[str, Any]:
+    answer = handle({"version": PROTOCOL_VERSION, "op": "record", "topology": "t", **request})
+    assert answer["ok"], answer
+    return answer
+
+
+def test_the_addresses_are_kept_beside_the_record(records: Path) -> None:
+    call(action="write", record={"hosts": ["local"], "addresses": TABLE, "resources": []})
+    assert agent_record.addresses("t") == TABLE
+    assert agent_record.roster("t") == ("local",)
+    call(action="write", record={"hosts": ["local"], "resources": []})  # an older controller
+    assert agent_record.addresses("t") == {}
+    call(action="write", record={"addresses": TABLE})
+    call(action="remove")
+    assert agent_record.addresses("t") == {}
+    assert not (records / "topologies" / "t").exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"addresses": [1, 2]}', "not json", '{"addresses": {"a": "10.0.0.2"}}', '[]'],
+)
+def test_an_unreadable_table_is_no_table(records: Path, text: str) -> None:
+    folder = records / "topologies" / "t"
+    folder.mkdir(parents=True)
+    (folder / agent_record.ADDRESSES).write_text(text)
+    assert agent_record.addresses("t") == {}
+
+
+def test_entries_of_the_wrong_shape_are_left_out(records: Path) -> None:
+    call(action="write", record={"addresses": {"a": {"front": "10.0.0.2", "x": 5}, "b": 3}})
+    assert agent_record.addresses("t") == {"a": {"front": "10.0.0.2"}}
+
+
+def test_remove_takes_only_this_topologys_half_made_namespaces(records: Path) -> None:
+    """A file a killed agent left (the marker, no namespace mounted) goes; one holding
+    another topology's marker, nothing, or more than the marker stays."""
+    run = records / "netns"
+    files = {"c01": "netplan:t", "c02": "netplan:t\n", "other": "netplan:u", "empty": "",
+             "longer": "netplan:t2", "named": "something else"}
+    for name, text in files.items():
+        (run / name).write_text(text)
+    assert netns.remove_half_made("t") == ["c01", "c02"]
+    (run / "c03").write_text("netplan:t")
+    call(action="remove")
+    assert sorted(p.name for p in run.iterdir()) == ["empty", "longer", "named", "other"]

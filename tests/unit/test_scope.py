@@ -1,0 +1,100 @@
+"""Verifying an apply looks inside the namespaces it changed and takes the rest from the
+observation the plan was made from (netplan/plan/scope.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from netplan.agent.resources import (
+    ROOT,
+    Address,
+    Bridge,
+    HostsFile,
+    Netns,
+    Resource,
+    Route,
+    Veth,
+    link_key,
+)
+from netplan.agent.state import HostState
+from netplan.plan.order import plan_host
+from netplan.plan.scope import namespace_of, touched_namespaces, with_untouched
+
+
+def state(*resources: Resource, foreign: dict[str, str] | None = None) -> HostState:
+    result = HostState(foreign=dict(foreign or {}))
+    for resource in resources:
+        result.add(resource)
+    return result
+
+
+def container(name: str, address: str) -> list[Resource]:
+    return [
+        Netns(name),
+        Veth(netns=name, name="eth0", peer=f"v-{name}", bridge="br0", container=name,
+             network="front", mac="02:42:0a:00:00:02", mtu=1500),
+        Address(netns=name, dev="eth0", cidr=address),
+        Route(netns=name, dst="0.0.0.0/0", dev="eth0", gateway="10.0.0.1"),
+        HostsFile(name, ("127.0.0.1 localhost",)),
+    ]
+
+
+@pytest.mark.parametrize(("resource", "namespace"), [
+    (Netns("a"), "a"),
+    (Address(netns="a", dev="eth0", cidr="10.0.0.2/24"), "a"),
+    (Address(netns=ROOT, dev="br0", cidr="10.0.0.1/24"), None),
+    (Bridge("br0", "front"), None),
+    (HostsFile("a"), None),  # a file: read whole by every observation
+])  # fmt: skip
+def test_the_namespace_whose_dump_shows_a_resource(resource: Resource,
+                                                   namespace: str | None) -> None:
+    assert namespace_of(resource) == namespace
+
+
+def test_adding_a_container_touches_its_namespace_only() -> None:
+    before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
+    desired = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                    *container("b", "10.0.0.3/24"))
+    assert touched_namespaces(plan_host("h", desired, before)) == ["b"]
+
+
+def test_a_bridge_step_touches_every_namespace() -> None:
+    """A veth's bridge is read from its root-namespace end."""
+    before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
+    desired = state(Bridge("br0", "front", mtu=9000), *container("a", "10.0.0.2/24"))
+    assert touched_namespaces(plan_host("h", desired, before)) is None
+
+
+def test_a_plan_in_sync_touches_nothing() -> None:
+    same = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
+    assert touched_namespaces(plan_host("h", same, same)) == []
+
+
+def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
+    before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                   foreign={"netns:theirs": "is not managed by netplan",
+                            "netns:b": "is not managed by netplan",
+                            "link:/eth9": "is not managed by netplan"})
+    after = state(Bridge("br0", "front"), *container("b", "10.0.0.3/24"),
+                  HostsFile("a", ("127.0.0.1 localhost",)),
+                  foreign={"link:/eth8": "is not managed by netplan",
+                           # a's host end: the agent did not look inside a this time
+                           link_key(ROOT, "v-a"): "carries this topology's marker but ..."})
+    merged = with_untouched(before, after, ["b"])
+    assert merged.resources == state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                                     *container("b", "10.0.0.3/24")).resources
+    # Root-namespace holders are read again; namespace b was looked into again.
+    assert merged.foreign == {"netns:theirs": "is not managed by netplan",
+                              "link:/eth8": "is not managed by netplan"}
+
+
+def test_a_deleted_namespace_is_not_brought_back_from_before() -> None:
+    before = state(*container("a", "10.0.0.2/24"), *container("b", "10.0.0.3/24"))
+    after = state(HostsFile("a", ("127.0.0.1 localhost",)))
+    merged = with_untouched(before, after, ["b"])
+    assert merged.resources == state(*container("a", "10.0.0.2/24")).resources
+
+
+def test_everything_touched_is_the_new_observation_alone() -> None:
+    after = state(*container("b", "10.0.0.3/24"))
+    assert with_untouched(state(*container("a", "10.0.0.2/24")), after, None) is after
