@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import networkx
 import pytest
 import yaml
 
 from netplan.agent.resources import from_json
 from netplan.agent.state import HostState
 from netplan.plan.changes import SYMBOLS, Change
-from netplan.plan.order import dependency_graph, plan_host
+from netplan.plan.order import dependency_graph, generations, plan_host
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "plan").glob("*.yaml"))
 
@@ -58,8 +59,23 @@ def test_steps_respect_every_dependency(path: Path) -> None:
     observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
     host_plan = plan_host("local", state(case["desired"]), observed)
     position = {(s.op, s.resource.key): i for i, s in enumerate(host_plan.steps)}
-    for before, after in dependency_graph(host_plan.steps).edges:
-        assert position[before] < position[after]
+    for after, befores in dependency_graph(host_plan.steps).items():
+        for before in befores:
+            assert position[before] < position[after]
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_generations_are_networkx_topological_generations(path: Path) -> None:
+    """graphlib's layers, as the planner takes them, are networkx's (the reference)."""
+    case = yaml.safe_load(path.read_text())
+    observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
+    graph = dependency_graph(plan_host("local", state(case["desired"]), observed).steps)
+    reference = networkx.DiGraph()
+    reference.add_nodes_from(graph)
+    reference.add_edges_from((before, after) for after, befores in graph.items()
+                             for before in befores)  # fmt: skip
+    assert ([sorted(layer) for layer in generations(graph)]
+            == [sorted(layer) for layer in networkx.topological_generations(reference)])
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
