@@ -43,9 +43,9 @@ class Session:
         self.dying: set[int] = set()
         """Root-namespace indexes of the host veth ends of deleted namespaces, which the
         kernel removes when it gets round to destroying them (see netns.settle)."""
-        self.root_links_before: list[links.Link] | None = None
-        """The root namespace's links as the first namespace delete of this call found
-        them (netns.delete)."""
+        self.host_veths: dict[int, set[int]] | None = None
+        """Root-namespace veths by the id their peer's namespace has in the root
+        namespace, as the first namespace delete of this call found them (netns.delete)."""
         self.started: list[Started] = []
         """Processes started by this call, until process.confirm has heard how they did."""
 

@@ -47,10 +47,12 @@ def host_ends_seen_from_root(session: Session, netns: str) -> set[int]:
         os.close(fd)
     if nsid is None:
         return set()
-    if session.root_links_before is None:
-        session.root_links_before = links.dump(session.root)
-    return {link.index for link in session.root_links_before
-            if link.kind == "veth" and link.peer_netnsid == nsid}
+    if session.host_veths is None:
+        session.host_veths = {}
+        for link in links.dump(session.root):
+            if link.kind == "veth" and link.peer_netnsid is not None:
+                session.host_veths.setdefault(link.peer_netnsid, set()).add(link.index)
+    return session.host_veths.get(nsid, set())
 
 
 def host_ends(session: Session, netns: str, ns_links: list[Link]) -> dict[Link, int]:
