@@ -11,7 +11,9 @@ the end. Two measurements:
 - **spread**: `netplan apply FILE --provider lab --yes` as a user runs it (one process,
   timed from start to exit) of an overlay with `--per-host` containers on each of
   `--hosts` hosts, against the same number of containers on the same overlay on one lab
-  host. Rounds alternate which goes first; each apply is followed by an untimed destroy.
+  host (or, with `--baseline per-host`, `--per-host` of them: issue 7's "5 hosts x 100
+  against one host x 100", which on this machine's 2 cores puts 5x the work on the same
+  CPUs). Rounds alternate which goes first; each apply is followed by an untimed destroy.
   The ratio is taken pair by pair within a round. Then the same applies in-process,
   stage by stage (load, connect, observe, plan, apply, verify), to show where time goes.
 - **round trips**: `SSHConnection.round_trips` of every host for an apply and a destroy
@@ -241,6 +243,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--hosts", type=int, default=5, help="lab hosts (default 5)")
     parser.add_argument("--per-host", type=int, default=10, help="containers per host (10)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("--baseline", choices=("total", "per-host"), default="total",
+                        help="the one-host side: all HOSTS x PER_HOST containers (total, the "
+                             "default) or PER_HOST of them (per-host: issue 7's wording)")
     parser.add_argument("--sizes", default="10,50,100,200",
                         help="containers per host for the round trips (default 10,50,100,200)")
     parser.add_argument("--json", type=Path, help="raw results file (default bench/results/…)")
@@ -257,7 +262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if load > 0.5:
         run.note(f"load average {load:.2f} at the start: other work shares these CPUs")
     hosts = default_names(args.hosts)
-    many, one = f"{args.hosts}x{args.per_host}", f"1x{args.hosts * args.per_host}"
+    alone = args.hosts * args.per_host if args.baseline == "total" else args.per_host
+    many, one = f"{args.hosts}x{args.per_host}", f"1x{alone}"
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="netplan-mhbench-") as tmp:
         lab = Path(tmp) / "lab"
@@ -265,10 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         env = bytecode_cache()
         try:
             up(hosts, lab)
-            per_host, total = args.per_host, args.hosts * args.per_host
             files = {
-                many: overlay_topology(Path(tmp) / "many.yaml", dict.fromkeys(hosts, per_host)),
-                one: overlay_topology(Path(tmp) / "one.yaml", {hosts[0]: total}),
+                many: overlay_topology(Path(tmp) / "many.yaml",
+                                       dict.fromkeys(hosts, args.per_host)),
+                one: overlay_topology(Path(tmp) / "one.yaml", {hosts[0]: alone}),
             }
             spread(files, args.rounds, env, run)
             stages(files, args.rounds, run)
@@ -290,7 +296,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "command": [sys.executable, *sys.argv],
         "machine": machine(),
         "options": {"hosts": args.hosts, "per_host": args.per_host, "rounds": args.rounds,
-                    "sizes": args.sizes},
+                    "sizes": args.sizes, "baseline": args.baseline},
         "spread": run.rounds,
         "stages": run.stages,
         "round_trips": run.round_trips,
