@@ -39,9 +39,10 @@ lint: venv
 	$(VENV)/bin/ruff check netplan providers tests bench
 	$(VENV)/bin/mypy
 
-# Every tier in one pytest run, inside a throwaway network + mount namespace.
+# Every tier in one pytest run, inside a throwaway network + mount namespace; one pytest-xdist
+# worker per core, each in a sandbox of its own (tests/conftest.py), a test file per worker.
 test: lint
-	$(SANDBOX) $(PYTHON) -m pytest -q
+	$(SANDBOX) $(PYTHON) -m pytest -q -n auto --dist loadfile
 
 unit: venv
 	$(PYTHON) -m pytest -q tests/unit

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from pathlib import Path
 
 import pytest
 import yaml
 
 from netplan.agent.api import observe
 from tests.e2e.hostview import TOPOLOGIES, Run, assert_unchanged, netplan, snapshot
+
+CALL_FAILED = pytest.StashKey[bool]()
+"""Set on a test item once its call has run: whether it failed."""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call":
+        item.stash[CALL_FAILED] = report.failed
+    return report
 
 
 @pytest.fixture
@@ -30,3 +44,27 @@ def clean_host() -> Iterator[None]:
 def owns_anything(topology: str) -> bool:
     """Asked of the agent in-process: a CLI destroy per example per test costs seconds."""
     return bool(observe(topology).resources)
+
+
+@pytest.fixture(scope="class")
+def class_topology(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The test class's TOPOLOGY, applied once for all its tests (each of which leaves it
+    in sync: `check` exits 0 at its end) instead of applied and destroyed by each.
+    After the last test it is destroyed, a second plan is empty, and the host is as the
+    class found it."""
+    path: Path = request.cls.TOPOLOGY
+    before = snapshot()
+    netplan("apply", path, "--yes", check=True)
+    yield path
+    netplan("destroy", path, "--yes", check=True)
+    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
+    assert_unchanged(before, snapshot())
+
+
+@pytest.fixture
+def applied(request: pytest.FixtureRequest, class_topology: Path) -> Iterator[Path]:
+    """The class's applied topology for one test; applied again if the test failed, so
+    that the next test starts in sync whatever this one left."""
+    yield class_topology
+    if request.node.stash.get(CALL_FAILED, True):
+        netplan("apply", class_topology, "--yes", check=True)

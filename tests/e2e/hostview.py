@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,20 @@ def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
         new = json.dumps(after.get(key), indent=1, sort_keys=True).splitlines()
         report += difflib.unified_diff(old, new, f"{key} before", f"{key} after", lineterm="")
     raise AssertionError("the host network changed:\n" + "\n".join(report[:80]))
+
+
+def sh(*commands: str) -> None:
+    """Shell lines run one after the other (what a person would type); each must succeed."""
+    for command in commands:
+        subprocess.run(command, shell=True, check=True)
+
+
+def assert_drift_repaired(run: Run, path: Path, change: str, reported: str) -> None:
+    """After the shell line `change`, check exits 2 naming the drift (`reported`, a regular
+    expression), one apply repairs it, and check exits 0 again."""
+    sh(change)
+    drift = run("check", path)
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    assert re.search(reported, drift.stdout), drift.stdout
+    run("apply", path, "--yes", check=True)
+    assert run("check", path).returncode == 0

@@ -91,6 +91,12 @@ def repo(tmp_path: Path, clean_host: None) -> Iterator[Repo]:
     assert not RECORD.exists()
 
 
+@pytest.fixture
+def checkout(tmp_path: Path) -> Repo:
+    """A checkout for commands that change nothing on the host (nothing to destroy)."""
+    return Repo(tmp_path)
+
+
 def differences(report: dict[str, Any]) -> dict[str, list[str]]:
     jsonschema.validate(report, SCHEMA)
     return {d["text"]: d["classes"] for d in report["hosts"]["local"]["differences"]}
@@ -248,11 +254,11 @@ def assert_second_plan_empty(repo: Repo) -> None:
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a terminal")
 @pytest.mark.parametrize(("option", "env"), [("", {}), ("--no-color", {}), ("", {"NO_COLOR": "1"})])
 def test_colours_only_on_a_terminal_unless_turned_off(
-    repo: Repo, option: str, env: dict[str, str]
+    checkout: Repo, option: str, env: dict[str, str]
 ) -> None:
     command = f"{sys.executable} -m netplan {option} plan {FILE}"
     on_a_tty = subprocess.run(
-        ["script", "-qec", command, "/dev/null"], cwd=repo.root, capture_output=True,
+        ["script", "-qec", command, "/dev/null"], cwd=checkout.root, capture_output=True,
         text=True, env={**os.environ, **env},
     )  # fmt: skip
     assert "netns web" in on_a_tty.stdout

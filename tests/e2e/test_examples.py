@@ -1,8 +1,12 @@
-"""Every example in topologies/ applied, checked with iproute2 and ping, re-applied, destroyed."""
+"""Every example in topologies/ applied, checked with iproute2 and ping, its own
+reachability checks run by `netplan verify` (and each ICMP one witnessed by ping),
+re-applied, destroyed."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +29,8 @@ class Expected:
     no_netns: list[str] = field(default_factory=list)
     mtu: dict[tuple[str, str], int] = field(default_factory=dict)
     mac: dict[tuple[str, str], str] = field(default_factory=dict)
+    checks: bool = True
+    """The example has a `checks:` section for `netplan verify`."""
 
 
 EXAMPLES = {
@@ -67,6 +73,7 @@ EXAMPLES = {
         addresses={("", "br-frontend"): "172.28.0.1/24", ("web", "eth0"): "172.28.0.2/24",
                    ("", "br-clients"): "172.29.0.1/24", ("client", "eth0"): "172.29.0.2/24"},
         reachable=[("client", "172.29.0.1"), ("web", "172.28.0.1")],
+        checks=False,  # nothing to verify: tests/e2e/test_verify.py
     ),
     "isolated-bridges": Expected(
         addresses={("blue1", "eth0"): "10.81.0.2/24", ("blue2", "eth0"): "10.81.0.3/24",
@@ -117,6 +124,8 @@ def test_example_round_trip(name: str, run: Run, clean_host: None) -> None:
     for netns in {n for n, _ in expected.addresses if n}:
         lo = link(netns, "lo")
         assert "UP" in lo["flags"]  # type: ignore[operator]
+    if expected.checks:
+        assert_checks_pass(run, path)
 
     again = run("apply", path, "--yes", check=True)
     assert "Nothing to apply" in again.stdout
@@ -126,3 +135,16 @@ def test_example_round_trip(name: str, run: Run, clean_host: None) -> None:
     run("destroy", path, "--yes", check=True)
     assert run("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
     assert_unchanged(before, snapshot())
+
+
+def assert_checks_pass(run: Run, path: Path) -> None:
+    """`netplan verify` passes every check of the example, and ping, an independent
+    witness, agrees with each ICMP check."""
+    done = run("verify", path, "--format", "json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert report["passed"] and report["counts"]["failed"] == 0
+    for check in report["checks"]:
+        if check["protocol"] == "icmp" and check["netns"]:
+            seen = ping(check["netns"], check["destination"])
+            assert seen == (check["expect"] == "reachable"), check

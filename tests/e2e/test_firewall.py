@@ -15,17 +15,20 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, assert_unchanged, ip_json, snapshot
+from tests.e2e.hostview import (
+    TOPOLOGIES,
+    Run,
+    assert_drift_repaired,
+    assert_unchanged,
+    ip_json,
+    sh,
+    snapshot,
+)
 
 PUBLISHED_WEB = TOPOLOGIES / "published-web.yaml"
 HOST = "192.0.2.1"
 """The host's address towards `outside`, a namespace standing for another machine."""
 OUTSIDE = "192.0.2.2"
-
-
-def sh(*commands: str) -> None:
-    for command in commands:
-        subprocess.run(command, shell=True, check=True)
 
 
 def in_netns(netns: str, *command: str) -> list[str]:
@@ -234,15 +237,15 @@ DRIFTS = [
 ]
 
 
-@pytest.mark.parametrize(("change", "reported"), DRIFTS, ids=[d[0][:45] for d in DRIFTS])
-def test_firewall_drift_is_detected_named_and_repaired(
-    run: Run, clean_host: None, change: str, reported: str
-) -> None:
-    run("apply", PUBLISHED_WEB, "--yes", check=True)
-    sh(change)
-    drift = run("check", PUBLISHED_WEB)
-    assert drift.returncode == 2, drift.stdout + drift.stderr
-    assert re.search(reported, drift.stdout), drift.stdout
-    run("apply", PUBLISHED_WEB, "--yes", check=True)
-    assert run("check", PUBLISHED_WEB).returncode == 0
-    assert sysctl("net.ipv4.ip_forward") == "1"
+class TestFirewallDrift:
+    """Each change on published-web.yaml, applied once for all of them (class_topology):
+    each is found, named and repaired, and leaves the topology in sync for the next."""
+
+    TOPOLOGY = PUBLISHED_WEB
+
+    @pytest.mark.parametrize(("change", "reported"), DRIFTS, ids=[d[0][:45] for d in DRIFTS])
+    def test_firewall_drift_is_detected_named_and_repaired(
+        self, run: Run, applied: Path, change: str, reported: str
+    ) -> None:
+        assert_drift_repaired(run, applied, change, reported)
+        assert sysctl("net.ipv4.ip_forward") == "1"

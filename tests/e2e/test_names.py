@@ -48,78 +48,75 @@ def with_queue(tmp_path: Path) -> Path:
     return path
 
 
-def test_containers_resolve_the_containers_they_share_a_network_with(
-    run: Run, clean_host: None
-) -> None:
-    run("apply", NAMES, "--yes", check=True)
+class TestApplied:
+    """names.yaml applied once for these tests (class_topology); each leaves it in sync."""
 
-    assert resolves("web", "db") == ["10.62.0.3", "db", "database"]
-    assert resolves("web", "database") == ["10.62.0.3", "db", "database"]
-    assert resolves("web", "redis") == ["10.61.0.3", "cache", "redis"]
-    assert resolves("db", "web") == ["10.62.0.2", "web"]  # web's address on backend
-    assert resolves("cache", "web") == ["10.61.0.2", "web"]  # ... and on frontend
-    assert resolves("web", "web") == ["10.61.0.2", "web"]
-    assert getent("cache", "db").returncode == 2  # no network in common
-    assert getent("db", "redis").returncode == 2
-    assert ping("web", "db") and ping("web", "redis") and ping("db", "web")
-    assert sorted(etc_netns()) == sorted([*CONTAINERS, *(f"{c}/hosts" for c in CONTAINERS)])
+    TOPOLOGY = NAMES
 
-    assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
+    def test_containers_resolve_the_containers_they_share_a_network_with(
+        self, run: Run, applied: Path
+    ) -> None:
+        assert resolves("web", "db") == ["10.62.0.3", "db", "database"]
+        assert resolves("web", "database") == ["10.62.0.3", "db", "database"]
+        assert resolves("web", "redis") == ["10.61.0.3", "cache", "redis"]
+        assert resolves("db", "web") == ["10.62.0.2", "web"]  # web's address on backend
+        assert resolves("cache", "web") == ["10.61.0.2", "web"]  # ... and on frontend
+        assert resolves("web", "web") == ["10.61.0.2", "web"]
+        assert getent("cache", "db").returncode == 2  # no network in common
+        assert getent("db", "redis").returncode == 2
+        assert ping("web", "db") and ping("web", "redis") and ping("db", "web")
+        assert sorted(etc_netns()) == sorted([*CONTAINERS, *(f"{c}/hosts" for c in CONTAINERS)])
 
+        assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
 
-def test_the_sidecar_resolves_like_the_container_whose_namespace_it_shares(
-    run: Run, clean_host: None
-) -> None:
-    run("apply", NAMES, "--yes", check=True)
-    found = run("exec", NAMES, "metrics", "--", "getent", "hosts", "database")
-    assert found.returncode == 0, found.stderr
-    assert found.stdout.split() == ["10.62.0.3", "db", "database"]
-    assert "metrics" not in etc_netns()
+    def test_the_sidecar_resolves_like_the_container_whose_namespace_it_shares(
+        self, run: Run, applied: Path
+    ) -> None:
+        found = run("exec", NAMES, "metrics", "--", "getent", "hosts", "database")
+        assert found.returncode == 0, found.stderr
+        assert found.stdout.split() == ["10.62.0.3", "db", "database"]
+        assert "metrics" not in etc_netns()
 
+    def test_a_container_added_and_removed_changes_only_the_files_that_name_it(
+        self, run: Run, applied: Path, tmp_path: Path
+    ) -> None:
+        grown = with_queue(tmp_path)
 
-def test_a_container_added_and_removed_changes_only_the_files_that_name_it(
-    run: Run, clean_host: None, tmp_path: Path
-) -> None:
-    run("apply", NAMES, "--yes", check=True)
-    grown = with_queue(tmp_path)
+        planned = json.loads(run("plan", grown, "--json", check=True).stdout)
+        assert hosts_changes(planned) == {
+            "hosts:web": "update", "hosts:db": "update", "hosts:queue": "create"}
+        shown = run("plan", grown, check=True).stdout
+        assert "~ hosts file /etc/netns/web/hosts" in shown
+        assert "hosts file /etc/netns/cache/hosts" not in shown
 
-    planned = json.loads(run("plan", grown, "--json", check=True).stdout)
-    assert hosts_changes(planned) == {
-        "hosts:web": "update", "hosts:db": "update", "hosts:queue": "create"}
-    shown = run("plan", grown, check=True).stdout
-    assert "~ hosts file /etc/netns/web/hosts" in shown
-    assert "hosts file /etc/netns/cache/hosts" not in shown
+        run("apply", grown, "--yes", check=True)
+        assert resolves("web", "mq") == ["10.62.0.4", "queue", "mq"]
+        assert resolves("queue", "database") == ["10.62.0.3", "db", "database"]
+        assert getent("cache", "queue").returncode == 2
+        assert run("plan", grown, "--detailed-exitcode").returncode == 0
 
-    run("apply", grown, "--yes", check=True)
-    assert resolves("web", "mq") == ["10.62.0.4", "queue", "mq"]
-    assert resolves("queue", "database") == ["10.62.0.3", "db", "database"]
-    assert getent("cache", "queue").returncode == 2
-    assert run("plan", grown, "--detailed-exitcode").returncode == 0
+        shrunk = json.loads(run("plan", NAMES, "--json", check=True).stdout)
+        assert hosts_changes(shrunk) == {
+            "hosts:web": "update", "hosts:db": "update", "hosts:queue": "delete"}
+        run("apply", NAMES, "--yes", check=True)
+        assert getent("web", "mq").returncode == 2
+        assert "queue" not in etc_netns()
+        assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
 
-    shrunk = json.loads(run("plan", NAMES, "--json", check=True).stdout)
-    assert hosts_changes(shrunk) == {
-        "hosts:web": "update", "hosts:db": "update", "hosts:queue": "delete"}
-    run("apply", NAMES, "--yes", check=True)
-    assert getent("web", "mq").returncode == 2
-    assert "queue" not in etc_netns()
-    assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
+    def test_a_hand_edit_is_drift_and_apply_repairs_it(self, run: Run, applied: Path) -> None:
+        with open("/etc/netns/cache/hosts", "a") as hosts:
+            hosts.write("203.0.113.9 db\n")
+        assert resolves("cache", "db") == ["203.0.113.9", "db"]
 
+        checked = run("check", NAMES)
+        assert checked.returncode == 2
+        assert "hosts:cache.digest" in checked.stdout
+        assert "hosts:web" not in checked.stdout
 
-def test_a_hand_edit_is_drift_and_apply_repairs_it(run: Run, clean_host: None) -> None:
-    run("apply", NAMES, "--yes", check=True)
-    with open("/etc/netns/cache/hosts", "a") as hosts:
-        hosts.write("203.0.113.9 db\n")
-    assert resolves("cache", "db") == ["203.0.113.9", "db"]
-
-    checked = run("check", NAMES)
-    assert checked.returncode == 2
-    assert "hosts:cache.digest" in checked.stdout
-    assert "hosts:web" not in checked.stdout
-
-    run("apply", NAMES, "--yes", check=True)
-    assert getent("cache", "db").returncode == 2
-    assert run("check", NAMES).returncode == 0
-    assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
+        run("apply", NAMES, "--yes", check=True)
+        assert getent("cache", "db").returncode == 2
+        assert run("check", NAMES).returncode == 0
+        assert run("plan", NAMES, "--detailed-exitcode").returncode == 0
 
 
 def test_destroy_removes_every_hosts_file(run: Run, clean_host: None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,19 +12,16 @@ import pytest
 from tests.e2e.hostview import (
     TOPOLOGIES,
     Run,
+    assert_drift_repaired,
     assert_unchanged,
     ip_json,
     settled_snapshot,
+    sh,
     snapshot,
 )
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 USER_BRIDGES = TOPOLOGIES / "user-bridges.yaml"
-
-
-def sh(*commands: str) -> None:
-    for command in commands:
-        subprocess.run(command, shell=True, check=True)
 
 
 @pytest.fixture
@@ -122,15 +120,15 @@ DRIFTS = [
 ]
 
 
-@pytest.mark.parametrize(("change", "reported"), DRIFTS, ids=[d[0][:40] for d in DRIFTS])
-def test_drift_is_detected_named_and_repaired(
-    run: Run, clean_host: None, change: str, reported: str
-) -> None:
-    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
-    sh(change)
-    drift = run("check", DEFAULT_BRIDGE)
-    assert drift.returncode == 2, drift.stdout + drift.stderr
-    assert reported in drift.stdout
-    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
-    assert run("check", DEFAULT_BRIDGE).returncode == 0
-    assert len(ip_json("-n", "alpine1", "route", "show", "default")) == 1
+class TestDrift:
+    """Each change on default-bridge.yaml, applied once for all of them (class_topology):
+    each is found, named and repaired, and leaves the topology in sync for the next."""
+
+    TOPOLOGY = DEFAULT_BRIDGE
+
+    @pytest.mark.parametrize(("change", "reported"), DRIFTS, ids=[d[0][:40] for d in DRIFTS])
+    def test_drift_is_detected_named_and_repaired(
+        self, run: Run, applied: Path, change: str, reported: str
+    ) -> None:
+        assert_drift_repaired(run, applied, change, re.escape(reported))
+        assert len(ip_json("-n", "alpine1", "route", "show", "default")) == 1

@@ -129,8 +129,10 @@ def shape(place: Place, topology: str) -> list[str]:
                     item.pop("handle", None)
             lines.append(f"nft {json.dumps(entry, sort_keys=True)}")
     for entry in place.json("bridge", "-j", "fdb", "show"):
-        if entry.get("ifname") in owned.tunnels:
-            lines.append(f"fdb {entry['mac']} {entry['ifname']} {entry.get('dst', '-')}")
+        # Ours all name a remote VTEP (`dst`); an entry without one is the device's own
+        # address, which the kernel picks again when a repair recreates the device.
+        if entry.get("ifname") in owned.tunnels and entry.get("dst"):
+            lines.append(f"fdb {entry['mac']} {entry['ifname']} {entry['dst']}")
     for entry in place.json("ip", "-j", "neigh", "show", "nud", "permanent"):
         if entry.get("dev") in owned.tunnels:
             lines.append(f"neighbour {entry['dst']} {entry['dev']} {entry.get('lladdr')}")
