@@ -366,6 +366,23 @@ class Container(Strict):
         return None
 
 
+MAX_LABEL = 200
+"""Longest check name: it is a line of a report, not a document."""
+
+
+def _label(value: str) -> str:
+    """One printable line: a name is echoed into terminals, JUnit XML and GitHub's
+    `::error` workflow commands, where a newline or control character would start
+    something else."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            raise ValueError(f"a check name must be one printable line, without U+{ord(char):04X} "
+                             f"({unicodedata.name(char, 'control character').lower()})")
+    if not value.strip() or len(value) > MAX_LABEL:
+        raise ValueError(f"a check name must have 1 to {MAX_LABEL} characters, not only spaces")
+    return value
+
+
 def _source(value: str) -> str:
     parse_source(value)
     return value
@@ -382,7 +399,8 @@ class ReachabilityCheck(Strict):
 
     model_config = ConfigDict(populate_by_name=True)
 
-    name: str | None = Field(default=None, examples=["web reaches db"])
+    name: Annotated[str, AfterValidator(_label)] | None = Field(
+        default=None, examples=["web reaches db"])
     """Shown in reports; default `<from> -> <to>`."""
     source: Annotated[str, AfterValidator(_source)] = Field(
         alias="from", examples=["web", "host:hostA"]

@@ -81,6 +81,18 @@ def test_defaults_and_bounds() -> None:
         topology({"from": "web", "to": "db", "expect": "maybe"})
 
 
+@pytest.mark.parametrize("name", [
+    "ok\n::error file=x::injected",  # a second line: a GitHub workflow command
+    "bell\x07", "escape \x1b[31mred", "zero\u200bwidth", "line\u2028separator",
+    "   ", "x" * 201,
+])  # fmt: skip
+def test_a_check_name_is_one_printable_line(name: str) -> None:
+    with pytest.raises(ValidationError, match="check name"):
+        topology({"name": name, "from": "web", "to": "db"})
+    [check] = topology({"name": "web reaches db: é ✓", "from": "web", "to": "db"}).checks
+    assert check.label == "web reaches db: é ✓"
+
+
 PROBLEMS = [
     ({"from": "wbe", "to": "db"}, "checks[0].from", "unknown container 'wbe'", "'web'?"),
     ({"from": "a", "to": "db"}, "checks[0].from", "unknown container 'a'", "write 'host:a'"),
