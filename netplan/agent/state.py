@@ -86,9 +86,18 @@ class Facts:
             vlan_support=bool(data.get("vlan_support", False)),
             paths=dict(data.get("paths", {})),
             roster=tuple(data.get("roster", ())),
-            addresses={str(c): {str(n): str(a) for n, a in networks.items()}
-                       for c, networks in data.get("addresses", {}).items()},
+            addresses=address_table_from_json(data.get("addresses", {})),
         )
+
+
+AddressTable = dict[str, dict[str, str]]
+"""container → network → IPv4 address, as text: the JSON of an address table (the
+last-applied record's `addresses`, Facts.addresses)."""
+
+
+def address_table_from_json(data: dict[str, Any]) -> AddressTable:
+    """An address table from its JSON."""
+    return {str(c): {str(n): str(a) for n, a in networks.items()} for c, networks in data.items()}
 
 
 def _known(cls: Any, data: dict[str, Any]) -> Any:

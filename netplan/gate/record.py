@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from netplan.agent.resources import from_json, to_json
-from netplan.agent.state import HostState
+from netplan.agent.state import AddressTable, HostState, address_table_from_json
 from netplan.compile import current_addresses
 from netplan.topology.source import read_source
 
@@ -78,16 +78,15 @@ class LastApplied:
                 desired.add(from_json(item))
             source = Source(str(data["file"]), str(data["digest"]))
             hosts = tuple(str(h) for h in data.get("hosts", ()))
-            addresses = {str(c): {str(n): str(a) for n, a in networks.items()}
-                         for c, networks in data.get("addresses", {}).items()}
+            addresses = address_table_from_json(data.get("addresses", {}))
             return cls(desired, source, str(data["applied_at"]), hosts, addresses)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
 
-def address_table(desired: HostState) -> dict[str, dict[str, str]]:
+def address_table(desired: HostState) -> AddressTable:
     """container → network → IPv4 address, of the attachments in a desired state."""
-    table: dict[str, dict[str, str]] = {}
+    table: AddressTable = {}
     for (container, network), address in sorted(current_addresses(desired).items()):
         table.setdefault(container, {})[network] = str(address)
     return table
