@@ -5,11 +5,10 @@ ones the containers have now. Checked with `ip -j`, not netplan's observer."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, ping
+from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, ping, sh
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 pytestmark = pytest.mark.usefixtures("clean_host")
@@ -24,10 +23,6 @@ def inet(netns: str, dev: str) -> list[str]:
 def mac(netns: str, dev: str) -> str:
     address: str = ip_json("-n", netns, "link", "show", "dev", dev)[0]["address"]
     return address
-
-
-def sh(line: str) -> None:
-    subprocess.run(["sh", "-c", line], check=True)
 
 
 def test_a_hand_changed_address_is_drift_and_apply_restores_it(run: Run) -> None:

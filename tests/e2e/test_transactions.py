@@ -30,6 +30,7 @@ from tests.e2e.hostview import (
     assert_unchanged,
     netns_names,
     settled_snapshot,
+    sh,
 )
 
 PROMPT = "Apply these changes?"
@@ -86,10 +87,6 @@ def planned_veths(path: Path) -> list[Veth]:
         plans = pipeline.plan(topology, pipeline.observe(topology, hosts))
     return [s.resource for s in plans["local"].steps
             if s.op == "create" and isinstance(s.resource, Veth)]  # fmt: skip
-
-
-def sh(command: str) -> None:
-    subprocess.run(command, shell=True, check=True)
 
 
 @pytest.fixture
