@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from ipaddress import IPv4Address
 from itertools import chain
 
-from netplan.agent.resources import HostsFile
+from netplan.agent.resources import HostsFile, text_of
 from netplan.drivers.base import Context
 from netplan.topology.model import Topology
 
@@ -91,5 +91,5 @@ def _line(address: IPv4Address, names: tuple[str, ...] | list[str]) -> str:
 def compile_hosts_files(context: Context) -> None:
     """A HostsFile for every container namespace, on its host."""
     topology = context.topology
-    for name, content in render(topology, context.addresses).items():
-        context.desired[topology.host_of_container(name)].add(HostsFile(name, content))
+    for name, lines in render(topology, context.addresses).items():
+        context.desired[topology.host_of_container(name)].add(HostsFile(name, text_of(lines)))

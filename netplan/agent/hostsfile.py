@@ -109,7 +109,7 @@ def _owner(first_line: str) -> str | None:
 
 
 def render(topology: str, hosts: HostsFile) -> bytes:
-    return ("\n".join((hosts_marker(topology), *hosts.content)) + "\n").encode()
+    return f"{hosts_marker(topology)}\n{hosts.content}".encode()
 
 
 def create(session: Session, hosts: HostsFile) -> None:

@@ -64,7 +64,7 @@ class Journal:
             self.undo[index] = [Step("update", Sysctl(step.resource.name, value), ("value",))]
         elif step.op != "create":
             for undo in self.undo[index]:
-                netns = _lines_unknown(undo)
+                netns = _content_unknown(undo)
                 if netns is not None and netns not in self.hosts_files:
                     saved = hostsfile.read_body(netns)
                     if saved is not None:
@@ -75,22 +75,22 @@ class Journal:
         kernel does anyway: a link or address whose namespace (or link) is deleted later
         in the undo goes with it, as the planner's implicit deletes do. One by one, a
         namespace's veth costs ~20 ms to delete; with its namespace, nearly nothing."""
-        todo = [[self._with_lines(s) for s in self.undo[index]] for index in reversed(self.done)]
+        todo = [[self._with_saved_bytes(s) for s in self.undo[index]]
+                for index in reversed(self.done)]
         deleted = {s.resource.key for steps in todo for s in steps if s.op == "delete"}
         return [[s for s in steps if not (s.op == "delete" and s.resource.parent() in deleted)]
                 for steps in todo]  # fmt: skip
 
-    def _with_lines(self, undo: Step) -> Step:
-        """A hosts file put back with the lines saved before the step."""
-        netns = _lines_unknown(undo)
+    def _with_saved_bytes(self, undo: Step) -> Step:
+        """A hosts file put back with the bytes saved before the step."""
+        netns = _content_unknown(undo)
         saved = self.hosts_files.get(netns) if netns is not None else None
         if netns is None or saved is None:
             return undo
-        lines = tuple(saved.decode("utf-8", "replace").splitlines())
-        return replace(undo, resource=HostsFile(netns, lines))
+        return replace(undo, resource=HostsFile(netns, saved.decode("utf-8", "replace")))
 
 
-def _lines_unknown(undo: Step) -> str | None:
+def _content_unknown(undo: Step) -> str | None:
     """The namespace of a hosts file to create or rewrite whose lines the plan does not
     have; None for any other undo step."""
     resource = undo.resource

@@ -12,6 +12,7 @@ Standard library only: this module is shipped to remote hosts inside the agent.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, TypeAlias
 
@@ -374,9 +375,9 @@ def nft_table_name(topology: str) -> str:
     return f"{MARKER}_{topology}"
 
 
-def text_digest(lines: tuple[str, ...]) -> str:
-    """Digest of `lines` as a file holds them (each ended by a newline)."""
-    return bytes_digest(("\n".join(lines) + "\n" if lines else "").encode())
+def text_of(lines: Iterable[str]) -> str:
+    """`lines` as a file holds them: each ended by a newline."""
+    return "".join([f"{line}\n" for line in lines])
 
 
 def bytes_digest(data: bytes) -> str:
@@ -480,22 +481,23 @@ class HostsFile(Kernel):
 
     What is compared is `digest`, of the file's bytes after the marker line: N containers
     on one network have N files of N lines, so the agent reads them back as digests, and
-    only the desired file (and the step that writes it) carries its `content`."""
+    only the desired file (and the step that writes it) carries its `content`, as one
+    string: a step goes to the agent and back to the controller without a copy per line."""
 
     KIND: ClassVar[str] = "hosts-file"
     ORDER: ClassVar[int] = 7
     MUTABLE: ClassVar[frozenset[str]] = frozenset({"digest"})
 
     netns: str
-    content: tuple[str, ...] = field(default=(), compare=False)
-    """hosts(5) lines: `address name [alias...]`."""
+    content: str = field(default="", compare=False)
+    """The file after the marker line: hosts(5) lines (`address name [alias...]`), each
+    ended by a newline (text_of)."""
     digest: str = ""
-    """text_digest() of `content`; computed from it when not given."""
+    """bytes_digest() of `content`; computed from it when not given."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "content", Lines(self.content))  # a list, when read from JSON
         if not self.digest:
-            object.__setattr__(self, "digest", text_digest(self.content))
+            object.__setattr__(self, "digest", bytes_digest(self.content.encode()))
 
     @property
     def key(self) -> str:

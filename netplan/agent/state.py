@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from netplan.agent.resources import Resource, from_json, to_json
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
+"""2: a hosts file's content is one string (1: a list of lines)."""
 
 Op = Literal["create", "update", "delete"]
 

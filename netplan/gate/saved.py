@@ -22,7 +22,8 @@ from netplan.gate.record import Source
 from netplan.plan.changes import HostPlan
 
 PLAN_KIND = "netplan-plan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: a hosts file's content is one string (1: a list of lines)."""
 MAX_BYTES = 256 << 20
 
 

@@ -81,8 +81,8 @@ def test_a_bad_value_is_refused_before_the_kernel(topology: str) -> None:
 
 
 def test_without_root_the_message_says_so() -> None:
-    program = ("from netplan.agent.api import handle;"
-               "print(handle({'version': 1, 'op': 'apply', 'topology': 'k', 'steps': [{'op':"
+    program = ("from netplan.agent.api import handle, PROTOCOL_VERSION as V;"
+               "print(handle({'version': V, 'op': 'apply', 'topology': 'k', 'steps': [{'op':"
                " 'create', 'resource': {'kind': 'bridge', 'name': 'nbr9', 'network': 'n'}}]}))")
     out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                           sys.executable, "-c", program],

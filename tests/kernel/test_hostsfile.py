@@ -11,10 +11,11 @@ from pathlib import Path
 
 from netplan.agent.api import observe
 from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
-from netplan.agent.resources import HostsFile, Netns
+from netplan.agent.resources import HostsFile, Netns, text_of
 from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
 
 LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
+TEXT = text_of(LINES)
 
 
 def hosts_path(netns: str) -> Path:
@@ -27,7 +28,7 @@ def getent(netns: str, name: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_create_is_resolved_inside_and_observed_back(topology: str) -> None:
-    wanted = [Netns("h1"), HostsFile("h1", LINES)]
+    wanted = [Netns("h1"), HostsFile("h1", TEXT)]
     create(topology, *wanted)
 
     text = hosts_path("h1").read_text()
@@ -43,38 +44,38 @@ def test_create_is_resolved_inside_and_observed_back(topology: str) -> None:
 def test_update_keeps_the_inode_a_process_inside_has_mounted(topology: str) -> None:
     """`ip netns exec` bind-mounts the file: a shell started before the update reads
     the new content through its mount."""
-    create(topology, Netns("h2"), HostsFile("h2", LINES))
+    create(topology, Netns("h2"), HostsFile("h2", TEXT))
     inode = hosts_path("h2").stat().st_ino
     shell = subprocess.Popen(["ip", "netns", "exec", "h2", "sh", "-c", "read go; cat /etc/hosts"],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert shell.stdin is not None
-        newer = HostsFile("h2", ("127.0.0.1 localhost", "10.9.0.4 cache"))
+        newer = HostsFile("h2", text_of(("127.0.0.1 localhost", "10.9.0.4 cache")))
         update(topology, newer, "digest")
         out, _ = shell.communicate("go\n", timeout=10)
     finally:
         if shell.poll() is None:
             shell.kill()
     assert hosts_path("h2").stat().st_ino == inode
-    assert out.splitlines() == [hosts_marker(topology), *newer.content]
+    assert out == f"{hosts_marker(topology)}\n{newer.content}"
     assert owned(topology) == keyed(Netns("h2"), newer)
 
 
 def test_a_hand_edit_is_observed_and_an_update_repairs_it(topology: str) -> None:
-    wanted = HostsFile("h3", LINES)
+    wanted = HostsFile("h3", TEXT)
     create(topology, Netns("h3"), wanted)
     with hosts_path("h3").open("a") as file:
         file.write("6.6.6.6 db\n")
-    assert owned(topology)[wanted.key] == HostsFile("h3", (*LINES, "6.6.6.6 db"))
+    assert owned(topology)[wanted.key] == HostsFile("h3", text_of((*LINES, "6.6.6.6 db")))
 
     hosts_path("h3").write_text("10.9.0.9 db\n")  # the marker line is gone too
-    assert owned(topology)[wanted.key] == HostsFile("h3", ("10.9.0.9 db",))
+    assert owned(topology)[wanted.key] == HostsFile("h3", "10.9.0.9 db\n")
     update(topology, wanted, "digest")
     assert owned(topology)[wanted.key] == wanted
 
 
 def test_deleting_the_namespace_removes_only_our_file(topology: str) -> None:
-    create(topology, Netns("h4"), HostsFile("h4", LINES), Netns("h5"), HostsFile("h5", LINES))
+    create(topology, Netns("h4"), HostsFile("h4", TEXT), Netns("h5"), HostsFile("h5", TEXT))
     theirs = hosts_path("h5").parent / "resolv.conf"
     theirs.write_text("nameserver 192.0.2.53\n")
 
@@ -100,9 +101,9 @@ def test_files_of_others_are_foreign_and_ours_without_a_namespace_are_observed(
         state = observe(topology)
         assert state.foreign["hosts:by-hand"] == "is not managed by netplan"
         assert state.foreign["hosts:other-topology"] == "belongs to netplan topology 'other'"
-        assert state.resources == keyed(HostsFile("gone", LINES[1:]))
+        assert state.resources == keyed(HostsFile("gone", text_of(LINES[1:])))
 
-        delete(topology, HostsFile("gone", LINES[1:]))
+        delete(topology, HostsFile("gone", text_of(LINES[1:])))
         assert not leftover.parent.exists()
         assert owned(topology) == {}
     finally:
@@ -112,13 +113,13 @@ def test_files_of_others_are_foreign_and_ours_without_a_namespace_are_observed(
 
 
 def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path) -> None:
-    wanted = HostsFile("h6", LINES)
+    wanted = HostsFile("h6", TEXT)
     create(topology, Netns("h6"), wanted)
     target = tmp_path / "elsewhere"
     target.write_text("untouched\n")
     hosts_path("h6").unlink()
     hosts_path("h6").symlink_to(target)
-    assert owned(topology)[wanted.key] == HostsFile("h6", (f"# a symbolic link to {target}",))
+    assert owned(topology)[wanted.key] == HostsFile("h6", f"# a symbolic link to {target}\n")
 
     update(topology, wanted, "digest")
     assert target.read_text() == "untouched\n"

@@ -20,7 +20,7 @@ from netplan.agent.resources import (
     Vxlan,
     bridge_marker,
 )
-from netplan.agent.state import HostState, Step, Underlay
+from netplan.agent.state import PROTOCOL_VERSION, HostState, Step, Underlay
 from netplan.plan.order import plan_host
 from tests.kernel.kernel_helpers import create, delete, ip, keyed, link, owned, run_json, sh, update
 
@@ -168,18 +168,20 @@ def test_a_down_underlay_is_reported_with_its_facts() -> None:
 
 @pytest.mark.usefixtures("underlay")
 def test_the_protocol_carries_the_underlay_both_ways() -> None:
-    reply = handle({"version": 1, "op": "observe", "topology": "t", "underlay": "ul0"})
+    reply = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t",
+                    "underlay": "ul0"})
     assert reply["state"]["facts"] == {"underlay": {
         "hint": "ul0", "interface": "ul0", "address": LOCAL, "mtu": 1500, "error": ""}}
-    assert handle({"version": 1, "op": "observe", "topology": "t"})["state"]["facts"] == {}
-    bad = handle({"version": 1, "op": "observe", "topology": "t", "underlay": 5})
+    plain = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t"})
+    assert plain["state"]["facts"] == {}
+    bad = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t", "underlay": 5})
     assert bad["ok"] is False and "'underlay' must be a string" in bad["error"]["message"]
 
 
 @pytest.mark.usefixtures("underlay")
 def test_steps_for_a_missing_underlay_fail_naming_the_tunnel(topology: str) -> None:
     tunnel = replace(overlay()[1], dev="eth9")
-    reply = handle({"version": 1, "op": "apply", "topology": topology,
+    reply = handle({"version": PROTOCOL_VERSION, "op": "apply", "topology": topology,
                     "steps": [Step("create", Bridge("br-ov", "ov")).to_json(),
                               Step("create", tunnel).to_json()]})
     assert reply["ok"] is False
@@ -189,7 +191,7 @@ def test_steps_for_a_missing_underlay_fail_naming_the_tunnel(topology: str) -> N
 @pytest.mark.usefixtures("underlay")
 def test_a_vni_another_device_uses_is_refused_in_the_kernels_words(topology: str) -> None:
     sh(f"ip link add vx-theirs type vxlan id 42 local {LOCAL} dev ul0 dstport 4789")
-    reply = handle({"version": 1, "op": "apply", "topology": topology,
+    reply = handle({"version": PROTOCOL_VERSION, "op": "apply", "topology": topology,
                     "steps": [Step("create", r).to_json() for r in overlay()[:2]]})
     sh("ip link del vx-theirs")
     assert reply["error"]["message"] == (

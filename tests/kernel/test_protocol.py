@@ -23,43 +23,43 @@ def _apply(topology: str, *steps: Step) -> dict[str, Any]:
 def test_apply_then_observe(topology: str) -> None:
     wanted = [*network(), *container("c0")]
     applied = _apply(topology, *(Step("create", r) for r in wanted))
-    assert applied == {"version": 1, "ok": True, "done": len(wanted)}
-    reply = handle({"version": 1, "op": "observe", "topology": topology})
-    assert reply["ok"] and reply["version"] == 1
+    assert applied == {"version": 2, "ok": True, "done": len(wanted)}
+    reply = handle({"version": 2, "op": "observe", "topology": topology})
+    assert reply["ok"] and reply["version"] == 2
     assert HostState.from_json(reply["state"]).resources == keyed(*wanted)
 
 
 def test_a_refused_step_is_an_error_object(topology: str) -> None:
     bridge = Bridge("nbr0", "front", mtu=1500)
     reply = _apply(topology, Step("create", bridge), Step("create", bridge))
-    assert reply == {"version": 1, "ok": False, "error": {
+    assert reply == {"version": 2, "ok": False, "error": {
         "message": "step 2: cannot create bridge nbr0: already exists", "step": 1,
         "op": "create", "resource": "bridge nbr0", "reason": "already exists", "errno": 17}}
 
 
 @pytest.mark.parametrize(("request_", "words"), [
-    ({"version": 2, "op": "observe", "topology": "t"}, "protocol version 2 is not supported"),
+    ({"version": 1, "op": "observe", "topology": "t"}, "protocol version 1 is not supported"),
     ({"op": "observe", "topology": "t"}, "protocol version None is not supported"),
-    ({"version": 1, "op": "reboot", "topology": "t"}, "unknown op 'reboot'"),
-    ({"version": 1, "op": "observe"}, "needs a non-empty string 'topology'"),
-    ({"version": 1, "op": "apply", "topology": "t"}, "'apply' needs a list 'steps'"),
-    ({"version": 1, "op": "apply", "topology": "t", "steps": [{"op": "create"}]},
+    ({"version": 2, "op": "reboot", "topology": "t"}, "unknown op 'reboot'"),
+    ({"version": 2, "op": "observe"}, "needs a non-empty string 'topology'"),
+    ({"version": 2, "op": "apply", "topology": "t"}, "'apply' needs a list 'steps'"),
+    ({"version": 2, "op": "apply", "topology": "t", "steps": [{"op": "create"}]},
      "malformed step"),
-    ({"version": 1, "op": "apply", "topology": "t",
+    ({"version": 2, "op": "apply", "topology": "t",
       "steps": [{"op": "create", "resource": {"kind": "vlan"}}]}, "malformed step"),
 ])
 def test_bad_requests_get_a_clear_error(request_: dict[str, Any], words: str) -> None:
     reply = handle(request_)
-    assert reply["version"] == 1 and reply["ok"] is False
+    assert reply["version"] == PROTOCOL_VERSION and reply["ok"] is False
     assert words in reply["error"]["message"]
 
 
 def test_the_agent_serves_json_lines_on_stdin(topology: str) -> None:
     wanted = [*network(), *container("c0")]
     requests = [
-        {"version": 1, "op": "apply", "topology": topology,
+        {"version": 2, "op": "apply", "topology": topology,
          "steps": [Step("create", r).to_json() for r in wanted]},
-        {"version": 1, "op": "observe", "topology": topology},
+        {"version": 2, "op": "observe", "topology": topology},
         "not json",
     ]
     agent = subprocess.Popen([sys.executable, "-m", "netplan.agent"], stdin=subprocess.PIPE,
@@ -73,7 +73,7 @@ def test_the_agent_serves_json_lines_on_stdin(topology: str) -> None:
     agent.stdin.close()
     assert agent.wait(timeout=30) == 0
     applied, observed, garbage = answers
-    assert applied == {"version": 1, "ok": True, "done": len(wanted)}
+    assert applied == {"version": 2, "ok": True, "done": len(wanted)}
     assert HostState.from_json(observed["state"]).resources == keyed(*wanted)
     assert garbage["ok"] is False and "not JSON" in garbage["error"]["message"]
     assert owned(topology) == keyed(*wanted)

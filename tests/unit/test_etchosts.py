@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from netplan.agent.resources import HostsFile
+from netplan.agent.resources import HostsFile, text_of
 from netplan.agent.state import Facts, HostState, Underlay
 from netplan.compile import compile_topology
 from netplan.etchosts import LOCALHOST, render
@@ -84,7 +84,7 @@ def test_compiled_on_each_containers_host_with_the_central_addresses() -> None:
                 for name, vtep in (("hostA", "192.168.56.11"), ("hostB", "192.168.56.12"))}
     desired = compile_topology(topology, observed)
     on_a = [r for r in desired["hostA"].resources.values() if isinstance(r, HostsFile)]
-    assert on_a == [HostsFile("c1", (*LOCALHOST, "10.88.0.1 c1", "10.88.0.2 c2 two"))]
+    assert on_a == [HostsFile("c1", text_of((*LOCALHOST, "10.88.0.1 c1", "10.88.0.2 c2 two")))]
     assert "addr:c2/eth0/10.88.0.2/24" in desired["hostB"].resources
     assert desired["hostB"].resources["hosts:c2"] == HostsFile(
-        "c2", (*LOCALHOST, "10.88.0.2 c2 two", "10.88.0.1 c1"))
+        "c2", text_of((*LOCALHOST, "10.88.0.2 c2 two", "10.88.0.1 c1")))

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from netplan.agent.api import handle
+from netplan.agent.state import PROTOCOL_VERSION
 from netplan.cli import app
 from netplan.errors import TopologyError
 from netplan.topology import Topology, load_topology
@@ -183,7 +184,7 @@ def test_the_agent_refuses_a_topology_name_that_is_not_a_name() -> None:
     """The agent runs as root and makes /run/netplan/topologies/<topology>: it checks the
     name again, whatever sent the request."""
     for name in HOSTILE_NAMES:
-        reply = handle({"version": 1, "op": "observe", "topology": name})
+        reply = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": name})
         assert reply["ok"] is False, name
         assert "topology" in reply["error"]["message"]
 

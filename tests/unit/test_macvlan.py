@@ -9,7 +9,7 @@ import pytest
 
 from netplan.agent.api import handle
 from netplan.agent.resources import Address, Macvlan, Netns, NftTable, Route, Vlan
-from netplan.agent.state import Facts, HostState, Interface
+from netplan.agent.state import PROTOCOL_VERSION, Facts, HostState, Interface
 from netplan.compile import compile_topology
 from netplan.drivers.macvlan import interfaces_of, vlan_of
 from netplan.errors import TopologyError
@@ -187,5 +187,6 @@ def test_show_writes_macvlan_networks_back() -> None:
 
 
 def test_interfaces_in_a_request_must_be_a_list_of_names() -> None:
-    answer = handle({"version": 1, "op": "observe", "topology": "t", "interfaces": "eth0"})
+    answer = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t",
+                     "interfaces": "eth0"})
     assert not answer["ok"] and "'interfaces' must be a list" in answer["error"]["message"]

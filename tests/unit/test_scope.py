@@ -35,7 +35,7 @@ def container(name: str, address: str) -> list[Resource]:
              network="front", mac="02:42:0a:00:00:02", mtu=1500),
         Address(netns=name, dev="eth0", cidr=address),
         Route(netns=name, dst="0.0.0.0/0", dev="eth0", gateway="10.0.0.1"),
-        HostsFile(name, ("127.0.0.1 localhost",)),
+        HostsFile(name, "127.0.0.1 localhost\n"),
     ]
 
 
@@ -76,7 +76,7 @@ def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
                             "netns:b": "is not managed by netplan",
                             "link:/eth9": "is not managed by netplan"})
     after = state(Bridge("br0", "front"), *container("b", "10.0.0.3/24"),
-                  HostsFile("a", ("127.0.0.1 localhost",)),
+                  HostsFile("a", "127.0.0.1 localhost\n"),
                   foreign={"link:/eth8": "is not managed by netplan",
                            # a's host end: the agent did not look inside a this time
                            link_key(ROOT, "v-a"): "carries this topology's marker but ..."})
@@ -90,7 +90,7 @@ def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
 
 def test_a_deleted_namespace_is_not_brought_back_from_before() -> None:
     before = state(*container("a", "10.0.0.2/24"), *container("b", "10.0.0.3/24"))
-    after = state(HostsFile("a", ("127.0.0.1 localhost",)))
+    after = state(HostsFile("a", "127.0.0.1 localhost\n"))
     merged = with_untouched(before, after, ["b"])
     assert merged.resources == state(*container("a", "10.0.0.2/24")).resources
 
