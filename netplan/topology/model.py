@@ -123,7 +123,10 @@ def _once_each(names: list[str], kind: str) -> None:
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    """Field docs are attribute docstrings; schema.py turns them into JSON Schema
+    descriptions (not `use_attribute_docstrings`, which parses this file on every import)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _underlay(value: str) -> str:

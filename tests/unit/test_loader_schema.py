@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
-from netplan.topology.schema import DIALECT, json_schema
+from pydantic import BaseModel, Field
+
+from netplan.topology.model import BridgeNetwork
+from netplan.topology.schema import DIALECT, DescribedFields, json_schema
 
 
 def test_schema_declares_dialect_title_and_description() -> None:
@@ -38,6 +42,49 @@ def test_schema_describes_fields_and_names() -> None:
     bridge = network["bridge"]["anyOf"][0]
     assert bridge["maxLength"] == 15
     assert bridge["pattern"].startswith("^")
+
+
+def test_every_field_is_described() -> None:
+    schema = json_schema()
+    for model in [schema, *schema["$defs"].values()]:
+        for name, field in model.get("properties", {}).items():
+            assert field.get("description"), f"{model.get('title', 'Topology')}.{name}"
+
+
+class Sample(BaseModel):
+    LIMIT: ClassVar[int] = 3
+    """Not a field."""
+
+    plain: int = 0
+    """One line."""
+    indented: int = 0
+    """First line,
+    then a second,
+        then an indented one."""
+    aliased: str = Field(default="", alias="from")
+    """Named `from` in files."""
+    explicit: int = Field(default=0, description="From Field().")
+    """Loses to Field(description=)."""
+    undocumented: int = 0
+
+
+class SampleChild(Sample):
+    child: bool = False
+    """Declared in the subclass."""
+
+
+def test_attribute_docstrings_become_descriptions_only_in_the_schema() -> None:
+    assert BridgeNetwork.model_fields["subnet"].description is None  # nothing parsed at import
+    properties = SampleChild.model_json_schema(schema_generator=DescribedFields)["properties"]
+    described = {name: field.get("description") for name, field in properties.items()}
+    assert described == {
+        "plain": "One line.",
+        "indented": "First line,\nthen a second,\n    then an indented one.",
+        "from": "Named `from` in files.",
+        "explicit": "From Field().",
+        "undocumented": None,
+        "child": "Declared in the subclass.",
+    }
 
 
 def test_the_committed_schema_is_current() -> None:
