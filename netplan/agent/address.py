@@ -41,11 +41,20 @@ def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0) -> li
         raw = reply.attrs.get(IFA_LOCAL) or reply.attrs.get(IFA_ADDRESS)
         if dev is None or dev == "lo" or raw is None:
             continue
-        ip = ipaddress.ip_interface(f"{socket.inet_ntop(family, raw)}/{prefixlen}")
-        if ip.version == 6 and ip.ip.is_link_local:
-            continue
-        found.append(Address(netns, dev, str(ip)))
+        text = _text(family, raw, prefixlen)
+        if text is not None:
+            found.append(Address(netns, dev, text))
     return found
+
+
+def _text(family: int, raw: bytes, prefixlen: int) -> str | None:
+    """The address as the desired state writes it (str of an ipaddress interface), None
+    for an IPv6 link-local one. IPv4 is formatted by inet_ntop alone: an ipaddress object
+    per address was a tenth of observing a namespace."""
+    if family == socket.AF_INET:
+        return f"{socket.inet_ntop(family, raw)}/{prefixlen}"
+    ip = ipaddress.IPv6Interface((raw, prefixlen))
+    return None if ip.ip.is_link_local else str(ip)
 
 
 def _message(index: int, ip: Interface) -> Message:

@@ -83,7 +83,9 @@ def info_data(reply: Reply) -> dict[int, bytes]:
 
 
 def kind_dump(kind: str) -> rtnl.Query:
-    """A dump of the links of one kind, filtered by the kernel."""
+    """A dump of the links of one kind, filtered by the kernel. Only while the kind's
+    module is loaded: for a kind it does not know, the kernel sends every link. Callers
+    dump only when a link of the kind exists (which loads its module)."""
     return rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS,
                                           IFLA_LINKINFO=(kind, None)))
 

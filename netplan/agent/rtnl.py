@@ -40,6 +40,8 @@ _U32 = struct.Struct("=I")
 _S32 = struct.Struct("=i")
 _DUMP_RETRIES = 5
 _BUFFER = 1 << 16
+_MSG_TRUNC = int(socket.MSG_TRUNC)
+"""A plain int: `&` with the socket module's enum member goes through enum's Python code."""
 
 
 class NetlinkError(OSError):
@@ -153,7 +155,7 @@ class Rtnl:
         replies: list[Reply] = []
         while True:
             data, _, truncated, _ = self._sock.recvmsg(_BUFFER)
-            if truncated & socket.MSG_TRUNC:  # a dump part is at most 32 KiB: never here
+            if truncated & _MSG_TRUNC:  # a dump part is at most 32 KiB: never here
                 raise NetlinkError(errno.EMSGSIZE, "netlink reply larger than the buffer")
             offset = 0
             while offset + _HEADER.size <= len(data):

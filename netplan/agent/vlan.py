@@ -16,11 +16,13 @@ IFLA_VLAN_ID = 1
 _U16 = struct.Struct("=H")
 
 _DUMP = links.kind_dump("vlan")
-"""Every VLAN link, with its id: the kernel filters the dump by kind."""
+"""Every VLAN link, with its id: the kernel filters the dump by kind (links.kind_dump)."""
 
 
 def observe(session: Session, root_links: dict[int, Link]) -> list[Vlan]:
     """The VLAN links that carry this topology's marker."""
+    if not any(link.kind == "vlan" for link in root_links.values()):
+        return []
     found = []
     for reply in session.root.dump(_DUMP):
         link = Link.decode(reply)

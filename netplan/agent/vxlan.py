@@ -10,7 +10,7 @@ from typing import Any
 
 from netplan.agent import links, rtnl
 from netplan.agent.links import Link
-from netplan.agent.nlmsg import RTM_GETLINK, Attr
+from netplan.agent.nlmsg import Attr
 from netplan.agent.resources import ROOT, Vxlan, bridge_marker, parse_marker
 from netplan.agent.rtnl import Reply
 from netplan.agent.session import Session
@@ -22,16 +22,15 @@ IFLA_VXLAN_PROXY, IFLA_VXLAN_PORT = 11, 15
 _BE16 = struct.Struct("!H")
 _U32 = struct.Struct("=I")
 
-_DUMP = rtnl.dump(
-    RTM_GETLINK,
-    links.message(IFLA_EXT_MASK=links.RTEXT_FILTER_SKIP_STATS,
-                  IFLA_LINKINFO=("vxlan", None)),
-)
-"""Every VXLAN device, and nothing else: the kernel filters the dump by kind."""
+_DUMP = links.kind_dump("vxlan")
+"""Every VXLAN device, with its settings: the kernel filters the dump by kind
+(links.kind_dump)."""
 
 
 def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
     """The VXLAN devices that carry this topology's marker, with their settings."""
+    if not any(link.kind == "vxlan" for link in root_links.values()):
+        return []
     found = []
     for reply in session.root.dump(_DUMP):
         link = Link.decode(reply)
