@@ -55,7 +55,7 @@ def files_round(size: int) -> dict[str, float]:
     spec = topology(size)
     addresses = assign_addresses(spec, {})
     result = {"render": timed(lambda: render(spec, addresses))}
-    files = [HostsFile(name, lines) for name, lines in render(spec, addresses).items()]
+    files = [HostsFile(name, text) for name, text in render(spec, addresses).items()]
     session: Any = Caller()
     result["create"] = timed(lambda: [hostsfile.create(session, f) for f in files])
     result["update"] = timed(lambda: [hostsfile.update(session, f, ("digest",)) for f in files])

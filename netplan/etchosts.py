@@ -4,14 +4,14 @@ Docker resolves the names and aliases of the containers on a user network throug
 embedded DNS server; netplan writes the same answers into `/etc/netns/<ns>/hosts`, which
 `ip netns exec` (and `netplan exec`) bind-mount over /etc/hosts. Every network of a
 topology is declared by its user, so every network counts as a user network, whatever
-its driver. Pure: the topology and the central IPAM's addresses in, lines out.
+its driver. Pure: the topology and the central IPAM's addresses in, file texts out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from ipaddress import IPv4Address
-from itertools import chain
+from itertools import accumulate
 
 from netplan.agent.resources import HostsFile, text_of
 from netplan.drivers.base import Context
@@ -19,6 +19,7 @@ from netplan.topology.model import Topology
 
 LOCALHOST = ("127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback")
 """The loopback lines every container's /etc/hosts starts with, as Docker writes them."""
+LOCALHOST_TEXT = text_of(LOCALHOST)
 
 Addresses = Mapping[tuple[str, str], IPv4Address]
 """(container, network) → address, as netplan.compile.assign_addresses decides them."""
@@ -31,39 +32,45 @@ def has_hosts_file(topology: Topology, container: str) -> bool:
     return spec.network_mode != "host" and spec.shares_with is None
 
 
-def render(topology: Topology, addresses: Addresses) -> dict[str, tuple[str, ...]]:
-    """The lines of the hosts file of every container that has one, by container:
+def render(topology: Topology, addresses: Addresses) -> dict[str, str]:
+    """The text of the hosts file of every container that has one, by container:
     localhost; itself (its name and hostname on its first address, its aliases on each
     network); then, network by network in the order of its `networks`, every other
     container on that network by name and aliases, at its address on that network. A
     container met on two networks appears twice, the first network's address first
-    (which is what a lookup returns)."""
+    (which is what a lookup returns). No line repeats: each starts with an address of
+    its own, and the networks a container is on have disjoint subnets."""
     members = _Members(topology, addresses)
-    files: dict[str, tuple[str, ...]] = {}
+    files: dict[str, str] = {}
     for container, spec in topology.containers.items():
         if has_hosts_file(topology, container):
-            own = _own_lines(topology, addresses, container)
+            own = text_of(_own_lines(topology, addresses, container))
             peers = [members.others(network, container) for network in spec.networks]
-            files[container] = tuple(dict.fromkeys(chain(LOCALHOST, own, *peers)))
+            files[container] = "".join([LOCALHOST_TEXT, own, *peers])
     return files
 
 
 class _Members:
-    """Per network, the line each container on it is resolved by, in the file's order
-    (rendered once: N containers on one network have N files of N lines)."""
+    """Per network, the lines each container on it is resolved by, in the file's order,
+    as one text and where each line starts in it: N containers on one network have N
+    files of N lines, and each file is that text with one line cut out."""
 
     def __init__(self, topology: Topology, addresses: Addresses) -> None:
-        self.lines: dict[str, list[str]] = {network: [] for network in topology.networks}
+        lines: dict[str, list[str]] = {network: [] for network in topology.networks}
         self.position: dict[tuple[str, str], int] = {}
         for container, spec in topology.containers.items():
             for network, attachment in spec.networks.items():
-                self.position[(container, network)] = len(self.lines[network])
-                self.lines[network].append(
-                    _line(addresses[(container, network)], (container, *attachment.aliases)))
+                self.position[(container, network)] = len(lines[network])
+                names = (container, *attachment.aliases)
+                lines[network].append(_line(addresses[(container, network)], names))
+        self.text = {network: text_of(found) for network, found in lines.items()}
+        self.starts = {network: list(accumulate((len(line) + 1 for line in found), initial=0))
+                       for network, found in lines.items()}
 
-    def others(self, network: str, container: str) -> list[str]:
-        lines, at = self.lines[network], self.position[(container, network)]
-        return lines[:at] + lines[at + 1:]
+    def others(self, network: str, container: str) -> str:
+        text, starts = self.text[network], self.starts[network]
+        at = self.position[(container, network)]
+        return text[:starts[at]] + text[starts[at + 1]:]
 
 
 def _own_lines(topology: Topology, addresses: Addresses, container: str) -> Iterator[str]:
@@ -91,5 +98,5 @@ def _line(address: IPv4Address, names: tuple[str, ...] | list[str]) -> str:
 def compile_hosts_files(context: Context) -> None:
     """A HostsFile for every container namespace, on its host."""
     topology = context.topology
-    for name, lines in render(topology, context.addresses).items():
-        context.desired[topology.host_of_container(name)].add(HostsFile(name, text_of(lines)))
+    for name, text in render(topology, context.addresses).items():
+        context.desired[topology.host_of_container(name)].add(HostsFile(name, text))

@@ -67,7 +67,7 @@ def test_render(case: str) -> None:
     spec, addresses, expected = CASES[case]
     topology = Topology.model_validate({"name": "t", **spec})
     files = render(topology, {k: IPv4Address(v) for k, v in addresses.items()})
-    assert files == {name: (*LOCALHOST, *lines) for name, lines in expected.items()}
+    assert files == {name: text_of((*LOCALHOST, *lines)) for name, lines in expected.items()}
 
 
 def test_compiled_on_each_containers_host_with_the_central_addresses() -> None:
