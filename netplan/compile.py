@@ -9,7 +9,7 @@ network and an attachment become is each driver's business (netplan/drivers/).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from ipaddress import IPv4Address, IPv4Interface
+from ipaddress import IPv4Address
 
 from netplan.agent.resources import Address, Macvlan, Netns, Veth
 from netplan.agent.state import HostState
@@ -29,7 +29,8 @@ def current_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]
     by_link: dict[tuple[str, str], IPv4Address] = {}
     for resource in observed.resources.values():
         if isinstance(resource, Address) and ":" not in resource.cidr:
-            by_link.setdefault((resource.netns, resource.dev), IPv4Interface(resource.cidr).ip)
+            address = IPv4Address(resource.cidr.partition("/")[0])  # 1/3 of an IPv4Interface
+            by_link.setdefault((resource.netns, resource.dev), address)
     return {
         (r.container, r.network): by_link[(r.netns, r.name)]
         for r in observed.resources.values()

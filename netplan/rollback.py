@@ -128,18 +128,20 @@ def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[threadi
     if threading.current_thread() is not threading.main_thread():
         yield interrupted
         return
-    finished = threading.Event()
+    woken = threading.Event()
+    """Set by the first Ctrl-C, or when the steps are done: the watcher never polls, so
+    it ends as soon as the steps do."""
 
     def on_sigint(signum: int, frame: object) -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         interrupted.set()
+        woken.set()
 
     def cancel_all() -> None:
-        while not interrupted.wait(0.05):
-            if finished.is_set():
-                return
-        for connection in list(hosts.values()):
-            connection.cancel()
+        woken.wait()
+        if interrupted.is_set():
+            for connection in list(hosts.values()):
+                connection.cancel()
 
     watcher = threading.Thread(target=cancel_all, name="netplan-cancel", daemon=True)
     previous = signal.signal(signal.SIGINT, on_sigint)
@@ -147,7 +149,7 @@ def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[threadi
     try:
         yield interrupted
     finally:
-        finished.set()
+        woken.set()
         signal.signal(signal.SIGINT, previous)
         watcher.join()
 
