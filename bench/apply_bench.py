@@ -16,7 +16,11 @@ N containers four ways, one after the other, and times each operation as a user 
 - Mininet: `LinuxBridge` switches, no controller (bench/mininet_way.py).
 
 Operations: apply from empty, no-op check, add one container at size N, destroy. The
-order of the ways alternates from round to round. Between measurements the sandbox must be
+order of the ways alternates from round to round. In every round, right after netplan's
+check, netplan's floor is timed as processes too (FLOORS: the interpreter's start, the
+imports every netplan command pays before it touches the kernel, and the kernel's dumps
+of a check read over raw netlink, bench/raw_observe.py). netplan's sources are compiled
+before anything is timed (bench/bytecode.py). Between measurements the sandbox must be
 back to its starting state. Prints one Markdown table per layout (medians, and netplan ÷
 each way taken round by round), the issue's targets, writes the raw figures as JSON and the
 tables as Markdown to bench/results/, and log-log plots (bench/bench_plot.py).
@@ -40,20 +44,26 @@ from pathlib import Path
 from typing import Any
 
 import bench_plot
+import bytecode
 import ipbatch
 import ipscript
 import mininet_way
 from bench_report import (
+    FLOOR,
+    FLOORS,
     OPS,
     WAYS,
     Measurement,
     Run,
+    floor_markdown,
     machine,
     markdown,
     summarize,
+    summarize_floors,
     targets,
 )
 from ipbatch import LAYOUTS, Topo
+from raw_observe import DEPENDENCIES, IMPORTS
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
@@ -152,17 +162,10 @@ def settle(baseline: dict[str, Any], topo: Topo, run: Run, after: str) -> float:
 
 
 class Env:
-    """Environment of the netplan processes (set once by main)."""
+    """Environment of the netplan processes and of the floor's (set once by main:
+    bytecode.environment(), or this process's own with --no-compile)."""
 
     netplan: dict[str, str] | None = None
-
-
-def bytecode_cache() -> dict[str, str]:
-    """Let netplan's processes cache bytecode, as an installed package has it, even where
-    PYTHONDONTWRITEBYTECODE is set: in bench/results/pycache, not in the source tree."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(RESULTS / "pycache")
-    return env
 
 
 def netplan_argv(*args: str, profile: Path | None = None) -> list[str]:
@@ -240,8 +243,8 @@ def profile_netplan(ctx: Context, out: Path) -> None:
 
 
 def warm_up(path: Path) -> None:
-    """An untimed, read-only `netplan check` (pending changes, exit 2): fills the
-    bytecode cache and the page cache before the first timed netplan command."""
+    """An untimed, read-only `netplan check` (pending changes, exit 2): fills the page
+    cache before the first timed netplan command."""
     run_netplan("check", str(path))
 
 
@@ -267,6 +270,65 @@ def incremental_plan(topo: Topo, files: dict[str, Path], layout: str, run: Run) 
         "kinds": sorted({change["kind"] for change in kernel}),
         "only_new": not others, "others": others,
     })
+
+
+# --- netplan's floor -----------------------------------------------------------------------
+
+RAW_OBSERVE = REPO / "bench" / "raw_observe.py"
+FLOOR_CODE = {
+    "start": "pass",
+    "deps": f"import {', '.join(DEPENDENCIES)}",
+    "imports": f"import {', '.join(IMPORTS)}",
+}
+"""The floors that are a `python -c` (bench_report.FLOORS); the others run RAW_OBSERVE."""
+
+
+def floor_argv(kind: str) -> list[str]:
+    if kind in FLOOR_CODE:
+        return [sys.executable, "-c", FLOOR_CODE[kind]]
+    return [sys.executable, str(RAW_OBSERVE), *(["--imports"] if kind == "imports+observe" else [])]
+
+
+def run_floor(kind: str, namespaces: int) -> float:
+    """Seconds from start to exit of the process of floor `kind`, started as netplan's
+    commands are (same interpreter, directory and environment); Failure if it failed or,
+    observing, did not see `namespaces` named namespaces."""
+    start = time.perf_counter()
+    result = subprocess.run(
+        floor_argv(kind), cwd=REPO, env=Env.netplan, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=ipbatch.TIMEOUT,
+    )
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        tail = " | ".join(result.stderr.strip().splitlines()[-4:])
+        raise Failure(f"floor {kind} failed (exit {result.returncode}): {tail}")
+    if kind not in FLOOR_CODE:
+        try:
+            seen = json.loads(result.stdout)["namespaces"]
+        except (ValueError, KeyError) as exc:
+            raise Failure(f"floor {kind}: unreadable output {result.stdout[:80]!r}") from exc
+        if seen != namespaces:
+            raise Failure(f"floor {kind} saw {seen} namespaces, not {namespaces}")
+    return seconds
+
+
+def measure_floor(round_: int, ctx: Context) -> None:
+    """netplan's floor in this round, right after its check, with the N containers it made
+    in place: each of FLOORS, timed as a process."""
+    namespaces = ctx.topo.n + len(ctx.baseline["netns"])
+    for kind in FLOORS:
+        try:
+            seconds: float | None = run_floor(kind, namespaces)
+            error = None
+        except (Failure, subprocess.TimeoutExpired, OSError) as exc:
+            seconds, error = None, str(exc)
+            ctx.run.note(f"{ctx.layout} N={ctx.topo.n} round {round_}: {exc}")
+        ctx.run.measurements.append(
+            Measurement(ctx.layout, ctx.topo.n, round_, FLOOR, kind, seconds, error)
+        )
+        if seconds is not None:
+            print(f"  {ctx.layout} N={ctx.topo.n} round {round_} {FLOOR:8} {kind:15} "
+                  f"{seconds:8.3f} s", file=sys.stderr)
 
 
 # --- the ways ------------------------------------------------------------------------------
@@ -376,6 +438,8 @@ def measure_way(way: str, round_: int, ctx: Context) -> bool:
                   f"{memory}", file=sys.stderr)
             if round_ == 0 and way != "mininet" and op in ("apply", "add"):
                 compare_kernel_state(topo if op == "apply" else topo.grown(), way, ctx)
+            if way == "netplan" and op == "check":
+                measure_floor(round_, ctx)
     finally:
         close()
     # Namespaces are freed by the kernel after `netns del` returns: also record the time
@@ -413,8 +477,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="how the ip ways enter a namespace: `ip -n NS` or `nsenter --net=… ip`",
     )
     parser.add_argument(
-        "--no-bytecode-cache", action="store_true",
-        help="run netplan with the environment as it is (PYTHONDONTWRITEBYTECODE honoured)",
+        "--no-compile", action="store_true",
+        help="do not compile netplan's sources first and run netplan with the environment as "
+             "it is (with PYTHONDONTWRITEBYTECODE set, every process compiles each source "
+             "that has no current .pyc, as in a fresh clone)",
     )
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also run netplan once per N under cProfile, profiles in DIR")
@@ -488,9 +554,11 @@ def run_size(
 
 
 def render(run: Run, meta: dict[str, Any]) -> tuple[str, list[dict[str, Any]], list[str]]:
-    """The Markdown report (tables per layout, targets, notes), the rows and the targets."""
+    """The Markdown report (tables and floors per layout, targets, notes), the rows and the
+    targets."""
     layouts, sizes, ways = meta["options"]["layouts"], meta["options"]["sizes"], meta["ways"]
     rows = summarize(run, layouts, sizes)
+    floors = summarize_floors(run, layouts, sizes)
     found = targets(run, rows)
     done = "" if meta.get("complete", True) else " INCOMPLETE (stopped before the end)"
     report = [
@@ -502,6 +570,8 @@ def render(run: Run, meta: dict[str, Any]) -> tuple[str, list[dict[str, Any]], l
     ]
     for layout in layouts:
         report += ["", f"#### {layout}", "", markdown(rows, layout, ways)]
+        if floor := floor_markdown(floors, layout):
+            report += ["", f"netplan's floor, {layout}:", "", floor]
     report += ["", *(f"- {line}" for line in [*found, *run.notes])]
     return "\n".join(report) + "\n", rows, found
 
@@ -516,6 +586,7 @@ def save(path: Path, run: Run, meta: dict[str, Any]) -> str:
     path.write_text(json.dumps({
         **meta,
         "summary": rows,
+        "floors": summarize_floors(run, meta["options"]["layouts"], meta["options"]["sizes"]),
         "targets": found,
         "incremental_plans": run.plans,
         "notes": run.notes,
@@ -557,11 +628,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         run.note(f"Mininet skipped: {reason}")
         ways.remove("mininet")
     opts = ipbatch.Options(args.ip_jobs, args.ip_ipv6 == "off", args.ip_enter)
-    Env.netplan = None if args.no_bytecode_cache else bytecode_cache()
+    if not args.no_compile:
+        bytecode.compile_sources()
+        Env.netplan = bytecode.environment()
+    sources = bytecode.source_stamps()
     started = datetime.now(UTC)
     path = args.json or RESULTS / f"suite-{started:%Y%m%dT%H%M%SZ}.json"
     meta: dict[str, Any] = {
-        "format_version": 2,
+        "format_version": 3,
         "started": started.isoformat(),
         "command": [sys.executable, *sys.argv],
         "loadavg_at_start": load,
@@ -571,7 +645,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "sizes": args.sizes, "layouts": args.layouts, "rounds": args.rounds,
             "ways": args.ways, "mininet_max_n": args.mininet_max_n,
             "ip_jobs": args.ip_jobs, "ip_ipv6": args.ip_ipv6, "ip_enter": args.ip_enter,
-            "netplan_bytecode_cache": not args.no_bytecode_cache,
+            "netplan_compiled_first": not args.no_compile,
         },
     }
     ctx_base = {"opts": opts, "baseline": baseline, "run": run}
@@ -579,6 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for layout in args.layouts:
             for n in args.sizes:
                 run_size(layout, n, args, ways, ctx_base, Path(tmp))
+                if changed := bytecode.changed_sources(sources):
+                    run.note(f"netplan's sources changed while {layout} N={n} was measured "
+                             f"(the figures may mix versions): {', '.join(changed[:8])}")
+                    sources = bytecode.source_stamps()
                 save(path, run, meta)
     meta["complete"] = True
     print(save(path, run, meta))

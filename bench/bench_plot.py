@@ -45,6 +45,14 @@ def plot(
                 if points:
                     xs, ys = zip(*points, strict=True)
                     ax.plot(xs, ys, marker=MARKERS[way], label=WAY_TITLES[way])
+            floors = sorted(
+                (r["n"], r["floor"]["median"]) for r in mine
+                if r["op"] == op and "netplan" in ways and (r.get("floor") or {}).get("median")
+            )
+            if floors:
+                xs, ys = zip(*floors, strict=True)
+                title = next(r["floor"]["title"] for r in mine if r["op"] == op)
+                ax.plot(xs, ys, linestyle="--", color="grey", label=f"netplan's {title}")
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title(OP_TITLES[op] + (" (N → N+1)" if op == "add" else ""))

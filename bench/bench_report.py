@@ -1,4 +1,5 @@
-"""The suite's results: raw measurements, medians, pair-by-pair ratios, tables, targets."""
+"""The suite's results: raw measurements, medians, pair-by-pair ratios, tables, targets,
+and netplan's floor (what any process of this interpreter with these dependencies costs)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,36 @@ OP_TITLES = {
     "destroy": "destroy",
     "gone": "destroy until gone",
 }
+
+FLOOR = "floor"
+"""The `way` of the floor's measurements (bench/apply_bench.py measure_floor)."""
+FLOORS = ("start", "deps", "imports", "observe", "imports+observe")
+"""Each a process, timed from start to exit like netplan's commands: `python -c pass`;
+importing the chosen dependencies (typer's argument adapters, which import pydantic;
+yaml); those and netplan's model; bench/raw_observe.py, which dumps the links, addresses
+and routes of every namespace over raw netlink without decoding them; and the same after
+the imports, all in one process."""
+FLOOR_TITLES = {
+    "start": "floor: interpreter start",
+    "deps": "floor: start+deps",
+    "imports": "floor: start+imports",
+    "observe": "floor: raw netlink observe",
+    "imports+observe": "floor: start+imports+raw observe",
+}
+FLOOR_OF_OP = {
+    "apply": "imports", "check": "imports+observe", "add": "imports", "destroy": "imports",
+    "gone": "imports",
+}
+"""The floor of each operation: every command pays start+imports before it touches the
+kernel; the no-op check also reads the kernel's state. (The kernel's work of apply, add
+and destroy is not in their floor: the ip -batch way is close to it.)"""
+FLOOR_PARTS = {
+    "interpreter start": ("start", None),
+    "deps import": ("deps", "start"),
+    "model import": ("imports", "deps"),
+    "raw observe less start": ("observe", "start"),
+}
+"""Parts of the floor: the difference of two floors, taken round by round."""
 
 # The issue's targets (issue 7), whole process, measured in the same run.
 TARGET_N = 500
@@ -80,9 +111,16 @@ def seconds_of(run: Run, layout: str, n: int, way: str, op: str) -> dict[int, fl
     }
 
 
+def _ratio_median(mine: dict[int, float], theirs: dict[int, float]) -> float | None:
+    """The median of mine ÷ theirs taken round by round (rounds both have)."""
+    ratios = [mine[r] / theirs[r] for r in sorted(mine.keys() & theirs.keys())]
+    return statistics.median(ratios) if ratios else None
+
+
 def summarize(run: Run, layouts: Sequence[str], sizes: Sequence[int]) -> list[dict[str, Any]]:
     """One row per (layout, N, operation): each way's median, and netplan ÷ each other way
-    taken round by round (both measured in the same round) and then the median."""
+    taken round by round (both measured in the same round) and then the median; and the
+    operation's floor (FLOOR_OF_OP), its median and netplan ÷ floor."""
     rows = []
     for layout in layouts:
         for n in sizes:
@@ -105,7 +143,48 @@ def summarize(run: Run, layouts: Sequence[str], sizes: Sequence[int]) -> list[di
                                      for w, r in ratios.items()},
                     "ratios": ratios,
                     "rounds": {w: len(t) for w, t in times.items()},
+                    "floor": _floor_of(run, layout, n, op, ours),
                 })
+    return rows
+
+
+def _floor_of(
+    run: Run, layout: str, n: int, op: str, netplan: dict[int, float]
+) -> dict[str, Any]:
+    kind = FLOOR_OF_OP[op]
+    times = seconds_of(run, layout, n, FLOOR, kind)
+    return {
+        "kind": kind,
+        "title": FLOOR_TITLES[kind],
+        "median": statistics.median(times.values()) if times else None,
+        "netplan_ratio_median": _ratio_median(netplan, times),
+    }
+
+
+def summarize_floors(
+    run: Run, layouts: Sequence[str], sizes: Sequence[int]
+) -> list[dict[str, Any]]:
+    """One row per (layout, N) with floors: each floor's median, and each of FLOOR_PARTS
+    (a difference taken round by round, then the median)."""
+    rows = []
+    for layout in layouts:
+        for n in sizes:
+            times = {kind: seconds_of(run, layout, n, FLOOR, kind) for kind in FLOORS}
+            if not any(times.values()):
+                continue
+            parts = {}
+            for part, (kind, minus) in FLOOR_PARTS.items():
+                base = times[minus] if minus else dict.fromkeys(times[kind], 0.0)
+                diffs = [times[kind][r] - base[r] for r in sorted(times[kind].keys() & base.keys())]
+                parts[part] = statistics.median(diffs) if diffs else None
+            rows.append({
+                "layout": layout,
+                "n": n,
+                "median": {kind: statistics.median(t.values()) if t else None
+                           for kind, t in times.items()},
+                "parts": parts,
+                "rounds": {kind: len(t) for kind, t in times.items()},
+            })
     return rows
 
 
@@ -123,18 +202,63 @@ def ratio_cell(row: dict[str, Any], way: str) -> str:
     return f"{row['ratio_median'][way]:.2f}x{spread}"
 
 
+def _floor_median(row: dict[str, Any]) -> float | None:
+    floor: dict[str, Any] | None = row.get("floor")
+    return floor["median"] if floor else None
+
+
 def markdown(rows: Sequence[dict[str, Any]], layout: str, ways: Sequence[str]) -> str:
+    """The table of one layout: each way's median, netplan's floor next to netplan's (if
+    this run measured it), netplan ÷ each other way."""
+    mine = [row for row in rows if row["layout"] == layout]
+    floored = "netplan" in ways and any(_floor_median(row) is not None for row in mine)
     others = [w for w in ways if w != "netplan"]
-    head = ["N", "operation", *(WAY_TITLES[w] for w in ways),
-            *(f"netplan ÷ {WAY_TITLES[w]}" for w in others)]
+    titles = [WAY_TITLES[w] for w in ways]
+    if floored:
+        titles.insert(ways.index("netplan") + 1, "netplan's floor")
+    head = ["N", "operation", *titles, *(f"netplan ÷ {WAY_TITLES[w]}" for w in others)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        if row["layout"] != layout:
-            continue
+    for row in mine:
         cells = [str(row["n"]), OP_TITLES[row["op"]]]
         cells += [fmt(row["median"][w]) for w in ways]
+        if floored:
+            cells.insert(2 + ways.index("netplan") + 1, fmt(_floor_median(row)))
         cells += [ratio_cell(row, w) for w in others]
         lines.append("| " + " | ".join(cells) + " |")
+    if floored:
+        lines += ["", "netplan's floor: start+imports for every command (the interpreter "
+                      "starts; typer, pydantic, yaml and netplan's model are imported); for the "
+                      "no-op check start+imports+raw observe (the same, then the links, "
+                      "addresses and routes of every namespace dumped over raw netlink, not "
+                      "decoded). No process of this interpreter with these dependencies does "
+                      "the command in less. Measured in every round, right after netplan's "
+                      "check."]
+    return "\n".join(lines)
+
+
+def floor_markdown(floors: Sequence[dict[str, Any]], layout: str) -> str:
+    """The floor of one layout by N, in parts (medians of round-by-round differences) and
+    as measured whole; "" if this run has none."""
+    mine = [row for row in floors if row["layout"] == layout]
+    if not mine:
+        return ""
+    head = ["N", *FLOOR_PARTS, FLOOR_TITLES["imports"], FLOOR_TITLES["observe"],
+            FLOOR_TITLES["imports+observe"]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in mine:
+        cells = [str(row["n"]), *(fmt(row["parts"][part]) for part in FLOOR_PARTS),
+                 *(fmt(row["median"][kind]) for kind in ("imports", "observe",
+                                                           "imports+observe"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Each floor is a process timed from start to exit (median of rounds): "
+                  "`python -c pass`; `import typer._adapters, yaml` (typer imports pydantic "
+                  "when it parses arguments); the same and `netplan.topology.model`; "
+                  "bench/raw_observe.py (links, addresses and main-table routes of the root "
+                  "and every namespace over raw netlink, replies counted, not decoded), alone "
+                  "and after those imports. The parts are differences taken round by round: "
+                  "deps import = start+deps - start, model import = start+imports - "
+                  "start+deps, raw observe less start = floor: raw netlink observe - interpreter "
+                  "start."]
     return "\n".join(lines)
 
 
@@ -150,6 +274,33 @@ def _verdict(ok: bool | None) -> str:
 
 def _at_most(value: float | None, limit: float) -> bool | None:
     return None if value is None else value <= limit
+
+
+def _floor_words(row: dict[str, Any], value: float | None, limit: float, shown: str) -> str:
+    """"; floor (KIND) SHOWN" and whether the target `limit` lies under the floor's `value`
+    (then no process of this interpreter with these dependencies reaches it); "" if the
+    floor was not measured."""
+    if value is None:
+        return ""
+    reach = "above the target: out of reach" if value > limit else "under the target"
+    kind = FLOOR_TITLES[row["floor"]["kind"]].removeprefix("floor: ")
+    return f"; floor ({kind}) {shown}, {reach}"
+
+
+def _destroy_floor(run: Run, layout: str, n: int) -> str:
+    """"; floor ..." of the destroy target: start+imports against the script, and
+    start+imports followed by the script's own deletes (the kernel work netplan has to do
+    as well; the script is one `ip` process doing nothing else), both round by round."""
+    imports = seconds_of(run, layout, n, FLOOR, FLOOR_OF_OP["destroy"])
+    script = seconds_of(run, layout, n, "ip-batch", "destroy")
+    both = {r: imports[r] + script[r] for r in imports.keys() & script.keys()}
+    if not both:
+        return ""
+    alone, ratio = statistics.median(imports.values()), _ratio_median(imports, script)
+    total, total_ratio = statistics.median(both.values()), _ratio_median(both, script)
+    reach = "above the target: out of reach" if (total_ratio or 0) > 1.0 else "under the target"
+    return (f"; floor (start+imports) {fmt(alone)} = {fmt(ratio, 'x')} the script, and "
+            f"followed by the script's deletes {fmt(total)} = {fmt(total_ratio, 'x')}, {reach}")
 
 
 def loglog_slope(points: Sequence[tuple[int, float]]) -> float | None:
@@ -196,11 +347,17 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
     if check:
         took = check["median"]["netplan"]
         ratio = check["ratio_median"]["ip-batch"]
+        floor = _floor_median(check)
+        floor_ratio = _ratio_median(seconds_of(run, layout, n, FLOOR, FLOOR_OF_OP["check"]),
+                                    seconds_of(run, layout, n, "ip-batch", "check"))
+        batches = f"{fmt(floor_ratio, 'x')} the batches"
         found.append(
             f"no-op check at {at(n, TARGET_N)}: netplan {fmt(took)} (target <= "
-            f"{TARGET_CHECK_SECONDS} s): {_verdict(_at_most(took, TARGET_CHECK_SECONDS))}; "
+            f"{TARGET_CHECK_SECONDS} s): {_verdict(_at_most(took, TARGET_CHECK_SECONDS))}"
+            f"{_floor_words(check, floor, TARGET_CHECK_SECONDS, fmt(floor))}; "
             f"{fmt(ratio, 'x')} the `ip -j` batches (target <= {TARGET_CHECK_VS_DUMPS}x): "
             f"{_verdict(_at_most(ratio, TARGET_CHECK_VS_DUMPS))}"
+            f"{_floor_words(check, floor_ratio, TARGET_CHECK_VS_DUMPS, batches)}"
         )
     points = [
         (r["n"], r["median"]["netplan"]) for r in rows
@@ -240,7 +397,8 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
         found.append(
             f"destroy at {at(n, TARGET_N)}: netplan {fmt(destroy['median']['netplan'])} = "
             f"{fmt(ratio, 'x')} the ip -batch `netns del` script (target <= 1x): "
-            f"{_verdict(_at_most(ratio, 1.0))}; until gone {fmt(gone_ratio, 'x')}"
+            f"{_verdict(_at_most(ratio, 1.0))}{_destroy_floor(run, layout, n)}"
+            f"; until gone {fmt(gone_ratio, 'x')}"
         )
     n = nearest(TARGET_RSS_N)
     rss = [

@@ -40,6 +40,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import bytecode
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,14 +66,6 @@ def require_sandbox() -> None:
     if os.environ.get("NETPLAN_SANDBOX") != "1":
         sys.exit("multihost_bench: refusing to run outside the sandbox (NETPLAN_SANDBOX is not 1)"
                  "\n  run: tests/sandbox.sh .venv/bin/python bench/multihost_bench.py")
-
-
-def bytecode_cache() -> dict[str, str]:
-    """The environment of netplan's processes: a bytecode cache, as an installed package has
-    (in bench/results/pycache, even where PYTHONDONTWRITEBYTECODE is set)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = str(RESULTS / "pycache")
-    return env
 
 
 def machine() -> dict[str, Any]:
@@ -198,7 +191,7 @@ def round_trips(hosts: Sequence[str], sizes: Sequence[int], tmp: Path, run: Run)
 
 
 def median_of(rows: Sequence[dict[str, Any]], key: str) -> float:
-    return statistics.median(row[key] for row in rows)
+    return float(statistics.median(row[key] for row in rows))
 
 
 def report(run: Run, many: str, one: str) -> list[str]:
@@ -268,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="netplan-mhbench-") as tmp:
         lab = Path(tmp) / "lab"
         os.environ["NETPLAN_LAB_DIR"] = str(lab)
-        env = bytecode_cache()
+        bytecode.compile_sources()  # the timed processes run from .pyc, as installed
+        env = bytecode.environment()
         try:
             up(hosts, lab)
             files = {
