@@ -22,12 +22,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, cached_property
 from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
 from typing import Any
 
 TOPOLOGY = "bench"
@@ -44,6 +46,7 @@ class Network:
     name: str
     bridge: str
     subnet: IPv4Network
+    topology: str = TOPOLOGY
 
     @property
     def gateway(self) -> IPv4Address:
@@ -51,7 +54,7 @@ class Network:
 
     @property
     def marker(self) -> str:
-        return f"netplan:{TOPOLOGY}:{self.name}"
+        return f"netplan:{self.topology}:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -75,9 +78,9 @@ class Container:
         return f"{self.network.marker}:{self.name}"
 
 
-def veth_name(container: str, network: str) -> str:
+def veth_name(container: str, network: str, topology: str = TOPOLOGY) -> str:
     """`veth` + 7 hex digits of sha256(topology/container/network), as netplan.compile does."""
-    digest = hashlib.sha256(f"{TOPOLOGY}/{container}/{network}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{topology}/{container}/{network}".encode()).hexdigest()
     return "veth" + digest[:7]
 
 
@@ -87,13 +90,26 @@ class Topo:
 
     n: int
     bridges: int = 1
+    instance: int = 0
+    """0: the benchmark's topology. K > 0: another one that can live beside it in the same
+    network namespace (topology `bench-hK`, namespaces `hK-cI`, its own bridges, veths,
+    subnets and nftables table), for several builds at once."""
+
+    @property
+    def name(self) -> str:
+        return f"{TOPOLOGY}-h{self.instance}" if self.instance else TOPOLOGY
 
     @cached_property
     def networks(self) -> list[Network]:
+        first = 100 + self.instance * self.bridges
+        if first + self.bridges > 256:
+            raise ValueError(f"instance {self.instance} has no free 10.x.0.0/16 subnets")
         if self.bridges == 1:
-            return [Network(TOPOLOGY, f"br-{TOPOLOGY}", IPv4Network("10.100.0.0/16"))]
+            subnet = IPv4Network(f"10.{first}.0.0/16")
+            return [Network(self.name, f"br-{self.name}", subnet, self.name)]
         return [
-            Network(f"{TOPOLOGY}{k}", f"br-{TOPOLOGY}{k}", IPv4Network(f"10.{100 + k}.0.0/16"))
+            Network(f"{self.name}{k}", f"br-{self.name}{k}",
+                    IPv4Network(f"10.{first + k}.0.0/16"), self.name)
             for k in range(self.bridges)
         ]
 
@@ -104,17 +120,17 @@ class Topo:
         result = []
         for i in range(self.n):
             net = self.networks[i % self.bridges]
-            name = f"c{i}"
+            name = f"h{self.instance}-c{i}" if self.instance else f"c{i}"
             address = net.gateway + 1 + i // self.bridges
-            result.append(Container(name, net, address, veth_name(name, net.name)))
+            result.append(Container(name, net, address, veth_name(name, net.name, self.name)))
         return result
 
     def grown(self) -> Topo:
         """The same topology with one more container (the incremental step)."""
-        return Topo(self.n + 1, self.bridges)
+        return Topo(self.n + 1, self.bridges, self.instance)
 
     def yaml(self) -> str:
-        lines = [f"name: {TOPOLOGY}", "networks:"]
+        lines = [f"name: {self.name}", "networks:"]
         for net in self.networks:
             lines += [
                 f"  {net.name}:",
@@ -129,11 +145,11 @@ class Topo:
 
     @property
     def firewall(self) -> Firewall:
-        return firewall(self.bridges)
+        return firewall(self.bridges, self.instance)
 
 
-def netns_marker() -> str:
-    return f"netplan:{TOPOLOGY}"
+def netns_marker(topology: str = TOPOLOGY) -> str:
+    return f"netplan:{topology}"
 
 
 # --- what netplan adds besides links: its nftables table and sysctls -----------------------
@@ -149,7 +165,7 @@ class Firewall:
 
 
 @cache
-def firewall(bridges: int) -> Firewall:
+def firewall(bridges: int, instance: int = 0) -> Firewall:
     """netplan's nftables table and sysctls for the layout, rendered by netplan itself (they
     depend on the networks, not on the containers), so the scripts load the same rules."""
     import tempfile
@@ -160,7 +176,7 @@ def firewall(bridges: int) -> Firewall:
     from netplan.topology import load_topology
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
-        file.write(Topo(bridges, bridges).yaml())
+        file.write(Topo(bridges, bridges, instance).yaml())
         file.flush()
         topology = load_topology(file.name)
     [state] = compile_topology(topology, {}).values()
@@ -268,7 +284,7 @@ def root_lines(topo: Topo, quiet_ipv6: bool) -> list[str]:
 
 def netns_lines(c: Container, quiet_ipv6: bool) -> list[str]:
     return [
-        f"link set lo alias {netns_marker()} up",
+        f"link set lo alias {netns_marker(c.network.topology)} up",
         *(["link set eth0 addrgenmode none"] if quiet_ipv6 else []),
         "link set eth0 up",
         f"address add {c.cidr} dev eth0",
@@ -303,6 +319,30 @@ def apply(topo: Topo, opts: Options) -> None:
         for c in topo.containers
     )
     run_all(scripts, opts.jobs)
+
+
+def apply_shell(topo: Topo, opts: Options, directory: Path) -> Path:
+    """`apply` as a shell script over batch files written now: the same commands, with no
+    Python in the process tree that runs them (the per-namespace batches through
+    `xargs -P JOBS`), so that several can run at once as separate processes."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "root.batch").write_text(script(root_lines(topo, opts.quiet_ipv6)))
+    (directory / "firewall.nft").write_text(topo.firewall.script)
+    (directory / "namespaces").write_text(script(c.name for c in topo.containers))
+    for c in topo.containers:
+        (directory / f"{c.name}.batch").write_text(script(netns_lines(c, opts.quiet_ipv6)))
+    where = shlex.quote(str(directory))
+    enter = shlex.join(opts.ip("{}", "-batch", f"{directory}/{{}}.batch"))
+    sysctls = shlex.join(f"{name}={value}" for name, value in topo.firewall.sysctls)
+    path = directory / "apply.sh"
+    path.write_text(script([
+        "set -e",
+        f"ip -batch {where}/root.batch",
+        f"nft -f {where}/firewall.nft",
+        *([f"sysctl -qw {sysctls}"] if sysctls else []),
+        f"xargs -P {opts.jobs} -I {{}} {enter} < {where}/namespaces",
+    ]))
+    return path
 
 
 def add(topo: Topo, opts: Options) -> None:
@@ -378,7 +418,8 @@ def differences(topo: Topo, dumps: Dumps, rules: int | None, markers: bool = Tru
         ns_by_name = {link["ifname"]: link for link in ns_links}
         lo = ns_by_name.get("lo")
         if lo is not None:
-            found += _link(f"{c.name}/lo", lo, None, netns_marker() if markers else None)
+            marker = netns_marker(c.network.topology) if markers else None
+            found += _link(f"{c.name}/lo", lo, None, marker)
         eth0 = ns_by_name.get("eth0")
         if eth0 is None:
             found.append(f"{c.name}/eth0 missing")
