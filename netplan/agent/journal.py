@@ -91,7 +91,7 @@ class Journal:
 
 
 def _content_unknown(undo: Step) -> str | None:
-    """The namespace of a hosts file to create or rewrite whose lines the plan does not
+    """The namespace of a hosts file to create or rewrite whose content the plan does not
     have; None for any other undo step."""
     resource = undo.resource
     if isinstance(resource, HostsFile) and not resource.content and undo.op != "delete":
