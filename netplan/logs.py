@@ -42,6 +42,10 @@ def show_logs(file: Path, container: str, follow: bool, tail: int | None,
             if not more:
                 time.sleep(POLL)
             answer = read(host, target, answer["offset"], None)
+    except KeyboardInterrupt:
+        if not follow:
+            raise
+        # Ctrl-C is how a user stops following, as with `journalctl -f`: not an error.
     finally:
         host.close()
 

@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -293,3 +294,30 @@ def test_exec_outside_a_running_process_and_into_a_missing_container(
     assert unknown.returncode == 1 and "no container 'nobody'" in unknown.stderr
     no_process = run("logs", path, "idle")
     assert no_process.returncode == 1 and "runs no process" in no_process.stderr
+
+
+def test_logs_follow_prints_new_output_and_stops_quietly_on_ctrl_c(
+    run: Run, make_topology: MakeTopology,
+) -> None:
+    path = make_topology({
+        "name": "proc-follow",
+        "containers": {"ticker": {
+            "network_mode": "none",
+            "command": ["sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
+        }},
+    })
+    run("apply", path, "--yes", check=True)
+    follow = subprocess.Popen([sys.executable, "-m", "netplan", "logs", str(path), "ticker", "-f"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert follow.stdout is not None
+        lines = [follow.stdout.readline() for _ in range(8)]  # more than one read's worth
+        follow.send_signal(signal.SIGINT)
+        _, err = follow.communicate(timeout=10)
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+    assert [line.split()[0] for line in lines] == ["tick"] * 8
+    numbers = [int(line.split()[1]) for line in lines]
+    assert numbers == list(range(numbers[0], numbers[0] + 8))  # nothing lost or repeated
+    assert (follow.returncode, err) == (0, "")
