@@ -15,15 +15,18 @@ N containers four ways, one after the other, and times each operation as a user 
 - ip -batch: a root batch plus one `ip -n NS -batch` per namespace (bench/ipbatch.py);
 - Mininet: `LinuxBridge` switches, no controller (bench/mininet_way.py).
 
-Operations: apply from empty, no-op check, add one container at size N, destroy. The
-order of the ways alternates from round to round. In every round, right after netplan's
-check, netplan's floor is timed as processes too (FLOORS: the interpreter's start, the
-imports every netplan command pays before it touches the kernel, and the kernel's dumps
-of a check read over raw netlink, bench/raw_observe.py). netplan's sources are compiled
-before anything is timed (bench/bytecode.py). Between measurements the sandbox must be
-back to its starting state. Prints one Markdown table per layout (medians, and netplan ÷
-each way taken round by round), the issue's targets, writes the raw figures as JSON and the
-tables as Markdown to bench/results/, and log-log plots (bench/bench_plot.py).
+Operations: apply from empty, no-op check, add one container at size N, destroy. The order
+of the ways alternates from round to round. In every round, right after netplan's check,
+netplan's floor is timed as processes too (FLOORS: the interpreter's start, the imports
+every netplan command pays before it touches the kernel, and the kernel's dumps of a check
+read over raw netlink, bench/raw_observe.py). netplan's sources are compiled before anything
+is timed (bench/bytecode.py). Between measurements the sandbox must be back to its starting
+state. After a size's timed rounds, untimed, netplan's and ip -batch's add of one container
+run once more under `ip monitor all-nsid` (bench/add_monitor.py), which counts the kernel's
+change notifications and names the objects they concern. Prints one Markdown table per
+layout (medians, and netplan ÷ each way taken round by round), the issue's targets, writes
+the raw figures as JSON and the tables as Markdown to bench/results/, and log-log plots
+(bench/bench_plot.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import add_monitor
 import bench_plot
 import bytecode
 import ipbatch
@@ -68,6 +72,8 @@ from raw_observe import DEPENDENCIES, IMPORTS
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results"
 PLOTS = REPO / "docs" / "bench"
+MONITORED_WAYS = ("netplan", "ip-batch")
+"""Ways whose incremental add is also watched with `ip monitor` (ip -batch for reference)."""
 FULL_SIZES = (10, 50, 100, 250, 500, 1000)
 SETTLE_TIMEOUT = 120.0
 FILE_KINDS = frozenset({"hosts-file"})
@@ -270,6 +276,35 @@ def incremental_plan(topo: Topo, files: dict[str, Path], layout: str, run: Run) 
         "kinds": sorted({change["kind"] for change in kernel}),
         "only_new": not others, "others": others,
     })
+
+
+def monitor_add(ctx: Context, ways: Sequence[str]) -> None:
+    """Untimed, after the timed rounds of a size (a monitor process costs CPU): for each of
+    MONITORED_WAYS, apply N, add one container while `ip monitor all-nsid` records every
+    kernel change notification (bench/add_monitor.py), destroy; the notifications, attributed
+    to the new container or to other objects, go to run.monitors."""
+    grown = ctx.topo.grown()
+    new = grown.containers[-1]
+    for way in [w for w in MONITORED_WAYS if w in ways]:
+        made = make_way(way, ctx)
+        try:
+            made.actions["apply"]()
+            seen = add_monitor.observe_add(made.actions["add"], new)
+            made.actions["destroy"]()
+        except (Failure, ipbatch.CommandError, add_monitor.MonitorError,
+                subprocess.TimeoutExpired, OSError) as exc:
+            ctx.run.note(f"ip monitor of {way}'s add at {ctx.layout} N={ctx.topo.n}: {exc}")
+            cleanup(grown)
+        else:
+            ctx.run.monitors.append({"layout": ctx.layout, "n": ctx.topo.n, "way": way,
+                                     "container": new.name, **seen})
+            print(f"  {ctx.layout} N={ctx.topo.n} {way} add under ip monitor: "
+                  f"{seen['notifications']} notifications, {seen['new_container']} for "
+                  f"{new.name}, {seen['bridge']} for its bridge, {seen['other']} other",
+                  file=sys.stderr)
+        finally:
+            made.close()
+        settle(ctx.baseline, grown, ctx.run, f"ip monitor of {way}'s add")
 
 
 # --- netplan's floor -----------------------------------------------------------------------
@@ -484,6 +519,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="also run netplan once per N under cProfile, profiles in DIR")
+    parser.add_argument(
+        "--no-add-monitor", action="store_true",
+        help="skip the untimed add of one container under `ip monitor all-nsid` after each "
+             "size's rounds (netplan and ip -batch)",
+    )
     parser.add_argument("--json", type=Path, help="raw results file (default bench/results/…)")
     parser.add_argument("--report", type=Path, metavar="JSON",
                         help="no measuring: print the tables and draw the plots of a saved run")
@@ -545,6 +585,8 @@ def run_size(
                 if not measure_way(way, round_, ctx):
                     ctx.run.note(f"{way} skipped for the other rounds at {layout} N={n}")
                     ways.remove(way)
+        if not args.no_add_monitor:
+            monitor_add(ctx, ways)
         if args.profile and "netplan" in ways:
             profile_netplan(ctx, args.profile)
             settle(ctx.baseline, topo.grown(), ctx.run, f"profile at {layout} N={n}")
@@ -589,6 +631,7 @@ def save(path: Path, run: Run, meta: dict[str, Any]) -> str:
         "floors": summarize_floors(run, meta["options"]["layouts"], meta["options"]["sizes"]),
         "targets": found,
         "incremental_plans": run.plans,
+        "add_monitors": run.monitors,
         "notes": run.notes,
         "measurements": [asdict(m) for m in run.measurements],
     }, indent=2) + "\n")
@@ -599,7 +642,7 @@ def load_run(path: Path) -> tuple[Run, dict[str, Any]]:
     """A run saved by `save` (for --report)."""
     data = json.loads(path.read_text())
     run = Run([Measurement(**m) for m in data["measurements"]], data["notes"],
-              data["incremental_plans"])
+              data["incremental_plans"], data.get("add_monitors", []))
     return run, data
 
 

@@ -96,6 +96,8 @@ class Run:
     notes: list[str] = field(default_factory=list)
     plans: list[dict[str, Any]] = field(default_factory=list)
     """netplan's plan for the incremental step: how many steps, for which objects."""
+    monitors: list[dict[str, Any]] = field(default_factory=list)
+    """The incremental add watched with `ip monitor all-nsid` (bench/add_monitor.py)."""
 
     def note(self, text: str) -> None:
         print(f"  note: {text}", file=sys.stderr)
@@ -388,6 +390,7 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
                 f"{'yes' if plan['only_new'] else 'NO: ' + ', '.join(plan['others'][:5])}; "
                 f"and {plan['file_steps']} hosts files rewritten (name resolution)"
             )
+    found += monitor_lines(run, layout)
     n = nearest(TARGET_N)
     destroy = _row(rows, layout, n, "destroy")
     if destroy:
@@ -411,6 +414,55 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
             f"(target < {TARGET_RSS_MB:.0f} MB): {_verdict(max(rss) < TARGET_RSS_MB)}"
         )
     return found
+
+
+MONITOR_COVERAGE = (
+    "ip monitor all-nsid (add one container, untimed, after the timed rounds) sees the root "
+    "namespace and every namespace with an nsid in it; a namespace made by the add gets one "
+    "when its veth's host end is made, so what is done in it before is not seen (netplan: "
+    "lo's marker and up, with 127.0.0.1, ::1 and their local routes; ip -batch sets lo up "
+    "after the veth, so there it is seen and counted); not seen either: nftables and "
+    "sysctls that change no device setting. Hosts files (/etc/netns/*/hosts, name "
+    "resolution) are files, not kernel objects: counted in the plan line"
+)
+
+
+def _objects(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} x{count}" for key, count in counts.items())
+
+
+def _monitor_verdict(seen: dict[str, Any]) -> str:
+    """"K ..., all for the new container NAME (objects)" or "..., M for other objects: ..."."""
+    head = f"{seen['notifications']} kernel change notifications (ip monitor all-nsid)"
+    mine = _objects(seen["objects"].get("new container", {}))
+    others = seen["bridge"] + seen["other"]
+    if not others:
+        return f"{head}, all for the new container {seen['container']} ({mine})"
+    listed = []
+    if seen["bridge"]:
+        what = seen["bridge_changes"] or "no MAC or MTU change"
+        listed.append(f"{_objects(seen['objects']['its bridge'])} (the new container's bridge: "
+                      f"{what})")
+    if seen["other"]:
+        listed.append(_objects(seen["objects"]["other"]))
+    return (f"{head}, {seen['new_container']} for the new container {seen['container']} "
+            f"({mine}), {others} for other objects: {'; '.join(listed)}")
+
+
+def monitor_lines(run: Run, layout: str) -> list[str]:
+    """One line per N whose add was watched with ip monitor (netplan's, and ip -batch's
+    add of the same container as a reference), and what the monitor covers."""
+    lines = []
+    for seen in sorted((m for m in run.monitors if m["layout"] == layout), key=lambda m: m["n"]):
+        if seen["way"] != "netplan":
+            continue
+        line = f"add one at N={seen['n']}: {_monitor_verdict(seen)}"
+        reference = next((m for m in run.monitors if m["way"] == "ip-batch"
+                          and (m["layout"], m["n"]) == (layout, seen["n"])), None)
+        if reference:
+            line += f"; ip -batch's add, for reference: {_monitor_verdict(reference)}"
+        lines.append(line)
+    return [*lines, MONITOR_COVERAGE] if lines else []
 
 
 def _git(*args: str) -> str:
