@@ -20,7 +20,7 @@ def network_of(topology: str, link: Link) -> str | None:
 
 def observe(topology: str, root_links: list[Link]) -> list[Bridge]:
     return [
-        Bridge(link.name, network, mtu=link.mtu, up=link.up)
+        Bridge(link.name, network, mtu=link.mtu, up=link.up, mac=link.mac)
         for link in root_links
         if (network := network_of(topology, link)) is not None
     ]
@@ -32,7 +32,8 @@ def create(session: Session, bridge: Bridge) -> None:
     with a neighbouring MTU and then set to the one asked for."""
     start = None if bridge.mtu is None else bridge.mtu + (1 if bridge.mtu < 65535 else -1)
     marker = bridge_marker(session.topology, bridge.network)
-    with links.made(session.root, bridge.name, "bridge", marker, IFLA_MTU=start):
+    with links.made(session.root, bridge.name, "bridge", marker, IFLA_MTU=start,
+                    IFLA_ADDRESS=bridge.mac):
         links.change(session.root, bridge.name, up=bridge.up or None, IFLA_MTU=bridge.mtu)
 
 
@@ -42,6 +43,8 @@ def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
         attrs["IFLA_IFALIAS"] = bridge_marker(session.topology, bridge.network)
     if "mtu" in fields:
         attrs["IFLA_MTU"] = bridge.mtu
+    if "mac" in fields:
+        attrs["IFLA_ADDRESS"] = bridge.mac
     up = bridge.up if "up" in fields else None
     links.change(session.root, bridge.name, up=up, **attrs)
 

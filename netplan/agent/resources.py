@@ -94,13 +94,16 @@ class Bridge(Kernel):
 
     KIND: ClassVar[str] = "bridge"
     ORDER: ClassVar[int] = 1
-    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up"})
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up", "mac"})
 
     name: str
     network: str
     mtu: int | None = None
     """None leaves the MTU to the kernel (which follows the smallest port)."""
     up: bool = True
+    mac: str | None = None
+    """Set, the kernel keeps it (netplan.topology.names.bridge_mac); None leaves it to the
+    kernel, which gives a bridge the lowest MAC of its ports."""
 
     @property
     def key(self) -> str:

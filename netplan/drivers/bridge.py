@@ -7,16 +7,17 @@ from netplan.agent.resources import ROOT, Address, Bridge, Route
 from netplan.drivers.base import Context, Link, add_veth
 from netplan.ipam import network_pool
 from netplan.topology.model import BridgeNetwork
-from netplan.topology.names import bridge_name
+from netplan.topology.names import bridge_mac, bridge_name
 
 DEFAULT_MTU = 1500
 
 
 def compile_network(context: Context, name: str, network: BridgeNetwork) -> None:
     topology = context.topology
-    state = context.desired[topology.host_of_network(name)]
+    host = topology.host_of_network(name)
+    state = context.desired[host]
     bridge = bridge_name(topology.name, name, network)
-    state.add(Bridge(bridge, name, network.mtu))
+    state.add(Bridge(bridge, name, network.mtu, mac=bridge_mac(topology.name, name, host)))
     gateway = network_pool(network).gateway
     state.add(Address(ROOT, bridge, f"{gateway}/{network.subnet.prefixlen}"))
 

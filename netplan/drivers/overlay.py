@@ -36,7 +36,7 @@ from netplan.drivers.base import Context, Link, add_veth
 from netplan.errors import Problem, TopologyError
 from netplan.ipam import mac_for
 from netplan.topology.model import OverlayNetwork, Topology
-from netplan.topology.names import bridge_name, vxlan_name
+from netplan.topology.names import bridge_mac, bridge_name, vxlan_name
 
 VXLAN_OVERHEAD = 50
 """Outer IPv4 (20), UDP (8) and VXLAN (8) headers, and the inner Ethernet header (14)."""
@@ -70,7 +70,7 @@ def compile_network(context: Context, name: str, network: OverlayNetwork) -> Non
     unreachable = [host for host in hosts if host not in vteps]
     for host, underlay in vteps.items():
         state = context.desired[host]
-        state.add(Bridge(bridge, name, mtu))
+        state.add(Bridge(bridge, name, mtu, mac=bridge_mac(topology.name, name, host)))
         state.add(
             Vxlan(
                 tunnel,

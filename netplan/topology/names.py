@@ -38,3 +38,14 @@ def veth_name(topology_name: str, container: str, network: str) -> str:
     """Host end of a container's veth: `veth` + 7 hex digits, like Docker's (11 bytes)."""
     digest = hashlib.sha256(f"{topology_name}/{container}/{network}".encode()).hexdigest()
     return "veth" + digest[:7]
+
+
+def bridge_mac(topology_name: str, network_name: str, host: str) -> str:
+    """The MAC a network's bridge is given on `host`. A bridge without one takes the
+    lowest MAC of its ports, so adding a container would change every container's
+    gateway MAC whenever the new port's random MAC is lower (Docker sets a random MAC on
+    its bridges for this). Derived from sha256("<topology>/<network>/<host>"): the same
+    on every apply, different on each host of an overlay (one L2 segment); `06:` is a
+    locally administered unicast prefix that container MACs (02:42:...) never have."""
+    digest = hashlib.sha256(f"{topology_name}/{network_name}/{host}".encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x06, *digest[:5]))

@@ -74,11 +74,12 @@ def sh(command: str) -> None:
 
 
 GATEWAY = "172.31.0.1"
+BRIDGE_MAC = "06:00:ac:1f:00:01"
 
 
 def network(bridge: str = "nbr0", name: str = "front") -> list[Resource]:
     """A bridge with the gateway address, as a Docker bridge network has."""
-    return [Bridge(bridge, name, mtu=1500), Address(ROOT, bridge, f"{GATEWAY}/24")]
+    return [Bridge(bridge, name, mtu=1500, mac=BRIDGE_MAC), Address(ROOT, bridge, f"{GATEWAY}/24")]
 
 
 def container(ns: str, host: int = 2, bridge: str = "nbr0", name: str = "front") -> list[Resource]:

@@ -15,6 +15,7 @@ from netplan.agent.resources import ROOT, Address, Bridge, Netns, Route, Veth
 from netplan.agent.rtnl import NetlinkError
 from netplan.agent.state import Step
 from tests.kernel.kernel_helpers import (
+    BRIDGE_MAC,
     container,
     create,
     link_names,
@@ -26,7 +27,7 @@ from tests.kernel.kernel_helpers import (
 
 
 def test_creating_what_exists_names_the_step(topology: str) -> None:
-    bridge = Bridge("nbr0", "front", mtu=1500)
+    bridge = Bridge("nbr0", "front", mtu=1500, mac=BRIDGE_MAC)
     with pytest.raises(StepFailed) as failed:
         execute(topology, [Step("create", Netns("c0")), Step("create", bridge),
                            Step("create", bridge)])

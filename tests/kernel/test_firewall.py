@@ -28,7 +28,7 @@ from netplan.agent.sysctl import read
 from netplan.compile import compile_topology
 from netplan.plan.order import plan_host
 from netplan.topology.model import Topology
-from tests.kernel.kernel_helpers import create, delete, owned, run_json, sh, update
+from tests.kernel.kernel_helpers import BRIDGE_MAC, create, delete, owned, run_json, sh, update
 
 EVERY_RULE = Path(__file__).parents[1] / "fixtures" / "firewall" / "every-rule.yaml"
 
@@ -118,7 +118,7 @@ def test_ip_forward_is_observed_with_the_table_and_left_on(topology: str) -> Non
 
 
 def test_route_localnet_is_set_on_our_bridge_and_set_back(topology: str) -> None:
-    bridge = Bridge("nbr0", "front", mtu=1500)
+    bridge = Bridge("nbr0", "front", mtu=1500, mac=BRIDGE_MAC)
     setting = Sysctl(route_localnet("nbr0"), "1")
     create(topology, bridge, setting)
     assert_in_sync(topology, bridge, setting)

@@ -12,7 +12,7 @@ import pytest
 from netplan.agent.api import handle
 from netplan.agent.resources import Bridge
 from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
-from tests.kernel.kernel_helpers import container, keyed, network, owned
+from tests.kernel.kernel_helpers import BRIDGE_MAC, container, keyed, network, owned
 
 
 def _apply(topology: str, *steps: Step) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def test_apply_then_observe(topology: str) -> None:
 
 
 def test_a_refused_step_is_an_error_object(topology: str) -> None:
-    bridge = Bridge("nbr0", "front", mtu=1500)
+    bridge = Bridge("nbr0", "front", mtu=1500, mac=BRIDGE_MAC)
     reply = _apply(topology, Step("create", bridge), Step("create", bridge))
     assert reply == {"version": 2, "ok": False, "error": {
         "message": "step 2: cannot create bridge nbr0: already exists", "step": 1,

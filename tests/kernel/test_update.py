@@ -33,6 +33,33 @@ def test_bridge_mtu_and_state(topology: str) -> None:
     assert owned(topology) == keyed(*_swap(wanted, old, new))
 
 
+def test_a_bridge_keeps_its_mac_when_a_port_with_a_lower_one_joins(topology: str) -> None:
+    """Unpinned, a bridge takes its lowest port's MAC: every container's gateway MAC would
+    change with an added container (netplan.topology.names.bridge_mac)."""
+    wanted, _ = _built(topology)
+    bridge = wanted[0]
+    assert isinstance(bridge, Bridge) and bridge.mac is not None
+    sh("ip link add nlow0 address 02:00:00:00:00:01 type veth peer name nlow1"
+       " && ip link set nlow0 master nbr0")
+    try:
+        assert link("nbr0")["address"] == bridge.mac
+    finally:
+        sh("ip link del nlow0")
+    assert owned(topology) == keyed(*wanted)
+
+
+def test_a_bridge_made_without_a_mac_gets_one_in_place(topology: str) -> None:
+    """A bridge made before netplan pinned bridge MACs: the update sets it, ports stay."""
+    wanted = [*network(), *container("c0")]
+    pinned = wanted[0]
+    assert isinstance(pinned, Bridge)
+    create(topology, replace(pinned, mac=None), *wanted[1:])
+    update(topology, pinned, "mac")
+    assert link("nbr0")["address"] == pinned.mac
+    assert link("nvc0")["master"] == "nbr0"
+    assert owned(topology) == keyed(*wanted)
+
+
 @pytest.mark.parametrize(("fields", "changes"), [
     (("mtu",), {"mtu": 1400}),
     (("mac",), {"mac": "02:00:00:00:99:99"}),
@@ -68,7 +95,7 @@ def test_veth_set_down_then_up(topology: str) -> None:
 
 def test_veth_moves_to_another_bridge_then_off_any(topology: str) -> None:
     wanted, old = _built(topology)
-    other = Bridge("nbr1", "back", mtu=1500)
+    other = Bridge("nbr1", "back", mtu=1500, mac="06:00:ac:1f:01:01")
     create(topology, other)
     moved = replace(old, bridge="nbr1")
     update(topology, moved, "bridge")

@@ -11,7 +11,7 @@ from netplan.agent.state import HostState
 from netplan.compile import compile_topology
 from netplan.errors import TopologyError
 from netplan.topology.model import Topology
-from netplan.topology.names import veth_name
+from netplan.topology.names import bridge_mac, veth_name
 
 
 def topology(**spec: Any) -> Topology:
@@ -27,7 +27,8 @@ DEFAULT_BRIDGE = {
 def test_default_bridge_is_compiled_like_docker() -> None:
     state = compile_topology(topology(**DEFAULT_BRIDGE), {"local": HostState()})["local"]
     r = state.resources
-    assert r["link:/docker0"] == Bridge("docker0", "bridge")
+    assert r["link:/docker0"] == Bridge("docker0", "bridge",
+                                        mac=bridge_mac("t", "bridge", "local"))
     assert r["addr:/docker0/172.17.0.1/16"] == Address("", "docker0", "172.17.0.1/16")
     assert r["netns:alpine1"] == Netns("alpine1")
     assert r["link:alpine1/eth0"] == Veth(

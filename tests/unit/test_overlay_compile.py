@@ -27,6 +27,7 @@ from netplan.plan.order import plan_host
 from netplan.show import observed_topology
 from netplan.topology import load_topology
 from netplan.topology.model import Topology
+from netplan.topology.names import bridge_mac
 from providers.base import HostConnection
 
 DEMO = Path(__file__).parents[2] / "topologies" / "overlay.yaml"
@@ -68,7 +69,10 @@ def of(state: HostState, kind: type[Resource]) -> list[Any]:
 def test_the_demo_compiles_to_a_tunnel_and_peers_on_each_host() -> None:
     desired = compile_topology(load_topology(DEMO), hosts("hostA", "hostB"))
     a = desired["hostA"].resources
-    assert a["link:/br-overlay"] == Bridge("br-overlay", "overlay", 1450)
+    assert a["link:/br-overlay"] == Bridge("br-overlay", "overlay", 1450,
+                                           mac=bridge_mac("overlay", "overlay", "hostA"))
+    b = desired["hostB"].resources
+    assert b["link:/br-overlay"].mac != a["link:/br-overlay"].mac  # one L2 segment
     assert a["link:/vx-overlay"] == Vxlan(
         "vx-overlay", "overlay", 42, VTEP["hostA"], "ul0", "br-overlay", 4789, 1450,
         learning=False, proxy=True)
