@@ -62,7 +62,8 @@ def plot(
             if ax.has_data():
                 ax.legend(fontsize="small")
         bridges = "one bridge" if layout == "one-bridge" else "10 bridges of N/10"
-        fig.suptitle(f"netplan vs ip per command, ip -batch, Mininet: {bridges}, whole process")
+        others = ", ".join(WAY_TITLES[way] for way in ways if way != "netplan")
+        fig.suptitle(f"netplan vs {others}: {bridges}, whole process")
         fig.tight_layout()
         path = out / f"suite-{layout}.png"
         fig.savefig(path, dpi=90)
