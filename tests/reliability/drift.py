@@ -104,7 +104,8 @@ def _peer(place: Place, owned: Owned, link: dict[str, Any]) -> tuple[str, str]:
 
 def shape(place: Place, topology: str) -> list[str]:
     """What the topology owns at the place, without what a repair may rightly renew
-    (interface indexes, kernel-chosen MACs, nft handles, PIDs): sorted lines."""
+    (interface indexes, kernel-chosen MACs, nft handles, PIDs): sorted lines. A bridge's
+    MAC is netplan's choice, so it is kept."""
     owned = survey(place, topology)
     lines = [f"bridge {b}" for b in owned.bridges] + [f"vxlan {t}" for t in owned.tunnels]
     for end, (netns, peer) in owned.host_ends.items():
@@ -113,6 +114,8 @@ def shape(place: Place, topology: str) -> list[str]:
         if link["ifname"] in (*owned.bridges, *owned.tunnels, *owned.host_ends):
             lines.append(f"link {link['ifname']} mtu {link['mtu']} master "
                          f"{link.get('master', '-')} {'UP' if 'UP' in link['flags'] else 'down'}")
+        if link["ifname"] in owned.bridges:  # the only MAC netplan chooses on the host side
+            lines.append(f"link {link['ifname']} address {link['address']}")
     for netns, inside in owned.containers.items():
         for link in inside["links"]:
             lines.append(f"link {netns}/{link['ifname']} mtu {link['mtu']} "
@@ -317,6 +320,18 @@ def change_mtu(owned: Owned, rng: random.Random, used: set[str]) -> Change | Non
                   (f"link:{netns}/{eth}",))
 
 
+def change_bridge_mac(owned: Owned, rng: random.Random, used: set[str]) -> Change | None:
+    """Every container's gateway MAC (netplan sets it: names.bridge_mac)."""
+    free = sorted(b for b in owned.bridges if b not in used)
+    if not free:
+        return None
+    bridge = rng.choice(free)
+    used.add(bridge)
+    mac = f"02:00:00:00:{rng.randrange(256):02x}:{rng.randrange(256):02x}"
+    return Change("change a bridge's MAC", owned.place.name,
+                  f"ip link set {bridge} address {mac}", (f"link:/{bridge}",))
+
+
 def edit_hosts(owned: Owned, rng: random.Random, used: set[str]) -> Change | None:
     netns = _container(owned, rng, used)
     if netns is None:
@@ -340,6 +355,7 @@ CATALOGUE: dict[str, Maker] = {
     "set a link down": link_down,
     "change an MTU": change_mtu,
     "edit a hosts file": edit_hosts,
+    "change a bridge's MAC": change_bridge_mac,
 }
 
 
