@@ -576,13 +576,13 @@ RESOURCE_TYPES: dict[str, type[Resource]] = {
 
 def comparable(resource: Resource) -> dict[str, Any]:
     """The fields that are compared between desired and observed."""
-    return {name: getattr(resource, name) for name in _field_names(type(resource), False)}
+    return {name: getattr(resource, name) for name in field_names(type(resource), False)}
 
 
 _FIELD_NAMES: dict[tuple[type, bool], tuple[str, ...]] = {}
 
 
-def _field_names(kind: type, carried: bool) -> tuple[str, ...]:
+def field_names(kind: type, carried: bool = False) -> tuple[str, ...]:
     """The compared fields of a resource type, or (`carried`) all of them: dataclasses'
     fields() is slow, and every step and observed resource goes through here."""
     names = _FIELD_NAMES.get((kind, carried))
@@ -596,7 +596,7 @@ def to_json(resource: Resource, carried: bool = True) -> dict[str, Any]:
     """JSON-native values: tuples become lists (from_json turns them back). Without
     `carried`, only the compared fields (a hosts file without its lines)."""
     data: dict[str, Any] = {"kind": resource.KIND}
-    for name in _field_names(type(resource), carried):
+    for name in field_names(type(resource), carried):
         value = getattr(resource, name)
         data[name] = _plain(value) if isinstance(value, tuple) else value
     return data

@@ -15,10 +15,10 @@ differs in neither way itself, takes its parent's classes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from netplan.agent.resources import Resource
+from netplan.agent.resources import Resource, field_names
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, HostPlan
 
@@ -95,7 +95,7 @@ def _same(reference: Resource | None, other: Resource | None, field: str | None)
         return reference is other
     if type(reference) is not type(other):
         return False
-    names = [f.name for f in fields(reference)] if field is None else [field]
+    names = field_names(type(reference)) if field is None else (field,)
     for name in names:
         value = getattr(reference, name)
         if value is not None and value != getattr(other, name):

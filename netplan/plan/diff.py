@@ -9,9 +9,8 @@ stay are re-created (their reason says why).
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import fields
 
-from netplan.agent.resources import Resource
+from netplan.agent.resources import Resource, field_names
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange
 
@@ -33,13 +32,11 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
     result = []
-    for f in fields(desired):
-        if not f.compare:
-            continue
-        new = getattr(desired, f.name)
-        old = getattr(observed, f.name)
+    for name in field_names(type(desired)):
+        new = getattr(desired, name)
+        old = getattr(observed, name)
         if new is not None and new != old:
-            result.append(FieldChange(f.name, old, new))
+            result.append(FieldChange(name, old, new))
     return tuple(result)
 
 
