@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -152,13 +152,18 @@ Maker = Callable[[Owned, random.Random, set[str]], Change | None]
 changes never touch the same container or table); None when there is nothing to change."""
 
 
-def _container(owned: Owned, rng: random.Random, used: set[str]) -> str | None:
-    free = sorted(n for n in owned.containers if n not in used)
+def _pick(names: Iterable[str], rng: random.Random, used: set[str]) -> str | None:
+    """One of `names` not in `used` (then in it), drawn at random; None if all are."""
+    free = sorted(n for n in names if n not in used)
     if not free:
         return None
     chosen = rng.choice(free)
     used.add(chosen)
     return chosen
+
+
+def _container(owned: Owned, rng: random.Random, used: set[str]) -> str | None:
+    return _pick(owned.containers, rng, used)
 
 
 def _eth(owned: Owned, netns: str, rng: random.Random) -> str:
@@ -322,11 +327,9 @@ def change_mtu(owned: Owned, rng: random.Random, used: set[str]) -> Change | Non
 
 def change_bridge_mac(owned: Owned, rng: random.Random, used: set[str]) -> Change | None:
     """Every container's gateway MAC (netplan sets it: names.bridge_mac)."""
-    free = sorted(b for b in owned.bridges if b not in used)
-    if not free:
+    bridge = _pick(owned.bridges, rng, used)
+    if bridge is None:
         return None
-    bridge = rng.choice(free)
-    used.add(bridge)
     mac = f"02:00:00:00:{rng.randrange(256):02x}:{rng.randrange(256):02x}"
     return Change("change a bridge's MAC", owned.place.name,
                   f"ip link set {bridge} address {mac}", (f"link:/{bridge}",))
