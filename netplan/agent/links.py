@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -82,12 +82,22 @@ def info_data(reply: Reply) -> dict[int, bytes]:
     return rtnl.attributes(data, 0, len(data))
 
 
-def kind_dump(kind: str) -> rtnl.Query:
-    """A dump of the links of one kind, filtered by the kernel. Only while the kind's
-    module is loaded: for a kind it does not know, the kernel sends every link. Callers
-    dump only when a link of the kind exists (which loads its module)."""
-    return rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS,
-                                          IFLA_LINKINFO=(kind, None)))
+class KindDump:
+    """The links of one kind with their kind-specific attributes, filtered by the kernel.
+    It filters by kind only while the kind's module is loaded (for a kind it does not
+    know it sends every link), so the dump is sent only when the links already seen
+    hold one of that kind, which also means its module is loaded."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.query = rtnl.dump(RTM_GETLINK, message(IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS,
+                                                    IFLA_LINKINFO=(kind, None)))
+
+    def replies(self, sock: Rtnl, seen: Iterable[Link]) -> list[Reply]:
+        """The dump's replies in `sock`'s namespace, whose links are `seen`."""
+        if not any(link.kind == self.kind for link in seen):
+            return []
+        return sock.dump(self.query)
 
 
 def message(index: int = 0, flags: int = 0, change: int = 0, **attrs: Any) -> Message:

@@ -18,19 +18,19 @@ MODES = {"private": 1, "vepa": 2, "bridge": 4, "passthru": 8}
 _NAMES = {number: name for name, number in MODES.items()}
 _U32 = struct.Struct("=I")
 
-_DUMP = links.kind_dump("macvlan")
-"""Every macvlan of a namespace, with its mode: the kernel filters the dump by kind."""
+_DUMP = links.KindDump("macvlan")
+"""Every macvlan of a namespace, with its mode."""
 
 
 def observe(session: Session, netns: str, ns_links: list[Link],
             root_links: dict[int, Link]) -> list[Macvlan]:
     """Every macvlan in an owned namespace, its parent resolved in the root namespace."""
-    if not any(link.kind == "macvlan" for link in ns_links):
+    replies = _DUMP.replies(session.sock(netns), ns_links)
+    if not replies:
         return []
-    sock = session.sock(netns)
     root_id = veth.root_nsid(session, netns)
     found = []
-    for reply in sock.dump(_DUMP):
+    for reply in replies:
         link = Link.decode(reply)
         data = links.info_data(reply)
         mode = _U32.unpack(data[IFLA_MACVLAN_MODE])[0] if IFLA_MACVLAN_MODE in data else 0

@@ -15,16 +15,14 @@ from netplan.agent.session import Session
 IFLA_VLAN_ID = 1
 _U16 = struct.Struct("=H")
 
-_DUMP = links.kind_dump("vlan")
-"""Every VLAN link, with its id: the kernel filters the dump by kind (links.kind_dump)."""
+_DUMP = links.KindDump("vlan")
+"""Every VLAN link, with its id."""
 
 
 def observe(session: Session, root_links: dict[int, Link]) -> list[Vlan]:
     """The VLAN links that carry this topology's marker."""
-    if not any(link.kind == "vlan" for link in root_links.values()):
-        return []
     found = []
-    for reply in session.root.dump(_DUMP):
+    for reply in _DUMP.replies(session.root, root_links.values()):
         link = Link.decode(reply)
         marker = parse_marker(link.alias)
         if link.kind != "vlan" or not marker or len(marker) != 2:

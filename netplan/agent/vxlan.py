@@ -22,17 +22,14 @@ IFLA_VXLAN_PROXY, IFLA_VXLAN_PORT = 11, 15
 _BE16 = struct.Struct("!H")
 _U32 = struct.Struct("=I")
 
-_DUMP = links.kind_dump("vxlan")
-"""Every VXLAN device, with its settings: the kernel filters the dump by kind
-(links.kind_dump)."""
+_DUMP = links.KindDump("vxlan")
+"""Every VXLAN device, with its settings."""
 
 
 def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
     """The VXLAN devices that carry this topology's marker, with their settings."""
-    if not any(link.kind == "vxlan" for link in root_links.values()):
-        return []
     found = []
-    for reply in session.root.dump(_DUMP):
+    for reply in _DUMP.replies(session.root, root_links.values()):
         link = Link.decode(reply)
         marker = parse_marker(link.alias)
         if link.kind == "vxlan" and marker and len(marker) == 2 and marker[0] == session.topology:
