@@ -25,7 +25,7 @@ from netplan.gate.record import LastApplied, Source
 from netplan.hostlock import LockRequest, lock_host
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
-from netplan.plan.scope import touched_namespaces, with_untouched
+from netplan.plan.scope import Scope, scope_of, with_untouched
 from netplan.processes import volume_paths
 from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 from netplan.topology import Topology, load_topology
@@ -152,22 +152,34 @@ def observe(topology: Topology, hosts: Hosts, shown: str = "observe") -> dict[st
 
 
 def observe_host(topology: Topology, host: HostConnection,
-                 inside: list[str] | None = None) -> HostState:
-    """The host's state; with `inside`, looking into those named namespaces only."""
+                 scope: Scope | None = None) -> HostState:
+    """The host's state; with a `scope`, within it only (netplan/plan/scope.py). A scope
+    that leaves out the root namespace asks for no facts: with_untouched keeps those
+    of the observation before."""
     request: dict[str, Any] = {"op": "observe", "topology": topology.name}
-    if inside is not None:
-        request["inside"] = inside
-    underlay = underlay_of(topology, host)
-    if underlay is not None:
-        request["underlay"] = underlay
-    interfaces = interfaces_of(topology, host.name)
-    if interfaces:
-        request["interfaces"] = interfaces
-    paths = volume_paths(topology, host.name)
-    if paths:
-        request["paths"] = paths
+    if scope is not None and scope.namespaces is not None:
+        request["inside"] = scope.namespaces
+    if scope is not None and not scope.root:
+        request["root"] = False
+    else:
+        request.update(_facts_asked(topology, host))
     answer = call(host, request)
     return HostState.from_json(answer["state"])
+
+
+def _facts_asked(topology: Topology, host: HostConnection) -> dict[str, Any]:
+    """The facts an observation of `host` reports beside its state (HostState.facts)."""
+    asked: dict[str, Any] = {}
+    underlay = underlay_of(topology, host)
+    if underlay is not None:
+        asked["underlay"] = underlay
+    interfaces = interfaces_of(topology, host.name)
+    if interfaces:
+        asked["interfaces"] = interfaces
+    paths = volume_paths(topology, host.name)
+    if paths:
+        asked["paths"] = paths
+    return asked
 
 
 def departed(topology: Topology, observed: Mapping[str, HostState]) -> list[str]:
@@ -253,8 +265,8 @@ def verify(topology: Topology, hosts: Hosts, plans: Mapping[str, HostPlan]) -> N
 
     def one(host: HostConnection) -> HostState:
         done = plans[host.name]
-        touched = touched_namespaces(done)
-        return with_untouched(done.observed, observe_host(topology, host, touched), touched)
+        scope = scope_of(done)
+        return with_untouched(done.observed, observe_host(topology, host, scope), scope)
 
     for name, state in hosts.each("observe", one, "verify").items():
         host_plan = plan_host(name, plans[name].desired, state)

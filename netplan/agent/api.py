@@ -32,13 +32,14 @@ MAX_CONFIRM = 3600.0
 
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
-            inside: list[str] | None = None) -> HostState:
+            inside: list[str] | None = None, root: bool = True) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
     `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
     `interfaces`, which of them exist, and with `paths` (host paths), what each is. With
-    `inside`, the named namespaces looked into are only those."""
+    `inside`, the named namespaces looked into are only those; with `root` false, the
+    root namespace's own objects are left out (netplan/agent/observe.py)."""
     try:
-        return _observe.observe(topology, underlay, interfaces, paths, inside)
+        return _observe.observe(topology, underlay, interfaces, paths, inside, root)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -96,7 +97,14 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
             isinstance(inside, list) and all(isinstance(n, str) for n in inside)
         ):
             raise ProtocolError("'inside' must be a list of namespace names")
-        return {"state": observe(topology, underlay, interfaces, paths, inside).to_json()}
+        root = request.get("root", True)
+        if not isinstance(root, bool):
+            raise ProtocolError("'root' must be true or false")
+        if not root and (underlay is not None or interfaces):
+            raise ProtocolError("'root': false leaves out the root namespace's links, which "
+                                "'underlay' and 'interfaces' are read from")
+        state = observe(topology, underlay, interfaces, paths, inside, root)
+        return {"state": state.to_json()}
     if op == "apply":
         return _apply(topology, request)
     if op in ("lock", "unlock"):

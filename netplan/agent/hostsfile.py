@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import suppress
 
 from netplan.agent import nsutil
@@ -47,14 +47,13 @@ def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[
     found: list[HostsFile] = []
     foreign: dict[str, str] = {}
     marker = hosts_marker(topology).encode() + b"\n"
-    for netns in _directories():
-        data = _read(netns)
-        if data is None:
+    for netns, data in _files():
+        if data.startswith(marker):
+            found.append(HostsFile(netns, digest=bytes_digest(memoryview(data)[len(marker):])))
             continue
-        owner = _owner(data.split(b"\n", 1)[0].decode("utf-8", "replace"))
+        owner = _owner(_first_line(data))
         if netns in ours or owner == topology:
-            body = data[len(marker):] if data.startswith(marker) else data
-            found.append(HostsFile(netns, digest=bytes_digest(body)))
+            found.append(HostsFile(netns, digest=bytes_digest(data)))
         elif owner is None:
             foreign[HostsFile(netns).key] = "is not managed by netplan"
         else:
@@ -62,43 +61,56 @@ def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[
     return found, foreign
 
 
-def _directories() -> list[str]:
+def _files() -> Iterator[tuple[str, bytes]]:
+    """The hosts file of every directory in /etc/netns that has one, by directory name,
+    sorted; each opened relative to /etc/netns (at N=1000, a third of the time went to
+    making and checking paths)."""
     try:
-        return sorted(entry.name for entry in os.scandir(ETC_NETNS)
-                      if entry.is_dir(follow_symlinks=False))
+        top = os.open(ETC_NETNS, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
-        return []
+        return
+    try:
+        with os.scandir(top) as entries:
+            names = sorted(entry.name for entry in entries if entry.is_dir(follow_symlinks=False))
+        for netns in names:
+            data = _read(f"{netns}/{FILE}", top)
+            if data is not None:
+                yield netns, data
+    finally:
+        os.close(top)
 
 
-def _read(netns: str) -> bytes | None:
+def _read(path: str, dir_fd: int | None = None) -> bytes | None:
     """The file's bytes; None when there is none. A symbolic link is not followed: it
     reads as a line no rendering makes (drift in our namespaces, foreign elsewhere)."""
     try:
-        path = path_of(netns)
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     except (FileNotFoundError, NotADirectoryError):
-        return None
-    except ValueError:  # a directory name that cannot be a namespace's
         return None
     except OSError as error:
         if error.errno == errno.ELOOP:
-            return f"# a symbolic link to {os.readlink(path)}\n".encode()
+            return f"# a symbolic link to {os.readlink(path, dir_fd=dir_fd)}\n".encode()
         raise
-    with os.fdopen(fd, "rb") as file:
-        return file.read()
+    with open(fd, "rb", buffering=0) as file:
+        return file.readall()
 
 
 def read_body(netns: str) -> bytes | None:
     """The bytes of the namespace's hosts file after its marker line (all of them if it
     has none); None when there is no file to read."""
     try:
-        data = _read(netns)
-    except OSError:
+        data = _read(path_of(netns))
+    except (OSError, ValueError):  # ValueError: not a name a namespace can have
         return None
     if data is None:
         return None
     first, _, rest = data.partition(b"\n")
     return rest if _owner(first.decode("utf-8", "replace")) is not None else data
+
+
+def _first_line(data: bytes) -> str:
+    end = data.find(b"\n")
+    return data[: end if end >= 0 else len(data)].decode("utf-8", "replace")
 
 
 def _owner(first_line: str) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 from collections.abc import Iterable, Iterator
@@ -116,6 +117,17 @@ def get(sock: Rtnl, name: str) -> Link:
     """One link by name; NetlinkError(ENODEV) if there is none."""
     msg = message(IFLA_IFNAME=name, IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS)
     return Link.decode(sock.get(rtnl.get(RTM_GETLINK, msg)))
+
+
+def find(sock: Rtnl, index: int) -> Link | None:
+    """One link by index; None if there is none."""
+    msg = message(index, IFLA_EXT_MASK=RTEXT_FILTER_SKIP_STATS)
+    try:
+        return Link.decode(sock.get(rtnl.get(RTM_GETLINK, msg)))
+    except rtnl.NetlinkError as error:
+        if error.errno != errno.ENODEV:
+            raise
+        return None
 
 
 def create(sock: Rtnl, name: str, kind: str, data: list[Attr] | None = None,

@@ -43,21 +43,24 @@ from netplan.agent.state import Facts, HostState
 
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
-            inside: list[str] | None = None) -> HostState:
+            inside: list[str] | None = None, root: bool = True) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
     of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about. With
-    `inside`, only those named namespaces are looked into (netplan/plan/scope.py)."""
+    `inside`, only those named namespaces are looked into; with `root` false, the root
+    namespace's own objects and holders are not read, only the root-namespace ends of
+    the links in the namespaces looked into (netplan/plan/scope.py), and the underlay's
+    and interfaces' facts, read from the root namespace's links, cannot be asked for."""
     state = HostState()
     with Session(topology) as session:
-        root_links = {link.index: link for link in links.dump(session.root)}
+        root_links = {link.index: link for link in links.dump(session.root)} if root else {}
         names = nsutil.list_named()
         if inside is not None:
             wanted = set(inside)
             names = [name for name in names if name in wanted]
         for name in names:
-            owner = _observe_netns(session, name, root_links, state)
+            owner = _observe_netns(session, name, root_links, state, read_ends=not root)
             if owner is not None:
                 state.foreign[Netns(name).key] = owner
         owned = [r.name for r in state.resources.values() if isinstance(r, Netns)]
@@ -69,18 +72,8 @@ def observe(topology: str, underlay: str | None = None,
         for started in processes:
             state.add(started)
         state.foreign.update(damaged)
-        bridges = bridge.observe(topology, list(root_links.values()))
-        ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
-        ours.update(found.name for found in bridges)
-        tunnels = vxlan.observe(session, root_links)
-        ours.update(found.name for found in tunnels)
-        parents = vlan.observe(session, root_links)
-        ours.update(found.name for found in parents)
-        tables = firewall.observe(topology)
-        for found in [*bridges, *_observe_root(session, root_links, ours), *tables,
-                      *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
-                      *parents]:
-            state.add(found)
+        if root:
+            _observe_root_namespace(session, root_links, state)
         if underlay is not None:
             state.facts = Facts(underlay=facts.underlay(session.root, underlay, root_links))
         if interfaces:
@@ -91,15 +84,36 @@ def observe(topology: str, underlay: str | None = None,
             state.facts = replace(state.facts, paths=facts.paths(paths))
         state.facts = replace(state.facts, roster=record.roster(topology),
                               addresses=record.addresses(topology))
-        for link in root_links.values():
-            if link.name not in ours:
-                state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
     return state
 
 
+def _observe_root_namespace(session: Session, root_links: dict[int, Link],
+                            state: HostState) -> None:
+    """Add the root namespace's owned objects (bridges, tunnels, VLAN parents, firewall
+    tables, sysctls, addresses and routes on our links), and every other root link as
+    foreign; `state` already holds what was seen inside the namespaces."""
+    topology = session.topology
+    bridges = bridge.observe(topology, list(root_links.values()))
+    ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
+    ours.update(found.name for found in bridges)
+    tunnels = vxlan.observe(session, root_links)
+    ours.update(found.name for found in tunnels)
+    parents = vlan.observe(session, root_links)
+    ours.update(found.name for found in parents)
+    tables = firewall.observe(topology)
+    for found in [*bridges, *_observe_root(session, root_links, ours), *tables,
+                  *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
+                  *parents]:
+        state.add(found)
+    for link in root_links.values():
+        if link.name not in ours:
+            state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
+
+
 def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
-                   state: HostState) -> str | None:
-    """Add an owned namespace and what is inside it; else say whose it is."""
+                   state: HostState, read_ends: bool = False) -> str | None:
+    """Add an owned namespace and what is inside it; else say whose it is. With
+    `read_ends`, the root-namespace links it needs are read into `root_links` first."""
     try:
         sock = session.sock(name)
     except OSError as error:
@@ -113,6 +127,8 @@ def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
     if owner != session.topology:
         session.forget(name)
         return _owned_by(owner)
+    if read_ends:
+        _read_root_ends(session, name, ns_links, root_links)
     names = {link.index: link.name for link in ns_links}
     inside: list[Resource] = [
         found,
@@ -125,6 +141,29 @@ def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
         state.add(resource)
     session.forget(name)
     return None
+
+
+def _read_root_ends(session: Session, name: str, ns_links: list[Link],
+                    root_links: dict[int, Link]) -> None:
+    """Add to `root_links` the root-namespace links that the namespace's links name (a
+    veth's host end, a macvlan's parent) and the bridges those are ports of."""
+    root_id = veth.root_nsid(session, name)
+    if root_id is None:
+        return
+    ends = [link.peer_index for link in ns_links if link.peer_netnsid == root_id]
+    for index in ends:
+        end = _root_link(session, index, root_links)
+        if end is not None and end.master:
+            _root_link(session, end.master, root_links)
+
+
+def _root_link(session: Session, index: int, root_links: dict[int, Link]) -> Link | None:
+    if index not in root_links:
+        found = links.find(session.root, index)
+        if found is None:
+            return None
+        root_links[index] = found
+    return root_links[index]
 
 
 def _observe_root(session: Session, root_links: dict[int, Link],

@@ -383,7 +383,7 @@ def text_of(lines: Iterable[str]) -> str:
     return "".join([f"{line}\n" for line in lines])
 
 
-def bytes_digest(data: bytes) -> str:
+def bytes_digest(data: bytes | memoryview) -> str:
     """The first 64 bits of SHA-256, in hex: enough to tell a changed file."""
     return hashlib.sha256(data).hexdigest()[:16]
 

@@ -1,24 +1,31 @@
-"""Which namespaces an apply changed, so that verifying it looks inside those alone.
+"""What an apply changed, so that verifying it re-reads that alone.
 
 An apply observes every namespace before it plans, under the host lock; afterwards only
-the namespaces its steps changed can differ from that observation. Verifying re-reads
-those, and the root namespace, hosts files and processes, which are cheap to read whole,
-and takes the rest from the observation the plan was made from: adding one container
-to 500 then re-reads one namespace, not 500. Pure.
+what its steps changed can differ from that observation. Verifying re-reads the
+namespaces the steps changed, the root namespace if a step changed an object there, and
+the hosts files and processes, which are read whole; it takes the rest from the
+observation the plan was made from. Adding one container to 1,000 then re-reads one
+namespace and the two root links it names (its veth's host end and that port's
+bridge), not 1,000 namespaces and 1,000 root links. Pure.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from netplan.agent.resources import (
     ROOT,
     Address,
     Bridge,
+    HostsFile,
     Macvlan,
     Netns,
+    Process,
     Resource,
     Route,
     Veth,
     Vlan,
+    link_key,
 )
 from netplan.agent.state import HostState
 from netplan.plan.changes import HostPlan
@@ -27,6 +34,19 @@ SEEN_INSIDE = (Veth, Macvlan, Address, Route)
 """Kinds the agent reads with a netlink dump inside their namespace."""
 ATTACHED_TO = (Bridge, Vlan)
 """Root-namespace links that veths and macvlans inside namespaces are attached to."""
+READ_WHOLE = (HostsFile, Process)
+"""Kinds read from files and /proc: every observation reads all of them."""
+ROOT_HOLDERS = link_key(ROOT, "")
+"""The prefix of the keys of root-namespace links held by others (HostState.foreign)."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What verifying a plan re-reads: the named namespaces to look into (None: every
+    one) and whether the root namespace's own objects."""
+
+    namespaces: list[str] | None
+    root: bool
 
 
 def namespace_of(resource: Resource) -> str | None:
@@ -39,33 +59,47 @@ def namespace_of(resource: Resource) -> str | None:
     return None
 
 
-def touched_namespaces(plan: HostPlan) -> list[str] | None:
-    """The namespaces the plan's steps change, sorted; None (all of them) when a step
-    changes a bridge or VLAN link: what a veth or macvlan is attached to is read from
-    its root-namespace side, so every namespace's links may have changed with it."""
-    if any(isinstance(step.resource, ATTACHED_TO) for step in plan.steps):
-        return None
-    return sorted({name for step in plan.steps
-                   if (name := namespace_of(step.resource)) is not None})  # fmt: skip
+def scope_of(plan: HostPlan) -> Scope:
+    """Every namespace when a step changes a bridge or VLAN link: what a veth or macvlan
+    is attached to is read from its root-namespace side, so every namespace's links may
+    have changed with it. Else the namespaces the steps change (sorted), and the root
+    namespace if a step changes an object read there; a veth's host end is read with
+    its namespace."""
+    resources = [step.resource for step in plan.steps]
+    if any(isinstance(resource, ATTACHED_TO) for resource in resources):
+        return Scope(None, root=True)
+    seen = [(namespace_of(resource), resource) for resource in resources]
+    root = any(name is None and not isinstance(resource, READ_WHOLE) for name, resource in seen)
+    return Scope(sorted({name for name, _ in seen if name is not None}), root)
 
 
-def with_untouched(before: HostState, after: HostState, touched: list[str] | None) -> HostState:
-    """`after` (observed inside the `touched` namespaces only) completed with what
-    `before` saw inside every other namespace, and who held it."""
-    if touched is None:
+def with_untouched(before: HostState, after: HostState, scope: Scope) -> HostState:
+    """`after` (observed within `scope`) completed with what `before` saw outside it:
+    inside every other namespace, in the root namespace if it was not read again, and
+    who held names there."""
+    if scope.namespaces is None:
         return after
-    inside = set(touched)
-    merged = HostState(facts=after.facts)
-    kept = [r for r in before.resources.values()
-            if (name := namespace_of(r)) is not None and name not in inside]
+    inside = set(scope.namespaces)
+    merged = HostState(facts=after.facts if scope.root else before.facts)
+    kept = [r for r in before.resources.values() if _outside(r, inside, scope.root)]
     for resource in [*kept, *after.resources.values()]:
         merged.add(resource)
     netns_key = Netns("").key  # the prefix of every namespace's key
     merged.foreign.update({key: owner for key, owner in before.foreign.items()
-                           if key.startswith(netns_key)
-                           and key.removeprefix(netns_key) not in inside})
+                           if (key.startswith(netns_key)
+                               and key.removeprefix(netns_key) not in inside)
+                           or (not scope.root and key.startswith(ROOT_HOLDERS))})
     merged.foreign.update(after.foreign)
     for resource in kept:  # a veth's host end is known as ours from inside its namespace
         for claim in resource.claims():
             merged.foreign.pop(claim, None)
     return merged
+
+
+def _outside(resource: Resource, inside: set[str], root_read: bool) -> bool:
+    """Whether `resource` is read outside a scope of `inside` namespaces (and the root
+    namespace, if `root_read`)."""
+    name = namespace_of(resource)
+    if name is not None:
+        return name not in inside
+    return not root_read and not isinstance(resource, READ_WHOLE)

@@ -33,6 +33,15 @@ def test_a_container_on_a_bridge_is_observed_exactly_as_desired(topology: str) -
     assert owned(topology) == keyed(*wanted)  # a second plan would be empty
 
 
+def test_without_the_root_namespace_a_container_is_observed_as_with_it(topology: str) -> None:
+    """Its veth's host end and that port's bridge are read by index (plan/scope.py)."""
+    root_side = [*network(), Route(ROOT, "10.99.0.0/24", "nbr0", "172.31.0.2")]
+    create(topology, *root_side, *container("c0", host=2), *container("c1", host=3))
+    scoped = observe(topology, inside=["c1"], root=False)
+    assert scoped.resources == keyed(*container("c1", host=3))
+    assert not any(key.startswith("link:/") for key in scoped.foreign)
+
+
 def test_the_kernel_has_what_was_asked_for(topology: str) -> None:
     create(topology, *network(), *container("c0", host=2))
     assert "c0" in netns_names()

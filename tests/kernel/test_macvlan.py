@@ -44,6 +44,7 @@ def test_made_inside_the_namespace_and_observed_as_desired(topology: str, parent
     assert "UP" in eth0["flags"]
     assert owned(topology) == keyed(*wanted)  # a second plan is empty
     assert observe(topology).foreign[f"link:/{PARENT}"] == "is not managed by netplan"
+    assert observe(topology, inside=["m0"], root=False).resources == keyed(*wanted)
 
 
 def test_mac_mtu_and_network_change_in_place(topology: str, parent: str) -> None:

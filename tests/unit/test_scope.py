@@ -1,5 +1,6 @@
-"""Verifying an apply looks inside the namespaces it changed and takes the rest from the
-observation the plan was made from (netplan/plan/scope.py)."""
+"""Verifying an apply looks inside the namespaces it changed, and into the root namespace
+only if it changed something there, and takes the rest from the observation the plan was
+made from (netplan/plan/scope.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from netplan.agent.resources import (
     Veth,
     link_key,
 )
-from netplan.agent.state import HostState
+from netplan.agent.state import Facts, HostState
 from netplan.plan.order import plan_host
-from netplan.plan.scope import namespace_of, touched_namespaces, with_untouched
+from netplan.plan.scope import Scope, namespace_of, scope_of, with_untouched
 
 
 def state(*resources: Resource, foreign: dict[str, str] | None = None) -> HostState:
@@ -52,22 +53,30 @@ def test_the_namespace_whose_dump_shows_a_resource(resource: Resource,
 
 
 def test_adding_a_container_touches_its_namespace_only() -> None:
+    """Its veth's host end is read with the namespace: the root namespace is not read."""
     before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
     desired = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
-                    *container("b", "10.0.0.3/24"))
-    assert touched_namespaces(plan_host("h", desired, before)) == ["b"]
+                    *container("b", "10.0.0.3/24"), HostsFile("a", "10.0.0.3 b\n"))
+    assert scope_of(plan_host("h", desired, before)) == Scope(["b"], root=False)
 
 
 def test_a_bridge_step_touches_every_namespace() -> None:
     """A veth's bridge is read from its root-namespace end."""
     before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
     desired = state(Bridge("br0", "front", mtu=9000), *container("a", "10.0.0.2/24"))
-    assert touched_namespaces(plan_host("h", desired, before)) is None
+    assert scope_of(plan_host("h", desired, before)) == Scope(None, root=True)
+
+
+def test_a_root_namespace_step_touches_the_root_namespace() -> None:
+    before = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
+    desired = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                    Address(netns=ROOT, dev="br0", cidr="10.0.0.1/24"))
+    assert scope_of(plan_host("h", desired, before)) == Scope([], root=True)
 
 
 def test_a_plan_in_sync_touches_nothing() -> None:
     same = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"))
-    assert touched_namespaces(plan_host("h", same, same)) == []
+    assert scope_of(plan_host("h", same, same)) == Scope([], root=False)
 
 
 def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
@@ -80,7 +89,7 @@ def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
                   foreign={"link:/eth8": "is not managed by netplan",
                            # a's host end: the agent did not look inside a this time
                            link_key(ROOT, "v-a"): "carries this topology's marker but ..."})
-    merged = with_untouched(before, after, ["b"])
+    merged = with_untouched(before, after, Scope(["b"], root=True))
     assert merged.resources == state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
                                      *container("b", "10.0.0.3/24")).resources
     # Root-namespace holders are read again; namespace b was looked into again.
@@ -91,10 +100,30 @@ def test_untouched_namespaces_and_their_holders_come_from_before() -> None:
 def test_a_deleted_namespace_is_not_brought_back_from_before() -> None:
     before = state(*container("a", "10.0.0.2/24"), *container("b", "10.0.0.3/24"))
     after = state(HostsFile("a", "127.0.0.1 localhost\n"))
-    merged = with_untouched(before, after, ["b"])
+    merged = with_untouched(before, after, Scope(["b"], root=True))
     assert merged.resources == state(*container("a", "10.0.0.2/24")).resources
 
 
 def test_everything_touched_is_the_new_observation_alone() -> None:
     after = state(*container("b", "10.0.0.3/24"))
-    assert with_untouched(state(*container("a", "10.0.0.2/24")), after, None) is after
+    everything = Scope(None, root=True)
+    assert with_untouched(state(*container("a", "10.0.0.2/24")), after, everything) is after
+
+
+def test_without_the_root_namespace_its_objects_holders_and_facts_come_from_before() -> None:
+    gateway = Address(netns=ROOT, dev="br0", cidr="10.0.0.1/24")
+    before = state(Bridge("br0", "front"), gateway, *container("a", "10.0.0.2/24"),
+                   foreign={"link:/eth9": "is not managed by netplan",
+                            "hosts:theirs": "is not managed by netplan"})
+    before.facts = Facts(roster=("h",))
+    after = state(*container("b", "10.0.0.3/24"), HostsFile("a", "10.0.0.3 b\n"),
+                  foreign={"hosts:other": "is not managed by netplan"})
+    merged = with_untouched(before, after, Scope(["b"], root=False))
+    assert merged.resources == state(Bridge("br0", "front"), gateway,
+                                     *container("a", "10.0.0.2/24"),
+                                     *container("b", "10.0.0.3/24"),
+                                     HostsFile("a", "10.0.0.3 b\n")).resources
+    # Root holders are kept; files are read whole again, so their holders are after's.
+    assert merged.foreign == {"link:/eth9": "is not managed by netplan",
+                              "hosts:other": "is not managed by netplan"}
+    assert merged.facts == before.facts
