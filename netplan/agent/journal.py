@@ -42,7 +42,8 @@ class Journal:
     """Indexes of the steps done, in the order they were done."""
     hosts_files: dict[str, bytes] = field(default_factory=dict)
     """What a hosts file held before a step rewrote or removed it, by namespace: the
-    observed state has its digest only."""
+    observed state has its digest only. A step that rewrites one keeps it here itself
+    (execute shares this dict as its Session's `replaced_hosts`)."""
 
     @classmethod
     def of(cls, steps: Sequence[Step], undo: list[list[Step]] | None,
@@ -52,7 +53,7 @@ class Journal:
     def before(self, index: int, step: Step, total: int) -> None:
         """Called before step `index`: stop if asked; note what only the host knows (a
         host-wide sysctl's value before netplan first sets it, a hosts file's lines
-        before the step rewrites or removes it)."""
+        before the step removes it; a step that rewrites one keeps them itself)."""
         reason = self.stop()
         if reason is not None:
             raise Interrupted(index, total, reason)
@@ -62,7 +63,8 @@ class Journal:
             except OSError:
                 return
             self.undo[index] = [Step("update", Sysctl(step.resource.name, value), ("value",))]
-        elif step.op != "create":
+        elif step.op != "create" and not (step.op == "update"
+                                          and isinstance(step.resource, HostsFile)):
             for undo in self.undo[index]:
                 netns = _content_unknown(undo)
                 if netns is not None and netns not in self.hosts_files:

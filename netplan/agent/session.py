@@ -64,6 +64,9 @@ class Session:
         namespace, as the first namespace delete of this call found them (netns.delete)."""
         self.started: list[Started] = []
         """Processes started by this call, until process.confirm has heard how they did."""
+        self.replaced_hosts: dict[str, bytes] = {}
+        """What a hosts file held (after its marker line) before a step of this call
+        rewrote it, by namespace (hostsfile.update keeps it; a Journal shares it)."""
 
     def __enter__(self) -> Session:
         return self

@@ -96,6 +96,21 @@ def with_untouched(before: HostState, after: HostState, scope: Scope) -> HostSta
     return merged
 
 
+def within(state: HostState, scope: Scope) -> HostState:
+    """The part of `state` an observation within `scope` reads (its `foreign` whole):
+    what verify compares. The plan the steps came from compared the rest already, and
+    found no difference there: a difference is a step, and every step is in the scope.
+    At N=1,000, an add's verify compares ~1,000 resources, not ~5,000."""
+    if scope.namespaces is None:
+        return state
+    inside = set(scope.namespaces)
+    part = HostState(foreign=state.foreign, facts=state.facts)
+    for resource in state.resources.values():
+        if not _outside(resource, inside, scope.root):
+            part.add(resource)
+    return part
+
+
 def _outside(resource: Resource, inside: set[str], root_read: bool) -> bool:
     """Whether `resource` is read outside a scope of `inside` namespaces (and the root
     namespace, if `root_read`)."""

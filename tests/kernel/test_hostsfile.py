@@ -9,9 +9,11 @@ import os
 import subprocess
 from pathlib import Path
 
+from netplan.agent import hostsfile
 from netplan.agent.api import observe
 from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
 from netplan.agent.resources import HostsFile, Netns, text_of
+from netplan.agent.session import Session
 from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
 
 LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
@@ -112,6 +114,17 @@ def test_files_of_others_are_foreign_and_ours_without_a_namespace_are_observed(
             hosts_path(netns).parent.rmdir()
 
 
+def test_update_keeps_what_the_file_held_for_the_undo(topology: str) -> None:
+    """The journal's undo of a rewrite puts back the bytes the step itself read."""
+    create(topology, Netns("h7"), HostsFile("h7", TEXT))
+    newer = HostsFile("h7", text_of(("10.9.0.5 other",)))
+    with Session(topology) as session:
+        hostsfile.update(session, newer, ("digest",))
+        hostsfile.update(session, HostsFile("h7", TEXT), ("digest",))
+    assert session.replaced_hosts == {"h7": TEXT.encode()}  # the first bytes, kept once
+    assert owned(topology)[newer.key] == HostsFile("h7", TEXT)
+
+
 def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path) -> None:
     wanted = HostsFile("h6", TEXT)
     create(topology, Netns("h6"), wanted)
@@ -121,7 +134,9 @@ def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path)
     hosts_path("h6").symlink_to(target)
     assert owned(topology)[wanted.key] == HostsFile("h6", f"# a symbolic link to {target}\n")
 
-    update(topology, wanted, "digest")
+    with Session(topology) as session:
+        hostsfile.update(session, wanted, ("digest",))
+    assert session.replaced_hosts == {"h6": f"# a symbolic link to {target}\n".encode()}
     assert target.read_text() == "untouched\n"
     assert not hosts_path("h6").is_symlink()
     assert owned(topology)[wanted.key] == wanted

@@ -19,7 +19,7 @@ from netplan.agent.resources import (
 )
 from netplan.agent.state import Facts, HostState
 from netplan.plan.order import plan_host
-from netplan.plan.scope import Scope, namespace_of, scope_of, with_untouched
+from netplan.plan.scope import Scope, namespace_of, scope_of, with_untouched, within
 
 
 def state(*resources: Resource, foreign: dict[str, str] | None = None) -> HostState:
@@ -127,3 +127,28 @@ def test_without_the_root_namespace_its_objects_holders_and_facts_come_from_befo
     assert merged.foreign == {"link:/eth9": "is not managed by netplan",
                               "hosts:other": "is not managed by netplan"}
     assert merged.facts == before.facts
+
+
+def test_verify_compares_what_the_scope_reads() -> None:
+    """An add's verify: namespace b, the hosts files and every holder; not namespace a,
+    nor the root namespace's objects, which the plan compared already."""
+    gateway = Address(netns=ROOT, dev="br0", cidr="10.0.0.1/24")
+    whole = state(Bridge("br0", "front"), gateway, *container("a", "10.0.0.2/24"),
+                  *container("b", "10.0.0.3/24"), foreign={"link:/eth9": "is not managed"})
+    part = within(whole, Scope(["b"], root=False))
+    assert part.resources == state(*container("b", "10.0.0.3/24"),
+                                   HostsFile("a", "127.0.0.1 localhost\n")).resources
+    assert part.foreign == whole.foreign
+    with_root = within(whole, Scope(["b"], root=True)).resources
+    assert set(with_root) == set(part.resources) | {Bridge("br0", "front").key, gateway.key}
+    assert within(whole, Scope(None, root=True)) is whole
+
+
+def test_a_difference_within_the_scope_fails_verify() -> None:
+    desired = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                    *container("b", "10.0.0.3/24"))
+    drifted = state(Bridge("br0", "front"), *container("a", "10.0.0.2/24"),
+                    *container("b", "10.0.0.9/24"))
+    scope = Scope(["b"], root=False)
+    assert not plan_host("h", within(desired, scope), within(drifted, scope)).empty
+    assert plan_host("h", within(desired, scope), within(desired, scope)).empty
