@@ -7,7 +7,11 @@ Run inside the sandbox, as root:
     tests/sandbox.sh .venv/bin/python bench/add_vs_check.py --n 1000 --rounds 10 . /tmp/old
 
 Each round, for each tree: `netplan check` at N, `netplan apply` of N+1 (timed), then the
-extra container is removed again (untimed). Every tree's .py files are compiled first.
+extra container is removed again (untimed), and the kernel is given `--pause` seconds to
+finish freeing the namespace (its cleanup runs in the background and otherwise lands in
+the next timed process). Every tree's .py files are compiled first. Besides the wall
+times it reports the CPU time (user + system) of each process, which the other work of a
+shared machine disturbs less.
 """
 
 from __future__ import annotations
@@ -20,16 +24,29 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from ipbatch import Topo
 
 
-def timed(tree: Path, *args: str) -> float:
+@dataclass(frozen=True)
+class Timing:
+    wall: float
+    cpu: float
+    """User + system seconds of the process."""
+
+
+def timed(tree: Path, *args: str) -> Timing:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "netplan", *args], cwd=tree, check=True,
-                   stdout=subprocess.DEVNULL, env=_env())
-    return time.perf_counter() - started
+    child = subprocess.Popen([sys.executable, "-m", "netplan", *args], cwd=tree,
+                             stdout=subprocess.DEVNULL, env=_env())
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise subprocess.CalledProcessError(child.returncode, child.args)
+    return Timing(wall, usage.ru_utime + usage.ru_stime)
 
 
 def _env() -> dict[str, str]:
@@ -43,6 +60,8 @@ def main() -> None:
     parser.add_argument("trees", nargs="+", type=Path, help="netplan source trees")
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds left to the kernel after each untimed remove")
     options = parser.parse_args()
     if os.environ.get("NETPLAN_SANDBOX") != "1":
         sys.exit("run it inside tests/sandbox.sh: it creates namespaces")
@@ -56,23 +75,28 @@ def main() -> None:
         base.write_text(topo.yaml())
         grown.write_text(topo.grown().yaml())
         timed(trees[0], "apply", str(base), "--yes")
-        results: dict[Path, list[tuple[float, float]]] = {tree: [] for tree in trees}
+        time.sleep(options.pause)
+        results: dict[Path, list[tuple[Timing, Timing]]] = {tree: [] for tree in trees}
         for round_ in range(options.rounds):
             for tree in trees:
                 check = timed(tree, "check", str(base))
                 add = timed(tree, "apply", str(grown), "--yes")
                 timed(tree, "apply", str(base), "--yes")
+                time.sleep(options.pause)
                 results[tree].append((check, add))
-                print(f"round {round_} {tree}: check {check:.3f} s, add {add:.3f} s, "
-                      f"add - check {add - check:+.3f} s", flush=True)
+                print(f"round {round_} {tree}: check {check.wall:.3f} s, add {add.wall:.3f} s, "
+                      f"add - check {add.wall - check.wall:+.3f} s (CPU {check.cpu:.3f}, "
+                      f"{add.cpu:.3f}, {add.cpu - check.cpu:+.3f} s)", flush=True)
         timed(trees[0], "destroy", str(base), "--yes")
     for tree, pairs in results.items():
-        checks, adds = [c for c, _ in pairs], [a for _, a in pairs]
-        differences = [a - c for c, a in pairs]
-        print(f"{tree}: N={options.n}, {len(pairs)} rounds, medians: check "
-              f"{statistics.median(checks):.3f} s, add {statistics.median(adds):.3f} s, "
-              f"add - check {statistics.median(differences):+.3f} s "
-              f"(from {min(differences):+.3f} to {max(differences):+.3f})")
+        for what in ("wall", "cpu"):
+            checks = [getattr(c, what) for c, _ in pairs]
+            adds = [getattr(a, what) for _, a in pairs]
+            differences = [a - c for c, a in zip(checks, adds, strict=True)]
+            print(f"{tree}: N={options.n}, {len(pairs)} rounds, {what} medians: check "
+                  f"{statistics.median(checks):.3f} s, add {statistics.median(adds):.3f} s, "
+                  f"add - check {statistics.median(differences):+.3f} s "
+                  f"(from {min(differences):+.3f} to {max(differences):+.3f})")
 
 
 if __name__ == "__main__":
