@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 
 from netplan.agent import nsutil
@@ -95,17 +95,8 @@ def _read(path: str, dir_fd: int | None = None) -> bytes | None:
         return file.readall()
 
 
-def read_body(netns: str) -> bytes | None:
-    """The bytes of the namespace's hosts file after its marker line (all of them if it
-    has none); None when there is no file to read."""
-    try:
-        data = _read(path_of(netns))
-    except (OSError, ValueError):  # ValueError: not a name a namespace can have
-        return None
-    return None if data is None else _body(data)
-
-
 def _body(data: bytes) -> bytes:
+    """A file's bytes after its marker line (all of them if it has none)."""
     first, _, rest = data.partition(b"\n")
     return rest if _owner(first.decode("utf-8", "replace")) is not None else data
 
@@ -147,20 +138,18 @@ def create(session: Session, hosts: HostsFile) -> None:
 def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     """Rewrite the file in place, keeping its inode (see the module's docstring): the
     new bytes over the old, then cut to length, so a reader never finds it empty. What
-    it held is first kept in `session.replaced_hosts`, read through the same open (the
-    journal's undo puts it back; a separate read cost a second open of each file)."""
+    it held is kept first (`_keep`), read through the same open."""
     path = path_of(hosts.netns)
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:
         if error.errno not in (errno.ENOENT, errno.ELOOP):
             raise
-        _keep(session, hosts.netns, _read(path))  # a symbolic link reads as a line
+        _keep(session, hosts.netns, lambda: _read(path))  # a symbolic link reads as a line
         create(session, hosts)  # removed since it was observed, or a symbolic link
         return
     try:
-        with open(fd, "rb", buffering=0, closefd=False) as file:
-            _keep(session, hosts.netns, file.readall())
+        _keep(session, hosts.netns, lambda: _read_open(fd))
         content = render(session.topology, hosts)
         _write_all(fd, content)
         os.ftruncate(fd, len(content))
@@ -168,9 +157,21 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         os.close(fd)
 
 
-def _keep(session: Session, netns: str, data: bytes | None) -> None:
+def _keep(session: Session, netns: str, read: Callable[[], bytes | None]) -> None:
+    """Before a step rewrites or removes a hosts file, what it held, for the journal's
+    undo (`session.replaced_hosts`; None when nothing will be undone: nothing is read).
+    The observed state has the file's digest only; the first bytes seen are kept."""
+    kept = session.replaced_hosts
+    if kept is None or netns in kept:
+        return
+    data = read()
     if data is not None:
-        session.replaced_hosts.setdefault(netns, _body(data))
+        kept[netns] = _body(data)
+
+
+def _read_open(fd: int) -> bytes:
+    with open(fd, "rb", buffering=0, closefd=False) as file:
+        return file.readall()
 
 
 def _write_all(fd: int, content: bytes) -> None:
@@ -182,13 +183,14 @@ def _write_all(fd: int, content: bytes) -> None:
 
 
 def delete(session: Session, hosts: HostsFile) -> None:
-    remove(hosts.netns)
+    remove(session, hosts.netns)
 
 
-def remove(netns: str) -> None:
-    """Remove the namespace's hosts file, then its directory if nothing else is in it
-    (called by the namespace's delete as well)."""
+def remove(session: Session, netns: str) -> None:
+    """Remove the namespace's hosts file (what it held kept first, `_keep`), then its
+    directory if nothing else is in it (called by the namespace's delete as well)."""
     path = path_of(netns)
+    _keep(session, netns, lambda: _read(path))
     with suppress(FileNotFoundError):
         os.unlink(path)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from netplan.agent import hostsfile, sysctl
+from netplan.agent import sysctl
 from netplan.agent.errors import AgentFailure
 from netplan.agent.resources import HostsFile, Sysctl
 from netplan.agent.state import Step
@@ -42,8 +42,9 @@ class Journal:
     """Indexes of the steps done, in the order they were done."""
     hosts_files: dict[str, bytes] = field(default_factory=dict)
     """What a hosts file held before a step rewrote or removed it, by namespace: the
-    observed state has its digest only. A step that rewrites one keeps it here itself
-    (execute shares this dict as its Session's `replaced_hosts`)."""
+    observed state has its digest only. The step keeps it here itself, from the open it
+    rewrites or removes the file with (execute makes this its Session's
+    `replaced_hosts`)."""
 
     @classmethod
     def of(cls, steps: Sequence[Step], undo: list[list[Step]] | None,
@@ -51,9 +52,8 @@ class Journal:
         return cls(undo if undo is not None else [[] for _ in steps], stop)
 
     def before(self, index: int, step: Step, total: int) -> None:
-        """Called before step `index`: stop if asked; note what only the host knows (a
-        host-wide sysctl's value before netplan first sets it, a hosts file's lines
-        before the step removes it; a step that rewrites one keeps them itself)."""
+        """Called before step `index`: stop if asked; note a host-wide sysctl's value
+        before netplan first sets it, which only the host knows."""
         reason = self.stop()
         if reason is not None:
             raise Interrupted(index, total, reason)
@@ -63,14 +63,6 @@ class Journal:
             except OSError:
                 return
             self.undo[index] = [Step("update", Sysctl(step.resource.name, value), ("value",))]
-        elif step.op != "create" and not (step.op == "update"
-                                          and isinstance(step.resource, HostsFile)):
-            for undo in self.undo[index]:
-                netns = _content_unknown(undo)
-                if netns is not None and netns not in self.hosts_files:
-                    saved = hostsfile.read_body(netns)
-                    if saved is not None:
-                        self.hosts_files[netns] = saved
 
     def steps_to_undo(self) -> list[list[Step]]:
         """The undo lists of the steps done, last done first, without the deletes the

@@ -86,7 +86,7 @@ def delete(session: Session, ns: Netns) -> None:
     session.forget(ns.name)
     session.deleted()
     nsutil.remove_named(ns.name)
-    hostsfile.remove(ns.name)
+    hostsfile.remove(session, ns.name)
 
 
 def settle(session: Session) -> None:

@@ -64,9 +64,10 @@ class Session:
         namespace, as the first namespace delete of this call found them (netns.delete)."""
         self.started: list[Started] = []
         """Processes started by this call, until process.confirm has heard how they did."""
-        self.replaced_hosts: dict[str, bytes] = {}
+        self.replaced_hosts: dict[str, bytes] | None = None
         """What a hosts file held (after its marker line) before a step of this call
-        rewrote it, by namespace (hostsfile.update keeps it; a Journal shares it)."""
+        rewrote or removed it, by namespace: a Journal's, for its undo; None when no
+        journal will undo this call's steps."""
 
     def __enter__(self) -> Session:
         return self

@@ -114,15 +114,23 @@ def test_files_of_others_are_foreign_and_ours_without_a_namespace_are_observed(
             hosts_path(netns).parent.rmdir()
 
 
-def test_update_keeps_what_the_file_held_for_the_undo(topology: str) -> None:
-    """The journal's undo of a rewrite puts back the bytes the step itself read."""
-    create(topology, Netns("h7"), HostsFile("h7", TEXT))
+def test_rewrites_and_removes_keep_what_the_file_held_for_the_undo(topology: str) -> None:
+    """The journal's undo puts back the bytes the step itself read before it rewrote or
+    removed the file; without a journal nothing is kept."""
+    create(topology, Netns("h7"), HostsFile("h7", TEXT), Netns("h8"), HostsFile("h8", TEXT))
     newer = HostsFile("h7", text_of(("10.9.0.5 other",)))
     with Session(topology) as session:
+        session.replaced_hosts = {}
         hostsfile.update(session, newer, ("digest",))
         hostsfile.update(session, HostsFile("h7", TEXT), ("digest",))
-    assert session.replaced_hosts == {"h7": TEXT.encode()}  # the first bytes, kept once
-    assert owned(topology)[newer.key] == HostsFile("h7", TEXT)
+        hostsfile.delete(session, HostsFile("h8"))
+    # The first bytes seen, kept once.
+    assert session.replaced_hosts == {"h7": TEXT.encode(), "h8": TEXT.encode()}
+    with Session(topology) as session:
+        hostsfile.update(session, newer, ("digest",))
+    assert session.replaced_hosts is None
+    assert not hosts_path("h8").exists()
+    assert owned(topology) == keyed(Netns("h7"), newer, Netns("h8"))
 
 
 def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path) -> None:
@@ -135,6 +143,7 @@ def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path)
     assert owned(topology)[wanted.key] == HostsFile("h6", f"# a symbolic link to {target}\n")
 
     with Session(topology) as session:
+        session.replaced_hosts = {}
         hostsfile.update(session, wanted, ("digest",))
     assert session.replaced_hosts == {"h6": f"# a symbolic link to {target}\n".encode()}
     assert target.read_text() == "untouched\n"
