@@ -33,6 +33,7 @@ PHASES = (
     ("netplan.agent.hostsfile", "observe", "  hosts files read (observe and verify)"),
     ("netplan.pipeline", "record_applied", "record"),
     ("netplan.pipeline", "last_applied", "last-applied read (check)"),
+    ("netplan.gate.commands", "build_report", "report (check)"),
 )
 """(module, attribute, label): what is timed, in the order printed."""
 

@@ -34,13 +34,14 @@ def _suite(report: CheckReport, host: HostCheck) -> ET.Element:
         by_key.setdefault(d.key, []).append(f"{d.label}: {d.text}")
         labels.setdefault(d.key, set()).update(d.classes)
     keys = sorted(host.resources.keys() | by_key.keys())
+    positions = host.positions()
     for key in keys:
         resource = host.resources.get(key)
         kind = resource.KIND if resource else "resource"
         case = ET.SubElement(suite, "testcase", name=key,
                              classname=f"{report.topology}.{host.host}.{kind}",
                              file=report.source.file)  # fmt: skip
-        pos = host.positions.get(key)
+        pos = positions[key]
         if pos is not None:
             case.set("line", str(pos.line))
         if key in by_key:

@@ -86,6 +86,9 @@ def test_junit_parses_one_case_per_resource(report: CheckReport) -> None:
     assert [r.type for r in cases[VETH.key].result if isinstance(r, Failure)] == ["drift"]
     assert [r.type for r in cases[ADDR.key].result if isinstance(r, Failure)] == ["pending"]
     assert cases[BR.key].is_passed
+    # Each case points at the file's entry its resource was made for, in sync or not.
+    lines = {name: case._elem.get("line") for name, case in cases.items()}
+    assert lines == {BR.key: "3", WEB.key: "5", VETH.key: "6", ADDR.key: "6"}
     assert (suites["a"].tests, suites["a"].failures) == (4, 2)
     [case] = list(suites["b"])
     assert [r.type for r in case.result if isinstance(r, Error)] == ["connect failed"]
