@@ -96,11 +96,9 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
     once every step is done, for the first process that did not start. A `journal`
     notes each step done, and may stop the run between two steps (Interrupted)."""
     try:
-        session = Session(topology)
+        session = Session(topology, replaced_hosts=None if journal is None else journal.hosts_files)
     except OSError as error:
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
-    if journal is not None:
-        session.replaced_hosts = journal.hosts_files
     with session:
         try:
             for index, step in enumerate(steps):

@@ -91,8 +91,10 @@ def _read(path: str, dir_fd: int | None = None) -> bytes | None:
         if error.errno == errno.ELOOP:
             return f"# a symbolic link to {os.readlink(path, dir_fd=dir_fd)}\n".encode()
         raise
-    with open(fd, "rb", buffering=0) as file:
-        return file.readall()
+    try:
+        return _read_open(fd)
+    finally:
+        os.close(fd)
 
 
 def _body(data: bytes) -> bytes:
@@ -170,6 +172,7 @@ def _keep(session: Session, netns: str, read: Callable[[], bytes | None]) -> Non
 
 
 def _read_open(fd: int) -> bytes:
+    """All the bytes from an open file's position (unbuffered: one read of its size)."""
     with open(fd, "rb", buffering=0, closefd=False) as file:
         return file.readall()
 

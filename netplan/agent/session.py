@@ -41,7 +41,8 @@ class Session:
     """The sockets, namespace fds and remembered link indexes of one call, plus the
     topology whose markers it reads and writes."""
 
-    def __init__(self, topology: str, open_at_most: int | None = None) -> None:
+    def __init__(self, topology: str, open_at_most: int | None = None,
+                 replaced_hosts: dict[str, bytes] | None = None) -> None:
         self.topology = topology
         self.open_at_most = max_open() if open_at_most is None else open_at_most
         """Namespaces whose handles stay open; the least recently used are closed."""
@@ -64,7 +65,7 @@ class Session:
         namespace, as the first namespace delete of this call found them (netns.delete)."""
         self.started: list[Started] = []
         """Processes started by this call, until process.confirm has heard how they did."""
-        self.replaced_hosts: dict[str, bytes] | None = None
+        self.replaced_hosts = replaced_hosts
         """What a hosts file held (after its marker line) before a step of this call
         rewrote or removed it, by namespace: a Journal's, for its undo; None when no
         journal will undo this call's steps."""

@@ -119,8 +119,7 @@ def test_rewrites_and_removes_keep_what_the_file_held_for_the_undo(topology: str
     removed the file; without a journal nothing is kept."""
     create(topology, Netns("h7"), HostsFile("h7", TEXT), Netns("h8"), HostsFile("h8", TEXT))
     newer = HostsFile("h7", text_of(("10.9.0.5 other",)))
-    with Session(topology) as session:
-        session.replaced_hosts = {}
+    with Session(topology, replaced_hosts={}) as session:
         hostsfile.update(session, newer, ("digest",))
         hostsfile.update(session, HostsFile("h7", TEXT), ("digest",))
         hostsfile.delete(session, HostsFile("h8"))
@@ -142,8 +141,7 @@ def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path)
     hosts_path("h6").symlink_to(target)
     assert owned(topology)[wanted.key] == HostsFile("h6", f"# a symbolic link to {target}\n")
 
-    with Session(topology) as session:
-        session.replaced_hosts = {}
+    with Session(topology, replaced_hosts={}) as session:
         hostsfile.update(session, wanted, ("digest",))
     assert session.replaced_hosts == {"h6": f"# a symbolic link to {target}\n".encode()}
     assert target.read_text() == "untouched\n"
