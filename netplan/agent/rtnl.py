@@ -51,6 +51,10 @@ class NetlinkError(OSError):
         super().__init__(code, os.strerror(code))
         self.extack = extack
 
+    def __reduce__(self) -> tuple[type[NetlinkError], tuple[int, str]]:
+        """Pickled as it was made (netplan/agent/split.py sends it from a child)."""
+        return NetlinkError, (self.errno or 0, self.extack)
+
 
 def attributes(data: bytes, offset: int, end: int) -> dict[int, bytes]:
     """The attributes in data[offset:end] by type (the first of each), payloads raw.

@@ -1,5 +1,6 @@
-"""The agent never forks a process per namespace (or at all): everything happens in the
-calling thread, through setns'd sockets."""
+"""The agent never forks a process per namespace: everything happens in the calling
+thread, through setns'd sockets. Only an observation of many namespaces is split over
+the CPUs, one process each (netplan/agent/split.py), and it sees what one process sees."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import os
 import subprocess
 import threading
 from dataclasses import replace
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pyroute2.netns
 import pytest
 
+from netplan.agent import observe as observe_module
+from netplan.agent import split
 from netplan.agent.api import execute, observe
 from netplan.agent.resources import Netns, Veth
 from netplan.agent.state import Step
-from tests.kernel.kernel_helpers import container, network
+from tests.kernel.kernel_helpers import container, network, sh
 
 
 def _forbidden(*args: object, **kwargs: object) -> NoReturn:
@@ -36,3 +39,33 @@ def test_observe_and_execute_start_no_process(topology: str,
     assert len(observe(topology).resources) == len(wanted)
     execute(topology, [Step("delete", Netns("c1"))])
     assert threading.active_count() == threads
+
+
+def test_an_observation_split_over_processes_sees_what_one_process_sees(
+        topology: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    wanted = [*network()]
+    for host in range(2, 9):
+        wanted += container(f"c{host}", host=host)
+    execute(topology, [Step("create", r) for r in wanted])
+    sh("ip netns add zz-not-ours")
+    try:
+        one = observe(topology)
+        some = observe(topology, inside=["c3", "c7", "zz-not-ours"], root=False)
+        monkeypatch.setattr(observe_module, "NAMESPACES_PER_PROCESS", 2)
+        monkeypatch.setattr(split, "cpus", lambda: 3)
+        forked: list[int] = []
+        in_parts = split.in_parts
+
+        def counted(items: Any, work: Any, parts: int) -> Any:
+            forked.append(parts)
+            return in_parts(items, work, parts)
+
+        monkeypatch.setattr(split, "in_parts", counted)
+        assert observe(topology) == one
+        assert observe(topology, inside=["c3", "c7", "zz-not-ours"], root=False) == some
+        assert forked == [3, 1]  # 8 namespaces in 3 processes; 3 namespaces in one
+        assert list(one.resources) == list(observe(topology).resources)  # the same order
+        assert one.foreign["netns:zz-not-ours"] == "is not managed by netplan"
+    finally:
+        sh("ip netns del zz-not-ours")
+    assert len(one.resources) == len(wanted)

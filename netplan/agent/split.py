@@ -1,0 +1,128 @@
+"""Work split over the CPUs: contiguous parts of a list, the first done in this process
+and each other one in a forked child, whose result comes back pickled through a pipe.
+
+Observing hundreds of namespaces is Python work between syscalls (decoding dumps,
+building resources): threads take turns on one interpreter lock, processes do not
+(500 namespaces on this 2-core machine: 150-225 ms in one process, 85-140 ms in two;
+threads were no faster than one). A child runs `work` and nothing else, then leaves
+with os._exit: no atexit handler, no flush of its parent's buffers, no report to the
+console (another thread of the parent may hold its lock). Its answer is trusted as
+the parent's own: it is the parent's code, forked a moment before.
+
+Standard library only: shipped to remote hosts inside the agent.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+import signal
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from typing import Any, TypeVar
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class WorkerDied(OSError):
+    """A child ended without sending its result (killed, or out of memory)."""
+
+
+def cpus() -> int:
+    """The CPUs this process may run on."""
+    return len(os.sched_getaffinity(0))
+
+
+def part_count(items: int, per_part: int, most: int) -> int:
+    """How many parts to split `items` items in: one per `per_part` items (a fork and
+    its pickled answer cost more than they save on a short list), at most `most`."""
+    return max(1, min(most, items // per_part))
+
+
+def in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], Result],
+             parts: int) -> list[Result]:
+    """`work` of each of `parts` contiguous parts of `items`, in order: the first part
+    here, the others in forked children at the same time. An exception raised by
+    `work` in a child is raised here; if this process's own part fails, the children
+    are killed."""
+    size = max(1, -(-len(items) // max(1, parts)))
+    chunks = [items[start:start + size] for start in range(size, len(items), size)]
+    if not chunks:
+        return [work(items)]
+    children: list[tuple[int, int]] = []
+    try:
+        for chunk in chunks:
+            children.append(_fork(work, chunk))
+        results = [work(items[:size])]
+        answers = [_read_all(pipe) for _, pipe in children]
+    finally:
+        for pid, pipe in children:
+            _end(pid, pipe)
+    return [*results, *(_result(answer) for answer in answers)]
+
+
+def _fork(work: Callable[[Sequence[Item]], Result], chunk: Sequence[Item]) -> tuple[int, int]:
+    """(pid, read end of its pipe) of a child that runs `work(chunk)` and sends
+    ("ok", result) or ("error", exception), pickled."""
+    read, write = os.pipe2(os.O_CLOEXEC)
+    try:
+        pid = os.fork()
+    except BaseException:
+        os.close(read)
+        os.close(write)
+        raise
+    if pid:
+        os.close(write)
+        return pid, read
+    status = 0
+    try:
+        os.close(read)
+        try:
+            answer = pickle.dumps(("ok", work(chunk)), pickle.HIGHEST_PROTOCOL)
+        except BaseException as error:  # every failure goes to the parent
+            answer = _pickled_error(error)
+        view = memoryview(answer)
+        while view:
+            view = view[os.write(write, view):]
+    except BaseException:  # the parent finds no answer: WorkerDied
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _pickled_error(error: BaseException) -> bytes:
+    """The exception itself where it pickles, else an OSError that says what it was."""
+    try:
+        return pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+    except Exception:  # whatever made it unpicklable
+        text = f"{type(error).__name__}: {error}"
+        return pickle.dumps(("error", OSError(errno.EIO, text)), pickle.HIGHEST_PROTOCOL)
+
+
+def _read_all(pipe: int) -> bytes:
+    """Everything a child writes, until it exits (its end of the pipe closes then)."""
+    data = bytearray()
+    while chunk := os.read(pipe, 1 << 20):
+        data += chunk
+    return bytes(data)
+
+
+def _end(pid: int, pipe: int) -> None:
+    """Kill the child if it still runs (its answer is read, or no longer wanted), reap
+    it, close its pipe."""
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(pipe)
+
+
+def _result(answer: bytes) -> Any:
+    """A child's result; its exception raised here."""
+    if not answer:
+        raise WorkerDied(errno.ECHILD, "a worker process ended without an answer")
+    kind, value = pickle.loads(answer)
+    if kind == "error":
+        raise value
+    return value

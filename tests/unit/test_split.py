@@ -1,0 +1,114 @@
+"""Work split over forked children (netplan/agent/split.py): results in order, a child's
+exception raised in the parent as it was, a child that dies named, and no child left."""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from netplan.agent import split
+from netplan.agent.rtnl import NetlinkError
+
+
+def _no_children_left() -> bool:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def _pid_and_items(items: Sequence[int]) -> tuple[int, list[int]]:
+    return os.getpid(), list(items)
+
+
+@pytest.mark.parametrize(("items", "parts", "expected"), [
+    (list(range(10)), 1, [list(range(10))]),
+    (list(range(10)), 2, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]),
+    (list(range(10)), 3, [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]),
+    (list(range(3)), 5, [[0], [1], [2]]),
+    ([], 2, [[]]),
+])  # fmt: skip
+def test_contiguous_parts_in_order(items: list[int], parts: int,
+                                   expected: list[list[int]]) -> None:
+    results = split.in_parts(items, _pid_and_items, parts)
+    assert [chunk for _, chunk in results] == expected
+    pids = [pid for pid, _ in results]
+    assert pids[0] == os.getpid()  # the first part is this process's own
+    assert len(set(pids)) == len(pids)  # every other one a child's
+    assert _no_children_left()
+
+
+@pytest.mark.parametrize(("items", "per_part", "most", "expected"), [
+    (0, 100, 2, 1), (199, 100, 2, 1), (200, 100, 2, 2), (1000, 100, 2, 2),
+    (1000, 100, 1, 1), (350, 100, 8, 3),
+])  # fmt: skip
+def test_part_count(items: int, per_part: int, most: int, expected: int) -> None:
+    assert split.part_count(items, per_part, most) == expected
+
+
+def _refuse_second(items: Sequence[str]) -> list[str]:
+    if "b" in items:
+        raise NetlinkError(errno.EPERM, "not in this namespace")
+    return list(items)
+
+
+def test_a_childs_exception_is_raised_as_it_was() -> None:
+    with pytest.raises(NetlinkError) as raised:
+        split.in_parts(["a", "b"], _refuse_second, 2)
+    assert (raised.value.errno, raised.value.extack) == (errno.EPERM, "not in this namespace")
+    assert _no_children_left()
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> str | tuple[object, ...]:
+        raise TypeError("cannot pickle")
+
+
+def _raise_unpicklable(items: Sequence[str]) -> list[str]:
+    if "b" in items:
+        raise _Unpicklable("a lock in it")
+    return list(items)
+
+
+def test_an_unpicklable_exception_comes_back_as_its_text() -> None:
+    with pytest.raises(OSError, match="_Unpicklable: a lock in it"):
+        split.in_parts(["a", "b"], _raise_unpicklable, 2)
+    assert _no_children_left()
+
+
+def _die_in_child(items: Sequence[str]) -> list[str]:
+    if "b" in items:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return list(items)
+
+
+def test_a_child_that_dies_is_named() -> None:
+    with pytest.raises(split.WorkerDied, match="ended without an answer"):
+        split.in_parts(["a", "b"], _die_in_child, 2)
+    assert _no_children_left()
+
+
+def _fail_here_sleep_there(items: Sequence[str]) -> list[str]:
+    if "a" in items:
+        raise ValueError("this process's own part failed")
+    time.sleep(60)
+    return list(items)
+
+
+def test_the_children_are_killed_when_the_parents_part_fails() -> None:
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="own part failed"):
+        split.in_parts(["a", "b", "c"], _fail_here_sleep_there, 3)
+    assert time.monotonic() - started < 30
+    assert _no_children_left()
+
+
+def test_a_large_result_comes_through_the_pipe() -> None:
+    words = [f"line {n} " * 20 for n in range(4000)]  # ~600 KB: many pipe buffers
+    assert split.in_parts(words, list, 2) == [words[:2000], words[2000:]]
