@@ -3,12 +3,11 @@ the root namespace only those carrying rtm_protocol ROUTE_PROTO."""
 
 from __future__ import annotations
 
-import errno
 import ipaddress
 import socket
 import struct
 
-from netplan.agent import links, rtnl
+from netplan.agent import rtnl
 from netplan.agent.nlmsg import (
     NLM_F_CREATE,
     NLM_F_EXCL,
@@ -39,37 +38,28 @@ DEFAULT = "default"
 
 
 def observe(sock: Rtnl, netns: str, names: dict[int, str], proto: int = 0) -> list[Route]:
-    """Main-table unicast routes (of protocol `proto` if given), filtered by the kernel."""
+    """Main-table unicast routes (of protocol `proto` if given), filtered by the kernel.
+    One dump for both families (AF_UNSPEC: the kernel runs each family's dump in turn,
+    with the same filters): one round trip per namespace less than a dump per family,
+    and no ENOENT for a main table the kernel has not made yet (it does so at the first
+    route), which a dump for that family alone answers."""
     found = []
-    for query in _DUMPS[proto]:
-        for reply in _dump(sock, query):
-            family, dst_len, _src, _tos, _table, proto_, _scope, _type, _ = (
-                _RTMSG.unpack_from(reply.body))
-            dev = names.get(reply.u32(RTA_OIF) or 0)
-            if proto_ == RTPROT_KERNEL or dev is None:  # no OIF: multipath, not ours
-                continue
-            gateway = reply.attrs.get(RTA_GATEWAY)
-            found.append(Route(netns, _dst(family, reply.attrs.get(RTA_DST), dst_len), dev,
-                               socket.inet_ntop(family, gateway) if gateway else None))
+    for reply in sock.dump(_DUMPS[proto]):
+        family, dst_len, _src, _tos, _table, proto_, _scope, _type, _ = (
+            _RTMSG.unpack_from(reply.body))
+        dev = names.get(reply.u32(RTA_OIF) or 0)  # None without an OIF: multipath, not ours
+        if proto_ == RTPROT_KERNEL or dev is None or family not in _FAMILIES:
+            continue
+        gateway = reply.attrs.get(RTA_GATEWAY)
+        found.append(Route(netns, _dst(family, reply.attrs.get(RTA_DST), dst_len), dev,
+                           socket.inet_ntop(family, gateway) if gateway else None))
     return found
 
 
-def _dump(sock: Rtnl, query: rtnl.Query) -> list[rtnl.Reply]:
-    try:
-        return sock.dump(query)
-    except OSError as error:
-        if error.errno == errno.ENOENT:  # the kernel makes the main table at the first route
-            return []
-        raise
-
-
-def _query(family: int, proto: int) -> rtnl.Query:
-    query = rtmsg(family, table=RT_TABLE_MAIN, proto=proto, kind=RTN_UNICAST)
-    return rtnl.dump(RTM_GETROUTE, query)
-
-
-_FAMILIES = (socket.AF_INET, socket.AF_INET6) if links.HAS_IPV6 else (socket.AF_INET,)
-_DUMPS = {proto: [_query(f, proto) for f in _FAMILIES] for proto in (0, ROUTE_PROTO)}
+_FAMILIES = (socket.AF_INET, socket.AF_INET6)
+_DUMPS = {proto: rtnl.dump(RTM_GETROUTE, rtmsg(socket.AF_UNSPEC, table=RT_TABLE_MAIN,
+                                               proto=proto, kind=RTN_UNICAST))
+          for proto in (0, ROUTE_PROTO)}
 
 
 def _dst(family: int, raw: bytes | None, length: int) -> str:

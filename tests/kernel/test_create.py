@@ -78,6 +78,17 @@ def test_an_ipv6_address_asked_for_is_usable_at_once(topology: str) -> None:
     assert owned(topology) == keyed(*wanted)
 
 
+def test_ipv4_and_ipv6_routes_of_a_namespace_are_observed_together(topology: str) -> None:
+    wanted = [*network(), *container("c0"), Address("c0", "eth0", "fd00:31::2/64"),
+              Route("c0", "::/0", "eth0", "fd00:31::1"),
+              Route("c0", "10.99.0.0/24", "eth0", GATEWAY)]
+    create(topology, *wanted)
+    assert ip("-6", "route", "show", "default", netns="c0") == [
+        {"dst": "default", "gateway": "fd00:31::1", "dev": "eth0", "protocol": "77",
+         "metric": 1024, "flags": [], "pref": "medium"}]
+    assert owned(topology) == keyed(*wanted)
+
+
 def test_a_host_route_through_our_bridge_is_ours(topology: str) -> None:
     wanted = [*network(), *container("c0"), Route(ROOT, "10.99.0.0/24", "nbr0", "172.31.0.2")]
     create(topology, *wanted)
