@@ -15,6 +15,7 @@ Standard library only: shipped to remote hosts inside the agent.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import pickle
 import signal
@@ -78,6 +79,7 @@ def _fork(work: Callable[[Sequence[Item]], Result], chunk: Sequence[Item]) -> tu
         return pid, read
     status = 0
     try:
+        gc.disable()  # a collection would write to every object: copies of all the pages
         os.close(read)
         try:
             answer = pickle.dumps(("ok", work(chunk)), pickle.HIGHEST_PROTOCOL)
