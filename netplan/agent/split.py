@@ -45,35 +45,46 @@ def part_count(items: int, per_part: int, most: int) -> int:
 def in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], Result],
              parts: int) -> list[Result]:
     """`work` of each of `parts` contiguous parts of `items`, in order: the first part
-    here, the others in forked children at the same time. An exception raised by
-    `work` in a child is raised here; if this process's own part fails, the children
-    are killed."""
+    here, the others in forked children at the same time (a part whose fork fails, for
+    want of memory or processes, is done here afterwards). An exception raised by `work`
+    in a child is raised here; if this process's own part fails, the children are
+    killed."""
     size = max(1, -(-len(items) // max(1, parts)))
     chunks = [items[start:start + size] for start in range(size, len(items), size)]
     if not chunks:
         return [work(items)]
-    children: list[tuple[int, int]] = []
+    children: list[tuple[int, int] | None] = []
     try:
         for chunk in chunks:
             children.append(_fork(work, chunk))
         results = [work(items[:size])]
-        answers = [_read_all(pipe) for _, pipe in children]
+        answers = [None if child is None else _read_all(child[1]) for child in children]
     finally:
-        for pid, pipe in children:
-            _end(pid, pipe)
-    return [*results, *(_result(answer) for answer in answers)]
+        for child in children:
+            if child is not None:
+                _end(*child)
+    for chunk, answer in zip(chunks, answers, strict=True):
+        results.append(work(chunk) if answer is None else _result(answer))
+    return results
 
 
-def _fork(work: Callable[[Sequence[Item]], Result], chunk: Sequence[Item]) -> tuple[int, int]:
+def _fork(work: Callable[[Sequence[Item]], Result],
+          chunk: Sequence[Item]) -> tuple[int, int] | None:
     """(pid, read end of its pipe) of a child that runs `work(chunk)` and sends
-    ("ok", result) or ("error", exception), pickled."""
-    read, write = os.pipe2(os.O_CLOEXEC)
+    ("ok", result) or ("error", exception), pickled; None if no child could be made."""
+    try:
+        read, write = os.pipe2(os.O_CLOEXEC)
+    except OSError:
+        return None
+    pid = None
     try:
         pid = os.fork()
-    except BaseException:
-        os.close(read)
-        os.close(write)
-        raise
+    except OSError:
+        return None
+    finally:
+        if pid is None:
+            os.close(read)
+            os.close(write)
     if pid:
         os.close(write)
         return pid, read

@@ -112,3 +112,12 @@ def test_the_children_are_killed_when_the_parents_part_fails() -> None:
 def test_a_large_result_comes_through_the_pipe() -> None:
     words = [f"line {n} " * 20 for n in range(4000)]  # ~600 KB: many pipe buffers
     assert split.in_parts(words, list, 2) == [words[:2000], words[2000:]]
+
+
+def test_a_part_whose_fork_fails_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_memory() -> int:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_memory)
+    results = split.in_parts(list(range(6)), _pid_and_items, 3)
+    assert results == [(os.getpid(), [0, 1]), (os.getpid(), [2, 3]), (os.getpid(), [4, 5])]
