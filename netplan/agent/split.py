@@ -106,9 +106,13 @@ def _fork(work: Callable[[Sequence[Item]], Result],
 
 
 def _pickled_error(error: BaseException) -> bytes:
-    """The exception itself where it pickles, else an OSError that says what it was."""
+    """The exception itself where it pickles and unpickles (a subclass whose __init__
+    takes other arguments than it passes on does not), else an OSError that says what
+    it was."""
     try:
-        return pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+        answer = pickle.dumps(("error", error), pickle.HIGHEST_PROTOCOL)
+        pickle.loads(answer)
+        return answer
     except Exception:  # whatever made it unpicklable
         text = f"{type(error).__name__}: {error}"
         return pickle.dumps(("error", OSError(errno.EIO, text)), pickle.HIGHEST_PROTOCOL)

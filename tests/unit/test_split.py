@@ -121,3 +121,20 @@ def test_a_part_whose_fork_fails_is_done_here(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(os, "fork", no_memory)
     results = split.in_parts(list(range(6)), _pid_and_items, 3)
     assert results == [(os.getpid(), [0, 1]), (os.getpid(), [2, 3]), (os.getpid(), [4, 5])]
+
+
+class _TwoArguments(Exception):
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
+
+
+def _raise_two_arguments(items: Sequence[str]) -> list[str]:
+    if "b" in items:
+        raise _TwoArguments("c7", "gone meanwhile")
+    return list(items)
+
+
+def test_an_exception_that_does_not_unpickle_comes_back_as_its_text() -> None:
+    with pytest.raises(OSError, match="_TwoArguments: c7: gone meanwhile"):
+        split.in_parts(["a", "b"], _raise_two_arguments, 2)
+    assert _no_children_left()
