@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 
-from netplan.agent import nsutil
+from netplan.agent import fds, nsutil
 from netplan.agent.resources import HostsFile, bytes_digest, netns_marker, parse_marker
 from netplan.agent.session import Session
 
@@ -92,7 +92,7 @@ def _read(path: str, dir_fd: int | None = None) -> bytes | None:
             return f"# a symbolic link to {os.readlink(path, dir_fd=dir_fd)}\n".encode()
         raise
     try:
-        return _read_open(fd)
+        return fds.read_to_end(fd)
     finally:
         os.close(fd)
 
@@ -151,7 +151,7 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         create(session, hosts)  # removed since it was observed, or a symbolic link
         return
     try:
-        _keep(session, hosts.netns, lambda: _read_open(fd))
+        _keep(session, hosts.netns, lambda: fds.read_to_end(fd))
         content = render(session.topology, hosts)
         _write_all(fd, content)
         os.ftruncate(fd, len(content))
@@ -169,12 +169,6 @@ def _keep(session: Session, netns: str, read: Callable[[], bytes | None]) -> Non
     data = read()
     if data is not None:
         kept[netns] = _body(data)
-
-
-def _read_open(fd: int) -> bytes:
-    """All the bytes from an open file's position (unbuffered: one read of its size)."""
-    with open(fd, "rb", buffering=0, closefd=False) as file:
-        return file.readall()
 
 
 def _write_all(fd: int, content: bytes) -> None:

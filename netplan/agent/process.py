@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 
-from netplan.agent import enter, nsutil
+from netplan.agent import enter, fds, nsutil
 from netplan.agent import process_record as records
 from netplan.agent.process_record import DamagedRecord, Record
 from netplan.agent.resources import ROOT, Process
@@ -264,10 +264,7 @@ def confirm(session: Session) -> list[tuple[Process, str]]:
 def _read_all(pipe: int) -> list[str]:
     """Every line a child (and its process, if exec failed) wrote: `pid:N` then `exit:N`
     or `running`, or an `exec:` or `setup:` failure."""
-    data = b""
-    while chunk := os.read(pipe, 4096):
-        data += chunk
-    return data.decode(errors="replace").splitlines()
+    return fds.read_to_end(pipe).decode(errors="replace").splitlines()
 
 
 def _reason(process: Process, verdict: str) -> str:

@@ -23,6 +23,8 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from typing import Any, TypeVar
 
+from netplan.agent import fds
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -58,7 +60,7 @@ def in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], Result],
         for chunk in chunks:
             children.append(_fork(work, chunk))
         results = [work(items[:size])]
-        answers = [None if child is None else _read_all(child[1]) for child in children]
+        answers = [None if child is None else fds.read_to_end(child[1]) for child in children]
     finally:
         for child in children:
             if child is not None:
@@ -116,14 +118,6 @@ def _pickled_error(error: BaseException) -> bytes:
     except Exception:  # whatever made it unpicklable
         text = f"{type(error).__name__}: {error}"
         return pickle.dumps(("error", OSError(errno.EIO, text)), pickle.HIGHEST_PROTOCOL)
-
-
-def _read_all(pipe: int) -> bytes:
-    """Everything a child writes, until it exits (its end of the pipe closes then)."""
-    data = bytearray()
-    while chunk := os.read(pipe, 1 << 20):
-        data += chunk
-    return bytes(data)
 
 
 def _end(pid: int, pipe: int) -> None:
