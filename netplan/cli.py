@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 import typer
 
 from netplan import lab_cli
+from netplan.agent import heap
 
 if TYPE_CHECKING:
     from netplan.plan.changes import HostPlan
@@ -650,4 +651,5 @@ def exec_command(
 
 
 def main() -> None:
+    heap.keep_until_exit()
     app()

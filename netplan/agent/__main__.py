@@ -19,7 +19,7 @@ import time
 import traceback
 from typing import Any
 
-from netplan.agent import transaction
+from netplan.agent import heap, transaction
 from netplan.agent.api import handle
 from netplan.agent.state import PROTOCOL_VERSION
 
@@ -110,6 +110,7 @@ def _answer(line: bytes) -> dict[str, Any]:
 def main() -> None:
     # A connection that goes must not take the agent with it before it has rolled back.
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    heap.keep_until_exit()
     requests = Requests(sys.stdin.fileno())
     transaction.SERVED = True
     transaction.stop_reason = requests.stop_reason
