@@ -130,7 +130,7 @@ def test_route_localnet_is_set_on_our_bridge_and_set_back(topology: str) -> None
 
 def test_a_flushed_table_reads_back_empty_and_is_reloaded(topology: str) -> None:
     table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")
-    create(topology, table)
+    create(topology, table, Sysctl(IP_FORWARD, "1"))
     sh(f"nft flush table inet {table.name}")
     assert owned(topology)[table.key] == replace(table, rules=())
     update(topology, table, "rules")
@@ -142,7 +142,7 @@ def test_a_flushed_table_reads_back_empty_and_is_reloaded(topology: str) -> None
 def test_every_json_listing_line_is_accounted_for(topology: str) -> None:
     """A rule nft lists is one canonical line: the text `nft list` prints for it."""
     table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")
-    create(topology, table)
+    create(topology, table, Sysctl(IP_FORWARD, "1"))
     text = subprocess.run(["nft", "list", "table", "inet", table.name],
                           capture_output=True, text=True, check=True).stdout
     printed = [line.strip() for line in text.splitlines()]
