@@ -19,6 +19,7 @@ from netplan.agent import (
     process,
     progress,
     route,
+    split,
     sysctl,
     veth,
     vlan,
@@ -101,24 +102,76 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
     with session:
         try:
-            for index, step in enumerate(steps):
-                if journal is not None:
-                    journal.before(index, step, len(steps))
-                with _blame(index, step):
-                    # Let deleted namespaces finish dying first (the kernel destroys them
-                    # in the background, in batches), unless this is one more to delete.
-                    if not (step.op == "delete" and isinstance(step.resource, Netns)):
-                        netns.settle(session)
-                    run(session, step)
-                if journal is not None:
-                    journal.done.append(index)
-                progress.step_done(index + 1, len(steps))
+            for start, group in _groups(steps):
+                if len(group) == 1:
+                    _run_one(session, start, group[0], journal, len(steps))
+                else:
+                    _make_namespaces(session, start, group, journal, len(steps))
             if steps:
                 with _blame(len(steps) - 1, steps[-1]):
                     netns.settle(session)
         finally:
             failures = process.confirm(session)
     _report_processes(steps, failures)
+
+
+def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
+    """The steps one by one, with their index; except a run of namespaces to make long
+    enough to be made in parts (netns.create_in_parts), which comes as one group."""
+    index = 0
+    while index < len(steps):
+        end = index
+        while end < len(steps) and _makes_namespace(steps[end]):
+            end += 1
+        parts = split.part_count(end - index, netns.NAMESPACES_PER_PROCESS, split.cpus())
+        if parts > 1:
+            yield index, list(steps[index:end])
+            index = end
+        else:
+            yield index, [steps[index]]
+            index += 1
+
+
+def _makes_namespace(step: Step) -> bool:
+    return step.op == "create" and isinstance(step.resource, Netns)
+
+
+def _run_one(session: Session, index: int, step: Step, journal: Journal | None,
+             total: int) -> None:
+    if journal is not None:
+        journal.before(index, step, total)
+    with _blame(index, step):
+        # Let deleted namespaces finish dying first (the kernel destroys them in the
+        # background, in batches), unless this is one more to delete.
+        if not (step.op == "delete" and isinstance(step.resource, Netns)):
+            netns.settle(session)
+        run(session, step)
+    if journal is not None:
+        journal.done.append(index)
+    progress.step_done(index + 1, total)
+
+
+def _make_namespaces(session: Session, start: int, group: list[Step], journal: Journal | None,
+                     total: int) -> None:
+    """Steps `start`... (each makes a namespace) at once: a stop asked for is heard before
+    them; those made are noted done even when another one failed. A part whose process
+    died (WorkerDied) says nothing of what it made: the namespaces it made carry the
+    topology's marker, and the next apply or destroy finds them."""
+    if journal is not None:
+        journal.before(start, group[0], total)
+    namespaces = [step.resource for step in group if isinstance(step.resource, Netns)]
+    with _blame(start, group[0]):
+        netns.settle(session)
+        made, failed = netns.create_in_parts(session, namespaces)
+    done = {ns.name for ns in made}
+    if journal is not None:
+        journal.done += [start + i for i, ns in enumerate(namespaces) if ns.name in done]
+    if failed is not None:
+        ns, error = failed
+        index = start + next(i for i, each in enumerate(namespaces) if each.name == ns.name)
+        with _blame(index, group[index - start]):
+            raise error
+    progress.step_done(start + len(group), total)
 
 
 def _report_processes(steps: Sequence[Step], failures: list[tuple[Process, str]]) -> None:

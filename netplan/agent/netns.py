@@ -5,17 +5,26 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Sequence
+from functools import partial
 
-from netplan.agent import hostsfile, links, nsutil, process, veth
+from netplan.agent import hostsfile, links, nsutil, process, split, veth
 from netplan.agent.links import Link
 from netplan.agent.resources import Netns, netns_marker, parse_marker
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.session import Session
 
 IPV6_DEFAULTS = "/proc/sys/net/ipv6/conf/default/addr_gen_mode"
+NAMESPACES_PER_PROCESS = 100
+"""Namespaces are made in one process per this many, up to one per CPU: ~0.6 ms each,
+against a few ms for a fork."""
 SETTLE_SECONDS = 5.0
 """How long to let the kernel destroy deleted namespaces before deleting what is left
 of them (a process still inside keeps a namespace alive)."""
+
+
+Made = tuple[list[Netns], tuple[Netns, OSError] | None]
+"""The namespaces made, and the first that could not be, with why."""
 
 
 def observe(name: str, inside: list[Link]) -> tuple[str | None, Netns]:
@@ -27,18 +36,66 @@ def observe(name: str, inside: list[Link]) -> tuple[str | None, Netns]:
 
 
 def create(session: Session, ns: Netns) -> None:
+    _share_run_dir(session)
+    fd, sock = _make(session.topology, ns)
+    session.adopt(ns.name, fd, sock)
+
+
+def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
+    """Make the namespaces, one process per NAMESPACES_PER_PROCESS of them, up to one
+    per CPU (netplan/agent/split.py): the kernel makes namespaces side by side (500 of
+    them: 0.30 s in one process, 0.21 s in two), unlike links, which it makes one at a
+    time under its rtnl lock. Each part stops at its first failure and the others go
+    on: which namespaces were made, and the first failure in their order. The session
+    keeps the handles of the namespaces made in this process, and opens the others'
+    when a step needs them."""
+    _share_run_dir(session)
+    parts = split.part_count(len(namespaces), NAMESPACES_PER_PROCESS, split.cpus())
+    work = partial(_make_part, session, os.getpid())
+    made: list[Netns] = []
+    failed: tuple[Netns, OSError] | None = None
+    for part_made, part_failed in split.in_parts(namespaces, work, parts):
+        made += part_made
+        failed = failed or part_failed
+    return made, failed
+
+
+def _make_part(session: Session, home: int, namespaces: Sequence[Netns]) -> Made:
+    """Make the namespaces in turn, until one fails; in a forked child (not `home`, the
+    session's process), close each one's handles."""
+    made: list[Netns] = []
+    for ns in namespaces:
+        try:
+            fd, sock = _make(session.topology, ns)
+        except OSError as error:
+            return made, (ns, error)
+        if os.getpid() == home:
+            session.adopt(ns.name, fd, sock)
+        else:
+            sock.close()
+            os.close(fd)
+        made.append(ns)
+    return made, None
+
+
+def _share_run_dir(session: Session) -> None:
     if not session.run_dir_shared:
         nsutil.share_run_dir()
         session.run_dir_shared = True
-    with nsutil.create_named(ns.name, netns_marker(session.topology)) as fd:
+
+
+def _make(topology: str, ns: Netns) -> tuple[int, Rtnl]:
+    """A new namespace, marked as the topology's, with an fd of it and a netlink socket
+    inside it."""
+    with nsutil.create_named(ns.name, netns_marker(topology)) as fd:
         sock = Rtnl()
         try:
             _quiet_ipv6()
-            links.change(sock, "lo", up=ns.lo_up, IFLA_IFALIAS=netns_marker(session.topology))
+            links.change(sock, "lo", up=ns.lo_up, IFLA_IFALIAS=netns_marker(topology))
         except BaseException:
             sock.close()
             raise
-    session.adopt(ns.name, fd, sock)
+    return fd, sock
 
 
 def remove_half_made(topology: str) -> list[str]:

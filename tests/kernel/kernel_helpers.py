@@ -6,9 +6,27 @@ import json
 import subprocess
 from typing import Any
 
+import pytest
+
+from netplan.agent import split
 from netplan.agent.api import execute, observe
 from netplan.agent.resources import ROOT, Address, Bridge, Netns, Resource, Route, Veth, Vxlan
 from netplan.agent.state import Step
+
+
+def splits_counted(monkeypatch: pytest.MonkeyPatch, cpus: int) -> list[int]:
+    """Make split.cpus() say `cpus`; the number of parts of each split.in_parts call, as
+    they happen."""
+    monkeypatch.setattr(split, "cpus", lambda: cpus)
+    splits: list[int] = []
+    in_parts = split.in_parts
+
+    def counted(items: Any, work: Any, parts: int) -> Any:
+        splits.append(parts)
+        return in_parts(items, work, parts)
+
+    monkeypatch.setattr(split, "in_parts", counted)
+    return splits
 
 
 def create(topology: str, *resources: Resource) -> None:

@@ -1,6 +1,7 @@
 """The agent never forks a process per namespace: everything happens in the calling
 thread, through setns'd sockets. Only an observation of many namespaces is split over
-the CPUs, one process each (netplan/agent/split.py), and it sees what one process sees."""
+the CPUs, one process each (netplan/agent/split.py), and it sees what one process sees;
+making many namespaces is split the same way (tests/kernel/test_namespaces_in_parts.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import os
 import subprocess
 import threading
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import pyroute2.netns
 import pytest
 
 from netplan.agent import observe as observe_module
-from netplan.agent import split
 from netplan.agent.api import execute, observe
 from netplan.agent.resources import Netns, Veth
 from netplan.agent.state import Step
-from tests.kernel.kernel_helpers import container, network, sh
+from tests.kernel.kernel_helpers import container, network, sh, splits_counted
 
 
 def _forbidden(*args: object, **kwargs: object) -> NoReturn:
@@ -52,15 +52,7 @@ def test_an_observation_split_over_processes_sees_what_one_process_sees(
         one = observe(topology)
         some = observe(topology, inside=["c3", "c7", "zz-not-ours"], root=False)
         monkeypatch.setattr(observe_module, "NAMESPACES_PER_PROCESS", 2)
-        monkeypatch.setattr(split, "cpus", lambda: 3)
-        forked: list[int] = []
-        in_parts = split.in_parts
-
-        def counted(items: Any, work: Any, parts: int) -> Any:
-            forked.append(parts)
-            return in_parts(items, work, parts)
-
-        monkeypatch.setattr(split, "in_parts", counted)
+        forked = splits_counted(monkeypatch, cpus=3)
         assert observe(topology) == one
         assert observe(topology, inside=["c3", "c7", "zz-not-ours"], root=False) == some
         assert forked == [3, 1]  # 8 namespaces in 3 processes; 3 namespaces in one
