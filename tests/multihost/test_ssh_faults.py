@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,8 +255,11 @@ def test_a_connection_dropped_mid_apply(lab: Lab, tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         wait_for(lambda: any(run_netns.iterdir()), timeout=60)
-        (agent,) = [p for p in descendants(host_pid) if b".cache/netplan/agent-" in cmdline(p)]
-        os.kill(agent, signal.SIGSTOP)
+        # the agent, and the process it forked to make half of the namespaces beside it
+        agents = [p for p in descendants(host_pid) if b".cache/netplan/agent-" in cmdline(p)]
+        for agent in agents:
+            with suppress(ProcessLookupError):  # the forked one may have finished
+                os.kill(agent, signal.SIGSTOP)
         made = len(list(run_netns.iterdir()))
         sessions = [p for p in descendants(host_pid) if cmdline(p).startswith(b"sshd")]
         assert sessions, "no sshd process serves the session"
@@ -265,8 +269,10 @@ def test_a_connection_dropped_mid_apply(lab: Lab, tmp_path: Path) -> None:
     finally:
         if apply.poll() is None:
             apply.kill()
-    os.kill(agent, signal.SIGCONT)  # it finishes its steps or dies writing to no one
-    wait_for(lambda: not alive(agent), timeout=60, poll=0.05)
+    for agent in agents:
+        with suppress(ProcessLookupError):
+            os.kill(agent, signal.SIGCONT)  # it finishes its steps or dies writing to no one
+    wait_for(lambda: not any(alive(agent) for agent in agents), timeout=60, poll=0.05)
     assert 0 < made < 200
     assert apply.returncode == 1
     assert "Traceback" not in stderr and "internal error" not in stderr
