@@ -98,6 +98,19 @@ def settled_snapshot(timeout: float = 30.0) -> dict[str, Any]:
     raise AssertionError("the host network did not settle")
 
 
+def assert_returns_to(before: dict[str, Any], timeout: float = 15.0) -> None:
+    """The host network comes back to `before` within `timeout`: the kernel destroys a
+    deleted namespace in the background, and a device something still holds (a neighbour
+    entry waiting out its ARP probes holds a macvlan, whose parent stays promiscuous)
+    goes seconds later. A state that only stops changing is not enough (settled_snapshot)."""
+    deadline = time.monotonic() + timeout
+    after = snapshot()
+    while after != before and time.monotonic() < deadline:
+        time.sleep(0.2)
+        after = snapshot()
+    assert_unchanged(before, after)
+
+
 def assert_unchanged(before: dict[str, Any], after: dict[str, Any]) -> None:
     """Equal snapshots, or a readable diff of what changed."""
     if before == after:
