@@ -44,11 +44,11 @@ def create(session: Session, ns: Netns) -> None:
 def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
     """Make the namespaces, one process per NAMESPACES_PER_PROCESS of them, up to one
     per CPU (netplan/agent/split.py): the kernel makes namespaces side by side (500 of
-    them: 0.30 s in one process, 0.21 s in two), unlike links, which it makes one at a
-    time under its rtnl lock. Each part stops at its first failure and the others go
-    on: which namespaces were made, and the first failure in their order. The session
-    keeps the handles of the namespaces made in this process, and opens the others'
-    when a step needs them."""
+    them: 0.30 s from one process, 0.20 s from two; bench/make_in_parts.py), unlike
+    links, which it makes one at a time under its rtnl lock. Each part stops at its
+    first failure and the others go on: which namespaces were made, and the first
+    failure in their order. The session keeps the handles of the namespaces made in this
+    process, and opens the others' when a step needs them."""
     _share_run_dir(session)
     parts = split.part_count(len(namespaces), NAMESPACES_PER_PROCESS, split.cpus())
     work = partial(_make_part, session, os.getpid())
