@@ -123,13 +123,13 @@ def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
         end = index
         while end < len(steps) and _makes_namespace(steps[end]):
             end += 1
-        parts = split.part_count(end - index, netns.NAMESPACES_PER_PROCESS, split.cpus())
-        if parts > 1:
+        if end > index and split.part_count(end - index, netns.NAMESPACES_PER_PROCESS,
+                                            split.cpus()) > 1:
             yield index, list(steps[index:end])
-            index = end
         else:
-            yield index, [steps[index]]
-            index += 1
+            end = max(end, index + 1)
+            yield from ((i, [steps[i]]) for i in range(index, end))
+        index = end
 
 
 def _makes_namespace(step: Step) -> bool:
