@@ -154,9 +154,7 @@ def _run_one(session: Session, index: int, step: Step, journal: Journal | None,
 def _make_namespaces(session: Session, start: int, group: list[Step], journal: Journal | None,
                      total: int) -> None:
     """Steps `start`... (each makes a namespace) at once: a stop asked for is heard before
-    them; those made are noted done even when another one failed. A part whose process
-    died (WorkerDied) says nothing of what it made: the namespaces it made carry the
-    topology's marker, and the next apply or destroy finds them."""
+    them; those made are noted done even when another one failed."""
     if journal is not None:
         journal.before(start, group[0], total)
     namespaces = [step.resource for step in group if isinstance(step.resource, Netns)]

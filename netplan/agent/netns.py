@@ -52,12 +52,26 @@ def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
     _share_run_dir(session)
     parts = split.part_count(len(namespaces), NAMESPACES_PER_PROCESS, split.cpus())
     work = partial(_make_part, session, os.getpid())
+    try:
+        results = split.in_parts(namespaces, work, parts)
+    except split.WorkerDied as died:
+        return _found_after(namespaces, died)
     made: list[Netns] = []
     failed: tuple[Netns, OSError] | None = None
-    for part_made, part_failed in split.in_parts(namespaces, work, parts):
+    for part_made, part_failed in results:
         made += part_made
         failed = failed or part_failed
     return made, failed
+
+
+def _found_after(namespaces: Sequence[Netns], died: OSError) -> Made:
+    """After a part's process died without saying what it made: the namespaces that exist
+    now were made (the plan makes only those that did not exist), and the first missing
+    one failed (the first one if none is missing)."""
+    present = set(nsutil.list_named())
+    made = [ns for ns in namespaces if ns.name in present]
+    missing = next((ns for ns in namespaces if ns.name not in present), namespaces[0])
+    return made, (missing, died)
 
 
 def _make_part(session: Session, home: int, namespaces: Sequence[Netns]) -> Made:

@@ -4,6 +4,9 @@ other parts' namespaces noted done, and is undone by the rollback."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import pytest
 
 from netplan.agent import journal as journal_module
@@ -81,3 +84,29 @@ def test_a_failed_part_names_its_step_and_the_rollback_removes_every_part(
         assert owned(topology) == {}
     finally:
         sh("ip netns del p6")
+
+
+def test_a_part_whose_process_dies_is_found_out_and_rolled_back(
+        topology: str, in_three_parts: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The third part's process dies (as if killed) after making its first namespace: the
+    namespaces there now are noted done, the first missing one fails, and the rollback
+    removes them all."""
+    make_part = netns._make_part
+
+    def dying(session: Any, home: int, namespaces: Any) -> Any:
+        if namespaces[0].name == "p8":
+            make_part(session, home, namespaces[:1])
+            os._exit(9)
+        return make_part(session, home, namespaces)
+
+    monkeypatch.setattr(netns, "_make_part", dying)
+    undo = [[Step("delete", Netns(name))] for name in NAMES]
+    with pytest.raises(StepFailed) as failed:
+        transaction.apply(topology, _steps([Netns(name) for name in NAMES]), undo,
+                          rollback=True, confirm=None)
+    assert str(failed.value).startswith("step 8: cannot create netns p9: ")
+    assert in_three_parts == [3]
+    assert failed.value.rollback is not None
+    assert (failed.value.rollback["undone"], failed.value.rollback["failures"]) == (7, [])
+    assert netns_names() & set(NAMES) == set()
+    assert owned(topology) == {}
