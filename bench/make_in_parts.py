@@ -2,9 +2,10 @@
 
     tests/sandbox.sh .venv/bin/python bench/make_in_parts.py [--n 500] [--rounds 3]
 
-Each round makes N namespaces (netplan's own way: unshare, bind mount, `lo` up) from one
-process, then N more from two (half each, the second forked), and prints both times;
-then the same for N veth pairs onto one bridge, peer made inside an existing namespace.
+Each round makes N namespaces with netplan's own step (netns.create: unshare, bind mount,
+`lo` marked and up) from one process, then N more from two (half each, the second
+forked), and prints both times; then the same for N veth pairs onto one bridge with
+netplan's veth step (veth.create: peer made inside its namespace, marked, both ends up).
 What it measured here is why netplan/agent/netns.create_in_parts splits a run of
 namespaces over the CPUs and nothing splits the links: the kernel makes links one at a
 time, under its rtnl lock. Run it only in the sandbox: it makes and removes its own
@@ -19,31 +20,26 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 
-from netplan.agent import links, nsutil
-from netplan.agent.rtnl import Rtnl
+from netplan.agent import bridge, netns, nsutil, veth
+from netplan.agent.resources import Bridge, Netns, Veth
+from netplan.agent.session import Session
 
-BRIDGE = "mipbr0"
+TOPOLOGY = "bench"
+BRIDGE = Bridge("mipbr0", "mip")
 
 
 def make_namespaces(names: Sequence[str]) -> None:
-    for name in names:
-        with nsutil.create_named(name, "bench") as fd:
-            sock = Rtnl()
-            links.change(sock, "lo", up=True)
-            sock.close()
-        os.close(fd)
+    """As an apply makes them, one step each (netplan/agent/netns.py)."""
+    with Session(TOPOLOGY) as session:
+        for name in names:
+            netns.create(session, Netns(name))
 
 
 def make_veths(names: Sequence[str]) -> None:
-    root = Rtnl()
-    bridge = links.get(root, BRIDGE).index
-    for name in names:
-        fd = nsutil.open_named(name)
-        peer = [("IFLA_IFNAME", "eth0"), ("IFLA_NET_NS_FD", fd)]
-        links.create(root, f"mv{name}", "veth", [("VETH_INFO_PEER", peer)], IFLA_MASTER=bridge)
-        links.change(root, f"mv{name}", up=True)
-        os.close(fd)
-    root.close()
+    """As an apply makes a container's veth onto its bridge (netplan/agent/veth.py)."""
+    with Session(TOPOLOGY) as session:
+        for name in names:
+            veth.create(session, Veth(name, "eth0", f"mv{name}", BRIDGE.name, name, "mip"))
 
 
 def timed(work: Callable[[Sequence[str]], None], names: Sequence[str], processes: int) -> float:
@@ -79,10 +75,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    nsutil.share_run_dir()
-    root = Rtnl()
-    links.create(root, BRIDGE, "bridge")
-    links.change(root, BRIDGE, up=True)
+    with Session(TOPOLOGY) as session:
+        bridge.create(session, BRIDGE)
     seconds: dict[str, list[float]] = {}
     try:
         for round_ in range(args.rounds):
@@ -96,8 +90,8 @@ def main() -> None:
                 print(f"round {round_}: {processes} process(es): {args.n} namespaces "
                       f"{made:.3f} s, {args.n} veths {veths:.3f} s", flush=True)
     finally:
-        links.delete(root, BRIDGE)
-        root.close()
+        with Session(TOPOLOGY) as session:
+            bridge.delete(session, BRIDGE)
     for label, values in seconds.items():
         print(f"{label}: median {statistics.median(values):.3f} s "
               f"({min(values):.3f} to {max(values):.3f})")

@@ -44,7 +44,7 @@ def create(session: Session, ns: Netns) -> None:
 def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
     """Make the namespaces, one process per NAMESPACES_PER_PROCESS of them, up to one
     per CPU (netplan/agent/split.py): the kernel makes namespaces side by side (500 of
-    them: 0.30 s from one process, 0.20 s from two; bench/make_in_parts.py), unlike
+    them: 0.37 s from one process, 0.21 s from two; bench/make_in_parts.py), unlike
     links, which it makes one at a time under its rtnl lock. Each part stops at its
     first failure and the others go on: which namespaces were made, and the first
     failure in their order. The session keeps the handles of the namespaces made in this
