@@ -54,8 +54,8 @@ def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
     work = partial(_make_part, session, os.getpid())
     try:
         results = split.in_parts(namespaces, work, parts)
-    except split.WorkerDied as died:
-        return _found_after(namespaces, died)
+    except OSError as error:  # a part's process died, or its error did not unpickle
+        return _found_after(namespaces, error)
     made: list[Netns] = []
     failed: tuple[Netns, OSError] | None = None
     for part_made, part_failed in results:
@@ -65,7 +65,7 @@ def create_in_parts(session: Session, namespaces: Sequence[Netns]) -> Made:
 
 
 def _found_after(namespaces: Sequence[Netns], died: OSError) -> Made:
-    """After a part's process died without saying what it made: the namespaces that exist
+    """After a part's process could not say what it made: the namespaces that exist
     now were made (the plan makes only those that did not exist), and the first missing
     one failed (the first one if none is missing)."""
     present = set(nsutil.list_named())
