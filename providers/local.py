@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +37,12 @@ class LocalConnection(HostConnection):
 
     def close(self) -> None:
         """What ends with a remote agent's process ends here: an apply still waiting for
-        its confirm is reverted, and the host lock is let go."""
-        from netplan.agent import lock, transaction
+        its confirm is reverted, and the host lock is let go. Only an apply loads the
+        transaction module: a check or a show that never did has nothing to revert, and
+        does not import the executor for it."""
+        from netplan.agent import lock
 
-        transaction.expire()
+        transaction = sys.modules.get("netplan.agent.transaction")
+        if transaction is not None:
+            transaction.expire()
         lock.release()
