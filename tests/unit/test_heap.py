@@ -22,9 +22,9 @@ def test_collections_are_rare_and_the_heap_is_frozen_at_exit() -> None:
                          check=True).stdout.splitlines()
     defaults = gc_defaults()
     assert out[0] == f"threshold {YOUNG_LIMIT} {defaults[1]} {defaults[2]}"
-    assert out[1] == "frozen before exit 0"
+    before = int(out[1].removeprefix("frozen before exit "))  # Python 3.12 starts with ~375 frozen
     frozen = int(out[2].removeprefix("frozen at exit "))
-    assert frozen > 1000
+    assert frozen > before + 1000
 
 
 def gc_defaults() -> list[int]:
