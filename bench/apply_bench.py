@@ -52,6 +52,7 @@ import bytecode
 import ipbatch
 import ipscript
 import mininet_way
+import procwait
 from bench_report import (
     FLOOR,
     FLOORS,
@@ -189,16 +190,16 @@ def run_netplan(*args: str, profile: Path | None = None) -> tuple[int, str, floa
     """(exit code, output tail, peak RSS in MB or None) of one netplan process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.NamedTemporaryFile("r") as rss:
         wrap = [TIME, "-q", "-f", "%M", "-o", rss.name] if os.access(TIME, os.X_OK) else []
-        result = subprocess.run(
+        process = subprocess.Popen(
             [*wrap, *netplan_argv(*args, profile=profile)], cwd=REPO, env=Env.netplan,
             stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, text=True,
-            timeout=ipbatch.TIMEOUT,
         )
+        code = procwait.wait(process, ipbatch.TIMEOUT)
         out.seek(0)
         tail = out.read().strip().splitlines()[-8:]
         kilobytes = rss.read().strip().splitlines()
     peak = int(kilobytes[-1]) / 1024 if kilobytes and kilobytes[-1].isdigit() else None
-    return result.returncode, " | ".join(tail), peak
+    return code, " | ".join(tail), peak
 
 
 class Netplan:

@@ -52,6 +52,7 @@ from typing import Any
 
 import bytecode
 import ipbatch
+import procwait
 import yaml
 from apply_bench import leftovers, sandbox_state
 from ipbatch import Topo
@@ -165,7 +166,7 @@ def run_scripts(scripts: Sequence[Path]) -> float:
                              stdout=subprocess.DEVNULL, stderr=log)
             for script, log in zip(scripts, logs, strict=True)
         ]
-        codes = [process.wait(TIMEOUT) for process in processes]
+        codes = [procwait.wait(process, TIMEOUT) for process in processes]
         took = time.perf_counter() - start
     finally:
         for log in logs:
