@@ -142,8 +142,11 @@ def _run_one(session: Session, index: int, step: Step, journal: Journal | None,
         journal.before(index, step, total)
     with _blame(index, step):
         # Let deleted namespaces finish dying first (the kernel destroys them in the
-        # background, in batches), unless this is one more to delete.
-        if not (step.op == "delete" and isinstance(step.resource, Netns)):
+        # background, in batches): the veths they hold keep names a create or an update
+        # may need. A delete needs none, so it runs meanwhile (a destroy's bridge and
+        # firewall table go while the kernel frees the namespaces); execute() still
+        # waits for them before it returns.
+        if step.op != "delete":
             netns.settle(session)
         run(session, step)
     if journal is not None:

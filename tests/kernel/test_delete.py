@@ -9,6 +9,7 @@ import pytest
 from netplan.agent import netns as netns_module
 from netplan.agent.api import execute
 from netplan.agent.resources import Address, Bridge, Netns, Resource, Route, Veth
+from netplan.agent.session import Session
 from netplan.agent.state import Step
 from tests.kernel.kernel_helpers import (
     addresses,
@@ -66,6 +67,27 @@ def test_a_container_can_be_replaced_in_one_apply(topology: str) -> None:
     second = container("c0", host=7)
     execute(topology, [Step("delete", Netns("c0")), *(Step("create", r) for r in second)])
     assert owned(topology) == keyed(*network(), *second)
+
+
+def test_deletes_run_while_deleted_namespaces_are_freed(topology: str,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A destroy waits for the kernel to free its namespaces once, at the end: the bridge
+    goes meanwhile. Everything is gone when execute returns, and nothing is left to plan."""
+    create(topology, *network(), *container("c0"), *container("c1", host=3))
+    waits: list[set[str]] = []
+    settle = netns_module.settle
+
+    def counted(session: Session) -> None:
+        waits.append(link_names())
+        settle(session)
+
+    monkeypatch.setattr(netns_module, "settle", counted)
+    execute(topology, [Step("delete", Netns("c0")), Step("delete", Netns("c1")),
+                       Step("delete", _of(Bridge, network()))])
+    assert len(waits) == 1 and "nbr0" not in waits[0]  # one wait, after the bridge's delete
+    assert not {"c0", "c1"} & netns_names()
+    assert not {"nbr0", "nvc0", "nvc1"} & link_names()
+    assert owned(topology) == {}
 
 
 def test_a_namespace_held_open_still_loses_its_veth(topology: str,
