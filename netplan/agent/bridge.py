@@ -6,13 +6,14 @@ from typing import Any
 
 from netplan.agent import links
 from netplan.agent.links import Link
-from netplan.agent.resources import Bridge, bridge_marker, parse_marker
+from netplan.agent.resources import Bridge, bridge_marker
 from netplan.agent.session import Session
 
 
 def network_of(topology: str, link: Link) -> str | None:
-    """The network a root-namespace link serves if it is one of our bridges, else None."""
-    marker = parse_marker(link.alias)
+    """The network a root-namespace link serves if it is one of our bridges ("" for one
+    still being made when its agent was killed), else None."""
+    marker = links.ownership(topology, link)
     if link.kind == "bridge" and marker and len(marker) == 2 and marker[0] == topology:
         return marker[1]
     return None
@@ -40,7 +41,7 @@ def create(session: Session, bridge: Bridge) -> None:
 def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs["IFLA_IFALIAS"] = bridge_marker(session.topology, bridge.network)
+        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, bridge.network), IFLA_GROUP=0)
     if "mtu" in fields:
         attrs["IFLA_MTU"] = bridge.mtu
     if "mac" in fields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import struct
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from netplan.agent.nlmsg import (
     Message,
     ifinfomsg,
 )
+from netplan.agent.resources import netns_marker, parse_marker
 from netplan.agent.rtnl import Reply, Rtnl
 
 RTEXT_FILTER_SKIP_STATS = 1 << 3
@@ -35,7 +37,7 @@ HAS_IPV6 = os.path.isdir("/proc/sys/net/ipv6")
 
 # The attributes read from replies (linux/if_link.h).
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
-IFLA_LINKINFO, IFLA_IFALIAS, IFLA_LINK_NETNSID, IFLA_INFO_KIND = 18, 20, 37, 1
+IFLA_LINKINFO, IFLA_IFALIAS, IFLA_GROUP, IFLA_LINK_NETNSID, IFLA_INFO_KIND = 18, 20, 27, 37, 1
 IFLA_INFO_DATA = 2
 _IFINFOMSG = struct.Struct("=BxHiII")
 
@@ -56,6 +58,9 @@ class Link:
     peer_index: int
     """IFLA_LINK: a veth's peer, in the namespace `peer_netnsid` names (None: this one)."""
     peer_netnsid: int | None
+    group: int = 0
+    """Its device group: 0 (`default`) unless someone set one; making_group() while
+    netplan is making it."""
 
     @classmethod
     def decode(cls, reply: Reply) -> Link:
@@ -73,7 +78,28 @@ class Link:
             master=reply.u32(IFLA_MASTER) or 0,
             peer_index=reply.u32(IFLA_LINK) or 0,
             peer_netnsid=reply.s32(IFLA_LINK_NETNSID),
+            group=reply.u32(IFLA_GROUP) or 0,
         )
+
+
+def making_group(topology: str) -> int:
+    """The device group a link of `topology` is created in, and leaves when its marker is
+    written (mark()). The kernel takes a group in the request that creates a link, but not
+    an alias: a link left between the two by a killed agent is still provably the
+    topology's (31 bits of SHA-256 of its marker prefix, never 0: the default group)."""
+    digest = hashlib.sha256(netns_marker(topology).encode()).digest()
+    return (int.from_bytes(digest[:4], "big") & 0x7FFFFFFF) | 1
+
+
+def ownership(topology: str, link: Link) -> tuple[str, ...] | None:
+    """The link's marker, parsed (`(topology, *details)`, None if netplan did not write
+    it); for a link `topology` was making when its agent was killed (no alias, its making
+    group), `(topology, "")`: owned, with details still to write. The plan finishes it
+    (writes its marker) or deletes it like any other of the topology's links."""
+    marker = parse_marker(link.alias)
+    if marker is None and not link.alias and link.group == making_group(topology):
+        return (topology, "")
+    return marker
 
 
 def info_data(reply: Reply) -> dict[int, bytes]:
@@ -151,7 +177,7 @@ def mark(sock: Rtnl, name: str, alias: str) -> None:
     spec = None
     if HAS_IPV6:
         spec = [("AF_INET6", [("IFLA_INET6_ADDR_GEN_MODE", IN6_ADDR_GEN_MODE_NONE)])]
-    change(sock, name, IFLA_IFALIAS=alias, IFLA_AF_SPEC=spec)
+    change(sock, name, IFLA_IFALIAS=alias, IFLA_AF_SPEC=spec, IFLA_GROUP=0)
 
 
 def delete(sock: Rtnl, name: str | None = None, index: int = 0) -> None:
@@ -161,9 +187,11 @@ def delete(sock: Rtnl, name: str | None = None, index: int = 0) -> None:
 @contextmanager
 def made(sock: Rtnl, name: str, kind: str, marker: str, data: list[Attr] | None = None,
          **attrs: Any) -> Iterator[None]:
-    """Create an owned link in the socket's namespace and write its marker (mark()), then
-    let the caller finish it (bring it up...); rolled back if that fails."""
-    create(sock, name, kind, data, **attrs)
+    """Create an owned link in the socket's namespace, in its topology's making group,
+    and write its marker (mark(), which also takes it out of that group), then let the
+    caller finish it (bring it up...); rolled back if that fails."""
+    topology = (parse_marker(marker) or ("",))[0]
+    create(sock, name, kind, data, IFLA_GROUP=making_group(topology), **attrs)
     with rollback(sock, name):
         mark(sock, name, marker)
         yield

@@ -158,6 +158,7 @@ IFLA_ATTRS = Table({
     "IFLA_LINKINFO": (18, _linkinfo),
     "IFLA_IFALIAS": (20, _asciiz),
     "IFLA_AF_SPEC": (26, _nested(lambda: AF_SPEC_ATTRS)),
+    "IFLA_GROUP": (27, _u32),
     "IFLA_NET_NS_FD": (28, _u32),
     "IFLA_EXT_MASK": (29, _u32),
 })

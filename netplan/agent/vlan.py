@@ -9,7 +9,7 @@ from typing import Any
 
 from netplan.agent import links
 from netplan.agent.links import Link
-from netplan.agent.resources import ROOT, Vlan, bridge_marker, parse_marker
+from netplan.agent.resources import ROOT, Vlan, bridge_marker
 from netplan.agent.session import Session
 
 IFLA_VLAN_ID = 1
@@ -24,7 +24,7 @@ def observe(session: Session, root_links: dict[int, Link]) -> list[Vlan]:
     found = []
     for reply in _DUMP.replies(session.root, root_links.values()):
         link = Link.decode(reply)
-        marker = parse_marker(link.alias)
+        marker = links.ownership(session.topology, link)
         if link.kind != "vlan" or not marker or len(marker) != 2:
             continue
         if marker[0] != session.topology:
@@ -54,7 +54,7 @@ def create(session: Session, vlan: Vlan) -> None:
 def update(session: Session, vlan: Vlan, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs["IFLA_IFALIAS"] = bridge_marker(session.topology, vlan.network)
+        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, vlan.network), IFLA_GROUP=0)
     if "mtu" in fields:
         attrs["IFLA_MTU"] = vlan.mtu
     up = vlan.up if "up" in fields else None

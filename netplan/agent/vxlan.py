@@ -11,7 +11,7 @@ from typing import Any
 from netplan.agent import links, rtnl
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import Attr
-from netplan.agent.resources import ROOT, Vxlan, bridge_marker, parse_marker
+from netplan.agent.resources import ROOT, Vxlan, bridge_marker
 from netplan.agent.rtnl import Reply
 from netplan.agent.session import Session
 
@@ -31,7 +31,7 @@ def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
     found = []
     for reply in _DUMP.replies(session.root, root_links.values()):
         link = Link.decode(reply)
-        marker = parse_marker(link.alias)
+        marker = links.ownership(session.topology, link)
         if link.kind == "vxlan" and marker and len(marker) == 2 and marker[0] == session.topology:
             found.append(_vxlan(link, marker[1], _info_data(reply), root_links))
     return found
@@ -88,7 +88,7 @@ def create(session: Session, vxlan: Vxlan) -> None:
 def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs["IFLA_IFALIAS"] = bridge_marker(session.topology, vxlan.network)
+        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, vxlan.network), IFLA_GROUP=0)
     if "bridge" in fields:
         attrs["IFLA_MASTER"] = session.index(ROOT, vxlan.bridge) if vxlan.bridge else 0
     if "mtu" in fields:

@@ -44,11 +44,20 @@ CASES: list[tuple[str, Message, Any, dict[str, int], list[list[Any]]]] = [
              "attrs": [["VETH_INFO_PEER", {"attrs": VETH_PEER}]]}]]}]],
     ),
     (
-        "link up with marker and no IPv6 link-local",
+        "link up with marker and no IPv6 link-local, out of the making group",
         link_message(flags=1, change=1, IFLA_IFNAME="br-x", IFLA_IFALIAS="netplan:t:x",
-                     IFLA_AF_SPEC=[("AF_INET6", [("IFLA_INET6_ADDR_GEN_MODE", 1)])]),
+                     IFLA_AF_SPEC=[("AF_INET6", [("IFLA_INET6_ADDR_GEN_MODE", 1)])],
+                     IFLA_GROUP=0),
         ifinfmsg(), {"flags": 1, "change": 1},
-        [["IFLA_IFNAME", "br-x"], ["IFLA_IFALIAS", "netplan:t:x"], ["IFLA_AF_SPEC", INET6_OFF]],
+        [["IFLA_IFNAME", "br-x"], ["IFLA_IFALIAS", "netplan:t:x"], ["IFLA_AF_SPEC", INET6_OFF],
+         ["IFLA_GROUP", 0]],
+    ),
+    (
+        "bridge made in its topology's making group",
+        link_message(IFLA_IFNAME="br-x", IFLA_LINKINFO=("bridge", None), IFLA_GROUP=2131317363),
+        ifinfmsg(), {},
+        [["IFLA_IFNAME", "br-x"], ["IFLA_LINKINFO", {"attrs": [["IFLA_INFO_KIND", "bridge"]]}],
+         ["IFLA_GROUP", 2131317363]],
     ),
     (
         "vxlan device",
