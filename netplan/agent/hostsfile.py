@@ -121,11 +121,12 @@ def render(topology: str, hosts: HostsFile) -> bytes:
 
 def create(session: Session, hosts: HostsFile) -> None:
     """Write the file under a temporary name in /etc/netns (not in the namespace's
-    directory, whose every file `ip netns exec` mounts) and rename it into place."""
+    directory, whose every file `ip netns exec` mounts) and rename it into place. The
+    name says whose it is (temporary_prefix), for remove_temporaries."""
     path = path_of(hosts.netns)
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{hosts.netns}.", suffix=".netplan",
-                                     dir=ETC_NETNS)
+    fd, temporary = tempfile.mkstemp(prefix=f"{temporary_prefix(session.topology)}{hosts.netns}.",
+                                     suffix=TEMPORARY_SUFFIX, dir=ETC_NETNS)
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(render(session.topology, hosts))
@@ -135,6 +136,35 @@ def create(session: Session, hosts: HostsFile) -> None:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+TEMPORARY_SUFFIX = ".netplan"
+
+
+def temporary_prefix(topology: str) -> str:
+    """How the temporary files create() writes for `topology` begin: `.TOPOLOGY:`, a
+    character no topology or namespace name holds after the name."""
+    return f".{topology}:"
+
+
+def remove_temporaries(topology: str) -> list[str]:
+    """Remove the temporary files an agent killed between writing a hosts file and
+    renaming it into place left in /etc/netns: the topology's by their name, whatever
+    they hold (empty, if it was killed before writing). Called after a destroy, under
+    the host lock, where no agent of this host is writing any. The names removed, sorted."""
+    prefix = temporary_prefix(topology)
+    removed = []
+    try:
+        entries = list(os.scandir(ETC_NETNS))
+    except FileNotFoundError:
+        return []
+    for entry in entries:
+        if (entry.name.startswith(prefix) and entry.name.endswith(TEMPORARY_SUFFIX)
+                and entry.is_file(follow_symlinks=False)):
+            with suppress(FileNotFoundError):
+                os.unlink(entry.path)
+                removed.append(entry.name)
+    return sorted(removed)
 
 
 def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from netplan.agent import netns
+from netplan.agent import hostsfile, netns
 from netplan.agent.errors import AgentFailure, ProtocolError
 
 RECORDS = Path("/run/netplan/topologies")
@@ -119,10 +119,12 @@ def _unlink(where: Path) -> None:
 
 def remove(topology: str) -> None:
     """After a destroy: the record, its roster and address table, and the namespace files
-    an apply killed half-way left behind (netns.remove_half_made)."""
+    and temporary hosts files an apply killed half-way left behind
+    (netns.remove_half_made, hostsfile.remove_temporaries)."""
     where = path(topology)
     try:
         netns.remove_half_made(topology)
+        hostsfile.remove_temporaries(topology)
     except OSError as error:
         raise AgentFailure(f"cannot remove {error.filename}: {error.strerror}") from error
     try:

@@ -6,14 +6,17 @@ namespace and nothing else removed."""
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from netplan.agent import hostsfile
-from netplan.agent.api import observe
+from netplan.agent.api import handle, observe
 from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
 from netplan.agent.resources import HostsFile, Netns, text_of
 from netplan.agent.session import Session
+from netplan.agent.state import PROTOCOL_VERSION
 from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
 
 LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
@@ -147,3 +150,33 @@ def test_a_symbolic_link_is_replaced_not_followed(topology: str, tmp_path: Path)
     assert target.read_text() == "untouched\n"
     assert not hosts_path("h6").is_symlink()
     assert owned(topology)[wanted.key] == wanted
+
+
+KILLED_WHILE_WRITING = """
+import os, signal, sys
+from netplan.agent.api import execute
+from netplan.agent.resources import HostsFile, Netns
+from netplan.agent.state import Step
+os.replace = lambda *_: os.kill(os.getpid(), signal.SIGKILL)  # the rename never comes
+execute(sys.argv[1], [Step("create", Netns("h1")), Step("create", HostsFile("h1", "x\\n"))])
+"""
+
+
+def test_a_temporary_left_by_a_killed_agent_goes_with_the_destroy(topology: str) -> None:
+    """SIGKILL between writing a hosts file and renaming it into place leaves the
+    temporary, named as the topology's: the destroy's record removal takes it, and only
+    it (a file of another topology's name stays)."""
+    killed = subprocess.run([sys.executable, "-c", KILLED_WHILE_WRITING, topology])
+    assert killed.returncode == -signal.SIGKILL
+    left = [p.name for p in Path(ETC_NETNS).iterdir() if p.name.startswith(".")]
+    assert len(left) == 1 and left[0].startswith(f".{topology}:h1.")
+    other = Path(ETC_NETNS) / f".{topology}x:h9.abcdefgh.netplan"
+    other.write_text("")
+    try:
+        delete(topology, Netns("h1"))
+        assert handle({"version": PROTOCOL_VERSION, "op": "record", "topology": topology,
+                       "action": "remove"})["ok"]
+        assert [p.name for p in Path(ETC_NETNS).iterdir() if p.name.startswith(".")] == [
+            other.name]
+    finally:
+        other.unlink()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from netplan.agent import netns, nsutil
+from netplan.agent import hostsfile, netns, nsutil
 from netplan.agent import record as agent_record
 from netplan.agent.api import handle
 from netplan.agent.state import PROTOCOL_VERSION
@@ -20,7 +20,9 @@ TABLE = {"a": {"front": "10.0.0.2", "back": "10.1.0.2"}, "b": {"front": "10.0.0.
 def records(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(agent_record, "RECORDS", tmp_path / "topologies")
     monkeypatch.setattr(nsutil, "RUN_DIR", str(tmp_path / "netns"))
+    monkeypatch.setattr(hostsfile, "ETC_NETNS", str(tmp_path / "etc-netns"))
     (tmp_path / "netns").mkdir()
+    (tmp_path / "etc-netns").mkdir()
     return tmp_path
 
 
@@ -70,3 +72,22 @@ def test_remove_takes_only_this_topologys_half_made_namespaces(records: Path) ->
     (run / "c03").write_text("netplan:t")
     call(action="remove")
     assert sorted(p.name for p in run.iterdir()) == ["empty", "longer", "named", "other"]
+
+
+def test_remove_takes_only_this_topologys_temporary_hosts_files(records: Path) -> None:
+    """What a killed agent left between writing a hosts file and renaming it into place:
+    this topology's temporaries go, empty or not; another topology's, an older
+    version's (no topology in the name), a namespace's directory and other files stay."""
+    etc = records / "etc-netns"
+    mine = [".t:c01.k2v9x1qa.netplan", ".t:c02.p0o9i8u7.netplan"]
+    kept = [".u:c03.a1b2c3d4.netplan", ".tt:c04.a1b2c3d4.netplan", ".c05.a1b2c3d4.netplan",
+            ".t:c06.a1b2c3d4.netplan.bak", "hosts"]
+    (etc / mine[0]).write_text("")
+    (etc / mine[1]).write_text(hostsfile.hosts_marker("t") + "\n127.0.0.1 localhost\n")
+    for name in kept:
+        (etc / name).write_text("x")
+    (etc / "c07").mkdir()
+    assert hostsfile.remove_temporaries("t") == mine
+    (etc / mine[0]).write_text("")
+    call(action="remove")
+    assert sorted(p.name for p in etc.iterdir()) == sorted([*kept, "c07"])
