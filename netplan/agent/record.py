@@ -118,8 +118,9 @@ def _unlink(where: Path) -> None:
 
 
 def remove(topology: str) -> None:
-    """After a destroy: the record, its roster and address table, and the namespace files
-    and temporary hosts files an apply killed half-way left behind
+    """After a destroy: the record, its roster and address table (and their partial
+    copies, if a writer was killed before renaming one into place), and the namespace
+    files and temporary hosts files an apply killed half-way left behind
     (netns.remove_half_made, hostsfile.remove_temporaries)."""
     where = path(topology)
     try:
@@ -128,9 +129,10 @@ def remove(topology: str) -> None:
     except OSError as error:
         raise AgentFailure(f"cannot remove {error.filename}: {error.strerror}") from error
     try:
-        where.unlink(missing_ok=True)
-        where.with_name(ROSTER).unlink(missing_ok=True)
-        where.with_name(ADDRESSES).unlink(missing_ok=True)
+        for name in (FILE, ROSTER, ADDRESSES):
+            where.with_name(name).unlink(missing_ok=True)
+            for partial in where.parent.glob(f".{name}.*"):  # _replace's, if it was killed
+                partial.unlink(missing_ok=True)
         where.parent.rmdir()
     except FileNotFoundError:
         pass

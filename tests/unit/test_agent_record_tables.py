@@ -91,3 +91,18 @@ def test_remove_takes_only_this_topologys_temporary_hosts_files(records: Path) -
     (etc / mine[0]).write_text("")
     call(action="remove")
     assert sorted(p.name for p in etc.iterdir()) == sorted([*kept, "c07"])
+
+
+def test_remove_takes_the_partial_copies_of_a_killed_writer(records: Path) -> None:
+    """A record written to `.NAME.PID` and not yet renamed when its agent was killed goes
+    with the destroy; a file netplan does not write keeps the folder."""
+    call(action="write", record={"hosts": ["local"], "addresses": TABLE, "resources": []})
+    folder = records / "topologies" / "t"
+    for partial in (f".{agent_record.FILE}.4242", f".{agent_record.ROSTER}.7"):
+        (folder / partial).write_text("{")
+    call(action="remove")
+    assert not folder.exists()
+    call(action="write", record={"resources": []})
+    (folder / "notes.txt").write_text("someone's")
+    call(action="remove")
+    assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
