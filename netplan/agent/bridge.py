@@ -41,7 +41,7 @@ def create(session: Session, bridge: Bridge) -> None:
 def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, bridge.network), IFLA_GROUP=0)
+        attrs.update(links.marked(bridge_marker(session.topology, bridge.network)))
     if "mtu" in fields:
         attrs["IFLA_MTU"] = bridge.mtu
     if "mac" in fields:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import struct
@@ -82,6 +83,7 @@ class Link:
         )
 
 
+@functools.lru_cache(maxsize=8)
 def making_group(topology: str) -> int:
     """The device group a link of `topology` is created in, and leaves when its marker is
     written (mark()). The kernel takes a group in the request that creates a link, but not
@@ -96,10 +98,15 @@ def ownership(topology: str, link: Link) -> tuple[str, ...] | None:
     it); for a link `topology` was making when its agent was killed (no alias, its making
     group), `(topology, "")`: owned, with details still to write. The plan finishes it
     (writes its marker) or deletes it like any other of the topology's links."""
-    marker = parse_marker(link.alias)
-    if marker is None and not link.alias and link.group == making_group(topology):
+    if not link.alias and link.group == making_group(topology):
         return (topology, "")
-    return marker
+    return parse_marker(link.alias)
+
+
+def marked(alias: str) -> dict[str, Any]:
+    """The attributes that write an ownership marker: the alias, and out of the making
+    group (for mark(), and for an update that writes a link's marker again)."""
+    return {"IFLA_IFALIAS": alias, "IFLA_GROUP": 0}
 
 
 def info_data(reply: Reply) -> dict[int, bytes]:
@@ -177,7 +184,7 @@ def mark(sock: Rtnl, name: str, alias: str) -> None:
     spec = None
     if HAS_IPV6:
         spec = [("AF_INET6", [("IFLA_INET6_ADDR_GEN_MODE", IN6_ADDR_GEN_MODE_NONE)])]
-    change(sock, name, IFLA_IFALIAS=alias, IFLA_AF_SPEC=spec, IFLA_GROUP=0)
+    change(sock, name, IFLA_AF_SPEC=spec, **marked(alias))
 
 
 def delete(sock: Rtnl, name: str | None = None, index: int = 0) -> None:

@@ -54,7 +54,7 @@ def create(session: Session, vlan: Vlan) -> None:
 def update(session: Session, vlan: Vlan, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, vlan.network), IFLA_GROUP=0)
+        attrs.update(links.marked(bridge_marker(session.topology, vlan.network)))
     if "mtu" in fields:
         attrs["IFLA_MTU"] = vlan.mtu
     up = vlan.up if "up" in fields else None

@@ -88,7 +88,7 @@ def create(session: Session, vxlan: Vxlan) -> None:
 def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
-        attrs.update(IFLA_IFALIAS=bridge_marker(session.topology, vxlan.network), IFLA_GROUP=0)
+        attrs.update(links.marked(bridge_marker(session.topology, vxlan.network)))
     if "bridge" in fields:
         attrs["IFLA_MASTER"] = session.index(ROOT, vxlan.bridge) if vxlan.bridge else 0
     if "mtu" in fields:
