@@ -119,6 +119,15 @@ def render(topology: str, hosts: HostsFile) -> bytes:
     return f"{hosts_marker(topology)}\n{hosts.content}".encode()
 
 
+TEMPORARY_SUFFIX = ".netplan"
+
+
+def temporary_prefix(topology: str) -> str:
+    """How the temporary files create() writes for `topology` begin: `.TOPOLOGY:`, a
+    character no topology or namespace name holds after the name."""
+    return f".{topology}:"
+
+
 def create(session: Session, hosts: HostsFile) -> None:
     """Write the file under a temporary name in /etc/netns (not in the namespace's
     directory, whose every file `ip netns exec` mounts) and rename it into place. The
@@ -136,15 +145,6 @@ def create(session: Session, hosts: HostsFile) -> None:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-
-
-TEMPORARY_SUFFIX = ".netplan"
-
-
-def temporary_prefix(topology: str) -> str:
-    """How the temporary files create() writes for `topology` begin: `.TOPOLOGY:`, a
-    character no topology or namespace name holds after the name."""
-    return f".{topology}:"
 
 
 def remove_temporaries(topology: str) -> list[str]:
