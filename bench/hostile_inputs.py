@@ -74,7 +74,7 @@ CHILD = """
 import resource, sys, time
 start = time.perf_counter()
 from netplan.errors import TopologyError
-from netplan.topology import load_topology
+from netplan.topology.loader import load_topology
 loaded = time.perf_counter()
 try:
     t = load_topology(sys.argv[1]); outcome = f"valid, {len(t.containers)} containers"

@@ -28,6 +28,7 @@ from netplan.agent import hostsfile
 from netplan.agent.resources import HostsFile, to_json
 from netplan.compile import assign_addresses
 from netplan.etchosts import render
+from netplan.plan.changes import HostPlan
 from netplan.topology.model import Topology
 
 
@@ -74,20 +75,26 @@ def check_round(size: int) -> dict[str, float]:
     spec = topology(size)
     real = netplan.compile.compile_hosts_files
     result: dict[str, float] = {}
-    with pipeline.connect_hosts(spec, "local") as hosts:
+    outline = netplan.compile.outline_of(spec)
+
+    def planned(hosts: pipeline.Hosts, destroy: bool = False) -> dict[str, HostPlan]:
+        observed = pipeline.observe(outline, hosts)
+        desired = {} if destroy else netplan.compile.compile_topology(spec, observed)
+        return pipeline.plan(desired, observed)
+
+    with pipeline.connect_hosts(outline, "local") as hosts:
         for label, compiles in (("check with", real), ("check without", lambda context: None)):
             netplan.compile.compile_hosts_files = compiles
             try:
-                pipeline.execute(spec, pipeline.plan(spec, pipeline.observe(spec, hosts)), hosts)
+                pipeline.execute(outline, planned(hosts), hosts)
 
                 def check() -> None:
-                    plans = pipeline.plan(spec, pipeline.observe(spec, hosts))
-                    assert all(p.empty for p in plans.values())
+                    assert all(p.empty for p in planned(hosts).values())
 
                 result[label] = timed(check)
             finally:
                 netplan.compile.compile_hosts_files = real
-        pipeline.execute(spec, pipeline.plan(spec, pipeline.observe(spec, hosts), True), hosts)
+        pipeline.execute(outline, planned(hosts, destroy=True), hosts)
     return result
 
 

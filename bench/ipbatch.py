@@ -173,7 +173,7 @@ def firewall(bridges: int, instance: int = 0) -> Firewall:
     from netplan.agent.firewall import script
     from netplan.agent.resources import NftTable, Sysctl
     from netplan.compile import compile_topology
-    from netplan.topology import load_topology
+    from netplan.topology.loader import load_topology
 
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as file:
         file.write(Topo(bridges, bridges, instance).yaml())

@@ -61,6 +61,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from netplan import pipeline  # noqa: E402
+from netplan.topology_file import TopologyFile  # noqa: E402
 from providers.lab import default_names, down, up  # noqa: E402
 from providers.ssh import SSHConnection  # noqa: E402
 
@@ -232,14 +233,16 @@ def staged(path: Path, destroy: bool = False) -> tuple[dict[str, float], dict[st
     """Apply (or destroy) through the pipeline's stages: seconds per stage, and each host's
     SSH round trips."""
     seconds: dict[str, float] = {}
-    topology, seconds["load"] = timed(lambda: pipeline.load(path))
-    hosts, seconds["connect"] = timed(lambda: pipeline.connect_hosts(topology, "lab"))
+    opened, seconds["load"] = timed(lambda: TopologyFile(path))
+    outline = opened.outline
+    hosts, seconds["connect"] = timed(lambda: pipeline.connect_hosts(outline, "lab"))
     with hosts:
         connections = dict(hosts)
-        observed, seconds["observe"] = timed(lambda: pipeline.observe(topology, hosts))
-        plans, seconds["plan"] = timed(lambda: pipeline.plan(topology, observed, destroy))
-        _, seconds["apply"] = timed(lambda: pipeline.execute(topology, plans, hosts))
-        _, seconds["verify"] = timed(lambda: pipeline.verify(topology, hosts, plans))
+        observed, seconds["observe"] = timed(lambda: pipeline.observe(outline, hosts))
+        plans, seconds["plan"] = timed(
+            lambda: pipeline.plan({} if destroy else opened.desired(observed), observed))
+        _, seconds["apply"] = timed(lambda: pipeline.execute(outline, plans, hosts))
+        _, seconds["verify"] = timed(lambda: pipeline.verify(outline, hosts, plans))
         if hosts.failed:
             errors = [line for f in hosts.failed.values() for line in f.error.lines()]
             raise Failure("; ".join(errors))

@@ -25,9 +25,10 @@ from pathlib import Path
 from typing import Any
 
 PHASES = (
-    ("netplan.pipeline", "load", "load"),
+    ("netplan.topology_file", "TopologyFile.__init__", "open the file (load, or cached)"),
     ("netplan.pipeline", "observe", "observe"),
-    ("netplan.pipeline", "plan", "compile + plan"),
+    ("netplan.topology_file", "TopologyFile.desired", "desired state (compile, or cached)"),
+    ("netplan.pipeline", "plan", "plan"),
     ("netplan.pipeline", "execute", "execute"),
     ("netplan.agent.journal", "Journal.before", "  journal before each step"),
     ("netplan.agent.hostsfile", "update", "  hosts files rewritten"),
@@ -46,7 +47,10 @@ DETAIL = (
     ("netplan.agent.observe", "_observe_root_namespace", "  root namespace's objects"),
     ("netplan.agent.state", "HostState.to_json", "  observation to JSON (agent)"),
     ("netplan.agent.state", "HostState.from_json", "  observation from JSON (controller)"),
-    ("netplan.pipeline", "compile_topology", "  compile"),
+    ("netplan.compile_cache", "code_fingerprint", "  code fingerprint (cache)"),
+    ("netplan.compile_cache", "observation_digest", "  observation digest (cache)"),
+    ("netplan.compile_cache", "Entry.desired_states", "  desired state decoded (cache)"),
+    ("netplan.compile", "compile_topology", "  compile"),
     ("netplan.compile", "compile_hosts_files", "    hosts files rendered"),
     ("netplan.pipeline", "plan_host", "  plan (and verify's diff)"),
     ("netplan.agent.netns", "settle", "  wait for deleted namespaces to be freed"),
@@ -56,8 +60,9 @@ DETAIL = (
     ("netplan.gate.record", "LastApplied.from_json", "  last-applied record decoded"),
 )
 """With --detail: timed as well, printed after PHASES, then the executor's steps. A
-function imported by name is wrapped where it is called from (netplan.pipeline's
-compile_topology, not netplan.compile's)."""
+function imported by name at the top of a module is wrapped where it is called from (as
+netplan.pipeline's plan_host); one imported inside a function, in its own module (as
+netplan.compile's compile_topology)."""
 
 
 def timer(function: Callable[..., Any], label: str,

@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from netplan import pipeline  # noqa: E402
+from netplan.topology_file import TopologyFile  # noqa: E402
 
 
 def topology(name: str, size: int, command: bool) -> dict[str, Any]:
@@ -45,12 +46,13 @@ def topology(name: str, size: int, command: bool) -> dict[str, Any]:
 
 def timed_apply(path: Path, destroy: bool = False) -> float:
     """Seconds for executing the plan's steps and verifying them, as apply reports them."""
-    loaded = pipeline.load(path)
-    with pipeline.connect_hosts(loaded, "local") as hosts:
-        plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts), destroy)
+    opened = TopologyFile(path)
+    with pipeline.connect_hosts(opened.outline, "local") as hosts:
+        observed = pipeline.observe(opened.outline, hosts)
+        plans = pipeline.plan({} if destroy else opened.desired(observed), observed)
         started = time.perf_counter()
-        pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts, plans)
+        pipeline.execute(opened.outline, plans, hosts)
+        pipeline.verify(opened.outline, hosts, plans)
         elapsed = time.perf_counter() - started
         if hosts.failed:
             raise SystemExit(f"{path}: {[f.error.lines() for f in hosts.failed.values()]}")

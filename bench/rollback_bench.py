@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO))
 from netplan import pipeline  # noqa: E402
 from netplan.agent.resources import Veth  # noqa: E402
 from netplan.rollback import ApplyFailed, Transaction  # noqa: E402
+from netplan.topology_file import TopologyFile  # noqa: E402
 
 
 def write(path: Path, size: int) -> Path:
@@ -43,16 +44,17 @@ def write(path: Path, size: int) -> Path:
 
 def one_round(path: Path, fail: bool) -> tuple[float, int, float]:
     """(seconds of the steps, steps undone, seconds of the rollback)."""
-    topology = pipeline.load(path)
-    with pipeline.connect_hosts(topology, "local") as hosts:
-        plans = pipeline.plan(topology, pipeline.observe(topology, hosts))
+    opened = TopologyFile(path)
+    with pipeline.connect_hosts(opened.outline, "local") as hosts:
+        observed = pipeline.observe(opened.outline, hosts)
+        plans = pipeline.plan(opened.desired(observed), observed)
         steps = plans["local"].steps
         veths = [s.resource for s in steps if isinstance(s.resource, Veth)]
         if fail:
             subprocess.run(["ip", "link", "add", veths[-1].peer, "type", "bridge"], check=True)
         started = time.perf_counter()
         try:
-            pipeline.execute(topology, plans, hosts, Transaction(rollback=True))
+            pipeline.execute(opened.outline, plans, hosts, Transaction(rollback=True))
         finally:
             elapsed = time.perf_counter() - started
             if fail:

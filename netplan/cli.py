@@ -21,7 +21,10 @@ from netplan import lab_cli
 from netplan.agent import heap
 
 if TYPE_CHECKING:
+    from netplan.outline import Outline
+    from netplan.pipeline import Hosts
     from netplan.plan.changes import HostPlan
+    from netplan.topology_file import TopologyFile
 
 app = typer.Typer(
     name="netplan",
@@ -56,7 +59,9 @@ class Options:
     quiet = False
 
 
-TopologyFile = Annotated[Path, typer.Argument(help="The topology YAML file.", show_default=False)]
+TopologyArgument = Annotated[
+    Path, typer.Argument(help="The topology YAML file.", show_default=False)
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-o", help="Output format.")]
 ReportFormatOption = Annotated[
     ReportFormat, typer.Option("--format", "-o", help="Output format.")
@@ -184,11 +189,11 @@ def confirm(question: str, yes: bool) -> None:
 
 @app.command()
 def validate(
-    file: TopologyFile, fmt: FormatOption = Format.text, as_json: JsonOption = False
+    file: TopologyArgument, fmt: FormatOption = Format.text, as_json: JsonOption = False
 ) -> None:
     """Check a topology file without touching any host."""
     with reported():
-        from netplan.topology import load_topology
+        from netplan.topology.loader import load_topology
 
         topology = load_topology(file)
         counts = {k: len(getattr(topology, k)) for k in ("hosts", "networks", "containers")}
@@ -228,22 +233,25 @@ class Guard(NamedTuple):
 
 def run_plan(
     file: Path, hosts_from: HostsFrom, destroy: bool, lock: str | None = None,
-    lock_timeout: float = 0.0,
-) -> tuple[Any, Any, dict[str, HostPlan]]:  # fmt: skip
-    """Load, connect, (with `lock`, the command that locks: take each host's lock,) observe
-    and plan."""
+    lock_timeout: float = 0.0, cached: bool = False,
+) -> tuple[TopologyFile, Hosts, dict[str, HostPlan]]:  # fmt: skip
+    """Open the file, connect, (with `lock`, the command that locks: take each host's
+    lock,) observe and plan; with `cached`, through the compile cache (check)."""
     from netplan import pipeline
     from netplan.hostlock import LockRequest
+    from netplan.topology_file import TopologyFile
 
-    topology = pipeline.load(file)
-    hosts = pipeline.connect_hosts(topology, *hosts_from)
+    opened = TopologyFile(file, cached)
+    outline = opened.outline
+    hosts = pipeline.connect_hosts(outline, *hosts_from)
     request = None if lock is None else LockRequest(lock, lock_timeout)
     if request is not None:
-        pipeline.lock(topology, hosts, request)
-    observed = pipeline.observe(topology, hosts)
-    pipeline.join_departed(topology, hosts, observed, hosts_from.provider, hosts_from.inventory,
+        pipeline.lock(outline, hosts, request)
+    observed = pipeline.observe(outline, hosts)
+    pipeline.join_departed(outline, hosts, observed, hosts_from.provider, hosts_from.inventory,
                            request)  # fmt: skip
-    return topology, hosts, pipeline.plan(topology, observed, destroy)
+    desired = {} if destroy else opened.desired(observed)
+    return opened, hosts, pipeline.plan(desired, observed)
 
 
 def failed_json(hosts: Any) -> dict[str, Any]:
@@ -255,19 +263,19 @@ def failed_json(hosts: Any) -> dict[str, Any]:
     }
 
 
-def fail_hosts(topology: Any, hosts: Any) -> None:
+def fail_hosts(outline: Outline, hosts: Hosts) -> None:
     """Exit 1 with each failed host's error, in the topology's order, once the other hosts'
     results are out."""
-    failed = [hosts.failed[name] for name in hosts.names(topology) if name in hosts.failed]
+    failed = [hosts.failed[name] for name in hosts.names(outline) if name in hosts.failed]
     if failed:
         fail([line for failure in failed for line in failure.error.lines()])
 
 
-def show_plans(topology: Any, hosts: Any, plans: dict[str, HostPlan], as_json: bool) -> None:
+def show_plans(outline: Outline, hosts: Hosts, plans: dict[str, HostPlan], as_json: bool) -> None:
     from netplan.report import plans_json, render_plans
 
     if as_json:
-        print_json({**plans_json(topology.name, plans), **failed_json(hosts)})
+        print_json({**plans_json(outline.name, plans), **failed_json(hosts)})
     elif Options.quiet:
         from netplan.report import plan_line
 
@@ -278,7 +286,7 @@ def show_plans(topology: Any, hosts: Any, plans: dict[str, HostPlan], as_json: b
 
 @app.command()
 def plan(
-    file: TopologyFile,
+    file: TopologyArgument,
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
@@ -295,14 +303,14 @@ def plan(
 ) -> None:
     """Show what apply would change, and why. Changes nothing."""
     with reported():
-        topology, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy)
+        opened, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy)
         hosts.close()
-        show_plans(topology, hosts, plans, wants_json(fmt, as_json))
-        fail_hosts(topology, hosts)
+        show_plans(opened.outline, hosts, plans, wants_json(fmt, as_json))
+        fail_hosts(opened.outline, hosts)
         if out is not None:
             from netplan.gate.commands import save_plan
 
-            save_plan(file, out, topology, plans, destroy, quiet=wants_json(fmt, as_json))
+            save_plan(opened, out, plans, destroy, quiet=wants_json(fmt, as_json))
         if detailed_exitcode and not all(p.empty for p in plans.values()):
             raise typer.Exit(EXIT_DRIFT)
 
@@ -322,7 +330,8 @@ def converge(
     from netplan.summary import host_results, results_json
 
     verb = "destroy" if destroy else "apply"
-    topology, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout)
+    opened, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout)
+    outline = opened.outline
     with hosts:
         in_sync = all(p.empty for p in plans.values())
         if not as_json and not Options.quiet:
@@ -333,26 +342,26 @@ def converge(
             pipeline.refuse_conflicts(plans)
             confirm(f"{verb.capitalize()} these changes?", yes)
             started = time.perf_counter()
-            pending = pipeline.execute(topology, plans, hosts,
+            pending = pipeline.execute(outline, plans, hosts,
                                        Transaction(guard.rollback, guard.confirm))  # fmt: skip
-            pipeline.verify(topology, hosts, plans)
+            pipeline.verify(outline, hosts, plans)
             elapsed = time.perf_counter() - started
             if pending:
-                keep_or_revert(topology, hosts, plans, pending, yes, guard.confirm)
+                keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
         from netplan.gate.commands import remember
 
-        remember(topology, file, plans, hosts, destroy)
-        results = host_results(hosts.names(topology), plans, hosts.failed)
+        remember(outline, opened.source, plans, hosts, destroy)
+        results = host_results(hosts.names(outline), plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
-            print_json({**plans_json(topology.name, plans), **result, **results_json(results)})
+            print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
         else:
             print_outcome(file, verb, results, in_sync, (steps, elapsed))
-    fail_hosts(topology, hosts)
+    fail_hosts(outline, hosts)
 
 
 def keep_or_revert(
-    topology: Any, hosts: Any, plans: dict[str, HostPlan], pending: list[str], yes: bool,
+    outline: Outline, hosts: Hosts, plans: dict[str, HostPlan], pending: list[str], yes: bool,
     seconds: float | None,
 ) -> None:  # fmt: skip
     """apply --confirm, once verified: keep the change (asked on a terminal unless --yes,
@@ -363,7 +372,7 @@ def keep_or_revert(
     if not yes and sys.stdin.isatty() and hosts:
         keep = ask_in_time(f"Keep these changes? The hosts revert them in {seconds:g} s "
                            f"without an answer [y/N] ", seconds or 0)  # fmt: skip
-    confirm_hosts(topology, hosts, plans, pending, keep)
+    confirm_hosts(outline, hosts, plans, pending, keep)
 
 
 def ask_in_time(question: str, seconds: float) -> bool:
@@ -404,7 +413,7 @@ def print_outcome(
 
 @app.command()
 def apply(
-    file: TopologyFile,
+    file: TopologyArgument,
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
@@ -444,15 +453,16 @@ def apply(
         converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=False, guard=guard)
         if run_checks:
             from netplan import pipeline
+            from netplan.topology_file import TopologyFile
 
-            topology = pipeline.load(file)
-            with pipeline.connect_hosts(topology, *hosts_from) as hosts:
-                run_verify(file, topology, hosts, ReportFormat.text)
+            opened = TopologyFile(file)
+            with pipeline.connect_hosts(opened.outline, *hosts_from) as hosts:
+                run_verify(opened, hosts, ReportFormat.text)
 
 
 @app.command()
 def destroy(
-    file: TopologyFile,
+    file: TopologyArgument,
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
@@ -471,7 +481,7 @@ def destroy(
 
 @app.command()
 def check(
-    file: TopologyFile,
+    file: TopologyArgument,
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
@@ -508,26 +518,27 @@ def show(
         from netplan import pipeline
         from netplan.errors import NetplanError
         from netplan.show import observed_topology
+        from netplan.topology_file import TopologyFile, bare_outline
 
         if file is not None:
-            topology = pipeline.load(file)
+            outline = TopologyFile(file).outline
         elif name is not None:
-            topology = pipeline.bare_topology(name)
+            outline = bare_outline(name)
         else:
             raise NetplanError("show needs a topology file or --name NAME")
-        with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
-            observed = pipeline.observe(topology, hosts)
-        shown = observed_topology(topology.name, observed)
+        with pipeline.connect_hosts(outline, provider, inventory, forks) as hosts:
+            observed = pipeline.observe(outline, hosts)
+        shown = observed_topology(outline.name, observed)
         if wants_json(fmt, as_json):
             print_json({"format_version": 1, "topology": shown, **failed_json(hosts)})
         else:
             typer.echo(yaml.safe_dump(shown, sort_keys=False), nl=False)
-        fail_hosts(topology, hosts)
+        fail_hosts(outline, hosts)
 
 
 @app.command()
 def verify(
-    file: TopologyFile,
+    file: TopologyArgument,
     provider: ProviderOption = "local",
     inventory: InventoryOption = None,
     forks: ForksOption = 10,
@@ -537,18 +548,20 @@ def verify(
     """Run the topology's reachability checks from inside its namespaces; exit 1 if any fails."""
     with reported():
         from netplan import pipeline
+        from netplan.topology_file import TopologyFile
 
-        topology = pipeline.load(file)
-        with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
-            run_verify(file, topology, hosts, ReportFormat.json if as_json else fmt)
+        opened = TopologyFile(file)
+        with pipeline.connect_hosts(opened.outline, provider, inventory, forks) as hosts:
+            run_verify(opened, hosts, ReportFormat.json if as_json else fmt)
 
 
-def run_verify(file: Path, topology: Any, hosts: Any, fmt: ReportFormat) -> None:
+def run_verify(opened: TopologyFile, hosts: Hosts, fmt: ReportFormat) -> None:
     """Run the checks on open hosts, print them in `fmt`; exit 1 if any failed."""
     from netplan.reachability import report
     from netplan.reachability.verify import check_positions, verify_checks
 
-    results = verify_checks(topology, hosts)
+    file, topology = opened.path, opened.topology
+    results = verify_checks(topology, opened.outline, hosts)
     if fmt is ReportFormat.json:
         print_json({**report.report_json(topology.name, str(file), results),
                     **failed_json(hosts)})
@@ -564,14 +577,14 @@ def run_verify(file: Path, topology: Any, hosts: Any, fmt: ReportFormat) -> None
         table = report.render_table(results)
         print_styled(table[-1:] if Options.quiet else table)
     if fmt is ReportFormat.text:
-        fail_hosts(topology, hosts)
+        fail_hosts(opened.outline, hosts)
     if hosts.failed or not all(r.passed for r in results):
         raise typer.Exit(EXIT_ERROR)
 
 
 @app.command()
 def graph(
-    file: TopologyFile,
+    file: TopologyArgument,
     fmt: Annotated[
         str, typer.Option("--format", "-T", help="dot, mermaid, svg or png (svg, png: Graphviz).")
     ] = "dot",
@@ -596,12 +609,14 @@ def graph(
         if fmt not in GraphFormat.__members__:
             raise NetplanError(f"unknown graph format {fmt!r} (hint: one of "
                                + ", ".join(GraphFormat.__members__) + ")")
-        topology = pipeline.load(file)
+        from netplan.topology_file import TopologyFile
+
+        opened = TopologyFile(file)
         if observed:
-            with pipeline.connect_hosts(topology, provider, inventory, forks) as hosts:
-                drawn = observed_graph(topology, hosts)
+            with pipeline.connect_hosts(opened.outline, provider, inventory, forks) as hosts:
+                drawn = observed_graph(opened.topology, opened.outline, hosts)
         else:
-            drawn = file_graph(topology)
+            drawn = file_graph(opened.topology)
         write(render(drawn, GraphFormat(fmt)), output)
 
 
@@ -612,7 +627,7 @@ ContainerArgument = Annotated[
 
 @app.command()
 def logs(
-    file: TopologyFile,
+    file: TopologyArgument,
     container: ContainerArgument,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new output.")
@@ -632,7 +647,7 @@ def logs(
 
 @app.command(name="exec")
 def exec_command(
-    file: TopologyFile,
+    file: TopologyArgument,
     container: ContainerArgument,
     command: Annotated[
         list[str], typer.Argument(help="The command and its arguments, after --.",

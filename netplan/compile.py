@@ -11,31 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from ipaddress import IPv4Address
 
-from netplan.agent.resources import Address, Macvlan, Netns, Veth
+from netplan.agent.resources import Netns
 from netplan.agent.state import HostState
+from netplan.attachments import current_addresses
 from netplan.drivers import DRIVERS
 from netplan.drivers.base import Context, Link
+from netplan.drivers.macvlan import interfaces_of
 from netplan.errors import Problem, TopologyError
 from netplan.etchosts import compile_hosts_files
 from netplan.firewall.compile import compile_firewall
 from netplan.ipam import ExhaustedError, Request, allocate, network_pool
-from netplan.processes import compile_processes
+from netplan.outline import HostOutline, Outline
+from netplan.processes import compile_processes, volume_paths
 from netplan.topology.model import Topology
-
-
-def current_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]:
-    """IPv4 address each (container, network) has now, read from observed veths and
-    macvlans."""
-    by_link: dict[tuple[str, str], IPv4Address] = {}
-    for resource in observed.resources.values():
-        if isinstance(resource, Address) and ":" not in resource.cidr:
-            address = IPv4Address(resource.cidr.partition("/")[0])  # 1/3 of an IPv4Interface
-            by_link.setdefault((resource.netns, resource.dev), address)
-    return {
-        (r.container, r.network): by_link[(r.netns, r.name)]
-        for r in observed.resources.values()
-        if isinstance(r, (Veth, Macvlan)) and (r.netns, r.name) in by_link
-    }
 
 
 def recorded_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]:
@@ -110,3 +98,12 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
     compile_hosts_files(context)
     compile_processes(context)
     return context.desired
+
+
+def outline_of(topology: Topology) -> Outline:
+    """What the stages other than compiling need of the topology (netplan/outline.py)."""
+    return Outline(topology.name, {
+        name: HostOutline(spec.underlay, tuple(interfaces_of(topology, name)),
+                          tuple(volume_paths(topology, name)))
+        for name, spec in topology.hosts.items()
+    })  # fmt: skip

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from netplan.errors import NetplanError
-from netplan.topology import Topology, load_topology
+from netplan.topology.loader import load_topology
+from netplan.topology.model import Topology
 from netplan.topology.wording import suggest
 from providers import connectors
 from providers.base import HostConnection

@@ -91,3 +91,13 @@ class VerifyError(NetplanError):
 
     def lines(self) -> list[str]:
         return [f"host {self.host}: still differs after apply: {d}" for d in self.differences]
+
+
+def log_warnings(warnings: list[str]) -> None:
+    """A topology's warnings (rendered problems), to stderr also without logging set up."""
+    if not warnings:
+        return
+    import logging  # 1 ms, for a file with warnings only
+
+    for warning in warnings:
+        logging.getLogger("netplan").warning("warning: %s", warning)

@@ -17,7 +17,7 @@ from typing import Any
 
 from netplan.agent.state import PROTOCOL_VERSION
 from netplan.errors import NetplanError
-from netplan.topology import Topology
+from netplan.outline import Outline
 from providers.base import HostConnection
 
 DEFAULT_TIMEOUT = 0.0
@@ -43,19 +43,19 @@ class LockedError(NetplanError):
                 f"(hint: wait for it to finish, or pass --lock-timeout SECONDS to wait)"]
 
 
-def holder(topology: Topology, command: str) -> dict[str, Any]:
+def holder(outline: Outline, command: str) -> dict[str, Any]:
     """Who this command is, as the lock file keeps it."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return {"command": command, "topology": topology.name, "pid": os.getpid(), "user": user,
+    return {"command": command, "topology": outline.name, "pid": os.getpid(), "user": user,
             "controller": socket.gethostname()}  # fmt: skip
 
 
-def lock_host(topology: Topology, host: HostConnection, request: LockRequest) -> None:
-    answer = host.call({"version": PROTOCOL_VERSION, "op": "lock", "topology": topology.name,
-                        "holder": holder(topology, request.command),
+def lock_host(outline: Outline, host: HostConnection, request: LockRequest) -> None:
+    answer = host.call({"version": PROTOCOL_VERSION, "op": "lock", "topology": outline.name,
+                        "holder": holder(outline, request.command),
                         "timeout": request.timeout})  # fmt: skip
     error = answer.get("error")
     if not error:

@@ -13,22 +13,17 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
-
 from netplan import progress
 from netplan.agent.state import PROTOCOL_VERSION, HostState
-from netplan.compile import compile_topology
-from netplan.drivers.macvlan import interfaces_of
-from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError, one_line
+from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError
 from netplan.fanout import DEFAULT_FORKS, fan_out
 from netplan.gate.record import LastApplied, Source
 from netplan.hostlock import LockRequest, lock_host
+from netplan.outline import Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.plan.scope import Scope, scope_of, with_untouched, within
-from netplan.processes import volume_paths
 from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
-from netplan.topology import Topology, load_topology
 from providers import connectors
 from providers.base import HostConnection
 
@@ -54,9 +49,9 @@ class Hosts(dict[str, HostConnection]):
         self.departed: list[str] = []
         """Hosts no longer in the file that the topology had at its last apply."""
 
-    def names(self, topology: Topology) -> list[str]:
+    def names(self, outline: Outline) -> list[str]:
         """The topology's hosts in its order, then those that left it."""
-        return [*topology.hosts, *self.departed]
+        return [*outline.hosts, *self.departed]
 
     def each(
         self, stage: str, work: Callable[[HostConnection], Result], shown: str | None = None
@@ -89,24 +84,11 @@ class Hosts(dict[str, HostConnection]):
         self.close()
 
 
-def load(path: Path) -> Topology:
-    return load_topology(path)
-
-
-def bare_topology(name: str) -> Topology:
-    """A topology with only a name, for commands that read what the hosts have (show)."""
-    try:
-        return Topology(name=name)
-    except ValidationError as error:
-        reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise NetplanError(one_line(f"--name: {reason}")) from None
-
-
 def connect_hosts(
-    topology: Topology, provider: str, inventory: Path | None = None, forks: int = DEFAULT_FORKS
+    outline: Outline, provider: str, inventory: Path | None = None, forks: int = DEFAULT_FORKS
 ) -> Hosts:
     """Every host's connection, opened in parallel; the unreachable ones are in `failed`."""
-    return connect_names(list(topology.hosts), provider, inventory, forks)
+    return connect_names(list(outline.hosts), provider, inventory, forks)
 
 
 def connect_names(
@@ -147,85 +129,61 @@ def call(
     return answer
 
 
-def observe(topology: Topology, hosts: Hosts, shown: str = "observe") -> dict[str, HostState]:
-    return hosts.each("observe", partial(observe_host, topology), shown)
+def observe(outline: Outline, hosts: Hosts, shown: str = "observe") -> dict[str, HostState]:
+    return hosts.each("observe", partial(observe_host, outline), shown)
 
 
-def observe_host(topology: Topology, host: HostConnection,
+def observe_host(outline: Outline, host: HostConnection,
                  scope: Scope | None = None) -> HostState:
     """The host's state; with a `scope`, within it only (netplan/plan/scope.py). A scope
     that leaves out the root namespace asks for no facts: with_untouched keeps those
     of the observation before."""
-    request: dict[str, Any] = {"op": "observe", "topology": topology.name}
+    request: dict[str, Any] = {"op": "observe", "topology": outline.name}
     if scope is not None and scope.namespaces is not None:
         request["inside"] = scope.namespaces
     if scope is not None and not scope.root:
         request["root"] = False
     else:
-        request.update(_facts_asked(topology, host))
+        request.update(outline.facts_asked(host.name, host.underlay))
     answer = call(host, request)
     return HostState.from_json(answer["state"])
 
 
-def _facts_asked(topology: Topology, host: HostConnection) -> dict[str, Any]:
-    """The facts an observation of `host` reports beside its state (HostState.facts)."""
-    asked: dict[str, Any] = {}
-    underlay = underlay_of(topology, host)
-    if underlay is not None:
-        asked["underlay"] = underlay
-    interfaces = interfaces_of(topology, host.name)
-    if interfaces:
-        asked["interfaces"] = interfaces
-    paths = volume_paths(topology, host.name)
-    if paths:
-        asked["paths"] = paths
-    return asked
-
-
-def departed(topology: Topology, observed: Mapping[str, HostState]) -> list[str]:
+def departed(outline: Outline, observed: Mapping[str, HostState]) -> list[str]:
     """Hosts the topology had at its last apply (the observed hosts' rosters say which)
     that the file no longer names: what the topology made there has to go."""
     rosters = dict.fromkeys(name for state in observed.values() for name in state.facts.roster)
-    return [name for name in rosters if name not in topology.hosts]
+    return [name for name in rosters if name not in outline.hosts]
 
 
 def join_departed(
-    topology: Topology, hosts: Hosts, observed: dict[str, HostState], provider: str,
+    outline: Outline, hosts: Hosts, observed: dict[str, HostState], provider: str,
     inventory: Path | None, request: LockRequest | None = None,
 ) -> None:  # fmt: skip
     """Connect to (with `request`, lock) and observe the hosts that left the topology, and
     add them to `hosts` and `observed`: their plan removes everything (plan())."""
-    names = departed(topology, observed)
+    names = departed(outline, observed)
     if not names:
         return
     gone = connect_names(names, provider, inventory, hosts.forks)
     if request is not None:
-        lock(topology, gone, request)
-    observed.update(observe(topology, gone))
+        lock(outline, gone, request)
+    observed.update(observe(outline, gone))
     hosts.update(gone)
     hosts.failed.update(gone.failed)
     hosts.departed = names
 
 
-def lock(topology: Topology, hosts: Hosts, request: LockRequest) -> None:
+def lock(outline: Outline, hosts: Hosts, request: LockRequest) -> None:
     """Each host's lock, taken for the rest of the command (apply, destroy)."""
-    hosts.each("lock", partial(lock_host, topology, request=request))
-
-
-def underlay_of(topology: Topology, host: HostConnection) -> str | None:
-    """The host's underlay as the topology gives it, else as its provider knows it."""
-    spec = topology.hosts.get(host.name)
-    return (spec.underlay if spec is not None else None) or host.underlay
+    hosts.each("lock", partial(lock_host, outline, request=request))
 
 
 def plan(
-    topology: Topology, observed: Mapping[str, HostState], destroy: bool = False
+    desired: Mapping[str, HostState], observed: Mapping[str, HostState]
 ) -> dict[str, HostPlan]:
-    """Each observed host's plan; a host the file no longer names is emptied."""
-    if destroy:
-        desired = {host: HostState() for host in observed}
-    else:
-        desired = compile_topology(topology, observed)
+    """Each observed host's plan; a host `desired` does not name (it left the file) is
+    emptied."""
     return {host: progress.timed(host, "plan", partial(plan_host, host,
                                                          desired.get(host, HostState()),
                                                          observed[host]))
@@ -240,7 +198,7 @@ def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
 
 
 def execute(
-    topology: Topology, plans: Mapping[str, HostPlan], hosts: Hosts,
+    outline: Outline, plans: Mapping[str, HostPlan], hosts: Hosts,
     transaction: Transaction = Transaction(),
 ) -> list[str]:  # fmt: skip
     """Run every host's steps, each host's as a transaction (netplan/rollback.py); the
@@ -252,21 +210,21 @@ def execute(
         if not steps:
             return False
         reports = progress.step_reports(host.name, steps)
-        return apply_host(topology, host, plans[host.name], transaction, reports)
+        return apply_host(outline, host, plans[host.name], transaction, reports)
 
     with cancel_on_interrupt(hosts):
         pending = hosts.each("apply", one)
     return [name for name, waits in pending.items() if waits]
 
 
-def verify(topology: Topology, hosts: Hosts, plans: Mapping[str, HostPlan]) -> None:
+def verify(outline: Outline, hosts: Hosts, plans: Mapping[str, HostPlan]) -> None:
     """Re-observe what the plans changed (netplan/plan/scope.py); the diff against what
     they desired must now be empty: a host where it is not fails with what differs."""
 
     def one(host: HostConnection) -> HostPlan:
         done = plans[host.name]
         scope = scope_of(done)
-        state = with_untouched(done.observed, observe_host(topology, host, scope), scope)
+        state = with_untouched(done.observed, observe_host(outline, host, scope), scope)
         return plan_host(host.name, within(done.desired, scope), within(state, scope))
 
     for name, host_plan in hosts.each("observe", one, "verify").items():
@@ -274,44 +232,44 @@ def verify(topology: Topology, hosts: Hosts, plans: Mapping[str, HostPlan]) -> N
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
 
 
-def verify_desired(topology: Topology, desired: Mapping[str, HostState], hosts: Hosts) -> None:
+def verify_desired(outline: Outline, desired: Mapping[str, HostState], hosts: Hosts) -> None:
     """verify, against desired states given rather than compiled (a saved plan's)."""
-    for name, state in observe(topology, hosts, "verify").items():
+    for name, state in observe(outline, hosts, "verify").items():
         host_plan = plan_host(name, desired[name], state)
         if not host_plan.empty:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
 
 
-def last_applied(topology: Topology, hosts: Hosts) -> dict[str, LastApplied | None]:
+def last_applied(outline: Outline, hosts: Hosts) -> dict[str, LastApplied | None]:
     """Each host's last-applied record (None: there is none this version can read)."""
 
     def one(host: HostConnection) -> LastApplied | None:
-        answer = call(host, {"op": "record", "topology": topology.name, "action": "read"})
+        answer = call(host, {"op": "record", "topology": outline.name, "action": "read"})
         return LastApplied.from_json(answer.get("record"))
 
     return hosts.each("record", one)
 
 
 def record_applied(
-    topology: Topology, desired: Mapping[str, HostState], hosts: Hosts, source: Source
+    outline: Outline, desired: Mapping[str, HostState], hosts: Hosts, source: Source
 ) -> None:
     """After a successful apply, on every host still in: what was desired, from which file."""
 
     def one(host: HostConnection) -> None:
-        if host.name not in topology.hosts:  # it left the topology: nothing of it is there
-            call(host, {"op": "record", "topology": topology.name, "action": "remove"})
+        if host.name not in outline.hosts:  # it left the topology: nothing of it is there
+            call(host, {"op": "record", "topology": outline.name, "action": "remove"})
             return
-        record = LastApplied.now(desired[host.name], source, tuple(topology.hosts)).to_json()
-        call(host, {"op": "record", "topology": topology.name, "action": "write",
+        record = LastApplied.now(desired[host.name], source, tuple(outline.hosts)).to_json()
+        call(host, {"op": "record", "topology": outline.name, "action": "write",
                     "record": record})  # fmt: skip
 
     hosts.each("record", one)
 
 
-def forget_applied(topology: Topology, hosts: Hosts) -> None:
+def forget_applied(outline: Outline, hosts: Hosts) -> None:
     """After a destroy: no record, so a later check reports everything as pending."""
 
     def one(host: HostConnection) -> None:
-        call(host, {"op": "record", "topology": topology.name, "action": "remove"})
+        call(host, {"op": "record", "topology": outline.name, "action": "remove"})
 
     hosts.each("record", one)

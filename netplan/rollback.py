@@ -18,10 +18,10 @@ from typing import Any
 
 from netplan.agent.state import PROTOCOL_VERSION
 from netplan.errors import AgentError, NetplanError
+from netplan.outline import Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
-from netplan.topology import Topology
 from providers.base import HostConnection
 
 MAX_DIFFERENCES = 5
@@ -51,12 +51,12 @@ class ApplyFailed(NetplanError):
 
 
 def apply_host(
-    topology: Topology, host: HostConnection, plan: HostPlan, transaction: Transaction,
+    outline: Outline, host: HostConnection, plan: HostPlan, transaction: Transaction,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
 ) -> bool:  # fmt: skip
     """Run the host's steps; True when they wait for a confirm. ApplyFailed on failure."""
     request: dict[str, Any] = {
-        "version": PROTOCOL_VERSION, "op": "apply", "topology": topology.name,
+        "version": PROTOCOL_VERSION, "op": "apply", "topology": outline.name,
         "steps": [step.to_json() for step in plan.steps],
         "undo": [[s.to_json() for s in undo] for undo in undo_steps(plan)],
         "rollback": transaction.rollback,
@@ -73,7 +73,7 @@ def apply_host(
     lines = [_failure_line(host.name, error)]
     done = error.get("rollback")
     if done is not None:
-        lines += rollback_lines(host.name, done, _still_differs(topology, host, plan))
+        lines += rollback_lines(host.name, done, _still_differs(outline, host, plan))
     elif error.get("op") == "start":
         lines.append(f"host {host.name}: the other steps are kept (a process that did not "
                      f"start is not rolled back); the next apply starts it again")  # fmt: skip
@@ -107,12 +107,12 @@ def rollback_lines(host: str, done: dict[str, Any], differences: list[str]) -> l
             f"(hint: run apply again to converge)", *lines]  # fmt: skip
 
 
-def _still_differs(topology: Topology, host: HostConnection, plan: HostPlan) -> list[str]:
+def _still_differs(outline: Outline, host: HostConnection, plan: HostPlan) -> list[str]:
     """What the host now has that differs from what the plan was made from."""
     from netplan.pipeline import observe_host
 
     try:
-        now = observe_host(topology, host)
+        now = observe_host(outline, host)
     except NetplanError as error:
         return [f"could not observe the host again: {error}"]
     back = plan_host(host.name, plan.observed, now)
@@ -155,7 +155,7 @@ def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[threadi
 
 
 def confirm_hosts(
-    topology: Topology, hosts: Any, plans: Mapping[str, HostPlan], pending: list[str], keep: bool
+    outline: Outline, hosts: Any, plans: Mapping[str, HostPlan], pending: list[str], keep: bool
 ) -> None:
     """Confirm (or, when not `keep`, revert) every pending host still in; a host whose
     agent already reverted it, or that is reverted now, fails at stage `confirm`."""
@@ -164,13 +164,13 @@ def confirm_hosts(
         if host.name not in pending:
             return
         op = "confirm" if keep else "revert"
-        answer = host.call({"version": PROTOCOL_VERSION, "op": op, "topology": topology.name})
+        answer = host.call({"version": PROTOCOL_VERSION, "op": op, "topology": outline.name})
         error = answer.get("error")
         if error:
             raise ApplyFailed(host.name, [f"host {host.name}: {error.get('message')}"])
         if not keep:
             done = answer.get("rollback") or {"undone": 0, "of": 0}
-            differences = _still_differs(topology, host, plans[host.name])
+            differences = _still_differs(outline, host, plans[host.name])
             raise ApplyFailed(host.name, rollback_lines(host.name, done, differences))
 
     hosts.each("confirm", one)

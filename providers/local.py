@@ -38,11 +38,11 @@ class LocalConnection(HostConnection):
     def close(self) -> None:
         """What ends with a remote agent's process ends here: an apply still waiting for
         its confirm is reverted, and the host lock is let go. Only an apply loads the
-        transaction module: a check or a show that never did has nothing to revert, and
-        does not import the executor for it."""
-        from netplan.agent import lock
-
+        transaction module, and only apply and destroy the lock's: a check or a show that
+        never did has nothing to revert or let go, and does not import them for it."""
         transaction = sys.modules.get("netplan.agent.transaction")
         if transaction is not None:
             transaction.expire()
-        lock.release()
+        lock = sys.modules.get("netplan.agent.lock")
+        if lock is not None:
+            lock.release()

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 
 from netplan import cli, pipeline
+from netplan.compile_cache import Cache
 from netplan.gate.record import Source
 from netplan.gate.report import EXIT_IN_SYNC, CheckReport, build_report
 from netplan.gate.saved import (
@@ -20,22 +21,25 @@ from netplan.gate.saved import (
     write_saved_plan,
 )
 from netplan.hostlock import LockRequest
+from netplan.outline import HostOutline, Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.rollback import Transaction
-from netplan.topology import Topology
-from netplan.topology.loader import load_positions
+from netplan.topology_file import TopologyFile
 
 
 def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
-    """Exit 0 in sync, 2 on drift or pending changes, 1 when a host could not be checked."""
-    topology, hosts, plans = cli.run_plan(file, hosts_from, destroy=False)
+    """Exit 0 in sync, 2 on drift or pending changes, 1 when a host could not be checked.
+    Through the compile cache: the file is loaded and compiled only when it, netplan or
+    the hosts' observation changed since the check before."""
+    opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False, cached=True)
+    outline = opened.outline
     with hosts:
-        records = pipeline.last_applied(topology, hosts)
-    report = build_report(topology.name, hosts.names(topology), Source.of(file), plans,
-                          records, hosts.failed, load_positions(file))  # fmt: skip
+        records = pipeline.last_applied(outline, hosts)
+    report = build_report(outline.name, hosts.names(outline), opened.source, plans,
+                          records, hosts.failed, opened.positions)  # fmt: skip
     print_report(report, fmt)
-    cli.fail_hosts(topology, hosts)
+    cli.fail_hosts(outline, hosts)
     if report.exit_code != EXIT_IN_SYNC:
         raise typer.Exit(report.exit_code)
 
@@ -63,26 +67,28 @@ def print_report(report: CheckReport, fmt: str) -> None:
 
 
 def remember(
-    topology: Topology, source: Path | Source, plans: dict[str, HostPlan],
-    hosts: pipeline.Hosts, destroy: bool,
+    outline: Outline, source: Source, plans: dict[str, HostPlan], hosts: pipeline.Hosts,
+    destroy: bool,
 ) -> None:  # fmt: skip
     """After apply: each host's last-applied record (what was desired, from which file);
     after destroy: none."""
     if destroy:
-        pipeline.forget_applied(topology, hosts)
+        pipeline.forget_applied(outline, hosts)
+        cache = Cache.open()
+        if cache is not None:
+            cache.forget(outline.name)
         return
-    if isinstance(source, Path):
-        source = Source.of(source)
     desired = {name: plan.desired for name, plan in plans.items()}
-    pipeline.record_applied(topology, desired, hosts, source)
+    pipeline.record_applied(outline, desired, hosts, source)
 
 
 def save_plan(
-    file: Path, out: Path, topology: Topology, plans: dict[str, HostPlan], destroy: bool,
+    opened: TopologyFile, out: Path, plans: dict[str, HostPlan], destroy: bool,
     quiet: bool = False,
 ) -> None:  # fmt: skip
-    underlays = {name: spec.underlay for name, spec in topology.hosts.items()}
-    saved = SavedPlan.of(topology.name, Source.of(file), destroy, plans, underlays)
+    outline = opened.outline
+    underlays = {name: spec.underlay for name, spec in outline.hosts.items()}
+    saved = SavedPlan.of(outline.name, opened.source, destroy, plans, underlays)
     write_saved_plan(saved, out)
     typer.echo(f"Saved the plan to {out}: `netplan apply {out}` applies exactly these steps, "
                f"if the hosts have not changed meanwhile.", err=quiet)  # fmt: skip
@@ -97,16 +103,13 @@ def apply_saved(
     from netplan.report import plans_json, render_plans
     from netplan.summary import host_results, results_json
 
-    topology = Topology.model_validate({
-        "name": saved.topology,
-        "hosts": {name: {"underlay": h.underlay} if h.underlay else {}
-                  for name, h in saved.hosts.items()},
-    })  # fmt: skip
-    hosts = pipeline.connect_hosts(topology, *hosts_from)
+    outline = Outline(saved.topology,
+                      {name: HostOutline(h.underlay) for name, h in saved.hosts.items()})
+    hosts = pipeline.connect_hosts(outline, *hosts_from)
     with hosts:
         verb = "destroy" if saved.destroy else "apply"
-        pipeline.lock(topology, hosts, LockRequest(verb, guard.lock_timeout))
-        observed = pipeline.observe(topology, hosts)
+        pipeline.lock(outline, hosts, LockRequest(verb, guard.lock_timeout))
+        observed = pipeline.observe(outline, hosts)
         if hosts.failed:
             lines = [line for f in hosts.failed.values() for line in f.error.lines()]
             cli.fail([*lines, f"nothing was changed: {path} needs every one of its hosts"])
@@ -125,28 +128,28 @@ def apply_saved(
             pipeline.refuse_conflicts(plans)
             verb = "Destroy" if saved.destroy else "Apply"
             cli.confirm(f"{verb} these changes (saved in {path})?", yes)
-            elapsed = _run(topology, plans, hosts, saved, guard, yes)
-        remember(topology, saved.source, plans, hosts, saved.destroy)
-        results = host_results(hosts.names(topology), plans, hosts.failed)
+            elapsed = _run(outline, plans, hosts, saved, guard, yes)
+        remember(outline, saved.source, plans, hosts, saved.destroy)
+        results = host_results(hosts.names(outline), plans, hosts.failed)
         if as_json:
             done: dict[str, Any] = {"applied": not in_sync, "steps": steps,
                                     "seconds": round(elapsed, 3)}  # fmt: skip
-            cli.print_json({**plans_json(topology.name, plans), **done, **results_json(results)})
+            cli.print_json({**plans_json(outline.name, plans), **done, **results_json(results)})
         else:
             verb = "destroy" if saved.destroy else "apply"
             cli.print_outcome(path, verb, results, in_sync, (steps, elapsed))
-    cli.fail_hosts(topology, hosts)
+    cli.fail_hosts(outline, hosts)
 
 
 def _run(
-    topology: Topology, plans: dict[str, HostPlan], hosts: pipeline.Hosts, saved: SavedPlan,
+    outline: Outline, plans: dict[str, HostPlan], hosts: pipeline.Hosts, saved: SavedPlan,
     guard: cli.Guard, yes: bool,
 ) -> float:  # fmt: skip
     started = time.perf_counter()
-    pending = pipeline.execute(topology, plans, hosts, Transaction(guard.rollback, guard.confirm))
+    pending = pipeline.execute(outline, plans, hosts, Transaction(guard.rollback, guard.confirm))
     desired = {name: host.desired for name, host in saved.hosts.items()}
-    pipeline.verify_desired(topology, desired, hosts)
+    pipeline.verify_desired(outline, desired, hosts)
     elapsed = time.perf_counter() - started
     if pending:
-        cli.keep_or_revert(topology, hosts, plans, pending, yes, guard.confirm)
+        cli.keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
     return elapsed

@@ -3,7 +3,7 @@ made for, as a line and column (for GitHub annotations and JUnit test cases)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from netplan.agent.resources import ROOT, Netns, Resource
 from netplan.topology.positions import Pos, Positions, dotted
@@ -43,10 +43,13 @@ def topology_path(resource: Resource, links: Links) -> str:
     return "networks"
 
 
-def position(resource: Resource, links: Links, positions: Positions) -> Pos | None:
+def position(
+    resource: Resource, links: Links, positions: Callable[[], Positions]
+) -> Pos | None:
     """The line and column of the entry's key (`web:`), or of the nearest enclosing entry
-    when the file no longer has it (a container removed from the file)."""
-    found = positions.find(topology_path(resource, links))
+    when the file no longer has it (a container removed from the file). `positions` is
+    asked here only, so a check with nothing to place does not parse the file."""
+    found = positions().find(topology_path(resource, links))
     if found is None:
         return None
     entry, _exact = found

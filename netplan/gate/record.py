@@ -15,14 +15,15 @@ from typing import Any
 
 from netplan.agent.resources import from_json, to_json
 from netplan.agent.state import AddressTable, HostState, address_table_from_json
-from netplan.compile import current_addresses
-from netplan.topology.source import read_source
+from netplan.attachments import current_addresses
 
 RECORD_VERSION = 1
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
     """`sha256:<hex>` of the topology file's text."""
+    from netplan.topology.source import read_source  # imports yaml: not for a cached check
+
     return "sha256:" + hashlib.sha256(read_source(path).encode()).hexdigest()
 
 

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 
 from netplan.agent.resources import Resource
 from netplan.gate.classify import Difference, classify
-from netplan.gate.locate import links_of, position
+from netplan.gate.locate import Links, links_of, position
 from netplan.gate.record import LastApplied, Source
 from netplan.pipeline import Failure
 from netplan.plan.changes import Conflict, HostPlan
@@ -82,7 +81,7 @@ def build_report(
     plans: Mapping[str, HostPlan],
     records: Mapping[str, LastApplied | None],
     failed: Mapping[str, Failure],
-    positions: Positions,
+    positions: Callable[[], Positions],
 ) -> CheckReport:
     """Hosts in the topology's `order`; a host that failed after planning counts as failed."""
     checks = []
@@ -91,11 +90,26 @@ def build_report(
         if plan is None or host in failed:
             continue
         record = records.get(host)
-        differences = classify(plan, record.desired if record else None)
+        differences = classify(plan, record.desired if record else None) if plan.changes else []
         resources = {**plan.observed.resources, **plan.desired.resources}
-        links = links_of([*resources.values(), *(record.desired.resources.values()
-                                                 if record else ())])  # fmt: skip
-        locate = partial(position, links=links, positions=positions)
+        locate = _locator(resources, record, positions)
         located = [Located(d, locate(resources.get(d.key, d.resource))) for d in differences]
         checks.append(HostCheck(host, located, plan.conflicts, record, resources, locate))
     return CheckReport(topology, source, checks, {h: failed[h] for h in order if h in failed})
+
+
+def _locator(
+    resources: Mapping[str, Resource], record: LastApplied | None,
+    positions: Callable[[], Positions],
+) -> Callable[[Resource], Pos | None]:  # fmt: skip
+    """Where a resource comes from in the file; the links it may sit on are gathered on
+    the first call (an in-sync check makes none)."""
+    found: list[Links] = []
+
+    def locate(resource: Resource) -> Pos | None:
+        if not found:
+            recorded = record.desired.resources.values() if record else ()
+            found.append(links_of([*resources.values(), *recorded]))
+        return position(resource, found[0], positions)
+
+    return locate

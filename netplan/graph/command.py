@@ -7,9 +7,10 @@ from pathlib import Path
 
 from netplan import pipeline
 from netplan.agent.state import HostState
-from netplan.compile import assign_addresses
+from netplan.compile import assign_addresses, compile_topology
 from netplan.drivers.overlay import assign_vnis
 from netplan.graph.build import Graph, build_graph, mark_observed
+from netplan.outline import Outline
 from netplan.topology.model import Topology
 
 
@@ -19,12 +20,12 @@ def file_graph(topology: Topology) -> Graph:
     return _graph(topology, empty)
 
 
-def observed_graph(topology: Topology, hosts: pipeline.Hosts) -> Graph:
+def observed_graph(topology: Topology, outline: Outline, hosts: pipeline.Hosts) -> Graph:
     """The topology as the hosts have it: the planner's diff marks what is missing,
     extra or drifted, and addresses are the ones the hosts hold."""
-    observed = pipeline.observe(topology, hosts)
+    observed = pipeline.observe(outline, hosts)
     graph = _graph(topology, observed)
-    mark_observed(graph, pipeline.plan(topology, observed))
+    mark_observed(graph, pipeline.plan(compile_topology(topology, observed), observed))
     for name in hosts.failed:
         graph.notes.setdefault(name, []).append("not reached")
     return graph

@@ -6,6 +6,7 @@ import os
 
 from netplan import pipeline
 from netplan.compile import assign_addresses
+from netplan.outline import Outline
 from netplan.reachability.resolve import plan_checks
 from netplan.reachability.run import CheckResult, run_checks
 from netplan.topology.loader import load_positions
@@ -13,12 +14,12 @@ from netplan.topology.model import Topology
 from netplan.topology.positions import Pos
 
 
-def verify_checks(topology: Topology, hosts: pipeline.Hosts) -> list[CheckResult]:
+def verify_checks(topology: Topology, outline: Outline, hosts: pipeline.Hosts) -> list[CheckResult]:
     """Every check of the topology run on the hosts it starts from. Containers are
     probed at the addresses apply gives them (the same central allocation)."""
     if not topology.checks:
         return []
-    addresses = assign_addresses(topology, pipeline.observe(topology, hosts))
+    addresses = assign_addresses(topology, pipeline.observe(outline, hosts))
     return run_checks(topology.name, plan_checks(topology, addresses), hosts)
 
 

@@ -1,6 +1,5 @@
-"""The topology file: its model (schema v1), loading with positions, and its checks."""
+"""The topology file: its model (schema v1, netplan.topology.model), loading with positions
+(netplan.topology.loader), and its checks.
 
-from netplan.topology.loader import load_topology
-from netplan.topology.model import Topology
-
-__all__ = ["Topology", "load_topology"]
+Nothing is imported here: a command that only needs where a value was written
+(netplan.topology.positions) does not pay for the model's pydantic classes."""

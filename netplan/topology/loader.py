@@ -7,11 +7,10 @@ earlier ones found nothing (checks need a valid structure to look across).
 from __future__ import annotations
 
 import functools
-import logging
 import os
 from typing import Any
 
-from netplan.errors import Problem, TopologyError
+from netplan.errors import Problem, TopologyError, log_warnings
 from netplan.topology.checks import check_topology, topology_warnings
 from netplan.topology.document import Document, parse_document
 from netplan.topology.model import Topology
@@ -21,7 +20,15 @@ from netplan.topology.validation import validate
 
 
 def load_topology(path: str | os.PathLike[str]) -> Topology:
-    """The topology in `path`. Raises TopologyError carrying every problem found."""
+    """The topology in `path`, its warnings logged. Raises TopologyError carrying every
+    problem found."""
+    topology, warnings = load_with_warnings(path)
+    log_warnings(warnings)
+    return topology
+
+
+def load_with_warnings(path: str | os.PathLike[str]) -> tuple[Topology, list[str]]:
+    """The topology in `path` and its warnings, each one line that names its place."""
     document = _document(read_source(path), os.fspath(path))
     topology, problems = validate(document.data, document.positions)
     problems = document.problems + problems
@@ -29,10 +36,8 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
         problems = [document.positions.locate(p) for p in check_topology(topology)]
     if problems or topology is None:
         raise TopologyError(_at_most(sorted(problems, key=lambda p: (p.line, p.column))))
-    for warning in topology_warnings(topology):  # to stderr, also without logging set up
-        located = document.positions.locate(warning)
-        logging.getLogger("netplan").warning("warning: %s", located.render())
-    return topology
+    warnings = [document.positions.locate(w).render() for w in topology_warnings(topology)]
+    return topology, warnings
 
 
 MAX_PROBLEMS = 100

@@ -192,6 +192,52 @@ def test_destroy_forgets_the_record(repo: Repo) -> None:
     assert report["hosts"]["local"]["last_applied"] is None
 
 
+def cache_entry() -> tuple[Path, int]:
+    """The compile cache's entry of the topology file, and when it was last written."""
+    [entry] = Path("/run/netplan/cache").glob(f"*.{NAME}.json")
+    return entry, entry.stat().st_mtime_ns
+
+
+def test_a_cached_check_reports_what_a_compiling_one_does(repo: Repo) -> None:
+    """Each check after the first takes the desired state from the compile cache while
+    the file and the host's observation stay as they were: its report in every format
+    is the compiling check's, drift and pending changes included."""
+    repo.ok("apply", FILE, "--yes")
+    compiled = {fmt: repo.check(fmt, expect=0) for fmt in ("text", "json", "github", "junit")}
+    written = cache_entry()
+    for fmt, report in compiled.items():
+        assert same_report(repo.check(fmt, expect=0), report)
+    assert cache_entry() == written  # every one of them a hit
+
+    subprocess.run(["ip", "-n", "db", "link", "set", "eth0", "mtu", "1280"], check=True)
+    drifted = repo.check("json")
+    assert cache_entry() != written  # the observation changed: compiled again
+    written = cache_entry()
+    assert same_report(repo.check("json"), drifted)
+    assert cache_entry() == written
+    assert differences(json.loads(drifted)) == {
+        "link:db/eth0.mtu: desired 1500, observed 1280": ["drift"]}
+    line, col = repo.position("db", "front")
+    annotation = f"::error file={FILE},line={line},col={col},title=drift::host local: link:db/"
+    assert annotation in repo.check("github")  # placed in the file, which a hit parses
+
+    repo.file.write_text(TOPOLOGY + CACHE)  # the file changed: compiled again
+    assert "pending: netns:cache" in repo.check()
+    repo.ok("apply", FILE, "--yes")
+    assert_mtu("db", 1500)
+    repo.check(expect=0)
+    repo.ok("destroy", FILE, "--yes")
+    assert not list(Path("/run/netplan/cache").glob(f"*.{NAME}.json"))  # destroy forgets
+
+
+def same_report(one: str, other: str) -> bool:
+    """Equal but for the times a JUnit report carries."""
+    def untimed(text: str) -> str:
+        return re.sub(r'(time|timestamp)="[^"]*"', "", text)
+
+    return untimed(one) == untimed(other)
+
+
 def test_saved_plans(repo: Repo) -> None:
     repo.ok("apply", FILE, "--yes")
     repo.file.write_text(TOPOLOGY + CACHE)

@@ -25,6 +25,7 @@ import yaml
 
 from netplan import pipeline
 from netplan.agent.resources import Veth
+from netplan.topology_file import TopologyFile
 from tests.e2e.hostview import (
     Run,
     assert_unchanged,
@@ -82,9 +83,10 @@ def bridge_topology(path: Path, name: str, containers: list[str]) -> Path:
 
 def planned_veths(path: Path) -> list[Veth]:
     """The veths an apply of `path` would create, in the order it would."""
-    topology = pipeline.load(path)
-    with pipeline.connect_hosts(topology, "local") as hosts:
-        plans = pipeline.plan(topology, pipeline.observe(topology, hosts))
+    opened = TopologyFile(path)
+    with pipeline.connect_hosts(opened.outline, "local") as hosts:
+        observed = pipeline.observe(opened.outline, hosts)
+        plans = pipeline.plan(opened.desired(observed), observed)
     return [s.resource for s in plans["local"].steps
             if s.op == "create" and isinstance(s.resource, Veth)]  # fmt: skip
 

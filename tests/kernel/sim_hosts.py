@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from netplan import pipeline
+from netplan.compile import compile_topology, outline_of
 from netplan.errors import NetplanError
 from netplan.plan.changes import HostPlan
 from netplan.topology.model import Topology
@@ -173,11 +174,17 @@ def converge(hosts: dict[str, SimHost], topology: Topology,
              destroy: bool = False) -> dict[str, HostPlan]:
     """Plan, apply and verify on every host; then a second plan must be empty. Returns
     the plans that were applied."""
+    outline = outline_of(topology)
+
+    def planned(connections: pipeline.Hosts) -> dict[str, HostPlan]:
+        observed = pipeline.observe(outline, connections)
+        return pipeline.plan({} if destroy else compile_topology(topology, observed), observed)
+
     with connected(hosts, topology) as connections:
-        plans = pipeline.plan(topology, pipeline.observe(topology, connections), destroy)
-        pipeline.execute(topology, plans, connections)
-        pipeline.verify(topology, connections, plans)
+        plans = planned(connections)
+        pipeline.execute(outline, plans, connections)
+        pipeline.verify(outline, connections, plans)
         assert not connections.failed, connections.failed
-        again = pipeline.plan(topology, pipeline.observe(topology, connections), destroy)
+        again = planned(connections)
         assert all(plan.empty for plan in again.values()), again
     return plans

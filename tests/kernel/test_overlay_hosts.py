@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from netplan.topology import load_topology
+from netplan.topology.loader import load_topology
 from netplan.topology.model import Topology
 from tests.kernel.sim_hosts import SimHost, converge, simulated_hosts
 

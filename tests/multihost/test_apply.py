@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from netplan import pipeline
+from netplan.topology_file import TopologyFile
 from providers.lab import Lab, up
 from providers.lab_keys import ensure_key
 from providers.ssh import SSHConnection
@@ -134,12 +135,13 @@ def test_a_changed_host_key_is_refused(lab: Lab, tmp_path: Path) -> None:
 
 def round_trips(topology: Path, destroy: bool = False) -> dict[str, int]:
     """Apply (or destroy) through the pipeline's stages; each host's SSH round trips."""
-    loaded = pipeline.load(topology)
-    with pipeline.connect_hosts(loaded, "lab") as hosts:
+    opened = TopologyFile(topology)
+    with pipeline.connect_hosts(opened.outline, "lab") as hosts:
         connections = dict(hosts)
-        plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts), destroy)
-        pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts, plans)
+        observed = pipeline.observe(opened.outline, hosts)
+        plans = pipeline.plan({} if destroy else opened.desired(observed), observed)
+        pipeline.execute(opened.outline, plans, hosts)
+        pipeline.verify(opened.outline, hosts, plans)
         assert not hosts.failed
     return {name: c.round_trips for name, c in connections.items() if isinstance(c, SSHConnection)}
 

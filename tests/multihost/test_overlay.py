@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netplan.topology import Topology
+from netplan.topology.model import Topology
 from providers.lab import Lab, up
 from tests.e2e.hostview import netplan
 from tests.multihost.labview import addresses, host_json, in_host, links, netns_names, ping

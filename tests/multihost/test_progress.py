@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from netplan import pipeline, progress
+from netplan.topology_file import TopologyFile
 from providers.lab import Lab
 from providers.ssh import SSHConnection
 from tests.e2e.hostview import netplan
@@ -31,12 +32,13 @@ def test_steps_stream_over_ssh_without_more_round_trips(
 ) -> None:
     topology = write_topology(tmp_path / "t.yaml", "streamed", {"hostA": 3, "hostB": 2})
     netplan("plan", topology, "-p", "lab", check=True)  # the agent is stored on the hosts
-    loaded = pipeline.load(topology)
-    with pipeline.connect_hosts(loaded, "lab") as hosts:
+    opened = TopologyFile(topology)
+    with pipeline.connect_hosts(opened.outline, "lab") as hosts:
         connections = dict(hosts)
-        plans = pipeline.plan(loaded, pipeline.observe(loaded, hosts))
-        pipeline.execute(loaded, plans, hosts)
-        pipeline.verify(loaded, hosts, plans)
+        observed = pipeline.observe(opened.outline, hosts)
+        plans = pipeline.plan(opened.desired(observed), observed)
+        pipeline.execute(opened.outline, plans, hosts)
+        pipeline.verify(opened.outline, hosts, plans)
         assert not hosts.failed
     # connect, exec of the cached agent, observe, apply (with its progress lines), observe
     assert {n: c.round_trips for n, c in connections.items()

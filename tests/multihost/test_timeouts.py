@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from netplan import pipeline
+from netplan.topology_file import TopologyFile
 from providers.lab import Lab
 from providers.ssh import CallTimeouts, SSHConnection
 from tests.e2e.hostview import netplan
@@ -44,16 +45,16 @@ def hung(pid: int) -> Iterator[None]:
 
 def test_a_hung_agent_becomes_its_hosts_error(lab: Lab, tmp_path: Path) -> None:
     topology = write_topology(tmp_path / "t.yaml", "hang", {"hostA": 2, "hostB": 2})
-    loaded = pipeline.load(topology)
-    with pipeline.connect_hosts(loaded, "lab") as hosts:
+    opened = TopologyFile(topology)
+    with pipeline.connect_hosts(opened.outline, "lab") as hosts:
         slow = hosts["hostB"]
         assert isinstance(slow, SSHConnection)
         slow.target = replace(slow.target, call_timeouts=CallTimeouts(apply=1.0))
-        observed = pipeline.observe(loaded, hosts)  # both agents run and answer
+        observed = pipeline.observe(opened.outline, hosts)  # both agents run and answer
         with hung(agent_pid(lab, "hostB")):
-            plans = pipeline.plan(loaded, observed)
-            pipeline.execute(loaded, plans, hosts)
-            pipeline.verify(loaded, hosts, plans)
+            plans = pipeline.plan(opened.desired(observed), observed)
+            pipeline.execute(opened.outline, plans, hosts)
+            pipeline.verify(opened.outline, hosts, plans)
         assert list(hosts) == ["hostA"]
         failure = hosts.failed["hostB"]
         assert failure.stage == "apply"

@@ -4,6 +4,7 @@ through junitparser, GitHub annotations escaped; the last-applied record and sav
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import jsonschema
@@ -60,7 +61,8 @@ def report(tmp_path: Path) -> CheckReport:
     plans = {"a": plan_host("a", state(BR, WEB, VETH, ADDR), observed)}
     records = {"a": LastApplied.now(applied, SOURCE)}
     failed = {"b": HostFailure("connect", AgentError("b", "ssh", "no route to host"))}
-    return build_report("t", ["a", "b"], SOURCE, plans, records, failed, load_positions(file))
+    return build_report("t", ["a", "b"], SOURCE, plans, records, failed,
+                        partial(load_positions, file))  # fmt: skip
 
 
 def test_json_matches_its_schema(report: CheckReport) -> None:

@@ -15,7 +15,7 @@ from netplan.graph.command import file_graph
 from netplan.graph.dot import quote, render_dot
 from netplan.graph.mermaid import render_mermaid
 from netplan.plan.changes import Change, HostPlan
-from netplan.topology import load_topology
+from netplan.topology.loader import load_topology
 from tests.unit.mermaid_syntax import mermaid_problems
 
 EXAMPLES = sorted((Path(__file__).parents[2] / "topologies").glob("*.yaml"))

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from netplan.errors import Problem, TopologyError
-from netplan.topology import Topology, load_topology
+from netplan.topology.loader import load_topology
+from netplan.topology.model import Topology
 from netplan.topology.names import bridge_name
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -23,8 +23,8 @@ from netplan.agent.api import handle
 from netplan.agent.state import PROTOCOL_VERSION
 from netplan.cli import app
 from netplan.errors import TopologyError
-from netplan.topology import Topology, load_topology
-from netplan.topology.model import NAME_PATTERN
+from netplan.topology.loader import load_topology
+from netplan.topology.model import NAME_PATTERN, Topology
 from tests.fuzzing import fuzz
 from tests.topology_strategies import topologies
 

@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from netplan.errors import Problem, TopologyError
-from netplan.topology import document, load_topology, loader, source
+from netplan.topology import document, loader, source
+from netplan.topology.loader import load_topology
 
 Write = Callable[[Path], Path]
 

@@ -20,15 +20,13 @@ from netplan.agent.resources import (
     Vxlan,
 )
 from netplan.agent.state import Facts, HostState, Underlay
-from netplan.compile import compile_topology
+from netplan.compile import compile_topology, outline_of
 from netplan.errors import TopologyError
-from netplan.pipeline import underlay_of
 from netplan.plan.order import plan_host
 from netplan.show import observed_topology
-from netplan.topology import load_topology
+from netplan.topology.loader import load_topology
 from netplan.topology.model import Topology
 from netplan.topology.names import bridge_mac
-from providers.base import HostConnection
 
 DEMO = Path(__file__).parents[2] / "topologies" / "overlay.yaml"
 VTEP = {"hostA": "192.168.56.11", "hostB": "192.168.56.12", "hostC": "192.168.56.13"}
@@ -226,11 +224,6 @@ def test_facts_travel_in_the_observed_state_and_unknown_ones_are_left_out() -> N
     assert HostState.from_json({"resources": []}).facts == Facts()  # from an older one
 
 
-class Named(HostConnection):
-    def call(self, request: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-
 @pytest.mark.parametrize(("spec", "provider", "expected"), [
     ({}, "ul0", "ul0"),
     ({"underlay": "eth2"}, "ul0", "eth2"),
@@ -240,4 +233,5 @@ class Named(HostConnection):
 def test_the_topology_names_the_underlay_else_the_provider(
         spec: dict[str, str], provider: str | None, expected: str | None) -> None:
     topology = Topology.model_validate({"name": "t", "hosts": {"hostA": spec}})
-    assert underlay_of(topology, Named("hostA", provider)) == expected
+    asked = outline_of(topology).facts_asked("hostA", provider)
+    assert asked.get("underlay") == expected

@@ -14,7 +14,7 @@ from netplan.agent import logs
 from netplan.agent import process_record as records
 from netplan.agent.resources import Process
 from netplan.processes import hostname_of, netns_of, process_of
-from netplan.topology import Topology
+from netplan.topology.model import Topology
 from providers.ssh_exec import exec_command
 
 

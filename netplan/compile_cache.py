@@ -1,0 +1,224 @@
+"""The compile cache of `netplan check`: what a topology file compiled to, kept with what
+it was compiled from, so that checking an unchanged file against unchanged hosts does not
+load, validate and compile it again (at N=500, those and their imports are a third of a
+check).
+
+Compiling is a pure function of the file's bytes, netplan's code and the code of the
+libraries that read the file, and the hosts' observation (IPAM keeps the addresses the
+hosts have and had, an overlay reads each host's underlay, a process its volume paths).
+One entry per file (by real path) holds the digest of its bytes and the fingerprint of
+the code it was compiled with, the file's outline, source digest and warnings, the digest
+of the observation it was compiled against, and the desired state it compiled to, as
+compared (a hosts file by its digest, without its lines: what a check needs). A check
+takes the outline when the bytes and the code match, and the desired state when the
+observation matches too; otherwise it loads and compiles as without a cache, and writes
+the entry again. Nothing is trusted that is not keyed by all of its inputs.
+
+Kept in /run/netplan/cache for root, else in $XDG_RUNTIME_DIR/netplan (no cache without
+one): gone at reboot, as the kernel state it is keyed by is. NETPLAN_CACHE_DIR=DIR puts it
+elsewhere, NETPLAN_CACHE=off turns it off. Standard library only: a check that hits does
+not import the model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import netplan
+from netplan.agent.resources import from_json, to_json
+from netplan.agent.state import HostState
+from netplan.outline import Outline
+
+FORMAT_VERSION = 1
+ROOT_DIR = Path("/run/netplan/cache")
+MAX_ENTRIES = 64
+"""Entries kept (one per topology file); the least recently written go first."""
+MAX_BYTES = 4 * 1024 * 1024
+"""A topology file's size limit (netplan/topology/source.py): a bigger file is not cached."""
+LIBRARIES = ("yaml", "pydantic", "pydantic_core")
+"""Besides netplan's own code, what decides what a file loads to."""
+
+
+def cache_dir() -> Path | None:
+    """Where the entries are, or None for no cache."""
+    if os.environ.get("NETPLAN_CACHE", "").lower() in ("off", "0", "no"):
+        return None
+    if os.environ.get("NETPLAN_CACHE_DIR"):
+        return Path(os.environ["NETPLAN_CACHE_DIR"])
+    if os.geteuid() == 0:
+        return ROOT_DIR
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    return Path(runtime) / "netplan" if runtime else None
+
+
+def code_fingerprint() -> str:
+    """Changes when netplan's source, the libraries that read a file or the interpreter
+    change: the name, size and modification time of each of their files (~1 ms)."""
+    parts = [sys.version]
+    package = Path(netplan.__file__).parent
+    for directory, subdirectories, files in os.walk(package):
+        subdirectories[:] = sorted(d for d in subdirectories if d != "__pycache__")
+        for name in sorted(f for f in files if f.endswith(".py")):
+            stat = os.stat(os.path.join(directory, name))
+            parts.append(f"{directory}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for library in LIBRARIES:
+        spec = find_spec(library)
+        origin = spec.origin if spec is not None else None
+        if origin:
+            found = os.stat(origin)
+            parts.append(f"{library}:{origin}:{found.st_size}:{found.st_mtime_ns}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def observation_digest(observed: Mapping[str, HostState]) -> str:
+    """Of every observed host's state and facts; hosts not observed are left out."""
+    digest = hashlib.sha256()
+    for host in sorted(observed):
+        text = json.dumps([host, observed[host].to_json()], separators=(",", ":"))
+        digest.update(text.encode())
+    return digest.hexdigest()
+
+
+def _file_key(file: Path) -> str:
+    return hashlib.sha256(os.path.realpath(file).encode()).hexdigest()[:32]
+
+
+def bytes_digest(path: Path) -> str | None:
+    """Of the file's bytes; None if it cannot be read or is over the size limit (loading
+    it then says why)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    return hashlib.sha256(data).hexdigest() if len(data) <= MAX_BYTES else None
+
+
+@dataclass(frozen=True)
+class Entry:
+    bytes_digest: str
+    code: str
+    source_digest: str
+    """Source.digest of the file (of its text)."""
+    outline: Outline
+    warnings: list[str]
+    observed: str
+    """observation_digest() of what it was compiled against."""
+    desired: dict[str, list[dict[str, Any]]]
+    """Host → its desired resources' JSON, compared fields only."""
+
+    def desired_states(self) -> dict[str, HostState]:
+        states = {}
+        for host, resources in self.desired.items():
+            state = HostState()
+            for item in resources:
+                state.add(from_json(item))
+            states[host] = state
+        return states
+
+    @staticmethod
+    def compared(desired: Mapping[str, HostState]) -> dict[str, list[dict[str, Any]]]:
+        return {host: [to_json(r, carried=False) for r in state.resources.values()]
+                for host, state in desired.items()}  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "bytes_digest": self.bytes_digest,
+            "code": self.code,
+            "source_digest": self.source_digest,
+            "outline": self.outline.to_json(),
+            "warnings": self.warnings,
+            "observed": self.observed,
+            "desired": self.desired,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        if data["format_version"] != FORMAT_VERSION:
+            raise ValueError("another format")
+        return cls(str(data["bytes_digest"]), str(data["code"]), str(data["source_digest"]),
+                   Outline.from_json(data["outline"]), [str(w) for w in data["warnings"]],
+                   str(data["observed"]), dict(data["desired"]))  # fmt: skip
+
+
+class Cache:
+    """The entries in `directory`, for netplan's code as it is now."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @cached_property
+    def code(self) -> str:
+        return code_fingerprint()
+
+    @classmethod
+    def open(cls) -> Cache | None:
+        directory = cache_dir()
+        return None if directory is None else cls(directory)
+
+    def lookup(self, file: Path, digest: str) -> Entry | None:
+        """The entry of `file` if it was written for these bytes by this code, in a
+        directory only this user can write to."""
+        try:
+            if not self._private():
+                return None
+            found = self._entries_of(file)
+            if not found:
+                return None
+            with open(found[0], "rb") as handle:
+                entry = Entry.from_json(json.load(handle))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+        return entry if (entry.bytes_digest, entry.code) == (digest, self.code) else None
+
+    def store(self, file: Path, entry: Entry) -> None:
+        """Written whole or not at all, named by the file and its topology (`forget`);
+        a cache that cannot be written is no cache."""
+        path = self.directory / f"{_file_key(file)}.{entry.outline.name}.json"
+        partial = self.directory / f".{path.name}.{os.getpid()}"
+        try:
+            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not self._private():
+                return
+            with open(partial, "w", encoding="utf-8") as handle:
+                json.dump(entry.to_json(), handle, separators=(",", ":"))
+            os.replace(partial, path)
+            for other in self._entries_of(file):
+                if other != path:
+                    other.unlink(missing_ok=True)
+            self._prune()
+        except OSError:
+            partial.unlink(missing_ok=True)
+
+    def forget(self, topology: str) -> None:
+        """Remove the entries of every file of `topology` (after its destroy: nothing it
+        made is left, the cache included)."""
+        try:
+            for name in os.listdir(self.directory):
+                if name.partition(".")[2] == f"{topology}.json":
+                    (self.directory / name).unlink(missing_ok=True)
+        except OSError:
+            return
+
+    def _entries_of(self, file: Path) -> list[Path]:
+        prefix = _file_key(file) + "."
+        return [self.directory / n for n in os.listdir(self.directory) if n.startswith(prefix)]
+
+    def _private(self) -> bool:
+        stat = os.stat(self.directory)
+        return stat.st_uid == os.geteuid() and not stat.st_mode & 0o022
+
+    def _prune(self) -> None:
+        entries = [(p.stat().st_mtime_ns, p) for p in self.directory.glob("*.json")]
+        for _, old in sorted(entries)[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)

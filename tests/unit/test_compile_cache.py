@@ -1,0 +1,223 @@
+"""The compile cache (netplan/compile_cache.py) through TopologyFile, as check uses it: what
+hits, what misses (each input of compiling in turn), that a hit returns what compiling
+would and logs the same warnings, and that a hit builds no model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import netplan.compile
+from netplan import compile_cache
+from netplan.agent.resources import Address, Netns
+from netplan.agent.state import Facts, HostState
+from netplan.compile_cache import Cache, observation_digest
+from netplan.errors import NetplanError
+from netplan.topology_file import TopologyFile
+
+TOPOLOGY = """\
+name: cached
+networks:
+  front:
+    subnet: 10.0.0.0/24
+containers:
+  web:
+    networks: [front]
+  tool:
+    network_mode: host
+    publish: ["8080:80"]
+"""
+WARNING = "containers.tool.publish: published ports are discarded in network_mode 'host'"
+EMPTY = {"local": HostState()}
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("NETPLAN_CACHE_DIR", str(directory))
+    monkeypatch.delenv("NETPLAN_CACHE", raising=False)
+    return directory
+
+
+@pytest.fixture
+def file(tmp_path: Path) -> Path:
+    path = tmp_path / "t.yaml"
+    path.write_text(TOPOLOGY)
+    return path
+
+
+@pytest.fixture
+def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the compiler's runs (TopologyFile imports it when it compiles)."""
+    runs: list[int] = []
+    real = netplan.compile.compile_topology
+
+    def counted(*args: object) -> dict[str, HostState]:
+        runs.append(1)
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(netplan.compile, "compile_topology", counted)
+    return runs
+
+
+def checked(file: Path, observed: dict[str, HostState] = EMPTY) -> dict[str, HostState]:
+    """What a check compiles `file` to, through the cache."""
+    return TopologyFile(file, cached=True).desired(observed)
+
+
+def test_a_second_check_takes_everything_from_the_cache(
+    cache: Path, file: Path, compiles: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    first = TopologyFile(file, cached=True)
+    desired = first.desired(EMPTY)
+    assert compiles == [1] and len(os.listdir(cache)) == 1
+    caplog.clear()
+
+    second = TopologyFile(file, cached=True)
+    assert second._topology is None  # not loaded
+    assert (second.outline, second.source, second.warnings) == (
+        first.outline, first.source, first.warnings)  # fmt: skip
+    assert [WARNING in r.getMessage() for r in caplog.records] == [True]
+    again = second.desired(EMPTY)
+    assert compiles == [1] and second._topology is None
+    assert again == desired  # a hosts file by its digest: its lines are not kept
+    assert again["local"].resources["hosts:web"].content == ""
+
+
+def state_with(**changes: object) -> dict[str, HostState]:
+    state = HostState()
+    state.add(Netns("web"))
+    for key, value in changes.items():
+        setattr(state, key, value)
+    return {"local": state}
+
+
+Change = Callable[[Path, Path, pytest.MonkeyPatch], None]
+
+
+def edit_file(file: Path, _: Path, __: pytest.MonkeyPatch) -> None:
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+
+
+def new_code(_: Path, __: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(compile_cache, "code_fingerprint", lambda: "netplan, upgraded")
+
+
+def corrupt_entry(_: Path, cache: Path, __: pytest.MonkeyPatch) -> None:
+    for name in os.listdir(cache):
+        (cache / name).write_text("{")
+
+
+def group_writable(_: Path, cache: Path, __: pytest.MonkeyPatch) -> None:
+    cache.chmod(0o770)
+
+
+def nothing(_: Path, __: Path, ___: pytest.MonkeyPatch) -> None:
+    return
+
+
+@pytest.mark.parametrize(("change", "observed"), [
+    (edit_file, EMPTY),
+    (new_code, EMPTY),
+    (corrupt_entry, EMPTY),
+    (group_writable, EMPTY),
+    (nothing, state_with()),
+    (nothing, state_with(facts=Facts(roster=("local",)))),
+    (nothing, state_with(foreign={"netns:x": "is not managed by netplan"})),
+    (nothing, {"local": HostState(), "other": HostState()}),
+], ids=["file", "code", "corrupt", "group-writable", "resource", "fact", "foreign", "hosts"])
+def test_a_changed_input_compiles_again(
+    cache: Path, file: Path, compiles: list[int], monkeypatch: pytest.MonkeyPatch,
+    change: Change, observed: dict[str, HostState],
+) -> None:  # fmt: skip
+    checked(file)
+    change(file, cache, monkeypatch)
+    checked(file, observed)
+    assert compiles == [1, 1]
+
+
+def test_no_cache_when_turned_off(
+    cache: Path, file: Path, compiles: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NETPLAN_CACHE", "off")
+    checked(file)
+    checked(file)
+    assert compiles == [1, 1] and not cache.exists()
+
+
+def test_commands_other_than_check_neither_read_nor_write_it(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    TopologyFile(file).desired(EMPTY)
+    assert not cache.exists()
+    checked(file)
+    TopologyFile(file).desired(EMPTY)
+    assert compiles == [1, 1, 1]
+
+
+def test_a_file_changed_while_it_is_read_is_refused(cache: Path, file: Path) -> None:
+    checked(file)
+    opened = TopologyFile(file, cached=True)  # the outline from the cache
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    with pytest.raises(NetplanError, match="changed while netplan read it"):
+        opened.desired(state_with())  # a new observation: it has to load the file
+
+
+def test_entries_by_file_and_topology(cache: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    files = []
+    for name in ("a", "b", "c"):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(TOPOLOGY.replace("name: cached", f"name: {name}"))
+        files.append(path)
+        checked(path)
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["a.json", "b.json",
+                                                                     "c.json"]
+    files[0].write_text(TOPOLOGY.replace("name: cached", "name: renamed"))
+    checked(files[0])  # the file's entry under its old topology goes
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["b.json", "c.json",
+                                                                     "renamed.json"]
+    Cache(cache).forget("b")
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["c.json", "renamed.json"]
+    monkeypatch.setattr(compile_cache, "MAX_ENTRIES", 1)
+    newest = tmp_path / "d.yaml"
+    newest.write_text(TOPOLOGY.replace("name: cached", "name: d"))
+    checked(newest)
+    assert [n.partition(".")[2] for n in os.listdir(cache)] == ["d.json"]
+
+
+def test_the_observation_digest_covers_everything_observed() -> None:
+    base = state_with()["local"]
+    variants = [
+        state_with(facts=Facts(addresses={"web": {"front": "10.0.0.2"}})),
+        state_with(foreign={"netns:x": "theirs"}),
+        {"local": HostState(resources={**base.resources,
+                                       "a": Address("web", "eth0", "10.0.0.2/24")})},
+    ]
+    digests = {observation_digest(v) for v in variants}
+    assert len(digests) == len(variants) and observation_digest({"local": base}) not in digests
+    two = {"b": HostState(), "a": base}
+    assert observation_digest(two) == observation_digest(dict(reversed(two.items())))
+
+
+def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
+    """The point of the cache: a check that hits does not import pydantic's model, the
+    YAML parser or the compiler."""
+    checked(file)
+    probe = (
+        "import sys; from pathlib import Path; from netplan.agent.state import HostState; "
+        "from netplan.topology_file import TopologyFile; "
+        f"TopologyFile(Path({str(file)!r}), cached=True).desired({{'local': HostState()}}); "
+        "print([m for m in ('netplan.topology.model', 'netplan.compile', 'yaml', 'pydantic') "
+        "if m in sys.modules])"
+    )  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            env={**os.environ, "NETPLAN_CACHE_DIR": str(cache)}, check=True)
+    assert json.loads(result.stdout.replace("'", '"')) == []
+    assert WARNING in result.stderr  # the warnings, from the entry
