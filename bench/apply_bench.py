@@ -15,7 +15,8 @@ N containers four ways, one after the other, and times each operation as a user 
 - ip -batch: a root batch plus one `ip -n NS -batch` per namespace (bench/ipbatch.py);
 - Mininet: `LinuxBridge` switches, no controller (bench/mininet_way.py).
 
-Operations: apply from empty, no-op check, add one container at size N, destroy. The order
+Operations: apply from empty, no-op check, the same check again (netplan's goes through its
+compile cache), add one container at size N, destroy. The order
 of the ways alternates from round to round. In every round, right after netplan's check,
 netplan's floor is timed as processes too (FLOORS: the interpreter's start, the imports
 every netplan command pays before it touches the kernel, and the kernel's dumps of a check
@@ -216,6 +217,7 @@ class Netplan:
         args = {
             "apply": ("apply", str(self.files["n"]), "--yes"),
             "check": ("check", str(self.files["n"])),
+            "check-again": ("check", str(self.files["n"])),
             "add": ("apply", str(self.files["n+1"]), "--yes"),
             "destroy": ("destroy", str(self.files["n+1"]), "--yes"),
         }[op]
@@ -224,7 +226,7 @@ class Netplan:
             profile = self.profile / f"netplan-{op}-{self.label}.prof" if self.profile else None
             code, tail, self.rss_mb = run_netplan(*args, profile=profile)
             if code != 0:
-                what = "reported drift right after apply" if op == "check" else "failed"
+                what = "reported drift right after apply" if args[0] == "check" else "failed"
                 raise Failure(f"netplan {' '.join(args[:1])} ({op}) {what} (exit {code}): {tail}")
 
         return action
@@ -322,7 +324,8 @@ FLOOR_CODE = {
 def floor_argv(kind: str) -> list[str]:
     if kind in FLOOR_CODE:
         return [sys.executable, "-c", FLOOR_CODE[kind]]
-    return [sys.executable, str(RAW_OBSERVE), *(["--imports"] if kind == "imports+observe" else [])]
+    option = {"imports+observe": ["--imports"], "cli+observe": ["--cli"]}.get(kind, [])
+    return [sys.executable, str(RAW_OBSERVE), *option]
 
 
 def run_floor(kind: str, namespaces: int) -> float:
@@ -407,6 +410,7 @@ def make_way(way: str, ctx: Context) -> Way:
         return Way({
             "apply": script("ip-apply"),
             "check": lambda: expect(ipscript.check(topo, opts)),
+            "check-again": lambda: expect(ipscript.check(topo, opts)),
             "add": script("ip-add"),
             "destroy": script("ip-destroy"),
         })
@@ -414,6 +418,7 @@ def make_way(way: str, ctx: Context) -> Way:
         return Way({
             "apply": lambda: ipbatch.apply(topo, opts),
             "check": lambda: expect(ipbatch.check(topo, opts)),
+            "check-again": lambda: expect(ipbatch.check(topo, opts)),
             "add": lambda: ipbatch.add(grown, opts),
             "destroy": lambda: ipbatch.destroy(grown),
         })

@@ -1,4 +1,5 @@
-"""Log-log plots of the suite: time against N, one line per way, one panel per operation.
+"""Log-log plots of the suite: time against N, one line per way, one panel per operation
+(netplan's check again, through its compile cache, in the check's panel).
 
 One PNG per layout (`suite-one-bridge.png`, `suite-ten-bridges.png`). matplotlib comes with
 the `bench` extra (`pip install -e '.[bench]'`, which `make bench` does); without it the
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench_report import OP_TITLES, OPS, WAY_TITLES, Run
+from bench_report import OP_TITLES, PANELS, WAY_TITLES, Run
 
 MARKERS = {"netplan": "o", "ip": "s", "ip-batch": "^", "mininet": "D"}
 
@@ -36,7 +37,7 @@ def plot(
         if not mine:
             continue
         fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
-        for ax, op in zip(axes.flat, OPS, strict=True):
+        for ax, op in zip(axes.flat, PANELS, strict=True):
             for way in ways:
                 points = sorted(
                     (r["n"], r["median"][way]) for r in mine
@@ -45,6 +46,13 @@ def plot(
                 if points:
                     xs, ys = zip(*points, strict=True)
                     ax.plot(xs, ys, marker=MARKERS[way], label=WAY_TITLES[way])
+            again = sorted(
+                (r["n"], r["median"]["netplan"]) for r in mine
+                if op == "check" and r["op"] == "check-again" and r["median"].get("netplan")
+            )
+            if again:
+                xs, ys = zip(*again, strict=True)
+                ax.plot(xs, ys, marker="o", linestyle=":", label="netplan, again (cached)")
             floors = sorted(
                 (r["n"], r["floor"]["median"]) for r in mine
                 if r["op"] == op and "netplan" in ways and (r.get("floor") or {}).get("median")

@@ -23,13 +23,18 @@ WAY_TITLES = {
     "ip-batch": "ip -batch",
     "mininet": "Mininet",
 }
-OPS = ("apply", "check", "add", "destroy")
+OPS = ("apply", "check", "check-again", "add", "destroy")
 REPORTED = (*OPS, "gone")
-"""`add`: one more container at size N. `gone`: destroy plus the wait until the sandbox has
-nothing of the topology left (the kernel frees namespaces after `ip netns del` returns)."""
+"""`check`: the first check after the apply; `check-again`: the same check once more (for
+netplan, through its compile cache; the other ways do the same work twice). `add`: one more
+container at size N. `gone`: destroy plus the wait until the sandbox has nothing of the
+topology left (the kernel frees namespaces after `ip netns del` returns)."""
+PANELS = ("apply", "check", "add", "destroy")
+"""The plots' panels; `check-again` is drawn in `check`'s."""
 OP_TITLES = {
     "apply": "apply from empty",
     "check": "no-op check",
+    "check-again": "no-op check, again",
     "add": "add one container",
     "destroy": "destroy",
     "gone": "destroy until gone",
@@ -37,21 +42,24 @@ OP_TITLES = {
 
 FLOOR = "floor"
 """The `way` of the floor's measurements (bench/apply_bench.py measure_floor)."""
-FLOORS = ("start", "deps", "imports", "observe", "imports+observe")
+FLOORS = ("start", "deps", "imports", "observe", "imports+observe", "cli+observe")
 """Each a process, timed from start to exit like netplan's commands: `python -c pass`;
 importing the chosen dependencies (typer's argument adapters, which import pydantic;
 yaml); those and netplan's model; bench/raw_observe.py, which dumps the links, addresses
-and routes of every namespace over raw netlink without decoding them; and the same after
-the imports, all in one process."""
+and routes of every namespace over raw netlink without decoding them; the same after the
+imports, all in one process; and after typer's adapters only (a check that its compile
+cache spares loading the file imports neither yaml nor the model)."""
 FLOOR_TITLES = {
     "start": "floor: interpreter start",
     "deps": "floor: start+deps",
     "imports": "floor: start+imports",
     "observe": "floor: raw netlink observe",
     "imports+observe": "floor: start+imports+raw observe",
+    "cli+observe": "floor: start+CLI+raw observe",
 }
 FLOOR_OF_OP = {
-    "apply": "imports", "check": "imports+observe", "add": "imports", "destroy": "imports",
+    "apply": "imports", "check": "imports+observe", "check-again": "cli+observe",
+    "add": "imports", "destroy": "imports",
     "gone": "imports",
 }
 """The floor of each operation: every command pays start+imports before it touches the
@@ -238,9 +246,10 @@ def markdown(rows: Sequence[dict[str, Any]], layout: str, ways: Sequence[str]) -
                       "starts; typer, pydantic, yaml and netplan's model are imported); for the "
                       "no-op check start+imports+raw observe (the same, then the links, "
                       "addresses and routes of every namespace dumped over raw netlink, not "
-                      "decoded). No process of this interpreter with these dependencies does "
-                      "the command in less. Measured in every round, right after netplan's "
-                      "check."]
+                      "decoded); for the check again start+CLI+raw observe (the compile cache "
+                      "spares yaml and the model: typer and pydantic only, then the dumps). No "
+                      "process of this interpreter with these dependencies does the command in "
+                      "less. Measured in every round, right after netplan's check."]
     return "\n".join(lines)
 
 
@@ -250,20 +259,21 @@ def floor_markdown(floors: Sequence[dict[str, Any]], layout: str) -> str:
     mine = [row for row in floors if row["layout"] == layout]
     if not mine:
         return ""
-    head = ["N", *FLOOR_PARTS, FLOOR_TITLES["imports"], FLOOR_TITLES["observe"],
-            FLOOR_TITLES["imports+observe"]]
+    whole = ("imports", "observe", "imports+observe", "cli+observe")
+    head = ["N", *FLOOR_PARTS, *(FLOOR_TITLES[kind] for kind in whole)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in mine:
         cells = [str(row["n"]), *(fmt(row["parts"][part]) for part in FLOOR_PARTS),
-                 *(fmt(row["median"][kind]) for kind in ("imports", "observe",
-                                                           "imports+observe"))]
+                 *(fmt(row["median"].get(kind)) for kind in whole)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Each floor is a process timed from start to exit (median of rounds): "
                   "`python -c pass`; `import typer._adapters, yaml` (typer imports pydantic "
                   "when it parses arguments); the same and `netplan.topology.model`; "
                   "bench/raw_observe.py (links, addresses and main-table routes of the root "
-                  "and every namespace over raw netlink, replies counted, not decoded), alone "
-                  "and after those imports. The parts are differences taken round by round: "
+                  "and every namespace over raw netlink, replies counted, not decoded), alone, "
+                  "after those imports, and after `import typer._adapters` only (CLI: a check "
+                  "through the compile cache imports no more of the dependencies). The parts "
+                  "are differences taken round by round: "
                   "deps import = start+deps - start, model import = start+imports - "
                   "start+deps, raw observe less start = floor: raw netlink observe - interpreter "
                   "start."]
@@ -351,16 +361,18 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
                 f" = {fmt(ratio, 'x')} {WAY_TITLES[way]} (target {words}): "
                 f"{_verdict(_at_most(ratio, limit))}"
             )
-    check = _row(rows, layout, n, "check")
-    if check:
+    for op, which in (("check", "first after the apply"), ("check-again", "again (cached)")):
+        check = _row(rows, layout, n, op)
+        if not check:
+            continue
         took = check["median"]["netplan"]
         ratio = check["ratio_median"]["ip-batch"]
         floor = _floor_median(check)
-        floor_ratio = _ratio_median(seconds_of(run, layout, n, FLOOR, FLOOR_OF_OP["check"]),
-                                    seconds_of(run, layout, n, "ip-batch", "check"))
+        floor_ratio = _ratio_median(seconds_of(run, layout, n, FLOOR, FLOOR_OF_OP[op]),
+                                    seconds_of(run, layout, n, "ip-batch", op))
         batches = f"{fmt(floor_ratio, 'x')} the batches"
         found.append(
-            f"no-op check at {at(n, TARGET_N)}: netplan {fmt(took)} (target <= "
+            f"no-op check, {which}, at {at(n, TARGET_N)}: netplan {fmt(took)} (target <= "
             f"{TARGET_CHECK_SECONDS} s): {_verdict(_at_most(took, TARGET_CHECK_SECONDS))}"
             f"{_floor_words(check, floor, TARGET_CHECK_SECONDS, fmt(floor))}; "
             f"{fmt(ratio, 'x')} the `ip -j` batches (target <= {TARGET_CHECK_VS_DUMPS}x): "

@@ -2,6 +2,7 @@
 
     python bench/raw_observe.py              # interpreter start + the kernel dumps
     python bench/raw_observe.py --imports    # + what every netplan command imports first
+    python bench/raw_observe.py --cli        # + the CLI's imports only (a cached check's)
 
 For the root namespace and every namespace in /run/netns, it dumps the links, the
 addresses and the main table's unicast routes (IPv4, and IPv6 if the kernel has it), the
@@ -27,7 +28,11 @@ import socket
 import struct
 import sys
 
-DEPENDENCIES = ("typer._adapters", "yaml")
+CLI = ("typer._adapters",)
+"""What parsing a command line imports: typer, with the adapters it uses when it parses the
+arguments (they import pydantic). A check through netplan's compile cache imports no more
+of the dependencies."""
+DEPENDENCIES = (*CLI, "yaml")
 """The chosen dependencies as a netplan command loads them: typer, with the adapters it
 uses when it parses the arguments (they import pydantic), and yaml."""
 IMPORTS = (*DEPENDENCIES, "netplan.topology.model")
@@ -129,12 +134,11 @@ def observe() -> dict[str, int]:
 
 
 def main(argv: list[str]) -> int:
-    if argv not in ([], ["--imports"]):
-        print("usage: raw_observe.py [--imports]", file=sys.stderr)
+    if argv not in ([], ["--imports"], ["--cli"]):
+        print("usage: raw_observe.py [--imports | --cli]", file=sys.stderr)
         return 2
-    if argv:
-        for module in IMPORTS:
-            importlib.import_module(module)
+    for module in {"--imports": IMPORTS, "--cli": CLI}.get(argv[0], ()) if argv else ():
+        importlib.import_module(module)
     print(json.dumps(observe()))
     return 0
 
