@@ -43,13 +43,32 @@ def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[
     """The hosts files of the namespaces this topology owns, and the files it wrote for
     namespaces that are gone, by digest; plus `foreign`: every other hosts file under
     /etc/netns, by key, with a phrase saying whose it is."""
+    return classify(topology, read(topology), owned)
+
+
+def read(topology: str) -> list[tuple[str, HostsFile | bytes]]:
+    """Every hosts file under /etc/netns, by namespace: a file with this topology's
+    marker as its HostsFile (digested here), any other as its bytes (whose it is depends
+    on the namespaces the topology owns: classify). Needs no namespace to be observed
+    first: an observation reads them while its other processes look into namespaces."""
+    marker = hosts_marker(topology).encode() + b"\n"
+    return [
+        (netns, HostsFile(netns, digest=bytes_digest(memoryview(data)[len(marker):]))
+         if data.startswith(marker) else data)
+        for netns, data in _files()
+    ]  # fmt: skip
+
+
+def classify(
+    topology: str, files: list[tuple[str, HostsFile | bytes]], owned: Iterable[str]
+) -> tuple[list[HostsFile], dict[str, str]]:
+    """observe(), from the files read()."""
     ours = set(owned)
     found: list[HostsFile] = []
     foreign: dict[str, str] = {}
-    marker = hosts_marker(topology).encode() + b"\n"
-    for netns, data in _files():
-        if data.startswith(marker):
-            found.append(HostsFile(netns, digest=bytes_digest(memoryview(data)[len(marker):])))
+    for netns, data in files:
+        if isinstance(data, HostsFile):
+            found.append(data)
             continue
         owner = _owner(_first_line(data))
         if netns in ours or owner == topology:

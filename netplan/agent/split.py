@@ -27,6 +27,7 @@ from netplan.agent import fds
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Other = TypeVar("Other")
 
 
 class WorkerDied(OSError):
@@ -51,15 +52,26 @@ def in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], Result],
     want of memory or processes, is done here afterwards). An exception raised by `work`
     in a child is raised here; if this process's own part fails, the children are
     killed."""
-    size = max(1, -(-len(items) // max(1, parts)))
-    chunks = [items[start:start + size] for start in range(size, len(items), size)]
+    return beside_parts(items, work, parts, lambda: None, 0)[0]
+
+
+def beside_parts(
+    items: Sequence[Item], work: Callable[[Sequence[Item]], Result], parts: int,
+    beside: Callable[[], Other], beside_items: int,
+) -> tuple[list[Result], Other]:  # fmt: skip
+    """in_parts(), and `beside()` done here while the children work, before this
+    process's own part: `beside` is worth about `beside_items` items of work, so this
+    process's part is that many items shorter than the others (or empty)."""
+    first, size = _sizes(len(items), parts, beside_items)
+    chunks = [items[start:start + size] for start in range(first, len(items), size)]
     if not chunks:
-        return [work(items)]
+        return [work(items)], beside()
     children: list[tuple[int, int] | None] = []
     try:
         for chunk in chunks:
             children.append(_fork(work, chunk))
-        results = [work(items[:size])]
+        other = beside()
+        results = [work(items[:first])]
         answers = [None if child is None else fds.read_to_end(child[1]) for child in children]
     finally:
         for child in children:
@@ -67,7 +79,20 @@ def in_parts(items: Sequence[Item], work: Callable[[Sequence[Item]], Result],
                 _end(*child)
     for chunk, answer in zip(chunks, answers, strict=True):
         results.append(work(chunk) if answer is None else _result(answer))
-    return results
+    return results, other
+
+
+def _sizes(items: int, parts: int, beside_items: int) -> tuple[int, int]:
+    """(this process's part, each child's): equal work once `beside_items` are added
+    to this process's."""
+    parts = max(1, parts)
+    if parts == 1:
+        return items, max(1, items)
+    size = max(1, -(-(items + beside_items) // parts))
+    first = max(0, size - beside_items)
+    if first == 0:
+        size = max(1, -(-items // (parts - 1)))
+    return first, size
 
 
 def _fork(work: Callable[[Sequence[Item]], Result],

@@ -11,9 +11,10 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache, cached_property
 from typing import Any
 
-from netplan.agent.resources import from_json, to_json
+from netplan.agent.resources import RESOURCE_TYPES, field_names, from_json, to_json
 from netplan.agent.state import AddressTable, HostState, address_table_from_json
 from netplan.attachments import current_addresses
 
@@ -41,7 +42,9 @@ class Source:
 
 @dataclass(frozen=True)
 class LastApplied:
-    desired: HostState
+    resources: tuple[dict[str, Any], ...]
+    """The desired state's resources as the record keeps them (compared fields only);
+    `desired` decodes them."""
     source: Source
     applied_at: str
     """UTC, ISO 8601."""
@@ -52,10 +55,20 @@ class LastApplied:
     keeps them beside the record and returns them with every observation, Facts.addresses:
     IPAM keeps them)."""
 
+    @cached_property
+    def desired(self) -> HostState:
+        """What was desired, decoded on first use: a check of a host in sync needs only
+        when and from which file (from_json made sure every resource decodes)."""
+        desired = HostState()
+        for item in self.resources:
+            desired.add(from_json(item))
+        return desired
+
     @classmethod
     def now(cls, desired: HostState, source: Source, hosts: tuple[str, ...] = ()) -> LastApplied:
         at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return cls(desired, source, at, hosts, address_table(desired))
+        resources = tuple(to_json(r, carried=False) for r in desired.resources.values())
+        return cls(resources, source, at, hosts, address_table(desired))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,7 +78,7 @@ class LastApplied:
             "applied_at": self.applied_at,
             "hosts": list(self.hosts),
             "addresses": {c: dict(n) for c, n in self.addresses.items()},
-            "resources": [to_json(r, carried=False) for r in self.desired.resources.values()],
+            "resources": list(self.resources),
         }
 
     @classmethod
@@ -74,15 +87,27 @@ class LastApplied:
         if not isinstance(data, dict) or data.get("format_version") != RECORD_VERSION:
             return None
         try:
-            desired = HostState()
-            for item in data["resources"]:
-                desired.add(from_json(item))
+            resources = tuple(data["resources"])
+            if not all(_decodes(item) for item in resources):
+                return None
             source = Source(str(data["file"]), str(data["digest"]))
             hosts = tuple(str(h) for h in data.get("hosts", ()))
             addresses = address_table_from_json(data.get("addresses", {}))
-            return cls(desired, source, str(data["applied_at"]), hosts, addresses)
+            return cls(resources, source, str(data["applied_at"]), hosts, addresses)
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
+
+
+def _decodes(item: Any) -> bool:
+    """Whether from_json() takes `item`: a known kind with its compared fields, no other."""
+    if not isinstance(item, dict) or item.get("kind") not in RESOURCE_TYPES:
+        return False
+    return item.keys() == _record_keys(item["kind"])
+
+
+@cache
+def _record_keys(kind: str) -> frozenset[str]:
+    return frozenset(("kind", *field_names(RESOURCE_TYPES[kind])))
 
 
 def address_table(desired: HostState) -> AddressTable:

@@ -15,17 +15,17 @@ from netplan.agent.state import Step
 
 
 def splits_counted(monkeypatch: pytest.MonkeyPatch, cpus: int) -> list[int]:
-    """Make split.cpus() say `cpus`; the number of parts of each split.in_parts call, as
-    they happen."""
+    """Make split.cpus() say `cpus`; the number of parts of each split (split.in_parts
+    and split.beside_parts) as they happen."""
     monkeypatch.setattr(split, "cpus", lambda: cpus)
     splits: list[int] = []
-    in_parts = split.in_parts
+    beside_parts = split.beside_parts
 
-    def counted(items: Any, work: Any, parts: int) -> Any:
+    def counted(items: Any, work: Any, parts: int, beside: Any, beside_items: int) -> Any:
         splits.append(parts)
-        return in_parts(items, work, parts)
+        return beside_parts(items, work, parts, beside, beside_items)
 
-    monkeypatch.setattr(split, "in_parts", counted)
+    monkeypatch.setattr(split, "beside_parts", counted)
     return splits
 
 

@@ -109,6 +109,22 @@ def test_the_children_are_killed_when_the_parents_part_fails() -> None:
     assert _no_children_left()
 
 
+@pytest.mark.parametrize(("items", "parts", "beside_items", "expected"), [
+    (10, 2, 4, [[0, 1, 2], [3, 4, 5, 6, 7, 8, 9]]),  # 3 here + 4 beside = 7 in the child
+    (10, 3, 3, [[0, 1], [2, 3, 4, 5, 6], [7, 8, 9]]),
+    (10, 2, 20, [[], list(range(10))]),  # beside is worth more than a share: none here
+    (10, 1, 4, [list(range(10))]),
+    (10, 2, 0, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]),
+])  # fmt: skip
+def test_work_beside_the_parts_shortens_this_process_part(
+        items: int, parts: int, beside_items: int, expected: list[list[int]]) -> None:
+    results, other = split.beside_parts(list(range(items)), _pid_and_items, parts, os.getpid,
+                                        beside_items)  # fmt: skip
+    assert [chunk for _, chunk in results] == expected
+    assert other == results[0][0] == os.getpid()
+    assert _no_children_left()
+
+
 def test_a_large_result_comes_through_the_pipe() -> None:
     words = [f"line {n} " * 20 for n in range(4000)]  # ~600 KB: many pipe buffers
     assert split.in_parts(words, list, 2) == [words[:2000], words[2000:]]
