@@ -238,14 +238,16 @@ def run_plan(
     """Open the file, connect, (with `lock`, the command that locks: take each host's
     lock,) observe and plan; with `cached`, through the compile cache (check)."""
     from netplan import pipeline
-    from netplan.hostlock import LockRequest
     from netplan.topology_file import TopologyFile
 
     opened = TopologyFile(file, cached)
     outline = opened.outline
     hosts = pipeline.connect_hosts(outline, *hosts_from)
-    request = None if lock is None else LockRequest(lock, lock_timeout)
-    if request is not None:
+    request = None
+    if lock is not None:
+        from netplan.hostlock import LockRequest
+
+        request = LockRequest(lock, lock_timeout)
         pipeline.lock(outline, hosts, request)
     observed = pipeline.observe(outline, hosts)
     pipeline.join_departed(outline, hosts, observed, hosts_from.provider, hosts_from.inventory,

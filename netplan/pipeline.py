@@ -11,21 +11,23 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from netplan import progress
 from netplan.agent.state import PROTOCOL_VERSION, HostState
 from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError
 from netplan.fanout import DEFAULT_FORKS, fan_out
 from netplan.gate.record import LastApplied, Source
-from netplan.hostlock import LockRequest, lock_host
 from netplan.outline import Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.plan.scope import Scope, scope_of, with_untouched, within
-from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 from providers import connectors
 from providers.base import HostConnection
+
+if TYPE_CHECKING:
+    from netplan.hostlock import LockRequest
+    from netplan.rollback import Transaction
 
 Result = TypeVar("Result")
 
@@ -176,6 +178,8 @@ def join_departed(
 
 def lock(outline: Outline, hosts: Hosts, request: LockRequest) -> None:
     """Each host's lock, taken for the rest of the command (apply, destroy)."""
+    from netplan.hostlock import lock_host  # a check locks nothing: not imported for it
+
     hosts.each("lock", partial(lock_host, outline, request=request))
 
 
@@ -199,11 +203,15 @@ def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
 
 def execute(
     outline: Outline, plans: Mapping[str, HostPlan], hosts: Hosts,
-    transaction: Transaction = Transaction(),
+    transaction: Transaction | None = None,
 ) -> list[str]:  # fmt: skip
-    """Run every host's steps, each host's as a transaction (netplan/rollback.py); the
-    hosts whose apply waits for a confirm (`transaction.confirm`)."""
+    """Run every host's steps, each host's as a transaction (netplan/rollback.py; by
+    default, rolled back where a step fails); the hosts whose apply waits for a confirm
+    (`transaction.confirm`)."""
+    from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
+
     refuse_conflicts(plans)
+    transaction = Transaction() if transaction is None else transaction
 
     def one(host: HostConnection) -> bool:
         steps = plans[host.name].steps

@@ -50,11 +50,10 @@ each, against a few ms for a fork and its pickled answer (netplan/agent/split.py
 BESIDE_PER_NAMESPACE = 0.1
 """What this process does while the others look into namespaces (reading every hosts
 file, the processes, the facts), in namespaces' worth per namespace: its own share of
-them is that much smaller. Measured at N=500, one child (observe 63.0 ms with 0, 59.5
-with 0.1, 63.1 with 0.2, 68.1 with 0.3): reading and digesting a hosts file costs ~0.25
-of a namespace here, but a forked child looks into a namespace ~1.3x slower than its
-parent (copy-on-write faults, its pickled answer), so beyond 0.1 the child is the one
-everyone waits for."""
+them is that much smaller. Measured at N=500 with one child (observe 63.0 ms with 0,
+59.5 with 0.1, 63.1 with 0.2, 68.1 with 0.3): the hosts files take ~9 ms here and a
+namespace ~0.13 ms, but the child also pickles its answer and this process unpickles it,
+and two processes at once each go ~8% slower than one alone."""
 
 
 def observe(topology: str, underlay: str | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,18 +14,13 @@ from netplan import cli, pipeline
 from netplan.compile_cache import Cache
 from netplan.gate.record import Source
 from netplan.gate.report import EXIT_IN_SYNC, CheckReport, build_report
-from netplan.gate.saved import (
-    SavedPlan,
-    StalePlanError,
-    stale_hosts,
-    write_saved_plan,
-)
-from netplan.hostlock import LockRequest
 from netplan.outline import HostOutline, Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
-from netplan.rollback import Transaction
 from netplan.topology_file import TopologyFile
+
+if TYPE_CHECKING:
+    from netplan.gate.saved import SavedPlan
 
 
 def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
@@ -86,6 +81,8 @@ def save_plan(
     opened: TopologyFile, out: Path, plans: dict[str, HostPlan], destroy: bool,
     quiet: bool = False,
 ) -> None:  # fmt: skip
+    from netplan.gate.saved import SavedPlan, write_saved_plan
+
     outline = opened.outline
     underlays = {name: spec.underlay for name, spec in outline.hosts.items()}
     saved = SavedPlan.of(outline.name, opened.source, destroy, plans, underlays)
@@ -100,6 +97,8 @@ def apply_saved(
 ) -> None:  # fmt: skip
     """Re-observe; refuse the plan if any host moved since it was made; else run exactly
     its steps, verify against its desired state and record it as last-applied."""
+    from netplan.gate.saved import StalePlanError, stale_hosts
+    from netplan.hostlock import LockRequest
     from netplan.report import plans_json, render_plans
     from netplan.summary import host_results, results_json
 
@@ -146,6 +145,8 @@ def _run(
     guard: cli.Guard, yes: bool,
 ) -> float:  # fmt: skip
     started = time.perf_counter()
+    from netplan.rollback import Transaction
+
     pending = pipeline.execute(outline, plans, hosts, Transaction(guard.rollback, guard.confirm))
     desired = {name: host.desired for name, host in saved.hosts.items()}
     pipeline.verify_desired(outline, desired, hosts)
