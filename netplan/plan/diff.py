@@ -49,6 +49,8 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
     if type(desired) is not type(observed):
         reason = f"kind changes ({observed.KIND} → {desired.KIND})"
         return Change("replace", key, desired, observed, reason=reason)
+    if desired == observed:  # every compared field equal: the common case, compared at once
+        return None
     changed = field_changes(desired, observed)
     if not changed:
         return None
@@ -95,7 +97,7 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
         if change is not None:
             changes[key] = change
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}
-    for key, ancestor in doomed_children(observed, doomed).items():
+    for key, ancestor in (doomed_children(observed, doomed) if doomed else {}).items():
         described = observed.resources[ancestor].describe()
         change = changes.get(key)
         if change is not None and change.action == "delete":
