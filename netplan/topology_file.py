@@ -76,7 +76,7 @@ class TopologyFile:
             return compile_topology(self.topology, observed)
         digest = observation_digest(observed)
         if self._entry is not None and self._entry.observed == digest:
-            return self._entry.desired_states()
+            return self._entry.desired
         from netplan.compile import compile_topology
 
         desired = compile_topology(self.topology, observed)

@@ -194,7 +194,7 @@ def test_destroy_forgets_the_record(repo: Repo) -> None:
 
 def cache_entry() -> tuple[Path, int]:
     """The compile cache's entry of the topology file, and when it was last written."""
-    [entry] = Path("/run/netplan/cache").glob(f"*.{NAME}.json")
+    [entry] = Path("/run/netplan/cache").glob(f"*.{NAME}.entry")
     return entry, entry.stat().st_mtime_ns
 
 
@@ -227,7 +227,7 @@ def test_a_cached_check_reports_what_a_compiling_one_does(repo: Repo) -> None:
     assert_mtu("db", 1500)
     repo.check(expect=0)
     repo.ok("destroy", FILE, "--yes")
-    assert not list(Path("/run/netplan/cache").glob(f"*.{NAME}.json"))  # destroy forgets
+    assert not list(Path("/run/netplan/cache").glob(f"*.{NAME}.entry"))  # destroy forgets
 
 
 def same_report(one: str, other: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import subprocess
 import sys
 from collections.abc import Callable
@@ -177,19 +178,40 @@ def test_entries_by_file_and_topology(cache: Path, tmp_path: Path,
         path.write_text(TOPOLOGY.replace("name: cached", f"name: {name}"))
         files.append(path)
         checked(path)
-    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["a.json", "b.json",
-                                                                     "c.json"]
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["a.entry", "b.entry",
+                                                                     "c.entry"]
     files[0].write_text(TOPOLOGY.replace("name: cached", "name: renamed"))
     checked(files[0])  # the file's entry under its old topology goes
-    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["b.json", "c.json",
-                                                                     "renamed.json"]
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["b.entry", "c.entry",
+                                                                     "renamed.entry"]
     Cache(cache).forget("b")
-    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["c.json", "renamed.json"]
+    assert sorted(n.partition(".")[2] for n in os.listdir(cache)) == ["c.entry", "renamed.entry"]
     monkeypatch.setattr(compile_cache, "MAX_ENTRIES", 1)
     newest = tmp_path / "d.yaml"
     newest.write_text(TOPOLOGY.replace("name: cached", "name: d"))
     checked(newest)
-    assert [n.partition(".")[2] for n in os.listdir(cache)] == ["d.json"]
+    assert [n.partition(".")[2] for n in os.listdir(cache)] == ["d.entry"]
+
+
+class _Command:
+    """Unpickled, it would run a command."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, (self.command,)
+
+
+def test_an_entry_is_made_of_netplans_classes_only(
+    cache: Path, file: Path, compiles: list[int], tmp_path: Path
+) -> None:
+    checked(file)
+    [entry] = cache.iterdir()
+    ran = tmp_path / "ran"
+    entry.write_bytes(pickle.dumps(_Command(f"touch {ran}")))
+    checked(file)
+    assert compiles == [1, 1] and not ran.exists()
 
 
 def test_the_observation_digest_covers_everything_observed() -> None:
