@@ -147,8 +147,8 @@ def observe_host(outline: Outline, host: HostConnection,
         request["root"] = False
     else:
         request.update(outline.facts_asked(host.name, host.underlay))
-    answer = call(host, request)
-    return HostState.from_json(answer["state"])
+    state = call(host, request)["state"]
+    return state if isinstance(state, HostState) else HostState.from_json(state)
 
 
 def departed(outline: Outline, observed: Mapping[str, HostState]) -> list[str]:

@@ -11,19 +11,21 @@ from providers.base import HostConnection
 
 class LocalConnection(HostConnection):
     """Calls the agent in this process with the same JSON-shaped requests a remote host
-    gets (tests/unit/test_protocol_json.py keeps them JSON-clean), without encoding them."""
+    gets (tests/unit/test_protocol_json.py keeps them JSON-clean), without encoding them;
+    an observation comes back as the agent's HostState, not its JSON (decoding it again
+    took ~6 ms at N=500; tests/kernel/test_protocol.py checks that both are the same)."""
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         from netplan.agent.api import handle
 
-        return handle(request)
+        return handle(request, encoded=False)
 
     def call_with_progress(
         self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None]
     ) -> dict[str, Any]:
         from netplan.agent.api import handle
 
-        return handle(request, progress)
+        return handle(request, progress, encoded=False)
 
     def exec_in(self, spec: dict[str, Any]) -> int:
         from netplan.agent.exec_in import run

@@ -47,13 +47,17 @@ def execute(topology: str, steps: Sequence[Step]) -> None:
     _execute.execute(topology, steps)
 
 
-def handle(request: dict[str, Any], progress: _progress.Sink | None = None) -> dict[str, Any]:
+def handle(
+    request: dict[str, Any], progress: _progress.Sink | None = None, encoded: bool = True
+) -> dict[str, Any]:
     """One protocol request to its response; failures become an error object, so the
     response is always JSON: {"version", "ok": false, "error": {"message", ...}}.
-    `progress` gets the request's progress reports (agent/progress.py) as they happen."""
+    `progress` gets the request's progress reports (agent/progress.py) as they happen.
+    Not `encoded` (the local provider, in this process): an observation's `state` is
+    the HostState itself, not its JSON, which the caller would only decode again."""
     try:
         with _progress.reporting(progress):
-            return {"version": PROTOCOL_VERSION, "ok": True, **_dispatch(request)}
+            return {"version": PROTOCOL_VERSION, "ok": True, **_dispatch(request, encoded)}
     except AgentFailure as failure:
         error = failure.to_json()
         if failure.rollback is not None:
@@ -61,7 +65,7 @@ def handle(request: dict[str, Any], progress: _progress.Sink | None = None) -> d
         return {"version": PROTOCOL_VERSION, "ok": False, "error": error}
 
 
-def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
+def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise ProtocolError("a request must be a JSON object")
     version = request.get("version")
@@ -102,7 +106,7 @@ def _dispatch(request: dict[str, Any]) -> dict[str, Any]:
             raise ProtocolError("'root': false leaves out the root namespace's links, which "
                                 "'underlay' and 'interfaces' are read from")
         state = observe(topology, underlay, interfaces, paths, inside, root)
-        return {"state": state.to_json()}
+        return {"state": state.to_json() if encoded else state}
     if op == "apply":
         return _apply(topology, request)
     if op in ("lock", "unlock"):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from netplan.agent.api import handle
-from netplan.agent.resources import Bridge
+from netplan.agent.resources import Bridge, HostsFile
 from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
 from tests.kernel.kernel_helpers import BRIDGE_MAC, container, keyed, network, owned
 
@@ -27,6 +27,27 @@ def test_apply_then_observe(topology: str) -> None:
     reply = handle({"version": 2, "op": "observe", "topology": topology})
     assert reply["ok"] and reply["version"] == 2
     assert HostState.from_json(reply["state"]).resources == keyed(*wanted)
+
+
+def test_the_local_providers_state_is_the_one_its_json_decodes_to(topology: str) -> None:
+    """The local provider takes an observation as the agent's object (handle(...,
+    encoded=False)); a remote host's comes as JSON. Both must be the same state, down to
+    the type of each value, or local and remote hosts would plan differently."""
+    wanted = [*network(), *container("c0"), *container("c1", host=3),
+              HostsFile("c0", "172.31.0.3 c1\n")]
+    _apply(topology, *(Step("create", r) for r in wanted))
+    request = {"version": 2, "op": "observe", "topology": topology, "underlay": "lo",
+               "interfaces": ["lo", "missing0"], "paths": ["/tmp", "/missing"]}
+    local = handle(request, encoded=False)["state"]
+    remote = HostState.from_json(json.loads(json.dumps(handle(request)["state"])))
+    assert isinstance(local, HostState) and local == remote
+    assert local.facts.underlay is not None and local.facts.paths and local.facts.interfaces
+    assert local.resources.keys() >= keyed(*wanted).keys()
+    for key, resource in local.resources.items():
+        twin = remote.resources[key]
+        assert [type(v) for v in vars(resource).values()] == [type(v) for v in vars(twin).values()]
+    assert [type(v) for v in vars(local.facts).values()] == [
+        type(v) for v in vars(remote.facts).values()]
 
 
 def test_a_refused_step_is_an_error_object(topology: str) -> None:
