@@ -194,11 +194,14 @@ class Cache:
             partial.unlink(missing_ok=True)
 
     def forget(self, topology: str) -> None:
-        """Remove the entries of every file of `topology` (after its destroy: nothing it
-        made is left, the cache included)."""
+        """Remove the entries of every file of `topology`, and what a check killed while
+        writing one left (after its destroy: nothing it made is left, the cache
+        included)."""
         try:
             for name in os.listdir(self.directory):
-                if name.partition(".")[2] == f"{topology}.{SUFFIX}":
+                pid = _pid_of(name)
+                entry = name.lstrip(".")[: -len(pid) - 1] if pid else name
+                if entry.partition(".")[2] == f"{topology}.{SUFFIX}":
                     (self.directory / name).unlink(missing_ok=True)
         except OSError:
             return
@@ -212,6 +215,30 @@ class Cache:
         return stat.st_uid == os.geteuid() and not stat.st_mode & 0o022
 
     def _prune(self) -> None:
-        entries = [(p.stat().st_mtime_ns, p) for p in self.directory.glob(f"*.{SUFFIX}")]
+        """The newest MAX_ENTRIES entries are kept; the partial copies of checks that were
+        killed while writing (their process is gone) are removed."""
+        entries = []
+        for name in os.listdir(self.directory):
+            path = self.directory / name
+            if name.endswith(f".{SUFFIX}") and not name.startswith("."):
+                entries.append((path.stat().st_mtime_ns, path))
+            elif _pid_of(name) and not _alive(int(_pid_of(name))):
+                path.unlink(missing_ok=True)
         for _, old in sorted(entries)[:-MAX_ENTRIES]:
             old.unlink(missing_ok=True)
+
+
+def _pid_of(name: str) -> str:
+    """The writer's PID in the name of a partial copy (`.KEY.TOPOLOGY.entry.PID`), else ""."""
+    head, _, pid = name.rpartition(".")
+    return pid if name.startswith(".") and head.endswith(f".{SUFFIX}") and pid.isdigit() else ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

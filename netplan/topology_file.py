@@ -30,13 +30,15 @@ class TopologyFile:
     def __init__(self, path: Path, cached: bool = False) -> None:
         """Raises TopologyError if the file has to be loaded and is not valid."""
         self.path = path
-        self._cache = Cache.open() if cached else None
-        self._digest = bytes_digest(path) if self._cache is not None else None
+        cache = Cache.open() if cached else None
+        digest = bytes_digest(path) if cache is not None else None
+        self._keyed = (cache, digest) if cache is not None and digest is not None else None
+        """The cache, and the digest of the file's bytes that its entries are keyed by."""
         self._entry: Entry | None = None
         self._topology: Topology | None = None
         self._positions: Positions | None = None
-        if self._cache is not None and self._digest is not None:
-            self._entry = self._cache.lookup(path, self._digest)
+        if self._keyed is not None:
+            self._entry = self._keyed[0].lookup(path, self._keyed[1])
         if self._entry is not None:
             self.outline: Outline = self._entry.outline
             self.source = Source(os.fspath(path), self._entry.source_digest)
@@ -62,7 +64,7 @@ class TopologyFile:
         from netplan.topology.loader import load_with_warnings
 
         self._topology, warnings = load_with_warnings(self.path)
-        if self._digest is not None and bytes_digest(self.path) != self._digest:
+        if self._keyed is not None and bytes_digest(self.path) != self._keyed[1]:
             raise NetplanError(f"{self.path}: the file changed while netplan read it "
                                "(hint: run the command again)")  # fmt: skip
         return warnings
@@ -70,19 +72,17 @@ class TopologyFile:
     def desired(self, observed: Mapping[str, HostState]) -> dict[str, HostState]:
         """The desired state of every host named in the topology, compiled against
         `observed` (from the cache when it holds the same observation)."""
-        if self._cache is None or self._digest is None:
-            from netplan.compile import compile_topology
-
-            return compile_topology(self.topology, observed)
-        digest = observation_digest(observed)
+        digest = None if self._keyed is None else observation_digest(observed)
         if self._entry is not None and self._entry.observed == digest:
             return self._entry.desired
         from netplan.compile import compile_topology
 
         desired = compile_topology(self.topology, observed)
-        entry = Entry(self._digest, self._cache.code, self.source.digest, self.outline,
-                      self.warnings, digest, Entry.compared(desired))  # fmt: skip
-        self._cache.store(self.path, entry)
+        if self._keyed is not None and digest is not None:
+            cache, file_digest = self._keyed
+            entry = Entry(file_digest, cache.code, self.source.digest, self.outline,
+                          self.warnings, digest, Entry.compared(desired))  # fmt: skip
+            cache.store(self.path, entry)
         return desired
 
     def positions(self) -> Positions:

@@ -193,6 +193,25 @@ def test_entries_by_file_and_topology(cache: Path, tmp_path: Path,
     assert [n.partition(".")[2] for n in os.listdir(cache)] == ["d.entry"]
 
 
+def test_what_a_killed_check_left_goes(cache: Path, file: Path, tmp_path: Path) -> None:
+    """A check killed while writing its entry leaves `.KEY.TOPOLOGY.entry.PID`: the next
+    entry written removes it once that process is gone, and a destroy (forget) always."""
+    checked(file)
+    [entry] = os.listdir(cache)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    left = cache / f".{entry}.{dead.pid}"
+    left.write_bytes(b"half")
+    running = cache / f".{entry}.{os.getpid()}"
+    running.write_bytes(b"being written")
+    other = tmp_path / "other.yaml"
+    other.write_text(TOPOLOGY.replace("name: cached", "name: other"))
+    checked(other)
+    assert not left.exists() and running.exists()
+    Cache(cache).forget("cached")
+    assert [n.partition(".")[2] for n in os.listdir(cache)] == ["other.entry"]
+
+
 class _Command:
     """Unpickled, it would run a command."""
 
