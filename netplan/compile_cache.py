@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import netplan
-from netplan.agent.resources import from_json, to_json
+from netplan.agent.resources import field_names, from_json, to_json
 from netplan.agent.state import HostState
 from netplan.outline import Outline
 
@@ -122,11 +122,16 @@ class Entry:
 
     @staticmethod
     def compared(desired: Mapping[str, HostState]) -> dict[str, HostState]:
+        """`desired` without the fields that are not compared: a resource that has some
+        (a hosts file's lines) is made again without them, the others are kept."""
         states = {}
         for host, state in desired.items():
             states[host] = HostState()
             for resource in state.resources.values():
-                states[host].add(from_json(to_json(resource, carried=False)))
+                kind = type(resource)
+                if field_names(kind, carried=True) != field_names(kind):
+                    resource = from_json(to_json(resource, carried=False))
+                states[host].add(resource)
         return states
 
 
