@@ -200,14 +200,15 @@ class Cache:
 
     def forget(self, topology: str) -> None:
         """Remove the entries of every file of `topology`, and what a check killed while
-        writing one left (after its destroy: nothing it made is left, the cache
-        included)."""
+        writing one left, and the directory once it is empty (after its destroy: nothing
+        it made is left, the cache included)."""
         try:
             for name in os.listdir(self.directory):
                 pid = _pid_of(name)
                 entry = name.lstrip(".")[: -len(pid) - 1] if pid else name
                 if entry.partition(".")[2] == f"{topology}.{SUFFIX}":
                     (self.directory / name).unlink(missing_ok=True)
+            self.directory.rmdir()
         except OSError:
             return
 

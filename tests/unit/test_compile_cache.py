@@ -210,6 +210,8 @@ def test_what_a_killed_check_left_goes(cache: Path, file: Path, tmp_path: Path) 
     assert not left.exists() and running.exists()
     Cache(cache).forget("cached")
     assert [n.partition(".")[2] for n in os.listdir(cache)] == ["other.entry"]
+    Cache(cache).forget("other")
+    assert not cache.exists()  # the last topology destroyed: no directory left either
 
 
 class _Command:
