@@ -5,6 +5,7 @@ and private modes, parents that exist (left alone) or are made as VLANs, drift, 
 from __future__ import annotations
 
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,10 +45,20 @@ def lan() -> Iterator[str]:
         sh("ip", "-n", "lan", "address", "add", f"{LAN_HOST}/24", "dev", "lan0")
         sh("ip", "-n", "lan", "link", "set", "lan0", "up")
         sh("ip", "-n", "lan", "link", "set", "lo", "up")
+        carrier(PARENT)
         yield "lan"
     finally:
         subprocess.run(["ip", "link", "del", PARENT], capture_output=True)  # now, not later
         sh("ip", "netns", "del", "lan")
+
+
+def carrier(name: str, timeout: float = 10.0) -> None:
+    """Wait until the link has carrier: the kernel drops NO-CARRIER some time after its
+    peer comes up, and a test's snapshots taken on both sides of that would differ."""
+    deadline = time.monotonic() + timeout
+    while "NO-CARRIER" in ip_json("link", "show", "dev", name)[0]["flags"]:
+        assert time.monotonic() < deadline, f"{name} got no carrier in {timeout:g} s"
+        time.sleep(0.05)
 
 
 def up(parent: str) -> None:
