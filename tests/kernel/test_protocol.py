@@ -93,6 +93,7 @@ def test_the_agent_serves_json_lines_on_stdin(topology: str) -> None:
         answers.append(json.loads(agent.stdout.readline()))
     agent.stdin.close()
     assert agent.wait(timeout=30) == 0
+    agent.stdout.close()
     applied, observed, garbage = answers
     assert applied == {"version": 2, "ok": True, "done": len(wanted)}
     assert HostState.from_json(observed["state"]).resources == keyed(*wanted)
