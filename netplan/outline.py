@@ -41,25 +41,3 @@ class Outline:
         if spec.paths:
             asked["paths"] = list(spec.paths)
         return asked
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "hosts": {
-                name: {"underlay": h.underlay, "interfaces": list(h.interfaces),
-                       "paths": list(h.paths)}
-                for name, h in self.hosts.items()
-            },
-        }  # fmt: skip
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Outline:
-        hosts = {
-            str(name): HostOutline(
-                None if h["underlay"] is None else str(h["underlay"]),
-                tuple(str(i) for i in h["interfaces"]),
-                tuple(str(p) for p in h["paths"]),
-            )
-            for name, h in data["hosts"].items()
-        }
-        return cls(str(data["name"]), hosts)
