@@ -61,8 +61,9 @@ def files_round(size: int) -> dict[str, float]:
     result["create"] = timed(lambda: [hostsfile.create(session, f) for f in files])
     result["update"] = timed(lambda: [hostsfile.update(session, f, ("digest",)) for f in files])
     observed: list[HostsFile] = []
-    result["observe"] = timed(
-        lambda: observed.extend(hostsfile.observe("hostsbench", [f.netns for f in files])[0]))
+    owned = [f.netns for f in files]
+    result["observe"] = timed(lambda: observed.extend(
+        hostsfile.classify("hostsbench", hostsfile.read("hostsbench"), owned)[0]))
     for found in files:
         hostsfile.remove(found.netns)
     result["json_mb"] = sum(len(json.dumps(to_json(f))) for f in files) / 1e6

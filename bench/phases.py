@@ -33,7 +33,7 @@ PHASES = (
     ("netplan.agent.journal", "Journal.before", "  journal before each step"),
     ("netplan.agent.hostsfile", "update", "  hosts files rewritten"),
     ("netplan.pipeline", "verify", "verify"),
-    ("netplan.agent.hostsfile", "observe", "  hosts files read (observe and verify)"),
+    ("netplan.agent.hostsfile", "read", "  hosts files read (observe and verify)"),
     ("netplan.pipeline", "record_applied", "record"),
     ("netplan.pipeline", "last_applied", "last-applied read (check)"),
     ("netplan.gate.commands", "build_report", "report (check)"),

@@ -39,13 +39,6 @@ def path_of(netns: str) -> str:
     return os.path.join(ETC_NETNS, netns, FILE)
 
 
-def observe(topology: str, owned: Iterable[str]) -> tuple[list[HostsFile], dict[str, str]]:
-    """The hosts files of the namespaces this topology owns, and the files it wrote for
-    namespaces that are gone, by digest; plus `foreign`: every other hosts file under
-    /etc/netns, by key, with a phrase saying whose it is."""
-    return classify(topology, read(topology), owned)
-
-
 def read(topology: str) -> list[tuple[str, HostsFile | bytes]]:
     """Every hosts file under /etc/netns, by namespace: a file with this topology's
     marker as its HostsFile (digested here), any other as its bytes (whose it is depends
@@ -62,7 +55,9 @@ def read(topology: str) -> list[tuple[str, HostsFile | bytes]]:
 def classify(
     topology: str, files: list[tuple[str, HostsFile | bytes]], owned: Iterable[str]
 ) -> tuple[list[HostsFile], dict[str, str]]:
-    """observe(), from the files read()."""
+    """Of the files read(): those of the namespaces this topology owns, and the files it
+    wrote for namespaces that are gone, by digest; plus `foreign`: every other hosts file
+    under /etc/netns, by key, with a phrase saying whose it is."""
     ours = set(owned)
     found: list[HostsFile] = []
     foreign: dict[str, str] = {}

@@ -6,6 +6,7 @@ Standard library only: shipped to remote hosts inside the agent.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
@@ -129,9 +130,16 @@ class HostState:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> HostState:
-        state = cls(foreign=dict(data.get("foreign", {})),
-                    facts=Facts.from_json(data.get("facts", {})))
-        for item in data["resources"]:
+        state = cls.decoded(data["resources"])
+        state.foreign = dict(data.get("foreign", {}))
+        state.facts = Facts.from_json(data.get("facts", {}))
+        return state
+
+    @classmethod
+    def decoded(cls, items: Iterable[dict[str, Any]]) -> HostState:
+        """A state of these resources only, from their JSON (a record's, a saved plan's)."""
+        state = cls()
+        for item in items:
             state.add(from_json(item))
         return state
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import cache, cached_property
 from typing import Any
 
-from netplan.agent.resources import RESOURCE_TYPES, field_names, from_json, to_json
+from netplan.agent.resources import RESOURCE_TYPES, field_names, to_json
 from netplan.agent.state import AddressTable, HostState, address_table_from_json
 from netplan.attachments import current_addresses
 
@@ -59,10 +59,7 @@ class LastApplied:
     def desired(self) -> HostState:
         """What was desired, decoded on first use: a check of a host in sync needs only
         when and from which file (from_json made sure every resource decodes)."""
-        desired = HostState()
-        for item in self.resources:
-            desired.add(from_json(item))
-        return desired
+        return HostState.decoded(self.resources)
 
     @classmethod
     def now(cls, desired: HostState, source: Source, hosts: tuple[str, ...] = ()) -> LastApplied:

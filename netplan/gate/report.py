@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 
 from netplan.agent.resources import Resource
 from netplan.gate.classify import Difference, classify
@@ -104,12 +105,10 @@ def _locator(
 ) -> Callable[[Resource], Pos | None]:  # fmt: skip
     """Where a resource comes from in the file; the links it may sit on are gathered on
     the first call (an in-sync check makes none)."""
-    found: list[Links] = []
 
-    def locate(resource: Resource) -> Pos | None:
-        if not found:
-            recorded = record.desired.resources.values() if record else ()
-            found.append(links_of([*resources.values(), *recorded]))
-        return position(resource, found[0], positions)
+    @cache
+    def links() -> Links:
+        recorded = record.desired.resources.values() if record else ()
+        return links_of([*resources.values(), *recorded])
 
-    return locate
+    return lambda resource: position(resource, links(), positions)

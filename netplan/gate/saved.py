@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netplan.agent.resources import from_json, to_json
+from netplan.agent.resources import to_json
 from netplan.agent.state import HostState, Step
 from netplan.errors import NetplanError
 from netplan.gate.record import Source
@@ -115,9 +115,7 @@ class SavedPlan:
         try:
             hosts = {}
             for name, host in data["hosts"].items():
-                desired = HostState()
-                for item in host["desired"]:
-                    desired.add(from_json(item))
+                desired = HostState.decoded(host["desired"])
                 steps = [Step.from_json(step) for step in host["steps"]]
                 hosts[str(name)] = SavedHost(host["underlay"], str(host["fingerprint"]),
                                              desired, steps)  # fmt: skip
