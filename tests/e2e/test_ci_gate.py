@@ -208,6 +208,11 @@ def test_a_cached_check_reports_what_a_compiling_one_does(repo: Repo) -> None:
     for fmt, report in compiled.items():
         assert same_report(repo.check(fmt, expect=0), report)
     assert cache_entry() == written  # every one of them a hit
+    hit = subprocess.run([sys.executable, "-X", "importtime", "-m", "netplan", "check", FILE],
+                         cwd=repo.root, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    imported = re.findall(r"^import time:.*\| +(\S+)$", hit.stderr, re.M)
+    assert hit.returncode == 0 and "netplan.pipeline" in imported
+    assert not {"pydantic", "yaml", "netplan.topology.model"} & set(imported)  # nor typer's
 
     subprocess.run(["ip", "-n", "db", "link", "set", "eth0", "mtu", "1280"], check=True)
     drifted = repo.check("json")
