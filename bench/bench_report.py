@@ -44,11 +44,11 @@ FLOOR = "floor"
 """The `way` of the floor's measurements (bench/apply_bench.py measure_floor)."""
 FLOORS = ("start", "deps", "imports", "observe", "imports+observe", "cli+observe")
 """Each a process, timed from start to exit like netplan's commands: `python -c pass`;
-importing the chosen dependencies (typer's argument adapters, which import pydantic;
-yaml); those and netplan's model; bench/raw_observe.py, which dumps the links, addresses
-and routes of every namespace over raw netlink without decoding them; the same after the
-imports, all in one process; and after typer's adapters only (a check that its compile
-cache spares loading the file imports neither yaml nor the model)."""
+importing the chosen dependencies (typer, pydantic, yaml); those and netplan's model;
+bench/raw_observe.py, which dumps the links, addresses and routes of every namespace over
+raw netlink without decoding them; the same after the imports, all in one process; and
+after typer only (a check that its compile cache spares loading the file imports neither
+pydantic, yaml nor the model)."""
 FLOOR_TITLES = {
     "start": "floor: interpreter start",
     "deps": "floor: start+deps",
@@ -267,12 +267,12 @@ def floor_markdown(floors: Sequence[dict[str, Any]], layout: str) -> str:
                  *(fmt(row["median"].get(kind)) for kind in whole)]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Each floor is a process timed from start to exit (median of rounds): "
-                  "`python -c pass`; `import typer._adapters, yaml` (typer imports pydantic "
-                  "when it parses arguments); the same and `netplan.topology.model`; "
+                  "`python -c pass`; `import typer, pydantic, yaml`; the same and "
+                  "`netplan.topology.model`; "
                   "bench/raw_observe.py (links, addresses and main-table routes of the root "
                   "and every namespace over raw netlink, replies counted, not decoded), alone, "
-                  "after those imports, and after `import typer._adapters` only (CLI: a check "
-                  "through the compile cache imports no more of the dependencies). The parts "
+                  "after those imports, and after `import typer` only (CLI: a check through the "
+                  "compile cache imports no more of the dependencies). The parts "
                   "are differences taken round by round: "
                   "deps import = start+deps - start, model import = start+imports - "
                   "start+deps, raw observe less start = floor: raw netlink observe - interpreter "

@@ -10,9 +10,9 @@ same requests netplan's observer sends (netplan/agent/links.py, address.py, rout
 filtered in the kernel the same way), over a raw rtnetlink socket made inside the
 namespace (netplan/agent/session.py). Replies are counted, not decoded: what is left is
 the kernel's work, the system calls and the interpreter's loop. With --imports it first
-imports IMPORTS: the interpreter start, the chosen dependencies (typer's argument
-adapters, which import pydantic; yaml) and netplan's model, which every netplan command
-pays before it touches the kernel.
+imports IMPORTS: the interpreter start, the chosen dependencies (typer, pydantic, yaml)
+and netplan's model, which every netplan command that loads a file pays before it
+touches the kernel.
 
 Standard library only (ctypes for setns(2): Python 3.11 has no os.setns). Prints one
 JSON line: namespaces, messages, bytes.
@@ -28,16 +28,14 @@ import socket
 import struct
 import sys
 
-CLI = ("typer._adapters",)
-"""What parsing a command line imports: typer, with the adapters it uses when it parses the
-arguments (they import pydantic). A check through netplan's compile cache imports no more
-of the dependencies."""
-DEPENDENCIES = (*CLI, "yaml")
-"""The chosen dependencies as a netplan command loads them: typer, with the adapters it
-uses when it parses the arguments (they import pydantic), and yaml."""
+CLI = ("typer",)
+"""What parsing a command line imports (typer below 0.29: no pydantic). A check through
+netplan's compile cache imports no more of the dependencies."""
+DEPENDENCIES = (*CLI, "pydantic", "yaml")
+"""The chosen dependencies as a netplan command that loads a file imports them."""
 IMPORTS = (*DEPENDENCIES, "netplan.topology.model")
-"""What every netplan command imports before it touches the kernel: the dependencies and
-netplan's model (its pydantic classes are built when it is imported)."""
+"""What every netplan command that loads a file imports before it touches the kernel: the
+dependencies and netplan's model (its pydantic classes are built when it is imported)."""
 
 RUN_NETNS = "/run/netns"
 CLONE_NEWNET = 0x40000000
