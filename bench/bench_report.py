@@ -247,7 +247,7 @@ def markdown(rows: Sequence[dict[str, Any]], layout: str, ways: Sequence[str]) -
                       "no-op check start+imports+raw observe (the same, then the links, "
                       "addresses and routes of every namespace dumped over raw netlink, not "
                       "decoded); for the check again start+CLI+raw observe (the compile cache "
-                      "spares yaml and the model: typer and pydantic only, then the dumps). No "
+                      "spares pydantic, yaml and the model: typer only, then the dumps). No "
                       "process of this interpreter with these dependencies does the command in "
                       "less. Measured in every round, right after netplan's check."]
     return "\n".join(lines)
