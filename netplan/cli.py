@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
 from netplan import lab_cli
 from netplan.agent import heap
@@ -668,5 +669,27 @@ def exec_command(
 
 
 def main() -> None:
+    """The `netplan` command and `python -m netplan`. A mistyped command line (an unknown
+    option or command, a missing argument, a bad value) is an error like any other: one
+    line, exit 1. click's own exit code for it is 2, which `check` and `plan
+    --detailed-exitcode` mean as "differences"."""
     heap.keep_until_exit()
-    app()
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:
+        code = EXIT_ERROR  # `netplan` or `netplan lab` alone: the help is printed
+    except UsageError as error:
+        typer.echo(f"error: {usage_line(error)}", err=True)
+        code = EXIT_ERROR
+    except typer.Abort:
+        typer.echo("error: aborted", err=True)
+        code = EXIT_ERROR
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def usage_line(error: UsageError) -> str:
+    from netplan.errors import one_line
+
+    command = error.ctx.command_path if error.ctx is not None else "netplan"
+    message = " ".join(error.format_message().split())
+    return one_line(f"{command}: {message} (hint: see '{command} --help')")

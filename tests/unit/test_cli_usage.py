@@ -1,0 +1,49 @@
+"""A mistyped command line is an error like any other: one line with a hint, exit 1.
+
+click exits 2 on usage errors, which is what `check` and `plan --detailed-exitcode` return
+for differences: a CI job that gates on 2 must not read a typo as drift.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+CASES = [
+    (["check", "--format", "yaml", "t.yaml"],
+     "error: python -m netplan check: Invalid value for '--format' / '-o': 'yaml' is not one "
+     "of 'text', 'json', 'github', 'junit'. (hint: see 'python -m netplan check --help')"),
+    (["check"],
+     "error: python -m netplan check: Missing argument 'file'. "
+     "(hint: see 'python -m netplan check --help')"),
+    (["chek", "t.yaml"],
+     "error: python -m netplan: No such command 'chek'. Did you mean 'check', 'schema'? "
+     "(hint: see 'python -m netplan --help')"),
+    (["plan", "--detailed-exitcode", "--bogus", "t.yaml"],
+     "error: python -m netplan plan: No such option: --bogus (Possible options: --out) "
+     "(hint: see 'python -m netplan plan --help')"),
+]  # fmt: skip
+
+
+def netplan(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "netplan", *args], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "line"), CASES)
+def test_a_usage_error_is_one_line_and_exit_1(args: list[str], line: str) -> None:
+    result = netplan(*args)
+    assert (result.returncode, result.stdout, result.stderr) == (1, "", line + "\n")
+
+
+@pytest.mark.parametrize("args", [[], ["lab"]])
+def test_a_command_missing_prints_the_help_and_exits_1(args: list[str]) -> None:
+    result = netplan(*args)
+    assert result.returncode == 1 and "Usage:" in result.stdout and result.stderr == ""
+
+
+def test_help_exits_0() -> None:
+    result = netplan("check", "--help")
+    assert result.returncode == 0 and "Usage:" in result.stdout
