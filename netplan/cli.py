@@ -99,6 +99,25 @@ YesOption = Annotated[
 ]
 
 
+DISTRIBUTION = "netplan-topology"
+"""This netplan's name on PyPI, where "netplan" is another project's."""
+
+
+def print_version(asked: bool) -> None:
+    """`netplan --version`: which netplan answers, next to Ubuntu's /usr/sbin/netplan."""
+    if not asked:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version(DISTRIBUTION)
+    except PackageNotFoundError:
+        number = "(not installed: run from a checkout)"
+    place = Path(__file__).resolve().parent
+    typer.echo(f"netplan {number}: declarative network topologies ({DISTRIBUTION}), at {place}")
+    raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -113,6 +132,10 @@ def root(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Also each stage with its time and each "
                            "step as it runs, on stderr.")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=print_version, is_eager=True,
+                           help="Print which netplan this is (not Ubuntu's) and exit.")
     ] = False,
 ) -> None:
     """Progress (per host: stage, steps done/total) is shown on stderr when stdout and

@@ -1,4 +1,5 @@
-"""A mistyped command line is an error like any other: one line with a hint, exit 1.
+"""The command line itself: a mistyped one is an error like any other (one line with a
+hint, exit 1), help, and which netplan answers.
 
 click exits 2 on usage errors, which is what `check` and `plan --detailed-exitcode` return
 for differences: a CI job that gates on 2 must not read a typo as drift.
@@ -8,8 +9,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from importlib.metadata import version
+from pathlib import Path
 
 import pytest
+
+import netplan
 
 CASES = [
     (["check", "--format", "yaml", "t.yaml"],
@@ -27,23 +32,32 @@ CASES = [
 ]  # fmt: skip
 
 
-def netplan(*args: str) -> subprocess.CompletedProcess[str]:
+def netplan_run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "netplan", *args], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=60)  # fmt: skip
 
 
 @pytest.mark.parametrize(("args", "line"), CASES)
 def test_a_usage_error_is_one_line_and_exit_1(args: list[str], line: str) -> None:
-    result = netplan(*args)
+    result = netplan_run(*args)
     assert (result.returncode, result.stdout, result.stderr) == (1, "", line + "\n")
 
 
 @pytest.mark.parametrize("args", [[], ["lab"]])
 def test_a_command_missing_prints_the_help_and_exits_1(args: list[str]) -> None:
-    result = netplan(*args)
+    result = netplan_run(*args)
     assert result.returncode == 1 and "Usage:" in result.stdout and result.stderr == ""
 
 
 def test_help_exits_0() -> None:
-    result = netplan("check", "--help")
+    result = netplan_run("check", "--help")
     assert result.returncode == 0 and "Usage:" in result.stdout
+
+
+def test_version_says_which_netplan_this_is() -> None:
+    """Ubuntu's /usr/sbin/netplan has the same name: --version tells them apart."""
+    result = netplan_run("--version")
+    place = Path(netplan.__file__).resolve().parent
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == (f"netplan {version('netplan-topology')}: declarative network "
+                             f"topologies (netplan-topology), at {place}\n")  # fmt: skip
