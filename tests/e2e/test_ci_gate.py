@@ -53,10 +53,11 @@ class Repo:
         self.file.parent.mkdir()
         self.file.write_text(TOPOLOGY)
 
-    def netplan(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def netplan(self, *args: str, python: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        """`python: ("-X", "importtime")`: options for the interpreter."""
         return subprocess.run(
-            [sys.executable, "-m", "netplan", *args], cwd=self.root, capture_output=True,
-            text=True, stdin=subprocess.DEVNULL, timeout=300,
+            [sys.executable, *python, "-m", "netplan", *args], cwd=self.root,
+            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
         )  # fmt: skip
 
     def ok(self, *args: str) -> str:
@@ -208,8 +209,7 @@ def test_a_cached_check_reports_what_a_compiling_one_does(repo: Repo) -> None:
     for fmt, report in compiled.items():
         assert same_report(repo.check(fmt, expect=0), report)
     assert cache_entry() == written  # every one of them a hit
-    hit = subprocess.run([sys.executable, "-X", "importtime", "-m", "netplan", "check", FILE],
-                         cwd=repo.root, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    hit = repo.netplan("check", FILE, python=("-X", "importtime"))
     imported = re.findall(r"^import time:.*\| +(\S+)$", hit.stderr, re.M)
     assert hit.returncode == 0 and "netplan.pipeline" in imported
     assert not {"pydantic", "yaml", "netplan.topology.model"} & set(imported)  # nor typer's
