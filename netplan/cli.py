@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from netplan.outline import Outline
     from netplan.pipeline import Hosts
     from netplan.plan.changes import HostPlan
-    from netplan.topology_file import TopologyFile
+    from netplan.topology_file import CacheUse, TopologyFile
 
 app = typer.Typer(
     name="netplan",
@@ -257,27 +257,41 @@ class Guard(NamedTuple):
 
 def run_plan(
     file: Path, hosts_from: HostsFrom, destroy: bool, lock: str | None = None,
-    lock_timeout: float = 0.0, cached: bool = False,
+    lock_timeout: float = 0.0, use: CacheUse | None = None,
 ) -> tuple[TopologyFile, Hosts, dict[str, HostPlan]]:  # fmt: skip
     """Open the file, connect, (with `lock`, the command that locks: take each host's
-    lock,) observe and plan; with `cached`, through the compile cache (check)."""
+    lock,) observe and plan; through the compile cache as `use` says (default: none).
+
+    When the outline is known before the model is loaded (the cache's, or its guess),
+    the hosts are observed while the file loads; a guess that loading proves wrong (the
+    edit changed the hosts or what to observe) is observed again with the file's."""
     from netplan import pipeline
-    from netplan.topology_file import TopologyFile
+    from netplan.topology_file import CacheUse, TopologyFile
 
-    opened = TopologyFile(file, cached)
-    outline = opened.outline
-    hosts = pipeline.connect_hosts(outline, *hosts_from)
-    request = None
-    if lock is not None:
-        from netplan.hostlock import LockRequest
+    opened = TopologyFile(file, use or CacheUse.NONE)
+    while True:
+        outline = opened.outline
+        hosts = pipeline.connect_hosts(outline, *hosts_from)
+        try:
+            request = None
+            if lock is not None:
+                from netplan.hostlock import LockRequest
 
-        request = LockRequest(lock, lock_timeout)
-        pipeline.lock(outline, hosts, request)
-    observed = pipeline.observe(outline, hosts)
-    pipeline.join_departed(outline, hosts, observed, hosts_from.provider, hosts_from.inventory,
-                           request)  # fmt: skip
-    desired = {} if destroy else opened.desired(observed)
-    return opened, hosts, pipeline.plan(desired, observed)
+                request = LockRequest(lock, lock_timeout)
+                pipeline.lock(outline, hosts, request)
+            if opened.needs_model(compiles=not destroy):
+                observed, _ = pipeline.observe_beside(outline, hosts, opened.load)
+            else:
+                observed = pipeline.observe(outline, hosts)
+            if opened.outline == outline:
+                pipeline.join_departed(outline, hosts, observed, hosts_from.provider,
+                                       hosts_from.inventory, request)  # fmt: skip
+                desired = {} if destroy else opened.desired(observed)
+                return opened, hosts, pipeline.plan(desired, observed)
+        except BaseException:
+            hosts.close()
+            raise
+        hosts.close()
 
 
 def failed_json(hosts: Any) -> dict[str, Any]:
@@ -354,9 +368,11 @@ def converge(
     from netplan.report import plans_json, render_plans
     from netplan.rollback import Transaction
     from netplan.summary import host_results, results_json
+    from netplan.topology_file import CacheUse
 
     verb = "destroy" if destroy else "apply"
-    opened, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout)
+    opened, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout,
+                                    CacheUse.OUTLINE)  # fmt: skip
     outline = opened.outline
     with hosts:
         in_sync = all(p.empty for p in plans.values())

@@ -115,10 +115,12 @@ class Entry:
     """Source.digest of the file (of its text)."""
     outline: Outline
     warnings: list[str]
-    observed: str
-    """observation_digest() of what it was compiled against."""
-    desired: dict[str, HostState]
-    """Host → its desired state, compared fields only (a hosts file without its lines)."""
+    observed: str | None
+    """observation_digest() of what it was compiled against; None with no desired state."""
+    desired: dict[str, HostState] | None
+    """Host → its desired state, compared fields only (a hosts file without its lines);
+    None when it was compiled by a command that then changes the hosts (apply): the
+    entry keeps the outline only, for the next command to observe while it loads."""
 
     @staticmethod
     def compared(desired: Mapping[str, HostState]) -> dict[str, HostState]:
@@ -162,8 +164,15 @@ class Cache:
         return None if directory is None else cls(directory)
 
     def lookup(self, file: Path, digest: str) -> Entry | None:
-        """The entry of `file` if it was written for these bytes by this code, in a
-        directory only this user can write to."""
+        """The entry of `file` if it was written for these bytes by this code."""
+        entry = self.latest(file)
+        if entry is None or entry.code != self.code:
+            return None
+        return entry if entry.bytes_digest == digest else None
+
+    def latest(self, file: Path) -> Entry | None:
+        """The entry last written for `file`, whatever its bytes and code were then, from
+        a directory only this user can write to: its outline is at most a guess."""
         try:
             if not self._private():
                 return None
@@ -175,9 +184,9 @@ class Cache:
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError, TypeError,
                 AttributeError, ImportError, IndexError):
             return None
-        if not isinstance(entry, Entry) or entry.code != self.code:
+        if not isinstance(entry, Entry) or not isinstance(getattr(entry, "outline", None), Outline):
             return None
-        return entry if entry.bytes_digest == digest else None
+        return entry
 
     def store(self, file: Path, entry: Entry) -> None:
         """Written whole or not at all, named by the file and its topology (`forget`);

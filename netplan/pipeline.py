@@ -7,6 +7,7 @@ host that fails at any stage is set aside with its error and the others go on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -122,6 +123,11 @@ def call(
         answer = host.call(request)
     else:
         answer = host.call_with_progress({**request, "progress": True}, on_progress)
+    return answered(host, answer)
+
+
+def answered(host: HostConnection, answer: dict[str, Any]) -> dict[str, Any]:
+    """The agent's answer; its error raised as an AgentError."""
     error = answer.get("error")
     if error:
         if "resource" in error:
@@ -135,11 +141,45 @@ def observe(outline: Outline, hosts: Hosts, shown: str = "observe") -> dict[str,
     return hosts.each("observe", partial(observe_host, outline), shown)
 
 
+def observe_beside(
+    outline: Outline, hosts: Hosts, work: Callable[[], Result]
+) -> tuple[dict[str, HostState], Result]:
+    """observe(), with `work()` done on this thread while the hosts observe (loading the
+    file: at N=500 its imports and validation take as long as the observation). Every
+    host is asked at once (HostConnection.begin: the local agent in a forked child, a
+    remote one on a thread that waits for it); each answer is waited for even if `work`
+    raises. A host that fails is set aside as observe() does."""
+    reporter = progress.reporter()
+    started: dict[str, tuple[float, Callable[[], dict[str, Any]]]] = {}
+    for name, host in hosts.items():
+        reporter.stage(name, "observe")
+        request = {"version": PROTOCOL_VERSION, **observe_request(outline, host)}
+        started[name] = (time.perf_counter(), host.begin(request))
+    try:
+        done = work()
+    finally:
+        observed = {}
+        for name, (began, answer) in started.items():
+            try:
+                observed[name] = observed_state(answered(hosts[name], answer()))
+            except NetplanError as error:
+                hosts.fail(name, "observe", error)
+            finally:
+                reporter.stage_done(name, "observe", time.perf_counter() - began,
+                                    name in observed)  # fmt: skip
+    return observed, done
+
+
 def observe_host(outline: Outline, host: HostConnection,
                  scope: Scope | None = None) -> HostState:
-    """The host's state; with a `scope`, within it only (netplan/plan/scope.py). A scope
-    that leaves out the root namespace asks for no facts: with_untouched keeps those
-    of the observation before."""
+    """The host's state; with a `scope`, within it only (netplan/plan/scope.py)."""
+    return observed_state(call(host, observe_request(outline, host, scope)))
+
+
+def observe_request(outline: Outline, host: HostConnection,
+                    scope: Scope | None = None) -> dict[str, Any]:
+    """The observe request of `host`, within `scope`. A scope that leaves out the root
+    namespace asks for no facts: with_untouched keeps those of the observation before."""
     request: dict[str, Any] = {"op": "observe", "topology": outline.name}
     if scope is not None and scope.namespaces is not None:
         request["inside"] = scope.namespaces
@@ -147,7 +187,11 @@ def observe_host(outline: Outline, host: HostConnection,
         request["root"] = False
     else:
         request.update(outline.facts_asked(host.name, host.underlay))
-    state = call(host, request)["state"]
+    return request
+
+
+def observed_state(answer: dict[str, Any]) -> HostState:
+    state = answer["state"]
     return state if isinstance(state, HostState) else HostState.from_json(state)
 
 

@@ -1,17 +1,20 @@
 """A topology file as the commands that reconcile open it: its outline, source and
 warnings at once, the model and the compiled desired state when they are needed.
 
-With the compile cache (netplan/compile_cache.py; `netplan check` uses it), a file whose
-bytes this code has seen before is not loaded to find its outline, and its desired state
-is not compiled again while the hosts' observation is the one it was compiled against:
-the model (pydantic), the YAML parser and the compiler are then not even imported, which
-is why they are imported here only where they are used.
+Through the compile cache (netplan/compile_cache.py), a file whose bytes this code has
+seen before is not loaded to find its outline; for `netplan check`, its desired state is
+not compiled again while the hosts' observation is the one it was compiled against: the
+model (pydantic), the YAML parser and the compiler are then not even imported, which is
+why they are imported here only where they are used. A file the cache has seen with
+other bytes (edited since) starts with the outline it had then, a guess that load()
+settles: the commands observe the hosts with it while the file loads (cli.run_plan).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,37 +29,61 @@ if TYPE_CHECKING:
     from netplan.topology.positions import Positions
 
 
+class CacheUse(Enum):
+    NONE = "none"
+    """The file is loaded when opened (every command that does not reconcile it)."""
+    OUTLINE = "outline"
+    """apply, destroy: the outline from the cache, or guessed from it; what is compiled
+    is written as an entry without its desired state (the command changes the hosts)."""
+    COMPARED = "compared"
+    """check: the desired state from the cache too when the observation is the one it
+    was compiled against (a check compares: a hosts file's digest is enough)."""
+
+
 class TopologyFile:
-    def __init__(self, path: Path, cached: bool = False) -> None:
+    source: Source
+    warnings: list[str]
+
+    def __init__(self, path: Path, use: CacheUse = CacheUse.NONE) -> None:
         """Raises TopologyError if the file has to be loaded and is not valid."""
         self.path = path
-        cache = Cache.open() if cached else None
+        self.use = use
+        cache = Cache.open() if use is not CacheUse.NONE else None
         digest = bytes_digest(path) if cache is not None else None
         self._keyed = (cache, digest) if cache is not None and digest is not None else None
         """The cache, and the digest of the file's bytes that its entries are keyed by."""
         self._entry: Entry | None = None
         self._topology: Topology | None = None
         self._positions: Positions | None = None
+        self.guessed = False
+        """Whether `outline` is the one of the file's bytes before (load() settles it)."""
         if self._keyed is not None:
             self._entry = self._keyed[0].lookup(path, self._keyed[1])
         if self._entry is not None:
             self.outline: Outline = self._entry.outline
             self.source = Source(os.fspath(path), self._entry.source_digest)
             self.warnings = self._entry.warnings
+            log_warnings(self.warnings)
+            return
+        latest = None if self._keyed is None else self._keyed[0].latest(path)
+        if latest is not None:
+            self.outline, self.guessed = latest.outline, True
         else:
-            from netplan.compile import outline_of
+            self._open()
 
-            self.warnings = self._load()
-            self.outline = outline_of(self.topology)
-            self.source = Source.of(path)
+    def _open(self) -> None:
+        from netplan.compile import outline_of
+
+        self.warnings = self._load()
+        self.outline = outline_of(self.topology)
+        self.source = Source.of(self.path)
         log_warnings(self.warnings)
 
     @property
     def topology(self) -> Topology:
-        """The model, loaded on first use (its warnings were logged when the file was
-        opened)."""
+        """The model, loaded on first use (load())."""
         if self._topology is None:
-            self._load()
+            self.load()
         assert self._topology is not None
         return self._topology
 
@@ -69,20 +96,42 @@ class TopologyFile:
                                "(hint: run the command again)")  # fmt: skip
         return warnings
 
+    def needs_model(self, compiles: bool) -> bool:
+        """Whether the command will load the model: to settle a guessed outline, or, if
+        it `compiles`, for a desired state the cache will not give."""
+        if self._topology is not None:
+            return False
+        if self.guessed or not compiles:
+            return self.guessed
+        entry = self._entry
+        return not (self.use is CacheUse.COMPARED and entry is not None
+                    and entry.desired is not None)  # fmt: skip
+
+    def load(self) -> None:
+        """The model loaded, if it is not yet: a guessed outline is then the file's, and
+        the warnings are logged (they were when the file was opened, otherwise)."""
+        if self.guessed:
+            self._open()
+            self.guessed = False
+        elif self._topology is None:
+            self._load()
+
     def desired(self, observed: Mapping[str, HostState]) -> dict[str, HostState]:
         """The desired state of every host named in the topology, compiled against
-        `observed` (from the cache when it holds the same observation)."""
-        digest = None if self._keyed is None else observation_digest(observed)
-        if self._entry is not None and self._entry.observed == digest:
-            return self._entry.desired
+        `observed` (for a check, from the cache when it holds the same observation)."""
+        compared = self.use is CacheUse.COMPARED
+        digest = observation_digest(observed) if compared and self._keyed else None
+        entry = self._entry
+        if entry is not None and entry.desired is not None and entry.observed == digest:
+            return entry.desired
         from netplan.compile import compile_topology
 
         desired = compile_topology(self.topology, observed)
-        if self._keyed is not None and digest is not None:
+        if self._keyed is not None:
             cache, file_digest = self._keyed
-            entry = Entry(file_digest, cache.code, self.source.digest, self.outline,
-                          self.warnings, digest, Entry.compared(desired))  # fmt: skip
-            cache.store(self.path, entry)
+            kept = Entry.compared(desired) if compared else None
+            cache.store(self.path, Entry(file_digest, cache.code, self.source.digest,
+                                         self.outline, self.warnings, digest, kept))  # fmt: skip
         return desired
 
     def positions(self) -> Positions:

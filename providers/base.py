@@ -28,6 +28,33 @@ class HostConnection(ABC):
         cannot carry them sends the request without asking."""
         return self.call({k: v for k, v in request.items() if k != "progress"})
 
+    def begin(self, request: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        """`call`, begun: what waits for its answer, to be called once. Meanwhile this
+        thread is free (the file is loaded while the hosts are observed). By default the
+        call runs on a thread of its own: the agent is elsewhere, this process only
+        waits for it."""
+        import threading
+
+        answer: list[dict[str, Any]] = []
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                answer.append(self.call(request))
+            except BaseException as error:  # raised again by the waiter, on its thread
+                failure.append(error)
+
+        thread = threading.Thread(target=run, name=f"call {self.name}", daemon=True)
+        thread.start()
+
+        def result() -> dict[str, Any]:
+            thread.join()
+            if failure:
+                raise failure[0]
+            return answer[0]
+
+        return result
+
     def exec_in(self, spec: dict[str, Any]) -> int:
         """Run a command inside a container of the host (netplan/agent/exec_in.py), this
         process's stdin, stdout and stderr passed through; its exit code."""

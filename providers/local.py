@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from providers.base import HostConnection
@@ -19,6 +20,14 @@ class LocalConnection(HostConnection):
         from netplan.agent.api import handle
 
         return handle(request, encoded=False)
+
+    def begin(self, request: dict[str, Any]) -> Callable[[], dict[str, Any]]:
+        """In a forked child, whose answer comes back pickled: the agent's work here is
+        Python, which a thread of this process would only take turns at with the work
+        done meanwhile (loading the file)."""
+        from netplan.agent.split import started
+
+        return started(partial(self.call, request))
 
     def call_with_progress(
         self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None]

@@ -2,8 +2,10 @@
 
 The same calls run in-process for the local host and, through `python -m netplan.agent`
 (one JSON request per line on stdin, one response per line on stdout), on remote hosts.
-What only changes need (execute, transactions, locks, records, probes, logs) is imported
-by the request that uses it: a check or a show observes only, ~9 ms less to import.
+Each request imports what it uses: a check or a show observes only (~9 ms less to
+import than everything), and a check reading the last-applied record in this process
+while a forked child observes (netplan/pipeline.py, observe_beside) does not import
+the observer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from netplan.agent import observe as _observe
 from netplan.agent import progress as _progress
 from netplan.agent.errors import AgentFailure, ProtocolError, StepFailed, explain
 from netplan.agent.state import PROTOCOL_VERSION, HostState, Step
@@ -34,6 +35,8 @@ def observe(topology: str, underlay: str | None = None,
     `interfaces`, which of them exist, and with `paths` (host paths), what each is. With
     `inside`, the named namespaces looked into are only those; with `root` false, the
     root namespace's own objects are left out (netplan/agent/observe.py)."""
+    from netplan.agent import observe as _observe
+
     try:
         return _observe.observe(topology, underlay, interfaces, paths, inside, root)
     except OSError as error:

@@ -1,5 +1,6 @@
 """Work split over the CPUs: contiguous parts of a list, the first done in this process
-and each other one in a forked child, whose result comes back pickled through a pipe.
+and each other one in a forked child, whose result comes back pickled through a pipe;
+or one piece of work in a child while this process does another (`started`).
 
 Observing hundreds of namespaces is Python work between syscalls (decoding dumps,
 building resources): threads take turns on one interpreter lock, processes do not
@@ -80,6 +81,26 @@ def beside_parts(
     for chunk, answer in zip(chunks, answers, strict=True):
         results.append(work(chunk) if answer is None else _result(answer))
     return results, other
+
+
+def started(work: Callable[[], Result]) -> Callable[[], Result]:
+    """`work()` begun in a forked child, for this process to do something else
+    meanwhile; what waits for its result (an exception raised by `work` is raised there)
+    and reaps the child, to be called once. If no child could be made, `work` is done
+    there, in this process."""
+    child = _fork(lambda _: work(), [None])
+
+    def result() -> Result:
+        if child is None:
+            return work()
+        try:
+            answer = fds.read_to_end(child[1])
+        finally:
+            _end(*child)
+        value: Result = _result(answer)
+        return value
+
+    return result
 
 
 def _sizes(items: int, parts: int, beside_items: int) -> tuple[int, int]:

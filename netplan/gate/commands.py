@@ -17,7 +17,7 @@ from netplan.gate.report import EXIT_IN_SYNC, CheckReport, build_report
 from netplan.outline import HostOutline, Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
-from netplan.topology_file import TopologyFile
+from netplan.topology_file import CacheUse, TopologyFile
 
 if TYPE_CHECKING:
     from netplan.gate.saved import SavedPlan
@@ -27,7 +27,8 @@ def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
     """Exit 0 in sync, 2 on drift or pending changes, 1 when a host could not be checked.
     Through the compile cache: the file is loaded and compiled only when it, netplan or
     the hosts' observation changed since the check before."""
-    opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False, cached=True)
+    opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False,
+                                        use=CacheUse.COMPARED)  # fmt: skip
     outline = opened.outline
     with hosts:
         records = pipeline.last_applied(outline, hosts)

@@ -20,7 +20,7 @@ from netplan.agent.resources import Address, Netns
 from netplan.agent.state import Facts, HostState
 from netplan.compile_cache import Cache, observation_digest
 from netplan.errors import NetplanError
-from netplan.topology_file import TopologyFile
+from netplan.topology_file import CacheUse, TopologyFile
 
 TOPOLOGY = """\
 name: cached
@@ -69,18 +69,18 @@ def compiles(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def checked(file: Path, observed: dict[str, HostState] = EMPTY) -> dict[str, HostState]:
     """What a check compiles `file` to, through the cache."""
-    return TopologyFile(file, cached=True).desired(observed)
+    return TopologyFile(file, CacheUse.COMPARED).desired(observed)
 
 
 def test_a_second_check_takes_everything_from_the_cache(
     cache: Path, file: Path, compiles: list[int], caplog: pytest.LogCaptureFixture
 ) -> None:
-    first = TopologyFile(file, cached=True)
+    first = TopologyFile(file, CacheUse.COMPARED)
     desired = first.desired(EMPTY)
     assert compiles == [1] and len(os.listdir(cache)) == 1
     caplog.clear()
 
-    second = TopologyFile(file, cached=True)
+    second = TopologyFile(file, CacheUse.COMPARED)
     assert second._topology is None  # not loaded
     assert (second.outline, second.source, second.warnings) == (
         first.outline, first.source, first.warnings)  # fmt: skip
@@ -164,7 +164,7 @@ def test_commands_other_than_check_neither_read_nor_write_it(
 
 def test_a_file_changed_while_it_is_read_is_refused(cache: Path, file: Path) -> None:
     checked(file)
-    opened = TopologyFile(file, cached=True)  # the outline from the cache
+    opened = TopologyFile(file, CacheUse.COMPARED)  # the outline from the cache
     file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
     with pytest.raises(NetplanError, match="changed while netplan read it"):
         opened.desired(state_with())  # a new observation: it has to load the file
@@ -255,8 +255,8 @@ def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
     checked(file)
     probe = (
         "import sys; from pathlib import Path; from netplan.agent.state import HostState; "
-        "from netplan.topology_file import TopologyFile; "
-        f"TopologyFile(Path({str(file)!r}), cached=True).desired({{'local': HostState()}}); "
+        "from netplan.topology_file import CacheUse, TopologyFile; "
+        f"TopologyFile(Path({str(file)!r}), CacheUse.COMPARED).desired({{'local': HostState()}}); "
         "print([m for m in ('netplan.topology.model', 'netplan.compile', 'yaml', 'pydantic') "
         "if m in sys.modules])"
     )  # fmt: skip
