@@ -9,8 +9,10 @@ Run only inside the throwaway sandbox (`make bench`):
 For every layout (one bridge; ten bridges of N/10) and every N, each round builds the same
 N containers four ways, one after the other, and times each operation as a user runs it:
 
-- netplan: one process per command (`python -m netplan apply FILE --yes`, `check FILE`,
-  `apply FILE+1 --yes` for the incremental add, `destroy FILE+1 --yes`);
+- netplan: one process per command, on one topology file edited in place between them as
+  a user edits theirs (`python -m netplan apply FILE --yes`, `check FILE`, then FILE
+  rewritten with one more container and `apply FILE --yes` for the incremental add,
+  `destroy FILE --yes`); the file is written before the clock starts;
 - ip per command: a generated shell script, one `ip` command per step (bench/ipscript.py);
 - ip -batch: a root batch plus one `ip -n NS -batch` per namespace (bench/ipbatch.py);
 - Mininet: `LinuxBridge` switches, no controller (bench/mininet_way.py).
@@ -204,10 +206,14 @@ def run_netplan(*args: str, profile: Path | None = None) -> tuple[int, str, floa
 
 
 class Netplan:
+    """netplan's way: FILE (files["netplan"]) holds N containers for apply and check, and
+    N+1 for the add and the destroy (`before`)."""
+
     def __init__(
         self, files: dict[str, Path], profile: Path | None = None, label: str = ""
     ) -> None:
         self.files = files
+        self.file = files["netplan"]
         self.profile = profile
         """A directory: run each command under cProfile and write its profile there."""
         self.label = label
@@ -215,11 +221,11 @@ class Netplan:
 
     def command(self, op: str) -> Callable[[], None]:
         args = {
-            "apply": ("apply", str(self.files["n"]), "--yes"),
-            "check": ("check", str(self.files["n"])),
-            "check-again": ("check", str(self.files["n"])),
-            "add": ("apply", str(self.files["n+1"]), "--yes"),
-            "destroy": ("destroy", str(self.files["n+1"]), "--yes"),
+            "apply": ("apply", str(self.file), "--yes"),
+            "check": ("check", str(self.file)),
+            "check-again": ("check", str(self.file)),
+            "add": ("apply", str(self.file), "--yes"),
+            "destroy": ("destroy", str(self.file), "--yes"),
         }[op]
 
         def action() -> None:
@@ -231,6 +237,17 @@ class Netplan:
 
         return action
 
+    def before(self, op: str) -> Callable[[], None]:
+        """The edit made before `op` is timed: N containers before the apply, N+1 before
+        the add."""
+        source = {"apply": "n", "add": "n+1"}.get(op)
+
+        def edit() -> None:
+            if source is not None:
+                self.file.write_bytes(self.files[source].read_bytes())
+
+        return edit
+
 
 def profile_netplan(ctx: Context, out: Path) -> None:
     """One extra, untimed netplan apply/check/add/destroy under cProfile; prints hot spots."""
@@ -238,6 +255,7 @@ def profile_netplan(ctx: Context, out: Path) -> None:
     label = f"{ctx.layout}-N{ctx.topo.n}"
     netplan = Netplan(ctx.files, profile=out, label=label)
     for op in OPS:
+        netplan.before(op)()
         try:
             netplan.command(op)()
         except Failure as exc:
@@ -391,6 +409,8 @@ class Way:
     """What to do afterwards, also after a failure."""
     rss_mb: Callable[[], float | None] = lambda: None
     """Peak RSS of the process of the last action (netplan only)."""
+    before: Callable[[str], Callable[[], None]] = lambda op: lambda: None
+    """What is done, untimed, before an operation's action (netplan's edit of its file)."""
 
 
 def make_way(way: str, ctx: Context) -> Way:
@@ -402,7 +422,8 @@ def make_way(way: str, ctx: Context) -> Way:
 
     if way == "netplan":
         netplan = Netplan(ctx.files)
-        return Way({op: netplan.command(op) for op in OPS}, rss_mb=lambda: netplan.rss_mb)
+        return Way({op: netplan.command(op) for op in OPS}, before=netplan.before,
+                   rss_mb=lambda: netplan.rss_mb)
     if way == "ip":
         def script(name: str) -> Callable[[], None]:
             return lambda: ipscript.run_script(ctx.files[name])
@@ -457,6 +478,7 @@ def measure_way(way: str, round_: int, ctx: Context) -> bool:
                 continue
             if way == "netplan" and op == "add" and round_ == 0:
                 incremental_plan(topo, ctx.files, ctx.layout, run)
+            made.before(op)()
             start = time.perf_counter()
             try:
                 actions[op]()
@@ -563,12 +585,14 @@ def write_files(topo: Topo, opts: ipbatch.Options, tmp: Path) -> dict[str, Path]
     files = {
         "n": tmp / f"bench-{topo.n}.yaml",
         "n+1": tmp / f"bench-{topo.n + 1}.yaml",
+        "netplan": tmp / "bench-topology.yaml",
         "ip-apply": tmp / "ip-apply.sh",
         "ip-add": tmp / "ip-add.sh",
         "ip-destroy": tmp / "ip-destroy.sh",
     }
     files["n"].write_text(topo.yaml())
     files["n+1"].write_text(topo.grown().yaml())
+    files["netplan"].write_text(topo.yaml())
     files["ip-apply"].write_text(ipscript.apply_script(topo, opts))
     files["ip-add"].write_text(ipscript.add_script(topo.grown(), opts))
     files["ip-destroy"].write_text(ipscript.destroy_script(topo.grown()))

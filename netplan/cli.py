@@ -257,10 +257,11 @@ class Guard(NamedTuple):
 
 def run_plan(
     file: Path, hosts_from: HostsFrom, destroy: bool, lock: str | None = None,
-    lock_timeout: float = 0.0, use: CacheUse | None = None,
+    lock_timeout: float = 0.0, use: CacheUse | None = None, records: bool = False,
 ) -> tuple[TopologyFile, Hosts, dict[str, HostPlan]]:  # fmt: skip
     """Open the file, connect, (with `lock`, the command that locks: take each host's
-    lock,) observe and plan; through the compile cache as `use` says (default: none).
+    lock,) observe and plan; through the compile cache as `use` says (default: none);
+    with `records`, each host's last-applied record is read with its observation.
 
     When the outline is known before the model is loaded (the cache's, or its guess),
     the hosts are observed while the file loads; a guess that loading proves wrong (the
@@ -280,9 +281,9 @@ def run_plan(
                 request = LockRequest(lock, lock_timeout)
                 pipeline.lock(outline, hosts, request)
             if opened.needs_model(compiles=not destroy):
-                observed, _ = pipeline.observe_beside(outline, hosts, opened.load)
+                observed, _ = pipeline.observe_beside(outline, hosts, opened.load, records)
             else:
-                observed = pipeline.observe(outline, hosts)
+                observed = pipeline.observe(outline, hosts, records=records)
             if opened.outline == outline:
                 pipeline.join_departed(outline, hosts, observed, hosts_from.provider,
                                        hosts_from.inventory, request)  # fmt: skip

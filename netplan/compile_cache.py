@@ -1,7 +1,8 @@
-"""The compile cache of `netplan check`: what a topology file compiled to, kept with what
-it was compiled from, so that checking an unchanged file against unchanged hosts does not
-load, validate and compile it again (at N=500, those and their imports are a third of a
-check).
+"""The compile cache: what a topology file compiled to, kept with what it was compiled
+from, so that checking an unchanged file against unchanged hosts does not load, validate
+and compile it again (at N=500, those and their imports are a third of a check), and the
+outline of what a file was, so that a command that has to load it can observe the hosts
+meanwhile (netplan/topology_file.py).
 
 Compiling is a pure function of the file's bytes, netplan's code and the code of the
 libraries that read the file, and the hosts' observation (IPAM keeps the addresses the
@@ -12,7 +13,10 @@ of the observation it was compiled against, and the desired state it compiled to
 compared (a hosts file by its digest, without its lines: what a check needs). A check
 takes the outline when the bytes and the code match, and the desired state when the
 observation matches too; otherwise it loads and compiles as without a cache, and writes
-the entry again. Nothing is trusted that is not keyed by all of its inputs.
+the entry again. An apply writes the entry without a desired state: it changes the hosts
+it would be keyed to. Nothing is trusted that is not keyed by all of its inputs; the
+outline of an entry whose bytes no longer match is used only as a guess, which loading
+the file confirms or corrects.
 
 Kept in /run/netplan/cache for root, else in $XDG_RUNTIME_DIR/netplan (no cache without
 one): gone at reboot, as the kernel state it is keyed by is. NETPLAN_CACHE_DIR=DIR puts it

@@ -51,6 +51,8 @@ class Hosts(dict[str, HostConnection]):
         self.failed: dict[str, Failure] = {}
         self.departed: list[str] = []
         """Hosts no longer in the file that the topology had at its last apply."""
+        self.records: dict[str, LastApplied | None] = {}
+        """Last-applied records read with the observation (last_applied())."""
 
     def names(self, outline: Outline) -> list[str]:
         """The topology's hosts in its order, then those that left it."""
@@ -137,12 +139,21 @@ def answered(host: HostConnection, answer: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def observe(outline: Outline, hosts: Hosts, shown: str = "observe") -> dict[str, HostState]:
-    return hosts.each("observe", partial(observe_host, outline), shown)
+def observe(
+    outline: Outline, hosts: Hosts, shown: str = "observe", records: bool = False
+) -> dict[str, HostState]:
+    """Each host's state; with `records`, its last-applied record is read in the same
+    request, into hosts.records."""
+
+    def one(host: HostConnection) -> HostState:
+        return _observed(hosts, host.name, call(host, observe_request(outline, host,
+                                                                      records=records)))
+
+    return hosts.each("observe", one, shown)
 
 
 def observe_beside(
-    outline: Outline, hosts: Hosts, work: Callable[[], Result]
+    outline: Outline, hosts: Hosts, work: Callable[[], Result], records: bool = False
 ) -> tuple[dict[str, HostState], Result]:
     """observe(), with `work()` done on this thread while the hosts observe (loading the
     file: at N=500 its imports and validation take as long as the observation). Every
@@ -153,7 +164,8 @@ def observe_beside(
     started: dict[str, tuple[float, Callable[[], dict[str, Any]]]] = {}
     for name, host in hosts.items():
         reporter.stage(name, "observe")
-        request = {"version": PROTOCOL_VERSION, **observe_request(outline, host)}
+        request = {"version": PROTOCOL_VERSION,
+                   **observe_request(outline, host, records=records)}  # fmt: skip
         started[name] = (time.perf_counter(), host.begin(request))
     try:
         done = work()
@@ -161,7 +173,7 @@ def observe_beside(
         observed = {}
         for name, (began, answer) in started.items():
             try:
-                observed[name] = observed_state(answered(hosts[name], answer()))
+                observed[name] = _observed(hosts, name, answered(hosts[name], answer()))
             except NetplanError as error:
                 hosts.fail(name, "observe", error)
             finally:
@@ -176,11 +188,14 @@ def observe_host(outline: Outline, host: HostConnection,
     return observed_state(call(host, observe_request(outline, host, scope)))
 
 
-def observe_request(outline: Outline, host: HostConnection,
-                    scope: Scope | None = None) -> dict[str, Any]:
-    """The observe request of `host`, within `scope`. A scope that leaves out the root
-    namespace asks for no facts: with_untouched keeps those of the observation before."""
+def observe_request(outline: Outline, host: HostConnection, scope: Scope | None = None,
+                    records: bool = False) -> dict[str, Any]:
+    """The observe request of `host`, within `scope`, with the last-applied record if
+    `records`. A scope that leaves out the root namespace asks for no facts:
+    with_untouched keeps those of the observation before."""
     request: dict[str, Any] = {"op": "observe", "topology": outline.name}
+    if records:
+        request["record"] = True
     if scope is not None and scope.namespaces is not None:
         request["inside"] = scope.namespaces
     if scope is not None and not scope.root:
@@ -193,6 +208,13 @@ def observe_request(outline: Outline, host: HostConnection,
 def observed_state(answer: dict[str, Any]) -> HostState:
     state = answer["state"]
     return state if isinstance(state, HostState) else HostState.from_json(state)
+
+
+def _observed(hosts: Hosts, name: str, answer: dict[str, Any]) -> HostState:
+    """The state in an observation's answer; its record, if it has one, kept in hosts."""
+    if "record" in answer:
+        hosts.records[name] = LastApplied.from_json(answer["record"])
+    return observed_state(answer)
 
 
 def departed(outline: Outline, observed: Mapping[str, HostState]) -> list[str]:
@@ -293,9 +315,12 @@ def verify_desired(outline: Outline, desired: Mapping[str, HostState], hosts: Ho
 
 
 def last_applied(outline: Outline, hosts: Hosts) -> dict[str, LastApplied | None]:
-    """Each host's last-applied record (None: there is none this version can read)."""
+    """Each host's last-applied record (None: there is none this version can read); read
+    again unless the observation brought it."""
 
     def one(host: HostConnection) -> LastApplied | None:
+        if host.name in hosts.records:
+            return hosts.records[host.name]
         answer = call(host, {"op": "record", "topology": outline.name, "action": "read"})
         return LastApplied.from_json(answer.get("record"))
 

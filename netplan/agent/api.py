@@ -105,11 +105,19 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
         root = request.get("root", True)
         if not isinstance(root, bool):
             raise ProtocolError("'root' must be true or false")
+        with_record = request.get("record", False)
+        if not isinstance(with_record, bool):
+            raise ProtocolError("'record' must be true or false")
         if not root and (underlay is not None or interfaces):
             raise ProtocolError("'root': false leaves out the root namespace's links, which "
                                 "'underlay' and 'interfaces' are read from")
         state = observe(topology, underlay, interfaces, paths, inside, root)
-        return {"state": state.to_json() if encoded else state}
+        answer: dict[str, Any] = {"state": state.to_json() if encoded else state}
+        if with_record:  # a check reads it too: in the same round trip
+            from netplan.agent import record
+
+            answer["record"] = record.read(topology)
+        return answer
     if op == "apply":
         return _apply(topology, request)
     if op in ("lock", "unlock"):

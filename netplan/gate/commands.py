@@ -28,7 +28,7 @@ def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
     Through the compile cache: the file is loaded and compiled only when it, netplan or
     the hosts' observation changed since the check before."""
     opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False,
-                                        use=CacheUse.COMPARED)  # fmt: skip
+                                        use=CacheUse.COMPARED, records=True)  # fmt: skip
     outline = opened.outline
     with hosts:
         records = pipeline.last_applied(outline, hosts)
