@@ -159,7 +159,8 @@ def observe_beside(
     file: at N=500 its imports and validation take as long as the observation). Every
     host is asked at once (HostConnection.begin: the local agent in a forked child, a
     remote one on a thread that waits for it); each answer is waited for even if `work`
-    raises. A host that fails is set aside as observe() does."""
+    raises. A host that fails is set aside as observe() does; any other exception is a bug,
+    raised once every answer is in (as fan_out does)."""
     reporter = progress.reporter()
     started: dict[str, tuple[float, Callable[[], dict[str, Any]]]] = {}
     for name, host in hosts.items():
@@ -170,15 +171,19 @@ def observe_beside(
     try:
         done = work()
     finally:
-        observed = {}
+        observed, bug = {}, None
         for name, (began, answer) in started.items():
             try:
                 observed[name] = _observed(hosts, name, answered(hosts[name], answer()))
             except NetplanError as error:
                 hosts.fail(name, "observe", error)
+            except BaseException as error:  # a bug: raised once the others are in
+                bug = bug or error
             finally:
                 reporter.stage_done(name, "observe", time.perf_counter() - began,
                                     name in observed)  # fmt: skip
+        if bug is not None:
+            raise bug
     return observed, done
 
 

@@ -25,9 +25,18 @@ class LocalConnection(HostConnection):
         """In a forked child, whose answer comes back pickled: the agent's work here is
         Python, which a thread of this process would only take turns at with the work
         done meanwhile (loading the file)."""
-        from netplan.agent.split import started
+        from netplan.agent.split import WorkerDied, started
 
-        return started(partial(self.call, request))
+        wait = started(partial(self.call, request))
+
+        def answer() -> dict[str, Any]:
+            try:
+                return wait()
+            except WorkerDied as error:  # killed (out of memory?): this host's failure
+                return {"ok": False, "error": {"message": f"the agent's process for this "
+                                                          f"request ended: {error.strerror}"}}
+
+        return answer
 
     def call_with_progress(
         self, request: dict[str, Any], progress: Callable[[dict[str, Any]], None]

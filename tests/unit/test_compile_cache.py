@@ -1,6 +1,8 @@
 """The compile cache (netplan/compile_cache.py) through TopologyFile, as check uses it: what
 hits, what misses (each input of compiling in turn), that a hit returns what compiling
-would and logs the same warnings, and that a hit builds no model."""
+would and logs the same warnings, and that a hit builds no model. As apply uses it: an
+entry with the outline only, and an edited file that starts from the outline it had, a
+guess that loading settles (netplan/topology_file.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ import netplan.compile
 from netplan import compile_cache
 from netplan.agent.resources import Address, Netns
 from netplan.agent.state import Facts, HostState
-from netplan.compile_cache import Cache, observation_digest
-from netplan.errors import NetplanError
+from netplan.compile_cache import Cache, Entry, bytes_digest, observation_digest
+from netplan.errors import NetplanError, TopologyError
+from netplan.gate.record import Source
+from netplan.outline import HostOutline, Outline
 from netplan.topology_file import CacheUse, TopologyFile
 
 TOPOLOGY = """\
@@ -264,3 +268,198 @@ def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
                             env={**os.environ, "NETPLAN_CACHE_DIR": str(cache)}, check=True)
     assert json.loads(result.stdout.replace("'", '"')) == []
     assert WARNING in result.stderr  # the warnings, from the entry
+
+
+def applied(file: Path, observed: dict[str, HostState] = EMPTY) -> TopologyFile:
+    """`file` as an apply compiles it, through the cache."""
+    opened = TopologyFile(file, CacheUse.OUTLINE)
+    opened.desired(observed)
+    return opened
+
+
+def latest(cache: Path, file: Path) -> Entry:
+    entry = Cache(cache).latest(file)
+    assert entry is not None
+    return entry
+
+
+def test_an_apply_leaves_the_outline_only(cache: Path, file: Path, compiles: list[int]) -> None:
+    """An apply changes the hosts: a desired state compiled against what they had would
+    be of no use to the check after it, the outline is."""
+    opened = applied(file)
+    assert compiles == [1]
+    entry = latest(cache, file)
+    assert (entry.desired, entry.observed) == (None, None)
+    assert (entry.outline, entry.bytes_digest) == (opened.outline, bytes_digest(file))
+    assert [WARNING in warning for warning in entry.warnings] == [True]
+
+
+def test_a_check_after_an_apply_observes_with_the_cached_outline_and_compiles(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    outline = applied(file).outline
+    check = TopologyFile(file, CacheUse.COMPARED)
+    assert (check._topology, check.guessed, check.outline) == (None, False, outline)
+    assert check.needs_model(compiles=True)  # the entry holds no desired state
+    assert not check.needs_model(compiles=False)
+    check.desired(EMPTY)
+    assert compiles == [1, 1] and latest(cache, file).desired is not None
+
+    again = TopologyFile(file, CacheUse.COMPARED)  # now everything is in the entry
+    assert not again.needs_model(compiles=True)
+    again.desired(EMPTY)
+    assert compiles == [1, 1] and again._topology is None
+
+
+def test_an_apply_after_a_check_compiles_and_a_destroy_does_not_load(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    """A check's desired state is for comparing (a hosts file without its lines): an
+    apply compiles its own, and writes the entry without it again."""
+    checked(file)
+    apply = TopologyFile(file, CacheUse.OUTLINE)
+    assert apply._topology is None and not apply.guessed
+    assert apply.needs_model(compiles=True) and not apply.needs_model(compiles=False)
+    desired = apply.desired(EMPTY)
+    assert compiles == [1, 1] and latest(cache, file).desired is None
+    assert desired["local"].resources["hosts:web"].content != ""  # the whole hosts file
+
+
+@pytest.mark.parametrize("use", [CacheUse.OUTLINE, CacheUse.COMPARED])
+def test_an_edited_file_starts_from_the_outline_it_had(
+    cache: Path, file: Path, caplog: pytest.LogCaptureFixture, use: CacheUse
+) -> None:
+    before = applied(file).outline
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    caplog.clear()
+    opened = TopologyFile(file, use)
+    assert (opened.guessed, opened.outline, opened._topology) == (True, before, None)
+    assert opened.needs_model(compiles=False) and opened.needs_model(compiles=True)
+    assert caplog.records == []  # the warnings come with the model
+
+    opened.load()
+    assert not opened.guessed and opened._topology is not None
+    assert opened.outline == before  # a new subnet: the hosts observed are the same
+    assert opened.source == Source.of(file)
+    assert [WARNING in r.getMessage() for r in caplog.records] == [True]
+    assert not opened.needs_model(compiles=True)
+
+
+TWO_HOSTS = """\
+name: cached
+hosts:
+  local: {}
+  far: {}
+networks:
+  front:
+    subnet: 10.0.0.0/24
+    host: local
+containers:
+  web:
+    networks: [front]
+    host: local
+  tool:
+    network_mode: host
+    host: far
+"""
+MACVLAN = """\
+  lan:
+    driver: macvlan
+    parent: eth7.5
+    subnet: 192.168.7.0/24
+"""
+VOLUME = """\
+  job:
+    command: [sleep, "60"]
+    volumes: ["/srv/data:/mnt/data:ro"]
+"""
+
+
+@pytest.mark.parametrize(("edited", "settled"), [
+    (TOPOLOGY + "hosts:\n  local:\n    underlay: eth9\n",
+     Outline("cached", {"local": HostOutline(underlay="eth9")})),
+    (TWO_HOSTS, Outline("cached", {"local": HostOutline(), "far": HostOutline()})),
+    (TOPOLOGY.replace("networks:\n", "networks:\n" + MACVLAN, 1),
+     Outline("cached", {"local": HostOutline(interfaces=("eth7.5", "eth7"))})),
+    (TOPOLOGY + VOLUME, Outline("cached", {"local": HostOutline(paths=("/mnt/data",
+                                                                       "/srv/data"))})),
+    (TOPOLOGY.replace("name: cached", "name: renamed"),
+     Outline("renamed", {"local": HostOutline()})),
+], ids=["underlay", "host", "macvlan-parent", "volume", "renamed"])  # fmt: skip
+def test_a_guess_the_edit_proved_wrong_is_settled_by_loading(
+    cache: Path, file: Path, edited: str, settled: Outline
+) -> None:
+    guess = applied(file).outline
+    assert guess == Outline("cached", {"local": HostOutline()})
+    file.write_text(edited)
+    opened = TopologyFile(file, CacheUse.COMPARED)
+    assert (opened.guessed, opened.outline) == (True, guess)
+    opened.load()
+    assert (opened.guessed, opened.outline) == (False, settled)
+
+
+def test_a_guessed_file_that_is_invalid_is_refused_when_it_loads(
+    cache: Path, file: Path
+) -> None:
+    applied(file)
+    written = latest(cache, file)
+    file.write_text(TOPOLOGY + "bogus: 1\n")
+    opened = TopologyFile(file, CacheUse.OUTLINE)  # the guess needs no loading
+    assert opened.guessed
+    with pytest.raises(TopologyError, match=r"t\.yaml:\d+:1: bogus: unknown field 'bogus'"):
+        opened.load()
+    with pytest.raises(TopologyError, match="unknown field 'bogus'"):
+        opened.desired(EMPTY)
+    assert latest(cache, file) == written  # nothing cached of it
+
+
+def test_desired_of_a_guessed_file_settles_it_first(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    applied(file)
+    file.write_text(TOPOLOGY + "hosts:\n  local:\n    underlay: eth9\n")
+    opened = TopologyFile(file, CacheUse.OUTLINE)
+    assert opened.guessed
+    desired = opened.desired(EMPTY)
+    assert not opened.guessed and compiles == [1, 1]
+    assert opened.outline == Outline("cached", {"local": HostOutline(underlay="eth9")})
+    entry = latest(cache, file)  # the entry is the new bytes', with their outline
+    assert (entry.bytes_digest, entry.outline) == (bytes_digest(file), opened.outline)
+    assert desired == TopologyFile(file).desired(EMPTY)  # as without the cache
+
+
+def test_a_guessed_file_changed_while_it_loads_is_refused(cache: Path, file: Path) -> None:
+    applied(file)
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    opened = TopologyFile(file, CacheUse.COMPARED)  # guessed, for these bytes
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.8.0/24"))
+    with pytest.raises(NetplanError, match="changed while netplan read it"):
+        opened.load()
+
+
+@pytest.mark.parametrize(("change", "use", "guessed"), [
+    (new_code, CacheUse.COMPARED, True),  # an outline is a guess whoever wrote it
+    (nothing, CacheUse.NONE, False),
+    (corrupt_entry, CacheUse.COMPARED, False),
+    (group_writable, CacheUse.COMPARED, False),
+], ids=["code", "no-cache", "corrupt", "group-writable"])  # fmt: skip
+def test_what_an_edited_file_is_guessed_from(
+    cache: Path, file: Path, monkeypatch: pytest.MonkeyPatch, change: Change, use: CacheUse,
+    guessed: bool,
+) -> None:  # fmt: skip
+    """Only the entry of the same file, from a directory only this user can write to;
+    without one, the file is loaded when it is opened."""
+    applied(file)
+    change(file, cache, monkeypatch)
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    opened = TopologyFile(file, use)
+    assert opened.guessed is guessed
+    assert (opened._topology is None) is guessed
+
+
+def test_another_file_is_not_guessed_from_this_ones_entry(cache: Path, file: Path) -> None:
+    applied(file)
+    other = file.with_name("other.yaml")
+    other.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    opened = TopologyFile(other, CacheUse.COMPARED)
+    assert not opened.guessed and opened._topology is not None

@@ -1,10 +1,12 @@
 """Work split over forked children (netplan/agent/split.py): results in order, a child's
-exception raised in the parent as it was, a child that dies named, and no child left."""
+exception raised in the parent as it was, a child that dies named, and no child left;
+the same of one piece of work started in a child while this process does another."""
 
 from __future__ import annotations
 
 import errno
 import os
+import select
 import signal
 import time
 from collections.abc import Sequence
@@ -154,3 +156,63 @@ def test_an_exception_that_does_not_unpickle_comes_back_as_its_text() -> None:
     with pytest.raises(OSError, match="_TwoArguments: c7: gone meanwhile"):
         split.in_parts(["a", "b"], _raise_two_arguments, 2)
     assert _no_children_left()
+
+
+def test_started_work_runs_in_a_child_while_this_process_goes_on() -> None:
+    """The child's work waits for what this process writes after started() returned:
+    done here, at once, it would find nothing to read."""
+    read, write = os.pipe()
+    try:
+        waiter = split.started(lambda: (os.getpid(), _read_within(read, 10.0)))
+        os.write(write, b"meanwhile")
+        pid, seen = waiter()
+    finally:
+        os.close(read)
+        os.close(write)
+    assert pid != os.getpid() and seen == b"meanwhile"
+    assert _no_children_left()
+
+
+def _read_within(fd: int, seconds: float) -> bytes:
+    ready, _, _ = select.select([fd], [], [], seconds)
+    return os.read(fd, 100) if ready else b""
+
+
+def _refuse() -> int:
+    raise NetlinkError(errno.EPERM, "not in this namespace")
+
+
+def test_started_works_exception_is_raised_by_the_waiter() -> None:
+    waiter = split.started(_refuse)  # the work fails in the child, not here
+    with pytest.raises(NetlinkError) as raised:
+        waiter()
+    assert (raised.value.errno, raised.value.extack) == (errno.EPERM, "not in this namespace")
+    assert _no_children_left()
+
+
+def test_a_started_child_that_dies_is_named() -> None:
+    waiter = split.started(lambda: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(split.WorkerDied, match="ended without an answer"):
+        waiter()
+    assert _no_children_left()
+
+
+def test_started_work_whose_fork_fails_is_done_here_when_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_processes() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_processes)
+    runs: list[int] = []
+
+    def work() -> int:
+        runs.append(os.getpid())
+        return os.getpid()
+
+    waiter = split.started(work)
+    assert runs == []  # not yet: this process does its other work first
+    assert waiter() == os.getpid() and runs == [os.getpid()]
+    with pytest.raises(NetlinkError) as raised:
+        split.started(_refuse)()
+    assert raised.value.extack == "not in this namespace"
