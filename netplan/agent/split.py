@@ -35,6 +35,16 @@ class WorkerDied(OSError):
     """A child ended without sending its result (killed, or out of memory)."""
 
 
+_beside_parent = False
+"""Set in a child `started` for its parent to work meanwhile (beside_parent())."""
+
+
+def beside_parent() -> bool:
+    """Whether this process was `started` beside its parent's own work, which keeps one
+    CPU busy meanwhile: splitting this process's work pays off later than otherwise."""
+    return _beside_parent
+
+
 def cpus() -> int:
     """The CPUs this process may run on."""
     return len(os.sched_getaffinity(0))
@@ -88,7 +98,7 @@ def started(work: Callable[[], Result]) -> Callable[[], Result]:
     meanwhile; what waits for its result (an exception raised by `work` is raised there)
     and reaps the child, to be called once. If no child could be made, `work` is done
     there, in this process."""
-    child = _fork(lambda _: work(), [None])
+    child = _fork(lambda _: _beside(work), [None])
 
     def result() -> Result:
         if child is None:
@@ -101,6 +111,12 @@ def started(work: Callable[[], Result]) -> Callable[[], Result]:
         return value
 
     return result
+
+
+def _beside(work: Callable[[], Result]) -> Result:
+    global _beside_parent
+    _beside_parent = True
+    return work()
 
 
 def _sizes(items: int, parts: int, beside_items: int) -> tuple[int, int]:

@@ -216,3 +216,10 @@ def test_started_work_whose_fork_fails_is_done_here_when_waited_for(
     with pytest.raises(NetlinkError) as raised:
         split.started(_refuse)()
     assert raised.value.extack == "not in this namespace"
+
+
+def test_a_started_child_knows_its_parent_works_beside_it() -> None:
+    """The local observer splits its namespaces later in such a child (observe.py)."""
+    assert split.started(split.beside_parent)() is True
+    assert split.beside_parent() is False
+    assert _no_children_left()
