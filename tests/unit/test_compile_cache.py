@@ -253,6 +253,23 @@ def test_the_observation_digest_covers_everything_observed() -> None:
     assert observation_digest(two) == observation_digest(dict(reversed(two.items())))
 
 
+def test_equal_observations_have_one_digest_however_they_were_made() -> None:
+    """The local agent observes in one process beside a loading command, in parts
+    unpickled from children otherwise: the same values, other objects shared, and
+    resources added in another order (processes before or after the namespaces)."""
+    dev = "eth0"
+    shared = HostState()
+    for netns in ("web", "db"):
+        shared.add(Netns(netns))
+        shared.add(Address(netns, dev, f"10.0.0.{len(netns)}/24"))  # one `dev` object
+    rebuilt = HostState()
+    for key in reversed(list(shared.resources)):  # another order, no object shared
+        rebuilt.resources[key] = pickle.loads(pickle.dumps(shared.resources[key]))
+    assert rebuilt == shared
+    assert (observation_digest({"local": rebuilt})
+            == observation_digest({"local": shared}))  # fmt: skip
+
+
 def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
     """The point of the cache: a check that hits does not import pydantic's model, the
     YAML parser or the compiler."""
