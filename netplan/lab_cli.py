@@ -1,7 +1,5 @@
 """`netplan lab up|down|status`: simulated hosts on this machine, for `--provider lab`."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -28,7 +26,7 @@ DirOption = Annotated[
 ]
 
 
-def print_lab(lab: Lab) -> None:
+def print_lab(lab: "Lab") -> None:
     from netplan.cli import print_styled
 
     if not lab.hosts:

@@ -12,6 +12,7 @@ settles: the commands observe the hosts with it while the file loads (cli.run_pl
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Mapping
 from enum import Enum
@@ -107,14 +108,18 @@ class TopologyFile:
         return not (self.use is CacheUse.COMPARED and entry is not None
                     and entry.desired is not None)  # fmt: skip
 
-    def load(self) -> None:
+    def load(self, compiles: bool = False) -> None:
         """The model loaded, if it is not yet: a guessed outline is then the file's, and
-        the warnings are logged (they were when the file was opened, otherwise)."""
+        the warnings are logged (they were when the file was opened, otherwise). With
+        `compiles` (desired() is next), the compiler is imported too: while the hosts
+        are still observed (cli.run_plan), not after."""
         if self.guessed:
             self._open()
             self.guessed = False
         elif self._topology is None:
             self._load()
+        if compiles:
+            importlib.import_module("netplan.compile")
 
     def desired(self, observed: Mapping[str, HostState]) -> dict[str, HostState]:
         """The desired state of every host named in the topology, compiled against
