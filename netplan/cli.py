@@ -399,6 +399,8 @@ def converge(
         from netplan.gate.commands import remember
 
         remember(outline, opened.source, plans, hosts, destroy)
+        if not destroy:
+            opened.applied(changed=not in_sync)
         results = host_results(hosts.names(outline), plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}

@@ -13,8 +13,8 @@ of the observation it was compiled against, and the desired state it compiled to
 compared (a hosts file by its digest, without its lines: what a check needs). A check
 takes the outline when the bytes and the code match, and the desired state when the
 observation matches too; otherwise it loads and compiles as without a cache, and writes
-the entry again. An apply writes the entry without a desired state: it changes the hosts
-it would be keyed to. Nothing is trusted that is not keyed by all of its inputs; the
+the entry again. An apply that changed the hosts writes the entry without a desired state:
+keyed by the observation before, it could never match theirs. Nothing is trusted that is not keyed by all of its inputs; the
 outline of an entry whose bytes no longer match is used only as a guess, which loading
 the file confirms or corrects.
 

@@ -34,8 +34,8 @@ class CacheUse(Enum):
     NONE = "none"
     """The file is loaded when opened (every command that does not reconcile it)."""
     OUTLINE = "outline"
-    """apply, destroy: the outline from the cache, or guessed from it; what is compiled
-    is written as an entry without its desired state (the command changes the hosts)."""
+    """apply, destroy: the outline from the cache, or guessed from it; an apply that ran
+    leaves the file's outline (applied())."""
     COMPARED = "compared"
     """check: the desired state from the cache too when the observation is the one it
     was compiled against (a check compares: a hosts file's digest is enough)."""
@@ -132,12 +132,25 @@ class TopologyFile:
         from netplan.compile import compile_topology
 
         desired = compile_topology(self.topology, observed)
+        if compared and digest is not None:
+            self._store(digest, Entry.compared(desired))
+        return desired
+
+    def applied(self, changed: bool) -> None:
+        """After an apply: the cache keeps the file's outline, for the next command to
+        observe while it loads the file; without a desired state if the apply `changed`
+        the hosts (keyed by the observation before, it could never match theirs). An apply
+        that changed nothing leaves an entry these bytes already have as it is."""
+        if not changed and self._entry is not None:
+            return
+        self._store(None, None)
+
+    def _store(self, observed: str | None, desired: dict[str, HostState] | None) -> None:
         if self._keyed is not None:
             cache, file_digest = self._keyed
-            kept = Entry.compared(desired) if compared else None
-            cache.store(self.path, Entry(file_digest, cache.code, self.source.digest,
-                                         self.outline, self.warnings, digest, kept))  # fmt: skip
-        return desired
+            entry = Entry(file_digest, cache.code, self.source.digest, self.outline,
+                          self.warnings, observed, desired)  # fmt: skip
+            cache.store(self.path, entry)
 
     def positions(self) -> Positions:
         """Where each value was written in the file; parsed on first use (the loader's

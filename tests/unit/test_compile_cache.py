@@ -287,10 +287,12 @@ def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
     assert WARNING in result.stderr  # the warnings, from the entry
 
 
-def applied(file: Path, observed: dict[str, HostState] = EMPTY) -> TopologyFile:
-    """`file` as an apply compiles it, through the cache."""
+def applied(file: Path, observed: dict[str, HostState] = EMPTY,
+            changed: bool = True) -> TopologyFile:
+    """`file` as an apply that ran compiles it and leaves it in the cache."""
     opened = TopologyFile(file, CacheUse.OUTLINE)
     opened.desired(observed)
+    opened.applied(changed)
     return opened
 
 
@@ -338,8 +340,27 @@ def test_an_apply_after_a_check_compiles_and_a_destroy_does_not_load(
     assert apply._topology is None and not apply.guessed
     assert apply.needs_model(compiles=True) and not apply.needs_model(compiles=False)
     desired = apply.desired(EMPTY)
-    assert compiles == [1, 1] and latest(cache, file).desired is None
     assert desired["local"].resources["hosts:web"].content != ""  # the whole hosts file
+    assert compiles == [1, 1] and latest(cache, file).desired is not None  # not yet
+    apply.applied(changed=True)
+    assert latest(cache, file).desired is None
+
+
+def test_an_apply_that_changed_nothing_keeps_the_checks_entry(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    checked(file)
+    applied(file, changed=False)
+    assert latest(cache, file).desired is not None  # the next check still takes it all
+    checked(file)
+    assert compiles == [1, 1]
+
+
+def test_an_apply_refused_before_it_ran_leaves_no_entry(cache: Path, file: Path) -> None:
+    """A conflict or a declined confirmation stops an apply after it compiled, before
+    applied(): nothing of it is left, the cache included."""
+    TopologyFile(file, CacheUse.OUTLINE).desired(EMPTY)
+    assert not cache.exists() or not os.listdir(cache)
 
 
 @pytest.mark.parametrize("use", [CacheUse.OUTLINE, CacheUse.COMPARED])
@@ -440,6 +461,7 @@ def test_desired_of_a_guessed_file_settles_it_first(
     desired = opened.desired(EMPTY)
     assert not opened.guessed and compiles == [1, 1]
     assert opened.outline == Outline("cached", {"local": HostOutline(underlay="eth9")})
+    opened.applied(changed=True)
     entry = latest(cache, file)  # the entry is the new bytes', with their outline
     assert (entry.bytes_digest, entry.outline) == (bytes_digest(file), opened.outline)
     assert desired == TopologyFile(file).desired(EMPTY)  # as without the cache
