@@ -13,10 +13,10 @@ of the observation it was compiled against, and the desired state it compiled to
 compared (a hosts file by its digest, without its lines: what a check needs). A check
 takes the outline when the bytes and the code match, and the desired state when the
 observation matches too; otherwise it loads and compiles as without a cache, and writes
-the entry again. An apply that changed the hosts writes the entry without a desired state:
-keyed by the observation before, it could never match theirs. Nothing is trusted that is not keyed by all of its inputs; the
-outline of an entry whose bytes no longer match is used only as a guess, which loading
-the file confirms or corrects.
+the entry again. An apply that changed the hosts writes the entry without a desired
+state: keyed by the observation before, it could never match theirs. Nothing is trusted
+that is not keyed by all of its inputs; the outline of an entry whose bytes no longer
+match is used only as a guess, which loading the file confirms or corrects.
 
 Kept in /run/netplan/cache for root, else in $XDG_RUNTIME_DIR/netplan (no cache without
 one): gone at reboot, as the kernel state it is keyed by is. NETPLAN_CACHE_DIR=DIR puts it
