@@ -309,7 +309,9 @@ def monitor_add(ctx: Context, ways: Sequence[str]) -> None:
     for way in [w for w in MONITORED_WAYS if w in ways]:
         made = make_way(way, ctx)
         try:
+            made.before("apply")()
             made.actions["apply"]()
+            made.before("add")()
             seen = add_monitor.observe_add(made.actions["add"], new)
             made.actions["destroy"]()
         except (Failure, ipbatch.CommandError, add_monitor.MonitorError,

@@ -27,6 +27,8 @@ from typing import Any
 PHASES = (
     ("netplan.topology_file", "TopologyFile.__init__", "open the file (load, or cached)"),
     ("netplan.pipeline", "observe", "observe"),
+    ("netplan.pipeline", "observe_beside", "observe, the file loading meanwhile"),
+    ("netplan.topology_file", "TopologyFile.load", "  load the file (beside the observation)"),
     ("netplan.topology_file", "TopologyFile.desired", "desired state (compile, or cached)"),
     ("netplan.pipeline", "plan", "plan"),
     ("netplan.pipeline", "execute", "execute"),
