@@ -52,7 +52,7 @@ DETAIL = (
     ("netplan.compile_cache", "code_fingerprint", "  code fingerprint (cache)"),
     ("netplan.compile_cache", "Cache.lookup", "  entry read (cache)"),
     ("netplan.topology_file", "observation_digest", "  observation digest (cache)"),
-    ("netplan.compile_cache", "Entry.compared", "  desired state made comparable (cache)"),
+    ("netplan.compile_cache", "comparable", "  desired state made comparable (cache)"),
     ("netplan.compile_cache", "Cache.store", "  entry written (cache)"),
     ("netplan.compile", "compile_topology", "  compile"),
     ("netplan.compile", "compile_hosts_files", "    hosts files rendered"),

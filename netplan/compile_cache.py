@@ -128,25 +128,23 @@ class Entry:
     outline: Outline
     warnings: list[str]
     observed: str | None
-    """observation_digest() of what it was compiled against; None with no desired state."""
-    desired: dict[str, HostState] | None
-    """Host → its desired state, compared fields only (a hosts file without its lines);
-    None when it was compiled by a command that then changes the hosts (apply): the
+    """observation_digest() of what it was compiled against, and with it a desired state
+    (Cache.desired); None when it was written by an apply that changed the hosts: the
     entry keeps the outline only, for the next command to observe while it loads."""
 
-    @staticmethod
-    def compared(desired: Mapping[str, HostState]) -> dict[str, HostState]:
-        """`desired` without the fields that are not compared: a resource that has some
-        (a hosts file's lines) is made again without them, the others are kept."""
-        states = {}
-        for host, state in desired.items():
-            states[host] = HostState()
-            for resource in state.resources.values():
-                kind = type(resource)
-                if field_names(kind, carried=True) != field_names(kind):
-                    resource = from_json(to_json(resource, carried=False))
-                states[host].add(resource)
-        return states
+
+def comparable(desired: Mapping[str, HostState]) -> dict[str, HostState]:
+    """`desired` without the fields that are not compared: a resource that has some
+    (a hosts file's lines) is made again without them, the others are kept."""
+    states = {}
+    for host, state in desired.items():
+        states[host] = HostState()
+        for resource in state.resources.values():
+            kind = type(resource)
+            if field_names(kind, carried=True) != field_names(kind):
+                resource = from_json(to_json(resource, carried=False))
+            states[host].add(resource)
+    return states
 
 
 class _Unpickler(pickle.Unpickler):
@@ -184,25 +182,46 @@ class Cache:
 
     def latest(self, file: Path) -> Entry | None:
         """The entry last written for `file`, whatever its bytes and code were then, from
-        a directory only this user can write to: its outline is at most a guess."""
+        a directory only this user can write to: its outline is at most a guess. Its
+        desired state, pickled after it in the same file, is not read (desired())."""
+        read = self._read(file, whole=False)
+        return None if read is None else read[0]
+
+    def desired(self, file: Path, entry: Entry) -> dict[str, HostState] | None:
+        """The desired state kept with `entry`, if the entry of `file` is still that one
+        (another command may have written it since it was read)."""
+        read = self._read(file, whole=True)
+        if read is None or read[0] != entry:
+            return None
+        return read[1]
+
+    def _read(self, file: Path, whole: bool) -> tuple[Entry, dict[str, HostState] | None] | None:
         try:
             if not self._private():
                 return None
             found = self._entries_of(file)
             if not found:
                 return None
-            with open(found[0], "rb") as handle:
+            with open(found[0], "rb") as handle:  # two pickles: one unpickler each
                 entry = _Unpickler(handle).load()
+                if not isinstance(entry, Entry) or not isinstance(
+                    getattr(entry, "outline", None), Outline
+                ):
+                    return None
+                whole = whole and entry.observed is not None
+                desired = _Unpickler(handle).load() if whole else None
         except (OSError, EOFError, pickle.UnpicklingError, ValueError, KeyError, TypeError,
                 AttributeError, ImportError, IndexError):
             return None
-        if not isinstance(entry, Entry) or not isinstance(getattr(entry, "outline", None), Outline):
+        if whole and not isinstance(desired, dict):
             return None
-        return entry
+        return entry, desired
 
-    def store(self, file: Path, entry: Entry) -> None:
-        """Written whole or not at all, named by the file and its topology (`forget`);
-        a cache that cannot be written is no cache."""
+    def store(self, file: Path, entry: Entry,
+              desired: Mapping[str, HostState] | None = None) -> None:
+        """The entry, and after it the desired state (compared fields only) if the entry
+        has an observation: written whole or not at all, named by the file and its
+        topology (`forget`); a cache that cannot be written is no cache."""
         path = self.directory / f"{_file_key(file)}.{entry.outline.name}.{SUFFIX}"
         partial = self.directory / f".{path.name}.{os.getpid()}"
         try:
@@ -211,6 +230,8 @@ class Cache:
                 return
             with open(partial, "wb") as handle:
                 pickle.dump(entry, handle, pickle.HIGHEST_PROTOCOL)
+                if entry.observed is not None:
+                    pickle.dump(comparable(desired or {}), handle, pickle.HIGHEST_PROTOCOL)
             os.replace(partial, path)
             for other in self._entries_of(file):
                 if other != path:

@@ -106,7 +106,7 @@ class TopologyFile:
             return self.guessed
         entry = self._entry
         return not (self.use is CacheUse.COMPARED and entry is not None
-                    and entry.desired is not None)  # fmt: skip
+                    and entry.observed is not None)  # fmt: skip
 
     def load(self, compiles: bool = False) -> None:
         """The model loaded, if it is not yet: a guessed outline is then the file's, and
@@ -126,14 +126,17 @@ class TopologyFile:
         `observed` (for a check, from the cache when it holds the same observation)."""
         compared = self.use is CacheUse.COMPARED
         digest = observation_digest(observed) if compared and self._keyed else None
-        entry = self._entry
-        if entry is not None and entry.desired is not None and entry.observed == digest:
-            return entry.desired
+        entry, keyed = self._entry, self._keyed
+        if digest is not None and keyed is not None and entry is not None \
+                and entry.observed == digest:
+            kept = keyed[0].desired(self.path, entry)
+            if kept is not None:
+                return kept
         from netplan.compile import compile_topology
 
         desired = compile_topology(self.topology, observed)
         if compared and digest is not None:
-            self._store(digest, Entry.compared(desired))
+            self._store(digest, desired)
         return desired
 
     def applied(self, changed: bool) -> None:
@@ -149,8 +152,8 @@ class TopologyFile:
         if self._keyed is not None:
             cache, file_digest = self._keyed
             entry = Entry(file_digest, cache.code, self.source.digest, self.outline,
-                          self.warnings, observed, desired)  # fmt: skip
-            cache.store(self.path, entry)
+                          self.warnings, observed)  # fmt: skip
+            cache.store(self.path, entry, desired)
 
     def positions(self) -> Positions:
         """Where each value was written in the file; parsed on first use (the loader's

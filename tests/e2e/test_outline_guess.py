@@ -81,21 +81,21 @@ def addresses(netns: str) -> list[IPv4Address]:
 
 def test_the_check_after_an_apply_compiles_from_its_outline_only_entry(topology: Path) -> None:
     entry = cache_entry(topology)
-    assert (entry.bytes_digest, entry.desired) == (bytes_digest(topology), None)
+    assert (entry.bytes_digest, entry.observed) == (bytes_digest(topology), None)
     assert entry.outline == Outline(NAME, {"local": HostOutline()})
     assert_in_sync(topology)
-    assert cache_entry(topology).desired is not None  # the check compiled, and kept it
+    assert cache_entry(topology).observed is not None  # the check compiled, and kept it
 
     # An apply that changed nothing keeps the check's entry; drift behind netplan's back
     # is still found by the check after it.
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology).desired is not None
+    assert cache_entry(topology).observed is not None
     sh("ip -n web link set eth0 mtu 1300")
     drift = netplan("check", topology)
     assert drift.returncode == 2, drift.stdout + drift.stderr
     assert "host local: drift: link:web/eth0.mtu: desired 1500, observed 1300" in drift.stdout
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology).desired is None  # it changed the host: the outline only
+    assert cache_entry(topology).observed is None  # it changed the host: the outline only
     assert_in_sync(topology)
 
 

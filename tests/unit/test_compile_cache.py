@@ -308,7 +308,7 @@ def test_an_apply_leaves_the_outline_only(cache: Path, file: Path, compiles: lis
     opened = applied(file)
     assert compiles == [1]
     entry = latest(cache, file)
-    assert (entry.desired, entry.observed) == (None, None)
+    assert entry.observed is None and Cache(cache).desired(file, entry) is None
     assert (entry.outline, entry.bytes_digest) == (opened.outline, bytes_digest(file))
     assert [WARNING in warning for warning in entry.warnings] == [True]
 
@@ -322,7 +322,7 @@ def test_a_check_after_an_apply_observes_with_the_cached_outline_and_compiles(
     assert check.needs_model(compiles=True)  # the entry holds no desired state
     assert not check.needs_model(compiles=False)
     check.desired(EMPTY)
-    assert compiles == [1, 1] and latest(cache, file).desired is not None
+    assert compiles == [1, 1] and latest(cache, file).observed is not None
 
     again = TopologyFile(file, CacheUse.COMPARED)  # now everything is in the entry
     assert not again.needs_model(compiles=True)
@@ -341,9 +341,9 @@ def test_an_apply_after_a_check_compiles_and_a_destroy_does_not_load(
     assert apply.needs_model(compiles=True) and not apply.needs_model(compiles=False)
     desired = apply.desired(EMPTY)
     assert desired["local"].resources["hosts:web"].content != ""  # the whole hosts file
-    assert compiles == [1, 1] and latest(cache, file).desired is not None  # not yet
+    assert compiles == [1, 1] and latest(cache, file).observed is not None  # not yet
     apply.applied(changed=True)
-    assert latest(cache, file).desired is None
+    assert latest(cache, file).observed is None
 
 
 def test_an_apply_that_changed_nothing_keeps_the_checks_entry(
@@ -351,7 +351,7 @@ def test_an_apply_that_changed_nothing_keeps_the_checks_entry(
 ) -> None:
     checked(file)
     applied(file, changed=False)
-    assert latest(cache, file).desired is not None  # the next check still takes it all
+    assert latest(cache, file).observed is not None  # the next check still takes it all
     checked(file)
     assert compiles == [1, 1]
 
@@ -502,3 +502,27 @@ def test_another_file_is_not_guessed_from_this_ones_entry(cache: Path, file: Pat
     other.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
     opened = TopologyFile(other, CacheUse.COMPARED)
     assert not opened.guessed and opened._topology is not None
+
+
+def test_the_outline_is_read_without_the_desired_state(
+    cache: Path, file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry and its desired state are two pickles in one file: a guess, or a check
+    whose observation differs, reads the first only (at N=1000 the second is most of the
+    file)."""
+    checked(file)
+    loads: list[object] = []
+    real = compile_cache._Unpickler.load
+
+    def counted(self: compile_cache._Unpickler) -> object:
+        loads.append(found := real(self))
+        return found
+
+    monkeypatch.setattr(compile_cache._Unpickler, "load", counted)
+    entry = Cache(cache).latest(file)
+    assert entry is not None and entry.observed is not None and len(loads) == 1
+    desired = Cache(cache).desired(file, entry)
+    assert desired is not None and len(loads) == 3 and desired == checked(file)
+    file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
+    checked(file)  # another entry for the same file: the one read before is no longer it
+    assert Cache(cache).desired(file, entry) is None
