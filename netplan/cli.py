@@ -349,7 +349,10 @@ def plan(
 ) -> None:
     """Show what apply would change, and why. Changes nothing."""
     with reported():
-        opened, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy)
+        from netplan.topology_file import CacheUse
+
+        opened, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy,
+                                        use=CacheUse.OUTLINE)  # fmt: skip
         hosts.close()
         show_plans(opened.outline, hosts, plans, wants_json(fmt, as_json))
         fail_hosts(opened.outline, hosts)

@@ -219,9 +219,10 @@ class Cache:
 
     def store(self, file: Path, entry: Entry,
               desired: Mapping[str, HostState] | None = None) -> None:
-        """The entry, and after it the desired state (compared fields only) if the entry
-        has an observation: written whole or not at all, named by the file and its
-        topology (`forget`); a cache that cannot be written is no cache."""
+        """The entry, and after it the desired state (compared fields only; given with an
+        entry that has an observation, and only then): written whole or not at all, named
+        by the file and its topology (`forget`); a cache that cannot be written is no
+        cache."""
         path = self.directory / f"{_file_key(file)}.{entry.outline.name}.{SUFFIX}"
         partial = self.directory / f".{path.name}.{os.getpid()}"
         try:
@@ -230,8 +231,8 @@ class Cache:
                 return
             with open(partial, "wb") as handle:
                 pickle.dump(entry, handle, pickle.HIGHEST_PROTOCOL)
-                if entry.observed is not None:
-                    pickle.dump(comparable(desired or {}), handle, pickle.HIGHEST_PROTOCOL)
+                if desired is not None:
+                    pickle.dump(comparable(desired), handle, pickle.HIGHEST_PROTOCOL)
             os.replace(partial, path)
             for other in self._entries_of(file):
                 if other != path:

@@ -146,8 +146,8 @@ def observe(
     request, into hosts.records."""
 
     def one(host: HostConnection) -> HostState:
-        return _observed(hosts, host.name, call(host, observe_request(outline, host,
-                                                                      records=records)))
+        answer = call(host, observe_request(outline, host, records=records))
+        return _observed(hosts, host.name, answer)
 
     return hosts.each("observe", one, shown)
 

@@ -34,8 +34,8 @@ class CacheUse(Enum):
     NONE = "none"
     """The file is loaded when opened (every command that does not reconcile it)."""
     OUTLINE = "outline"
-    """apply, destroy: the outline from the cache, or guessed from it; an apply that ran
-    leaves the file's outline (applied())."""
+    """plan, apply, destroy: the outline from the cache, or guessed from it; nothing is
+    written but by an apply that ran (applied(): the file's outline)."""
     COMPARED = "compared"
     """check: the desired state from the cache too when the observation is the one it
     was compiled against (a check compares: a hosts file's digest is enough)."""

@@ -526,3 +526,14 @@ def test_the_outline_is_read_without_the_desired_state(
     file.write_text(TOPOLOGY.replace("10.0.0.0/24", "10.0.9.0/24"))
     checked(file)  # another entry for the same file: the one read before is no longer it
     assert Cache(cache).desired(file, entry) is None
+
+
+def test_a_plan_reads_the_outline_and_writes_nothing(cache: Path, file: Path) -> None:
+    """plan opens the file as apply does (CacheUse.OUTLINE) but changes no host: only an
+    apply that ran leaves an entry."""
+    checked(file)
+    before = sorted((p.name, p.read_bytes()) for p in cache.iterdir())
+    planned = TopologyFile(file, CacheUse.OUTLINE)
+    assert planned._topology is None and not planned.guessed  # the outline, not loaded
+    planned.desired(EMPTY)
+    assert sorted((p.name, p.read_bytes()) for p in cache.iterdir()) == before
