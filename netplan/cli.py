@@ -24,6 +24,7 @@ from netplan import lab_cli
 from netplan.agent import heap
 
 if TYPE_CHECKING:
+    from netplan.agent.state import Facts, HostState
     from netplan.outline import Outline
     from netplan.pipeline import Hosts
     from netplan.plan.changes import HostPlan
@@ -389,21 +390,24 @@ def converge(
             print_styled(render_plans(plans))
         steps = sum(len(p.steps) for p in plans.values())
         elapsed = 0.0
+        after = {name: plan.observed for name, plan in plans.items()}
         if not in_sync:
             pipeline.refuse_conflicts(plans)
             confirm(f"{verb.capitalize()} these changes?", yes)
             started = time.perf_counter()
             pending = pipeline.execute(outline, plans, hosts,
                                        Transaction(guard.rollback, guard.confirm))  # fmt: skip
-            pipeline.verify(outline, hosts, plans)
+            after = pipeline.verify(outline, hosts, plans)
             elapsed = time.perf_counter() - started
             if pending:
                 keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
+                after = {}
         from netplan.gate.commands import remember
 
-        remember(outline, opened.source, plans, hosts, destroy)
+        recorded = remember(outline, opened.source, plans, hosts, destroy)
         if not destroy:
-            opened.applied(changed=not in_sync)
+            desired = {name: plans[name].desired for name in outline.hosts if name in plans}
+            opened.applied(not in_sync, desired, settled(outline, hosts, after, recorded))
         results = host_results(hosts.names(outline), plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
@@ -411,6 +415,24 @@ def converge(
         else:
             print_outcome(file, verb, results, in_sync, (steps, elapsed))
     fail_hosts(outline, hosts)
+
+
+def settled(
+    outline: "Outline", hosts: "Hosts", after: "dict[str, HostState]",
+    recorded: "dict[str, Facts]",
+) -> "dict[str, HostState] | None":  # fmt: skip
+    """What the next observation of the topology's hosts will find if nothing changes
+    meanwhile: each host's state after the apply (verified, or observed when it had
+    nothing to do), with the roster and addresses its new record gives it. None unless
+    every host of the topology got there."""
+    from dataclasses import replace
+
+    names = list(outline.hosts)
+    if hosts.failed or not all(n in after and n in recorded for n in names):
+        return None
+    return {n: replace(after[n], facts=replace(after[n].facts, roster=recorded[n].roster,
+                                               addresses=recorded[n].addresses))
+            for n in names}  # fmt: skip
 
 
 def keep_or_revert(

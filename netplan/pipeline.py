@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from netplan import progress
-from netplan.agent.state import PROTOCOL_VERSION, HostState
+from netplan.agent.state import PROTOCOL_VERSION, Facts, HostState
 from netplan.errors import AgentError, ConflictError, NetplanError, VerifyError
 from netplan.fanout import DEFAULT_FORKS, fan_out
 from netplan.gate.record import LastApplied, Source
@@ -296,19 +296,26 @@ def execute(
     return [name for name, waits in pending.items() if waits]
 
 
-def verify(outline: Outline, hosts: Hosts, plans: Mapping[str, HostPlan]) -> None:
+def verify(
+    outline: Outline, hosts: Hosts, plans: Mapping[str, HostPlan]
+) -> dict[str, HostState]:
     """Re-observe what the plans changed (netplan/plan/scope.py); the diff against what
-    they desired must now be empty: a host where it is not fails with what differs."""
+    they desired must now be empty: a host where it is not fails with what differs. The
+    state of each host that passed, whole: what was re-observed, the rest as it was."""
 
-    def one(host: HostConnection) -> HostPlan:
+    def one(host: HostConnection) -> tuple[HostPlan, HostState]:
         done = plans[host.name]
         scope = scope_of(done)
         state = with_untouched(done.observed, observe_host(outline, host, scope), scope)
-        return plan_host(host.name, within(done.desired, scope), within(state, scope))
+        return plan_host(host.name, within(done.desired, scope), within(state, scope)), state
 
-    for name, host_plan in hosts.each("observe", one, "verify").items():
-        if not host_plan.empty:
+    after: dict[str, HostState] = {}
+    for name, (host_plan, state) in hosts.each("observe", one, "verify").items():
+        if host_plan.empty:
+            after[name] = state
+        else:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
+    return after
 
 
 def verify_desired(outline: Outline, desired: Mapping[str, HostState], hosts: Hosts) -> None:
@@ -334,18 +341,21 @@ def last_applied(outline: Outline, hosts: Hosts) -> dict[str, LastApplied | None
 
 def record_applied(
     outline: Outline, desired: Mapping[str, HostState], hosts: Hosts, source: Source
-) -> None:
-    """After a successful apply, on every host still in: what was desired, from which file."""
+) -> dict[str, Facts]:
+    """After a successful apply, on every host still in: what was desired, from which
+    file. By host written to, the roster and addresses its observations now report
+    (the rest of the returned Facts is left empty)."""
 
-    def one(host: HostConnection) -> None:
+    def one(host: HostConnection) -> Facts | None:
         if host.name not in outline.hosts:  # it left the topology: nothing of it is there
             call(host, {"op": "record", "topology": outline.name, "action": "remove"})
-            return
+            return None
         record = LastApplied.now(desired[host.name], source, tuple(outline.hosts)).to_json()
-        call(host, {"op": "record", "topology": outline.name, "action": "write",
-                    "record": record})  # fmt: skip
+        answer = call(host, {"op": "record", "topology": outline.name, "action": "write",
+                             "record": record})  # fmt: skip
+        return Facts.from_json(answer)
 
-    hosts.each("record", one)
+    return {name: facts for name, facts in hosts.each("record", one).items() if facts is not None}
 
 
 def forget_applied(outline: Outline, hosts: Hosts) -> None:

@@ -139,14 +139,25 @@ class TopologyFile:
             self._store(digest, desired)
         return desired
 
-    def applied(self, changed: bool) -> None:
+    def applied(
+        self, changed: bool, desired: Mapping[str, HostState],
+        after: Mapping[str, HostState] | None,
+    ) -> None:  # fmt: skip
         """After an apply: the cache keeps the file's outline, for the next command to
-        observe while it loads the file; without a desired state if the apply `changed`
-        the hosts (keyed by the observation before, it could never match theirs). An apply
-        that changed nothing leaves an entry these bytes already have as it is."""
+        observe while it loads the file, and the `desired` state applied, keyed by the
+        hosts' state `after` it (cli.settled): what the next check observes if nothing
+        changed meanwhile, and against which compiling gives the same desired state
+        (addresses stay those containers have; every kernel test checks that a second
+        plan is empty, and tests/cache_view.py, after the examples' applies, that the
+        compile agrees).
+        Without `after` (a host failed, or the change waited for --confirm), the outline
+        only. An apply that changed nothing leaves an entry these bytes have as it is."""
         if not changed and self._entry is not None:
             return
-        self._store(None, None)
+        if after is None:
+            self._store(None, None)
+        else:
+            self._store(observation_digest(after), dict(desired))
 
     def _store(self, observed: str | None, desired: dict[str, HostState] | None) -> None:
         if self._keyed is not None:

@@ -142,7 +142,9 @@ def remove(topology: str) -> None:
 
 
 def handle(topology: str, request: dict[str, Any]) -> dict[str, Any]:
-    """`{"op": "record", "action": "read" | "write" | "remove", "record": {...}}`."""
+    """`{"op": "record", "action": "read" | "write" | "remove", "record": {...}}`. A
+    write answers with the roster and addresses an observation now reads (Facts), as it
+    reads them: the controller keys the compile cache by the observation after an apply."""
     action = request.get("action")
     if action == "read":
         return {"record": read(topology)}
@@ -151,7 +153,7 @@ def handle(topology: str, request: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(record, dict):
             raise ProtocolError("'record' write needs an object 'record'")
         write(topology, record)
-        return {}
+        return {"roster": list(roster(topology)), "addresses": addresses(topology)}
     if action == "remove":
         remove(topology)
         return {}

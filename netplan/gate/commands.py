@@ -20,6 +20,7 @@ from netplan.plan.order import plan_host
 from netplan.topology_file import CacheUse, TopologyFile
 
 if TYPE_CHECKING:
+    from netplan.agent.state import Facts
     from netplan.gate.saved import SavedPlan
 
 
@@ -65,17 +66,18 @@ def print_report(report: CheckReport, fmt: str) -> None:
 def remember(
     outline: Outline, source: Source, plans: dict[str, HostPlan], hosts: pipeline.Hosts,
     destroy: bool,
-) -> None:  # fmt: skip
-    """After apply: each host's last-applied record (what was desired, from which file);
-    after destroy: none."""
+) -> dict[str, Facts]:  # fmt: skip
+    """After apply: each host's last-applied record (what was desired, from which file),
+    and the facts its observations now report (pipeline.record_applied); after destroy:
+    none."""
     if destroy:
         pipeline.forget_applied(outline, hosts)
         cache = Cache.open()
         if cache is not None:
             cache.forget(outline.name)
-        return
+        return {}
     desired = {name: plan.desired for name, plan in plans.items()}
-    pipeline.record_applied(outline, desired, hosts, source)
+    return pipeline.record_applied(outline, desired, hosts, source)
 
 
 def save_plan(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import (
     TOPOLOGIES,
     Run,
@@ -110,6 +111,7 @@ def test_example_round_trip(name: str, run: Run, clean_host: None) -> None:
     assert run("validate", path).returncode == 0
     applied = run("apply", path, "--yes", check=True)
     assert "verified" in applied.stdout
+    assert_ready_for_the_check(path)
 
     for (netns, dev), cidr in expected.addresses.items():
         assert ipv4(link(netns, dev)) == [cidr]

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from netplan.agent.facts import vlan_support
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import (
     TOPOLOGIES,
     Run,
@@ -104,6 +105,7 @@ def source_seen_by_lan(container: str) -> str:
 def test_example_puts_containers_on_the_lan(lan: str, run: Run, clean_host: None) -> None:
     before = snapshot()
     assert run("apply", EXAMPLE, "--yes", check=True).returncode == 0
+    assert_ready_for_the_check(EXAMPLE)
 
     for container, address, mac in (("alpine1", "192.168.77.192", "02:42:c0:a8:4d:c0"),
                                     ("alpine2", "192.168.77.193", "02:42:c0:a8:4d:c1")):

@@ -1,8 +1,9 @@
 """Commands that observe the host while the topology file loads (cli.run_plan), through
-the CLI on the real kernel: apply leaves the file's outline in the compile cache, and the
-check after it compiles from that entry; an edited file is observed with the outline it
-had, and an edit that changes what the host's observation must report on (a volume's
-paths) is observed again with its own; an invalid edit is refused with nothing changed."""
+the CLI on the real kernel: apply leaves the file's outline in the compile cache, with
+the desired state it applied, which the check after it finds; an edited file is observed
+with the outline it had, and an edit that changes what the host's observation must
+report on (a volume's paths) is observed again with its own; an invalid edit is refused
+with nothing changed."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 
 from netplan.compile_cache import Cache, Entry, bytes_digest
 from netplan.outline import HostOutline, Outline
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import assert_unchanged, ip_json, netns_names, netplan, sh, snapshot
 
 NAME = "guess"
@@ -79,23 +81,26 @@ def addresses(netns: str) -> list[IPv4Address]:
             for a in link["addr_info"] if a["family"] == "inet"]  # fmt: skip
 
 
-def test_the_check_after_an_apply_compiles_from_its_outline_only_entry(topology: Path) -> None:
+def test_the_check_after_an_apply_finds_the_desired_state_it_applied(topology: Path) -> None:
     entry = cache_entry(topology)
-    assert (entry.bytes_digest, entry.observed) == (bytes_digest(topology), None)
-    assert entry.outline == Outline(NAME, {"local": HostOutline()})
+    assert (entry.bytes_digest, entry.outline) == (bytes_digest(topology),
+                                                   Outline(NAME, {"local": HostOutline()}))
+    assert entry.observed is not None
+    assert_ready_for_the_check(topology)
     assert_in_sync(topology)
-    assert cache_entry(topology).observed is not None  # the check compiled, and kept it
+    assert cache_entry(topology) == entry  # the check compiled nothing, wrote nothing
 
-    # An apply that changed nothing keeps the check's entry; drift behind netplan's back
-    # is still found by the check after it.
+    # An apply that changed nothing keeps the entry; drift behind netplan's back is
+    # still found by the check after it (which compiles: the observation differs).
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology).observed is not None
+    assert cache_entry(topology) == entry
     sh("ip -n web link set eth0 mtu 1300")
     drift = netplan("check", topology)
     assert drift.returncode == 2, drift.stdout + drift.stderr
     assert "host local: drift: link:web/eth0.mtu: desired 1500, observed 1300" in drift.stdout
+    assert cache_entry(topology).observed not in (None, entry.observed)
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology).observed is None  # it changed the host: the outline only
+    assert cache_entry(topology).observed == entry.observed  # the host as it was applied
     assert_in_sync(topology)
 
 

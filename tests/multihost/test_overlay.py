@@ -14,6 +14,7 @@ import yaml
 
 from netplan.topology.model import Topology
 from providers.lab import Lab, up
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import netplan
 from tests.multihost.labview import addresses, host_json, in_host, links, netns_names, ping
 
@@ -46,6 +47,10 @@ def demo(class_lab: Lab) -> Iterator[str]:
 
 
 class TestDemo:
+    def test_the_check_after_the_apply_finds_its_desired_state_cached(self, demo: str) -> None:
+        """Both hosts observed over SSH give the state the apply keyed its entry by."""
+        assert_ready_for_the_check(DEMO, "lab")
+
     def test_the_overlay_demo_pings_across_lab_hosts(self, class_lab: Lab, demo: str) -> None:
         lab = class_lab
         assert "hostA  applied" in demo and "hostB  applied" in demo

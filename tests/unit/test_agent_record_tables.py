@@ -33,9 +33,13 @@ def call(**request: Any) -> dict[str, Any]:
 
 
 def test_the_addresses_are_kept_beside_the_record(records: Path) -> None:
-    call(action="write", record={"hosts": ["local"], "addresses": TABLE, "resources": []})
+    written = call(action="write", record={"hosts": ["local"], "addresses": TABLE,
+                                           "resources": []})  # fmt: skip
     assert agent_record.addresses("t") == TABLE
     assert agent_record.roster("t") == ("local",)
+    # the answer: the facts every observation now reads, as it reads them (in order)
+    assert list(written["addresses"].items()) == sorted(TABLE.items())
+    assert written["roster"] == ["local"]
     call(action="write", record={"hosts": ["local"], "resources": []})  # an older controller
     assert agent_record.addresses("t") == {}
     call(action="write", record={"addresses": TABLE})

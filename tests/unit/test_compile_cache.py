@@ -20,7 +20,7 @@ import netplan.compile
 from netplan import compile_cache
 from netplan.agent.resources import Address, Netns
 from netplan.agent.state import Facts, HostState
-from netplan.compile_cache import Cache, Entry, bytes_digest, observation_digest
+from netplan.compile_cache import Cache, Entry, bytes_digest, comparable, observation_digest
 from netplan.errors import NetplanError, TopologyError
 from netplan.gate.record import Source
 from netplan.outline import HostOutline, Outline
@@ -287,12 +287,12 @@ def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
     assert WARNING in result.stderr  # the warnings, from the entry
 
 
-def applied(file: Path, observed: dict[str, HostState] = EMPTY,
-            changed: bool = True) -> TopologyFile:
-    """`file` as an apply that ran compiles it and leaves it in the cache."""
+def applied(file: Path, observed: dict[str, HostState] = EMPTY, changed: bool = True,
+            after: dict[str, HostState] | None = None) -> TopologyFile:
+    """`file` as an apply that ran compiles it and leaves it in the cache; `after`, the
+    hosts' state it left (cli.settled), None when it is not known."""
     opened = TopologyFile(file, CacheUse.OUTLINE)
-    opened.desired(observed)
-    opened.applied(changed)
+    opened.applied(changed, opened.desired(observed), after)
     return opened
 
 
@@ -302,9 +302,34 @@ def latest(cache: Path, file: Path) -> Entry:
     return entry
 
 
-def test_an_apply_leaves_the_outline_only(cache: Path, file: Path, compiles: list[int]) -> None:
-    """An apply changes the hosts: a desired state compiled against what they had would
-    be of no use to the check after it, the outline is."""
+def test_an_apply_keys_what_it_applied_by_the_state_it_left(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    """The check after the apply observes that state: it compiles nothing, loads no
+    model, and compares with the desired state the apply compiled."""
+    after = {"local": HostState(facts=Facts(roster=("local",)))}
+    apply = TopologyFile(file, CacheUse.OUTLINE)
+    desired = apply.desired(EMPTY)
+    apply.applied(True, desired, after)
+    assert compiles == [1]
+    entry = latest(cache, file)
+    assert entry.observed == observation_digest(after)
+    assert Cache(cache).desired(file, entry) == comparable(desired)
+
+    check = TopologyFile(file, CacheUse.COMPARED)
+    assert not check.needs_model(compiles=True)
+    assert check.desired(after) == comparable(desired)
+    assert compiles == [1] and check._topology is None
+    assert latest(cache, file) == entry
+    check.desired(EMPTY)  # another observation (drift): compiled, and kept instead
+    assert compiles == [1, 1] and latest(cache, file).observed == observation_digest(EMPTY)
+
+
+def test_an_apply_whose_result_is_unknown_leaves_the_outline_only(
+    cache: Path, file: Path, compiles: list[int]
+) -> None:
+    """A host failed, or the change waits for --confirm: a desired state keyed by what
+    the hosts had before would be of no use to the check after it, the outline is."""
     opened = applied(file)
     assert compiles == [1]
     entry = latest(cache, file)
@@ -342,7 +367,7 @@ def test_an_apply_after_a_check_compiles_and_a_destroy_does_not_load(
     desired = apply.desired(EMPTY)
     assert desired["local"].resources["hosts:web"].content != ""  # the whole hosts file
     assert compiles == [1, 1] and latest(cache, file).observed is not None  # not yet
-    apply.applied(changed=True)
+    apply.applied(True, desired, None)
     assert latest(cache, file).observed is None
 
 
@@ -461,7 +486,7 @@ def test_desired_of_a_guessed_file_settles_it_first(
     desired = opened.desired(EMPTY)
     assert not opened.guessed and compiles == [1, 1]
     assert opened.outline == Outline("cached", {"local": HostOutline(underlay="eth9")})
-    opened.applied(changed=True)
+    opened.applied(True, desired, None)
     entry = latest(cache, file)  # the entry is the new bytes', with their outline
     assert (entry.bytes_digest, entry.outline) == (bytes_digest(file), opened.outline)
     assert desired == TopologyFile(file).desired(EMPTY)  # as without the cache
