@@ -49,11 +49,6 @@ bench/raw_observe.py, which dumps the links, addresses and routes of every names
 raw netlink without decoding them; the same after the imports, all in one process; and
 after typer only (a check that its compile cache spares loading the file imports neither
 pydantic, yaml nor the model)."""
-SIDE_BY_SIDE = {"imports|observe": ("imports", "cli+observe")}
-"""Floors of two measured processes as if run at once on two CPUs: each round's longer
-one. The first check observes while it loads the file (netplan/pipeline.py,
-observe_beside), so its floor is start+imports on one CPU beside start+CLI+raw observe
-on the other, not the two one after the other (imports+observe)."""
 FLOOR_TITLES = {
     "start": "floor: interpreter start",
     "deps": "floor: start+deps",
@@ -61,16 +56,16 @@ FLOOR_TITLES = {
     "observe": "floor: raw netlink observe",
     "imports+observe": "floor: start+imports+raw observe",
     "cli+observe": "floor: start+CLI+raw observe",
-    "imports|observe": "floor: start+imports beside start+CLI+raw observe",
 }
 FLOOR_OF_OP = {
-    "apply": "imports", "check": "imports|observe", "check-again": "cli+observe",
+    "apply": "imports", "check": "cli+observe", "check-again": "cli+observe",
     "add": "imports", "destroy": "start",
     "gone": "start",
 }
 """The floor of each operation: a command that loads the file pays start+imports before it
-touches the kernel; the no-op check also reads the kernel's state; a destroy of a file
-the compile cache knows loads nothing (only the interpreter's start is certain). (The
+touches the kernel; the no-op check reads the kernel's state (the apply before it left
+the compile cache its desired state: it imports typer only); a destroy of a file the
+compile cache knows loads nothing (only the interpreter's start is certain). (The
 kernel's work of apply, add and destroy is not in their floor: the ip -batch way is close
 to it.)"""
 FLOOR_PARTS = {
@@ -130,11 +125,8 @@ def seconds_of(run: Run, layout: str, n: int, way: str, op: str) -> dict[int, fl
 
 
 def floor_seconds(run: Run, layout: str, n: int, kind: str) -> dict[int, float]:
-    """A floor's seconds by round: measured (FLOORS), or SIDE_BY_SIDE."""
-    if kind not in SIDE_BY_SIDE:
-        return seconds_of(run, layout, n, FLOOR, kind)
-    one, other = (seconds_of(run, layout, n, FLOOR, part) for part in SIDE_BY_SIDE[kind])
-    return {r: max(one[r], other[r]) for r in sorted(one.keys() & other.keys())}
+    """A floor's seconds by round (FLOORS)."""
+    return seconds_of(run, layout, n, FLOOR, kind)
 
 
 def _differences(mine: dict[int, float], theirs: dict[int, float]) -> list[float]:
@@ -201,8 +193,7 @@ def summarize_floors(
     rows = []
     for layout in layouts:
         for n in sizes:
-            times = {kind: floor_seconds(run, layout, n, kind)
-                     for kind in (*FLOORS, *SIDE_BY_SIDE)}  # fmt: skip
+            times = {kind: floor_seconds(run, layout, n, kind) for kind in FLOORS}
             if not any(times.values()):
                 continue
             parts = {}
@@ -262,15 +253,13 @@ def markdown(rows: Sequence[dict[str, Any]], layout: str, ways: Sequence[str]) -
         lines += ["", "netplan's floor: start+imports for apply and add (the interpreter "
                       "starts; typer, pydantic, yaml and netplan's model are imported); the "
                       "interpreter's start for destroy (the compile cache knows the file: "
-                      "nothing is loaded); for the "
-                      "no-op check start+imports beside start+CLI+raw observe (the links, "
-                      "addresses and routes of every namespace dumped over raw netlink, not "
-                      "decoded, by a second process while the first imports: the check "
-                      "observes while it loads the file); for the check again start+CLI+raw "
-                      "observe (the compile cache spares pydantic, yaml and the model: typer "
-                      "only, then the dumps). No process of this interpreter with these "
-                      "dependencies does the command in less (on two CPUs). Measured in every "
-                      "round, right after netplan's check."]
+                      "nothing is loaded); for the no-op check, first and again, "
+                      "start+CLI+raw observe (typer imported, then the links, addresses and "
+                      "routes of every namespace dumped over raw netlink, not decoded: the "
+                      "apply left the compile cache the desired state it applied, which "
+                      "spares the check pydantic, yaml and the model). No process of this "
+                      "interpreter with these dependencies does the command in less. Measured "
+                      "in every round, right after netplan's check."]
     return "\n".join(lines)
 
 
@@ -280,7 +269,7 @@ def floor_markdown(floors: Sequence[dict[str, Any]], layout: str) -> str:
     mine = [row for row in floors if row["layout"] == layout]
     if not mine:
         return ""
-    whole = ("imports", "observe", "imports+observe", "cli+observe", "imports|observe")
+    whole = ("imports", "observe", "imports+observe", "cli+observe")
     head = ["N", *FLOOR_PARTS, *(FLOOR_TITLES[kind] for kind in whole)]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in mine:
@@ -297,9 +286,7 @@ def floor_markdown(floors: Sequence[dict[str, Any]], layout: str) -> str:
                   "are differences taken round by round: "
                   "deps import = start+deps - start, model import = start+imports - "
                   "start+deps, raw observe less start = floor: raw netlink observe - interpreter "
-                  "start. start+imports beside start+CLI+raw observe is the longer of those two "
-                  "processes in each round: what two CPUs take to do both at once, as the first "
-                  "check does."]
+                  "start."]
     return "\n".join(lines)
 
 
