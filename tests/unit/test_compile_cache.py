@@ -381,6 +381,17 @@ def test_an_apply_that_changed_nothing_keeps_the_checks_entry(
     assert compiles == [1, 1]
 
 
+def test_an_apply_that_changed_nothing_completes_an_outline_only_entry(
+    cache: Path, file: Path
+) -> None:
+    """After a failed apply (the outline only), one that finds nothing left to do keys
+    its desired state by the hosts' state as it observed them."""
+    applied(file)
+    assert latest(cache, file).observed is None
+    applied(file, changed=False, after=EMPTY)
+    assert latest(cache, file).observed == observation_digest(EMPTY)
+
+
 def test_an_apply_refused_before_it_ran_leaves_no_entry(cache: Path, file: Path) -> None:
     """A conflict or a declined confirmation stops an apply after it compiled, before
     applied(): nothing of it is left, the cache included."""
