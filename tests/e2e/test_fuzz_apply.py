@@ -1,5 +1,6 @@
-"""Generated valid topologies on the kernel: each applies, a second plan is empty, and
-destroy leaves nothing of it (checked with `ip -j link`, `ip netns`, `nft -j list tables`
+"""Generated valid topologies on the kernel: each applies, the compile cache holds what
+the check after it needs (tests/cache_view.py), a second plan is empty, and destroy
+leaves nothing of it (checked with `ip -j link`, `ip netns`, `nft -j list tables`
 and a whole snapshot of the sandbox's network, before and after).
 
 Inputs come from tests/topology_strategies.py; how many from tests/fuzzing.py
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 from hypothesis import given
 
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import assert_unchanged, ip_json, netns_names, netplan, snapshot
 from tests.fuzzing import fuzz
 from tests.topology_strategies import topologies
@@ -58,6 +60,7 @@ def test_a_generated_topology_applies_and_destroys_cleanly(data: dict[str, Any])
         try:
             netplan("apply", path, "--yes", check=True)
             assert namespaces(data) <= netns_names()
+            assert_ready_for_the_check(path)
             assert netplan("plan", path, "--detailed-exitcode").returncode == 0, "not in sync"
         finally:
             netplan("destroy", path, "--yes", check=True)
