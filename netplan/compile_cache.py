@@ -128,9 +128,10 @@ class Entry:
     outline: Outline
     warnings: list[str]
     observed: str | None
-    """observation_digest() of what it was compiled against, and with it a desired state
-    (Cache.desired); None when it was written by an apply that changed the hosts: the
-    entry keeps the outline only, for the next command to observe while it loads."""
+    """observation_digest() of the hosts' state the desired state kept with it
+    (Cache.desired) is for: what a check compiled against, or what an apply left; None
+    when an apply's outcome was not known whole (a host failed, --confirm): the entry
+    keeps the outline only, for the next command to observe while it loads."""
 
 
 def comparable(desired: Mapping[str, HostState]) -> dict[str, HostState]:

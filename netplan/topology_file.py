@@ -3,8 +3,9 @@ warnings at once, the model and the compiled desired state when they are needed.
 
 Through the compile cache (netplan/compile_cache.py), a file whose bytes this code has
 seen before is not loaded to find its outline; for `netplan check`, its desired state is
-not compiled again while the hosts' observation is the one it was compiled against: the
-model (pydantic), the YAML parser and the compiler are then not even imported, which is
+not compiled again while the hosts' observation is the one it was compiled against, or
+the one the last apply left (applied()): the model (pydantic), the YAML parser and the
+compiler are then not even imported, which is
 why they are imported here only where they are used. A file the cache has seen with
 other bytes (edited since) starts with the outline it had then, a guess that load()
 settles: the commands observe the hosts with it while the file loads (cli.run_plan).
