@@ -401,7 +401,6 @@ def converge(
             elapsed = time.perf_counter() - started
             if pending:
                 keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
-                after = {}
         from netplan.gate.commands import remember
 
         recorded = remember(outline, opened.source, plans, hosts, destroy)
@@ -424,7 +423,8 @@ def settled(
     """What the next observation of the topology's hosts will find if nothing changes
     meanwhile: each host's state after the apply (verified, or observed when it had
     nothing to do), with the roster and addresses its new record gives it. None unless
-    every host of the topology got there."""
+    every host of the topology got there (a host that failed, or that `--confirm`
+    reverted, fails)."""
     from dataclasses import replace
 
     names = list(outline.hosts)

@@ -130,7 +130,7 @@ class Entry:
     observed: str | None
     """observation_digest() of the hosts' state the desired state kept with it
     (Cache.desired) is for: what a check compiled against, or what an apply left; None
-    when an apply's outcome was not known whole (a host failed, --confirm): the entry
+    when an apply's outcome was not known whole (a host failed or was reverted): the entry
     keeps the outline only, for the next command to observe while it loads."""
 
 

@@ -150,8 +150,8 @@ class TopologyFile:
         changed meanwhile, and against which compiling gives the same desired state
         (addresses stay those containers have; every kernel test checks that a second
         plan is empty, and tests/cache_view.py, after the examples' applies, that the
-        compile agrees). Without `after` (a host failed, or the change waited for
-        --confirm), the outline only. An apply that changed nothing leaves an entry
+        compile agrees). Without `after` (a host failed, or `--confirm` reverted the
+        change), the outline only. An apply that changed nothing leaves an entry
         these bytes have with a desired state as it is."""
         if not changed and self._entry is not None and self._entry.observed is not None:
             return

@@ -27,6 +27,7 @@ from netplan import pipeline
 from netplan.agent.resources import Veth
 from netplan.compile_cache import Cache
 from netplan.topology_file import TopologyFile
+from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import (
     Run,
     assert_unchanged,
@@ -266,6 +267,7 @@ def test_apply_confirm_reverts_unless_kept(run: Run, tx: Path, answer: str | Non
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].endswith(": the host is as it was before the apply")
     assert_unchanged(before, settled_snapshot())
+    assert cached_observation(path) is None
 
 
 def test_apply_confirm_kept(run: Run, tx: Path) -> None:
@@ -277,4 +279,5 @@ def test_apply_confirm_kept(run: Run, tx: Path) -> None:
     apply.answer("y")
     result = apply.finish()
     assert result.returncode == 0, result.stderr
+    assert_ready_for_the_check(path)  # kept: the state verified is the hosts' state
     assert run("plan", path, "--detailed-exitcode").returncode == 0
