@@ -24,7 +24,6 @@ from netplan import lab_cli
 from netplan.agent import heap
 
 if TYPE_CHECKING:
-    from netplan.agent.state import Facts, HostState
     from netplan.outline import Outline
     from netplan.pipeline import Hosts
     from netplan.plan.changes import HostPlan
@@ -406,7 +405,8 @@ def converge(
         recorded = remember(outline, opened.source, plans, hosts, destroy)
         if not destroy:
             desired = {name: plans[name].desired for name in outline.hosts if name in plans}
-            opened.applied(not in_sync, desired, settled(outline, hosts, after, recorded))
+            opened.applied(not in_sync, desired,
+                           pipeline.settled(outline, hosts, after, recorded))
         results = host_results(hosts.names(outline), plans, hosts.failed)
         if as_json:
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
@@ -414,25 +414,6 @@ def converge(
         else:
             print_outcome(file, verb, results, in_sync, (steps, elapsed))
     fail_hosts(outline, hosts)
-
-
-def settled(
-    outline: "Outline", hosts: "Hosts", after: "dict[str, HostState]",
-    recorded: "dict[str, Facts]",
-) -> "dict[str, HostState] | None":  # fmt: skip
-    """What the next observation of the topology's hosts will find if nothing changes
-    meanwhile: each host's state after the apply (verified, or observed when it had
-    nothing to do), with the roster and addresses its new record gives it. None unless
-    every host of the topology got there (a host that failed, or that `--confirm`
-    reverted, fails)."""
-    from dataclasses import replace
-
-    names = list(outline.hosts)
-    if hosts.failed or not all(n in after and n in recorded for n in names):
-        return None
-    return {n: replace(after[n], facts=replace(after[n].facts, roster=recorded[n].roster,
-                                               addresses=recorded[n].addresses))
-            for n in names}  # fmt: skip
 
 
 def keep_or_revert(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -316,6 +316,23 @@ def verify(
         else:
             hosts.fail(name, "verify", VerifyError(name, host_plan.differences()))
     return after
+
+
+def settled(
+    outline: Outline, hosts: Hosts, after: Mapping[str, HostState],
+    recorded: Mapping[str, Facts],
+) -> dict[str, HostState] | None:  # fmt: skip
+    """What the next observation of the topology's hosts finds if nothing changes
+    meanwhile: each host's state after the apply (verify's, or the observation's when it
+    had nothing to do), with the roster and addresses its new record gives it
+    (record_applied). None unless every host of the topology got there (a host that
+    failed, or that `--confirm` reverted, is in hosts.failed)."""
+    names = list(outline.hosts)
+    if hosts.failed or not all(n in after and n in recorded for n in names):
+        return None
+    return {n: replace(after[n], facts=replace(after[n].facts, roster=recorded[n].roster,
+                                               addresses=recorded[n].addresses))
+            for n in names}  # fmt: skip
 
 
 def verify_desired(outline: Outline, desired: Mapping[str, HostState], hosts: Hosts) -> None:

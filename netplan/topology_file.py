@@ -146,7 +146,7 @@ class TopologyFile:
     ) -> None:  # fmt: skip
         """After an apply: the cache keeps the file's outline, for the next command to
         observe while it loads the file, and the `desired` state applied, keyed by the
-        hosts' state `after` it (cli.settled): what the next check observes if nothing
+        hosts' state `after` it (pipeline.settled): what the next check observes if nothing
         changed meanwhile, and against which compiling gives the same desired state
         (addresses stay those containers have; every kernel test checks that a second
         plan is empty, and tests/cache_view.py, after the examples' applies, that the

@@ -1,7 +1,7 @@
 """What the compile cache holds after an apply, seen from the test: the entry the apply
 left must be the one the next check finds, and it must be right.
 
-An apply keys the desired state it applied by the hosts' state after it (cli.settled),
+An apply keys the desired state it applied by the hosts' state after it (pipeline.settled),
 which the check that follows must observe exactly (else it compiles again: slower, not
 wrong); and the desired state kept must be what compiling against that observation gives
 (else that check would compare the hosts with a stale desired state: wrong)."""
@@ -12,8 +12,16 @@ from pathlib import Path
 
 from netplan import pipeline
 from netplan.compile import compile_topology
-from netplan.compile_cache import Cache, bytes_digest, comparable, observation_digest
+from netplan.compile_cache import Cache, Entry, bytes_digest, comparable, observation_digest
 from netplan.topology_file import CacheUse, TopologyFile
+
+
+def cached_entry(path: Path) -> Entry:
+    """The compile cache's entry of `path`, whatever bytes it was written for."""
+    cache = Cache.open()
+    entry = cache.latest(path) if cache is not None else None
+    assert entry is not None, f"no cache entry for {path}"
+    return entry
 
 
 def assert_ready_for_the_check(

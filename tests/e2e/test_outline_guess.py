@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from netplan.compile_cache import Cache, Entry, bytes_digest
+from netplan.compile_cache import bytes_digest
 from netplan.outline import HostOutline, Outline
-from tests.cache_view import assert_ready_for_the_check
+from tests.cache_view import assert_ready_for_the_check, cached_entry
 from tests.e2e.hostview import assert_unchanged, ip_json, netns_names, netplan, sh, snapshot
 
 NAME = "guess"
@@ -60,12 +60,6 @@ def topology(tmp_path: Path, clean_host: None) -> Iterator[Path]:
     assert not list(CACHE.glob(f"*.{NAME}.entry"))
 
 
-def cache_entry(path: Path) -> Entry:
-    """The compile cache's entry of the file (whatever bytes it was written for)."""
-    entry = Cache(CACHE).latest(path)
-    assert entry is not None
-    return entry
-
 
 def assert_in_sync(path: Path) -> None:
     """`check` exits 0, and a second plan is empty."""
@@ -82,25 +76,25 @@ def addresses(netns: str) -> list[IPv4Address]:
 
 
 def test_the_check_after_an_apply_finds_the_desired_state_it_applied(topology: Path) -> None:
-    entry = cache_entry(topology)
+    entry = cached_entry(topology)
     assert (entry.bytes_digest, entry.outline) == (bytes_digest(topology),
                                                    Outline(NAME, {"local": HostOutline()}))
     assert entry.observed is not None
     assert_ready_for_the_check(topology)
     assert_in_sync(topology)
-    assert cache_entry(topology) == entry  # the check compiled nothing, wrote nothing
+    assert cached_entry(topology) == entry  # the check compiled nothing, wrote nothing
 
     # An apply that changed nothing keeps the entry; drift behind netplan's back is
     # still found by the check after it (which compiles: the observation differs).
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology) == entry
+    assert cached_entry(topology) == entry
     sh("ip -n web link set eth0 mtu 1300")
     drift = netplan("check", topology)
     assert drift.returncode == 2, drift.stdout + drift.stderr
     assert "host local: drift: link:web/eth0.mtu: desired 1500, observed 1300" in drift.stdout
-    assert cache_entry(topology).observed not in (None, entry.observed)
+    assert cached_entry(topology).observed not in (None, entry.observed)
     netplan("apply", topology, "--yes", check=True)
-    assert cache_entry(topology).observed == entry.observed  # the host as it was applied
+    assert cached_entry(topology).observed == entry.observed  # the host as it was applied
     assert_in_sync(topology)
 
 
@@ -109,13 +103,13 @@ def test_a_check_of_an_edit_is_observed_with_the_edits_outline(
 ) -> None:
     """The first observation is made with the outline before the edit, which asks for
     no paths; only an observation with the edited file's finds the volume's missing."""
-    guess = cache_entry(topology).outline
+    guess = cached_entry(topology).outline
     topology.write_text(with_worker(tmp_path))
     missing = netplan("check", topology)
     assert missing.returncode == 1, missing.stdout + missing.stderr
     assert f"host 'local' has no {tmp_path / 'data'} " in missing.stderr
     assert f"host 'local' has no {tmp_path / 'mnt'} " in missing.stderr
-    assert cache_entry(topology).outline == guess  # nothing compiled, nothing written
+    assert cached_entry(topology).outline == guess  # nothing compiled, nothing written
 
     (tmp_path / "data").mkdir()
     (tmp_path / "mnt").mkdir()
@@ -124,7 +118,7 @@ def test_a_check_of_an_edit_is_observed_with_the_edits_outline(
     for what in ("netns:worker", "link:worker/eth0", "process:worker"):
         assert f"host local: pending: {what}: desired present, observed missing" in pending.stdout
     paths = (str(tmp_path / "data"), str(tmp_path / "mnt"))  # sorted
-    assert cache_entry(topology).outline == Outline(NAME, {"local": HostOutline(paths=paths)})
+    assert cached_entry(topology).outline == Outline(NAME, {"local": HostOutline(paths=paths)})
     assert "worker" not in netns_names()
 
     netplan("apply", topology, "--yes", check=True)

@@ -25,9 +25,8 @@ import yaml
 
 from netplan import pipeline
 from netplan.agent.resources import Veth
-from netplan.compile_cache import Cache
 from netplan.topology_file import TopologyFile
-from tests.cache_view import assert_ready_for_the_check
+from tests.cache_view import assert_ready_for_the_check, cached_entry
 from tests.e2e.hostview import (
     Run,
     assert_unchanged,
@@ -155,16 +154,8 @@ def test_a_failed_step_rolls_the_host_back_to_before_the_apply(run: Run, tx: Pat
     sh(f"ip link del {peer}")  # the foreign object is untouched by the rollback
     assert_unchanged(before, settled_snapshot())
     assert not netns_names()
-    assert cached_observation(path) is None
+    assert cached_entry(path).observed is None
 
-
-def cached_observation(path: Path) -> str | None:
-    """The observation the compile cache's entry of `path` is keyed by: an apply that
-    failed leaves none (the outline only), the hosts' state after it being unknown."""
-    cache = Cache.open()
-    entry = cache.latest(path) if cache is not None else None
-    assert entry is not None
-    return entry.observed
 
 
 def test_rollback_of_deletes_and_updates_brings_back_what_was_there(run: Run, tx: Path) -> None:
@@ -222,10 +213,10 @@ def test_no_rollback_keeps_the_steps_done_and_a_reapply_converges(run: Run, tx: 
     assert result.returncode == 1
     assert "kept the steps done (--no-rollback); run apply again to converge" in result.stderr
     assert netns_names() == {f"c{i}" for i in range(1, 6)}
-    assert cached_observation(path) is None
+    assert cached_entry(path).observed is None
     sh(f"ip link del {peer}")
     run("apply", path, "--yes", check=True)
-    assert cached_observation(path) is not None
+    assert cached_entry(path).observed is not None
     assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 
@@ -267,7 +258,7 @@ def test_apply_confirm_reverts_unless_kept(run: Run, tx: Path, answer: str | Non
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].endswith(": the host is as it was before the apply")
     assert_unchanged(before, settled_snapshot())
-    assert cached_observation(path) is None
+    assert cached_entry(path).observed is None
 
 
 def test_apply_confirm_kept(run: Run, tx: Path) -> None:

@@ -290,7 +290,7 @@ def test_a_hit_builds_no_model(cache: Path, file: Path) -> None:
 def applied(file: Path, observed: dict[str, HostState] = EMPTY, changed: bool = True,
             after: dict[str, HostState] | None = None) -> TopologyFile:
     """`file` as an apply that ran compiles it and leaves it in the cache; `after`, the
-    hosts' state it left (cli.settled), None when it is not known."""
+    hosts' state it left (pipeline.settled), None when it is not known."""
     opened = TopologyFile(file, CacheUse.OUTLINE)
     opened.applied(changed, opened.desired(observed), after)
     return opened
