@@ -156,4 +156,9 @@ def test_round_trips_per_host_do_not_grow_with_the_topology(lab: Lab, tmp_path: 
     counts.append(round_trips(large, destroy=True))
     # connect, exec of the cached agent, observe, apply, observe (verify)
     assert counts == [{"hostA": 5, "hostB": 5}] * 4
+    grown = write_topology(tmp_path / "grown.yaml", "grow", {"hostA": 11, "hostB": 10})
+    round_trips(small)
+    # hostB's plan is empty: it is neither applied nor verified
+    assert round_trips(grown) == {"hostA": 5, "hostB": 3}
+    round_trips(grown, destroy=True)
     assert netns_names(lab, "hostA") == netns_names(lab, "hostB") == set()
