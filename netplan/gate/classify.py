@@ -8,7 +8,10 @@ between desired and observed is
 - *pending* when desired differs from last-applied: someone changed the file;
 - both, when both happened to the same field.
 
-Without a record (never applied by this version, or destroyed) every difference is
+What the file compiles to also depends on the hosts (an underlay's MTU or address, a
+volume's path): when the file is the one last applied, a desired state that differs from
+the record's was changed by the hosts, and that is drift too. Without a record (never
+applied by this version, destroyed, or no apply succeeded yet) every difference is
 pending. A resource the kernel re-creates with its parent (`recreated with …`), which
 differs in neither way itself, takes its parent's classes.
 """
@@ -45,14 +48,17 @@ class Difference:
         return "+".join(self.classes)
 
 
-def classify(plan: HostPlan, last: HostState | None) -> list[Difference]:
+def classify(plan: HostPlan, last: HostState | None, file_changed: bool) -> list[Difference]:
     """Every difference of `plan` (made from desired and observed) with its classes,
-    judged against `last`, the desired state of the last apply (None: no record)."""
+    judged against `last`, the desired state of the last apply (None: no record), and
+    whether the file differs from the one that apply was made from."""
     found: dict[str, tuple[Class, ...]] = {}
     result = []
     for change in plan.changes:  # sorted by ORDER: parents come before their children
         for field, desired, observed, text in _entries(change):
             classes = _classes(change.key, field, plan.desired, last, plan.observed)
+            if last is not None and not file_changed and "pending" in classes:
+                classes = ("drift",)
             if not classes:
                 classes = _inherited(change.resource, found, plan.observed)
             found[change.key] = _union(found.get(change.key, ()), classes)

@@ -91,12 +91,18 @@ def build_report(
         if plan is None or host in failed:
             continue
         record = records.get(host)
-        differences = classify(plan, record.desired if record else None) if plan.changes else []
+        differences = _classified(plan, record, source) if plan.changes else []
         resources = {**plan.observed.resources, **plan.desired.resources}
         locate = _locator(resources, record, positions)
         located = [Located(d, locate(resources.get(d.key, d.resource))) for d in differences]
         checks.append(HostCheck(host, located, plan.conflicts, record, resources, locate))
     return CheckReport(topology, source, checks, {h: failed[h] for h in order if h in failed})
+
+
+def _classified(plan: HostPlan, record: LastApplied | None, source: Source) -> list[Difference]:
+    if record is None:
+        return classify(plan, None, file_changed=True)
+    return classify(plan, record.desired, record.source.digest != source.digest)
 
 
 def _locator(

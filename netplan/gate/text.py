@@ -29,17 +29,22 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
     if report.in_sync:
         which = "the hosts reached" if report.failed else "the hosts"
         return [(f"in sync: {which} match {file}", None)]
-    drift, pending = report.count("drift"), report.count("pending")
-    if drift or report.count("conflict"):
+    drift, pending, conflicts = (report.count(c) for c in ("drift", "pending", "conflict"))
+    if drift:
         lines.append((f"drift: {drift} difference(s): the hosts changed since the last apply "
                       f"(netplan apply {file} repairs it)", "bold"))  # fmt: skip
     if pending:
-        lines.append((f"pending: {pending} difference(s): {file} changed since the last apply "
-                      f"(netplan plan {file} shows them, netplan apply {file} applies them)",
-                      "bold"))  # fmt: skip
+        edited = any(h.record is not None and h.count("pending") for h in report.hosts)
+        why = f"{file} changed since the last apply" if edited else "not applied yet"
+        lines.append((f"pending: {pending} difference(s): {why} (netplan plan {file} shows "
+                      f"them, netplan apply {file} applies them)", "bold"))  # fmt: skip
+    if conflicts:
+        lines.append((f"conflict: {conflicts} object(s) that netplan does not own hold names "
+                      f"{file} needs (apply changes nothing until they are renamed or "
+                      "removed)", "bold"))  # fmt: skip
     unrecorded = [h.host for h in report.hosts if h.record is None and not h.in_sync]
     if unrecorded:
         lines.append((f"no last-applied record on {', '.join(unrecorded)} (never applied by "
-                      f"this netplan, or destroyed): every difference there counts as pending",
-                      None))  # fmt: skip
+                      "this netplan, destroyed, or no apply has succeeded there yet): every "
+                      "difference there counts as pending", None))  # fmt: skip
     return lines

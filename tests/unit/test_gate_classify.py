@@ -26,6 +26,7 @@ class Case(NamedTuple):
     observed: list[Resource]
     expected: dict[str, tuple[str, ...]]
     """difference text → classes."""
+    file_changed: bool = True
 
 
 def mtu(value: int) -> Veth:
@@ -92,6 +93,19 @@ CASES = {
         [*HOST, DB], HOST, [*HOST, Netns("db", lo_up=False)],
         {"netns:db.lo_up: desired True, observed False": ("drift", "pending")},
     ),
+    "the file unchanged: what it compiles to changed with the hosts, drift": Case(
+        [Bridge("br0", "front", mtu=1350)], [Bridge("br0", "front", mtu=1450)],
+        [Bridge("br0", "front", mtu=1450)],
+        {"link:/br0.mtu: desired 1350, observed 1450": ("drift",)}, file_changed=False,
+    ),
+    "the file unchanged: a host change is drift, as ever": Case(
+        HOST, HOST, [BR, WEB, mtu(1300), ADDR, ROUTE],
+        {"link:web/eth0.mtu: desired 1500, observed 1300": ("drift",)}, file_changed=False,
+    ),
+    "the file unchanged and no record: pending (nothing was applied to compare with)": Case(
+        [*HOST, DB], None, HOST,
+        {"netns:db: desired present, observed missing": ("pending",)}, file_changed=False,
+    ),
     "children re-created with a replaced parent take its class": Case(
         HOST, HOST, [BR, WEB, Veth("web", "eth0", "vethold", "br0", "web", "front"), ADDR, ROUTE],
         {
@@ -114,13 +128,13 @@ def state(resources: list[Resource]) -> HostState:
 def test_classify(case: Case) -> None:
     plan = plan_host("local", state(case.desired), state(case.observed))
     last = None if case.last is None else state(case.last)
-    found = {d.text: d.classes for d in classify(plan, last)}
+    found = {d.text: d.classes for d in classify(plan, last, case.file_changed)}
     assert found == case.expected
 
 
 def test_label_joins_classes() -> None:
     case = CASES["both changed the same field"]
     plan = plan_host("local", state(case.desired), state(case.observed))
-    [difference] = classify(plan, state(HOST))
+    [difference] = classify(plan, state(HOST), file_changed=True)
     assert difference.label == "drift+pending"
     assert (difference.field, difference.desired, difference.observed) == ("mtu", 9000, 1300)

@@ -22,10 +22,11 @@ from netplan.gate.junit import render_junit
 from netplan.gate.record import LastApplied, Source
 from netplan.gate.report import CheckReport, build_report
 from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
+from netplan.gate.text import render_text
 from netplan.pipeline import Failure as HostFailure
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_positions
-from netplan.topology.positions import Pos
+from netplan.topology.positions import Pos, Positions
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "docs" / "check.schema.json").read_text())
@@ -42,6 +43,8 @@ WEB = Netns("web")
 VETH = Veth("web", "eth0", "vethweb", "br-front", "web", "front")
 ADDR = Address("web", "eth0", "10.0.0.2/24")
 SOURCE = Source("t.yaml", "sha256:" + "0" * 64)
+BEFORE = Source("t.yaml", "sha256:" + "1" * 64)
+"""The file as it was at the last apply: before the address was added."""
 
 
 def state(*resources: Resource) -> HostState:
@@ -59,10 +62,62 @@ def report(tmp_path: Path) -> CheckReport:
     applied = state(BR, WEB, VETH)
     observed = state(BR, WEB, Veth("web", "eth0", "vethweb", "br-front", "web", "front", mtu=1300))
     plans = {"a": plan_host("a", state(BR, WEB, VETH, ADDR), observed)}
-    records = {"a": LastApplied.now(applied, SOURCE)}
+    records = {"a": LastApplied.now(applied, BEFORE)}
     failed = {"b": HostFailure("connect", AgentError("b", "ssh", "no route to host"))}
     return build_report("t", ["a", "b"], SOURCE, plans, records, failed,
                         partial(load_positions, file))  # fmt: skip
+
+
+def one_host_report(
+    desired: HostState, observed: HostState, record: LastApplied | None
+) -> CheckReport:  # fmt: skip
+    plans = {"a": plan_host("a", desired, observed)}
+    return build_report("t", ["a"], SOURCE, plans, {"a": record}, {}, lambda: Positions("t.yaml"))
+
+
+def test_text_says_why_each_class_is_there(report: CheckReport) -> None:
+    text = [line for line, _ in render_text(report)]
+    assert "host a: drift: link:web/eth0.mtu: desired 1500, observed 1300" in text
+    assert text[-2:] == [
+        "drift: 1 difference(s): the hosts changed since the last apply "
+        "(netplan apply t.yaml repairs it)",
+        "pending: 1 difference(s): t.yaml changed since the last apply "
+        "(netplan plan t.yaml shows them, netplan apply t.yaml applies them)",
+    ]
+
+
+def test_the_file_unchanged_every_difference_is_the_hosts() -> None:
+    """What the file compiles to changed though the file did not (an underlay's MTU,
+    say): the hosts changed, which is drift, not a pending change of the file."""
+    applied, wanted = state(Bridge("br-front", "front", mtu=1450)), state(
+        Bridge("br-front", "front", mtu=1350))
+    text = [line for line, _ in render_text(one_host_report(
+        wanted, applied, LastApplied.now(applied, SOURCE)))]
+    assert text == [
+        "host a: drift: link:/br-front.mtu: desired 1350, observed 1450",
+        "drift: 1 difference(s): the hosts changed since the last apply "
+        "(netplan apply t.yaml repairs it)",
+    ]
+
+
+def test_without_a_record_differences_are_not_applied_yet() -> None:
+    text = [line for line, _ in render_text(one_host_report(state(BR, WEB), state(BR), None))]
+    assert text[1:] == [
+        "pending: 1 difference(s): not applied yet "
+        "(netplan plan t.yaml shows them, netplan apply t.yaml applies them)",
+        "no last-applied record on a (never applied by this netplan, destroyed, or no apply "
+        "has succeeded there yet): every difference there counts as pending",
+    ]
+
+
+def test_a_conflict_is_not_called_drift() -> None:
+    taken = state()
+    taken.foreign[BR.key] = "is not managed by netplan"
+    text = [line for line, _ in render_text(one_host_report(state(BR), taken, None))]
+    assert text[0] == "host a: conflict: bridge br-front is not managed by netplan"
+    assert text[-2] == ("conflict: 1 object(s) that netplan does not own hold names t.yaml "
+                        "needs (apply changes nothing until they are renamed or removed)")
+    assert not [line for line in text if line.startswith("drift")]
 
 
 def test_json_matches_its_schema(report: CheckReport) -> None:
