@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from netplan import lab_cli
+from netplan import interrupt, lab_cli
 from netplan.agent import heap
 
 if TYPE_CHECKING:
@@ -174,8 +174,8 @@ def reported() -> Iterator[None]:
         if Options.debug:
             raise
         fail(exc.lines())
-    except KeyboardInterrupt:
-        fail(["interrupted"])
+    except KeyboardInterrupt as stop:
+        fail(stop.lines() if isinstance(stop, interrupt.Stopped) else ["interrupted"])
     except Exception as exc:
         if Options.debug:
             raise
@@ -364,6 +364,7 @@ def plan(
             raise typer.Exit(EXIT_DRIFT)
 
 
+@interrupt.guarded()
 def converge(
     file: Path, hosts_from: HostsFrom, yes: bool, as_json: bool, destroy: bool,
     guard: Guard = Guard(),
@@ -372,10 +373,12 @@ def converge(
     fails), verify that a new plan is empty, and with --confirm keep the change or revert.
 
     With --json, one object: the plan, what was done (`applied`, `steps`, `seconds`) and
-    each host's result. A host that fails does not stop the others; the exit code is 1."""
+    each host's result. A host that fails does not stop the others; the exit code is 1.
+    A stop signal (netplan/interrupt.py) before the steps changes nothing; while they
+    run, each host rolls back; after them, each host says it is done but not verified."""
     from netplan import pipeline
     from netplan.report import plans_json, render_plans
-    from netplan.rollback import Transaction
+    from netplan.rollback import Transaction, stop_after_steps
     from netplan.summary import host_results, results_json
     from netplan.topology_file import CacheUse
 
@@ -390,30 +393,52 @@ def converge(
         steps = sum(len(p.steps) for p in plans.values())
         elapsed = 0.0
         after = {name: plan.observed for name, plan in plans.items()}
+        stopped: interrupt.Stopped | None = None
         if not in_sync:
             pipeline.refuse_conflicts(plans)
             confirm(f"{verb.capitalize()} these changes?", yes)
             started = time.perf_counter()
-            pending = pipeline.execute(outline, plans, hosts,
-                                       Transaction(guard.rollback, guard.confirm))  # fmt: skip
-            after = pipeline.verify(outline, hosts, plans)
-            elapsed = time.perf_counter() - started
-            if pending:
-                keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
-        from netplan.gate.commands import remember
+            with stop_after_steps(outline, hosts, plans, guard.confirm is not None,
+                                  unverified_hint(file, destroy)) as run:  # fmt: skip
+                pending = pipeline.execute(outline, plans, hosts,
+                                           Transaction(guard.rollback, guard.confirm))  # fmt: skip
+                after = pipeline.verify(outline, hosts, plans)
+                if pending:
+                    keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
+            elapsed, stopped = time.perf_counter() - started, run.stopped
+        with interrupt.held() as late:  # the record is not cut short
+            from netplan.gate.commands import remember
 
-        recorded = remember(outline, opened.source, plans, hosts, destroy)
-        if not destroy:
-            desired = {name: plans[name].desired for name in outline.hosts if name in plans}
-            opened.applied(not in_sync, desired,
-                           pipeline.settled(outline, hosts, after, recorded))
-        results = host_results(hosts.names(outline), plans, hosts.failed)
-        if as_json:
-            result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
-            print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
-        else:
-            print_outcome(file, verb, results, in_sync, (steps, elapsed))
+            recorded = remember(outline, opened.source, plans, hosts, destroy)
+            if not destroy:
+                desired = {name: plans[name].desired for name in outline.hosts if name in plans}
+                opened.applied(not in_sync, desired,
+                               pipeline.settled(outline, hosts, after, recorded))
+            results = host_results(hosts.names(outline), plans, hosts.failed)
+            if as_json:
+                result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
+                print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
+            else:
+                print_outcome(file, verb, results, in_sync, (steps, elapsed), stopped)
     fail_hosts(outline, hosts)
+    fail_if_stopped(verb, stopped, late)
+
+
+def unverified_hint(topology: Path, destroy: bool) -> str:
+    """How to find out what hosts whose steps ran, but were not verified, have now."""
+    if destroy:
+        return f"`netplan plan --destroy {topology}` lists what is left"
+    return f"run `netplan check {topology}`"
+
+
+def fail_if_stopped(verb: str, stopped: interrupt.Stopped | None, late: interrupt.Held) -> None:
+    """Exit 1 after a stop signal that no host's error reported: one that came as the
+    command was recording what it did."""
+    if stopped is not None:
+        fail(stopped.lines())
+    if late.signum is not None:
+        fail([f"interrupted ({interrupt.describe(late.signum)}) as the {verb} ended: it was "
+              f"already done"])  # fmt: skip
 
 
 def keep_or_revert(
@@ -444,8 +469,9 @@ def ask_in_time(question: str, seconds: float) -> bool:
 
 
 def print_outcome(
-    file: Path, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float]
-) -> None:
+    file: Path, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float],
+    stopped: interrupt.Stopped | None = None,
+) -> None:  # fmt: skip
     """The table of host results (several hosts, or a failure), then one line."""
     from netplan.summary import render_results
 
@@ -453,7 +479,10 @@ def print_outcome(
     failed = [r for r in results if r.errors]
     if (len(results) > 1 or failed) and not Options.quiet:
         typer.echo("\n".join(render_results(results)))
-    if failed:
+    if stopped is not None:
+        typer.echo(f"{verb.capitalize()} interrupted ({stopped.why}): each host's errors say "
+                   f"what it has now.")  # fmt: skip
+    elif failed:
         typer.echo(
             f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} host(s) failed, "
             f"the others are done; run it again once they are fixed."

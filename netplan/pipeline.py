@@ -277,7 +277,8 @@ def execute(
     transaction: Transaction | None = None,
 ) -> list[str]:  # fmt: skip
     """Run every host's steps, each host's as a transaction (netplan/rollback.py; by
-    default, rolled back where a step fails); the hosts whose apply waits for a confirm
+    default, rolled back where a step fails or a stop signal stops it: Stopped is
+    raised once every host has answered); the hosts whose apply waits for a confirm
     (`transaction.confirm`)."""
     from netplan.rollback import Transaction, apply_host, cancel_on_interrupt
 

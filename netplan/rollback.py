@@ -1,6 +1,7 @@
 """Transactional apply, the controller's side: send each host its steps with their undo
-lists (netplan/plan/inverse.py), stop the agents on Ctrl-C, report a failure together
-with its rollback, and confirm (or revert) an `apply --confirm N`.
+lists (netplan/plan/inverse.py), stop the agents on a stop signal (netplan/interrupt.py),
+report a failure together with its rollback, and confirm (or revert) an
+`apply --confirm N`.
 
 After a rollback the host is observed once more and compared with what the plan was made
 from, so the report says whether the host is back as it was, not only which undo steps
@@ -9,7 +10,6 @@ ran.
 
 from __future__ import annotations
 
-import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -18,6 +18,7 @@ from typing import Any
 
 from netplan.agent.state import PROTOCOL_VERSION
 from netplan.errors import AgentError, NetplanError
+from netplan.interrupt import Stopped, describe, held
 from netplan.outline import Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.inverse import undo_steps
@@ -120,45 +121,83 @@ def _still_differs(outline: Outline, host: HostConnection, plan: HostPlan) -> li
 
 
 @contextmanager
-def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[threading.Event]:
-    """While steps run: a first Ctrl-C asks every host's agent to stop between two steps
-    and roll back (their answers then say how it went); a second one stops netplan at
-    once. Only the main thread can take signals: elsewhere this does nothing."""
-    interrupted = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield interrupted
-        return
+def cancel_on_interrupt(hosts: Mapping[str, HostConnection]) -> Iterator[None]:
+    """While the steps run: the first stop signal asks every host's agent to stop between
+    two steps and roll back (or, if its apply has not begun, to stop before the first),
+    and is raised as Stopped once every host has answered (the answers say how each one
+    went); a second one is raised at once."""
     woken = threading.Event()
-    """Set by the first Ctrl-C, or when the steps are done: the watcher never polls, so
-    it ends as soon as the steps do."""
+    """Set by the first stop signal, or when the steps are done: the watcher never
+    polls, so it ends as soon as the steps do."""
 
-    def on_sigint(signum: int, frame: object) -> None:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        interrupted.set()
-        woken.set()
+    with held(woken.set, sends_steps=True) as stop:
 
-    def cancel_all() -> None:
-        woken.wait()
-        if interrupted.is_set():
-            for connection in list(hosts.values()):
-                connection.cancel()
+        def cancel_all() -> None:
+            woken.wait()
+            if stop.signum is not None:
+                for connection in list(hosts.values()):
+                    connection.cancel(describe(stop.signum))
 
-    watcher = threading.Thread(target=cancel_all, name="netplan-cancel", daemon=True)
-    previous = signal.signal(signal.SIGINT, on_sigint)
-    watcher.start()
+        watcher = threading.Thread(target=cancel_all, name="netplan-cancel", daemon=True)
+        watcher.start()
+        try:
+            yield
+        finally:
+            woken.set()
+            watcher.join()
+    if stop.signum is not None:
+        raise Stopped(stop.signum, changed=True)
+
+
+@dataclass
+class AfterSteps:
+    stopped: Stopped | None = None
+    """The stop signal that ended the work once the steps were sent."""
+
+
+@contextmanager
+def stop_after_steps(
+    outline: Outline, hosts: Any, plans: Mapping[str, HostPlan], reverts: bool, hint: str
+) -> Iterator[AfterSteps]:
+    """Around sending the steps, verifying and confirming: a stop signal once the steps
+    were sent (raised when every host has answered, or while verifying) ends the work,
+    and each host whose steps were done fails with a line that says what it has. With
+    `reverts` (--confirm) its change is reverted, since nobody is going to confirm it;
+    else it is kept, unverified (`hint` says how to check it). A stop before the steps
+    were sent, or a second one that cut work short, goes on up."""
+    outcome = AfterSteps()
     try:
-        yield interrupted
-    finally:
-        woken.set()
-        signal.signal(signal.SIGINT, previous)
-        watcher.join()
+        yield outcome
+    except Stopped as stop:
+        if not stop.changed or stop.at_once:
+            raise
+        outcome.stopped = stop
+        _fail_done_hosts(outline, hosts, plans, stop, reverts, hint)
+
+
+def _fail_done_hosts(
+    outline: Outline, hosts: Any, plans: Mapping[str, HostPlan], stop: Stopped,
+    reverts: bool, hint: str,
+) -> None:  # fmt: skip
+    done = [name for name in hosts if not plans[name].empty]
+    if reverts:
+        why = f"interrupted ({stop.why}) before the change was confirmed: reverted it"
+        confirm_hosts(outline, hosts, plans, done, keep=False, why=why)
+        return
+    for name in done:
+        steps = len(plans[name].steps)
+        line = (f"host {name}: interrupted ({stop.why}) after its {steps} steps were done: "
+                f"the changes are kept but not verified (hint: {hint})")  # fmt: skip
+        hosts.fail(name, "verify", ApplyFailed(name, [line]))
 
 
 def confirm_hosts(
-    outline: Outline, hosts: Any, plans: Mapping[str, HostPlan], pending: list[str], keep: bool
-) -> None:
+    outline: Outline, hosts: Any, plans: Mapping[str, HostPlan], pending: list[str], keep: bool,
+    why: str | None = None,
+) -> None:  # fmt: skip
     """Confirm (or, when not `keep`, revert) every pending host still in; a host whose
-    agent already reverted it, or that is reverted now, fails at stage `confirm`."""
+    agent already reverted it, or that is reverted now, fails at stage `confirm` (`why`
+    it was reverted, if given, first)."""
 
     def one(host: HostConnection) -> None:
         if host.name not in pending:
@@ -171,6 +210,7 @@ def confirm_hosts(
         if not keep:
             done = answer.get("rollback") or {"undone": 0, "of": 0}
             differences = _still_differs(outline, host, plans[host.name])
-            raise ApplyFailed(host.name, rollback_lines(host.name, done, differences))
+            lines = rollback_lines(host.name, done, differences)
+            raise ApplyFailed(host.name, [f"host {host.name}: {why}", *lines] if why else lines)
 
     hosts.each("confirm", one)

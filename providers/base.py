@@ -60,9 +60,10 @@ class HostConnection(ABC):
         process's stdin, stdout and stderr passed through; its exit code."""
         raise NotImplementedError(f"cannot run commands on host {self.name} this way")
 
-    def cancel(self) -> None:  # noqa: B027 - a connection that cannot, does nothing
-        """Ask the agent to stop the apply it is running between two steps and roll back
-        (Ctrl-C); its answer to the apply then says how that went. Called from another
+    def cancel(self, reason: str) -> None:  # noqa: B027 - a connection that cannot, does nothing
+        """Ask the agent to stop the apply it is running, or the next one of this session,
+        between two steps and roll back; `reason` names the stop signal (`Ctrl-C`,
+        `SIGTERM`). Its answer to the apply then says how that went. Called from another
         thread than the one waiting for that answer."""
 
     def close(self) -> None:  # noqa: B027 - most connections have nothing to release

@@ -50,19 +50,21 @@ class LocalConnection(HostConnection):
 
         return run(spec)
 
-    def cancel(self) -> None:
+    def cancel(self, reason: str) -> None:
         from netplan.agent import transaction
 
-        transaction.CANCEL.set()
+        transaction.cancel(f"cancelled ({reason})")
 
     def close(self) -> None:
         """What ends with a remote agent's process ends here: an apply still waiting for
-        its confirm is reverted, and the host lock is let go. Only an apply loads the
-        transaction module, and only apply and destroy the lock's: a check or a show that
-        never did has nothing to revert or let go, and does not import them for it."""
+        its confirm is reverted, a stop asked for is forgotten, and the host lock is let
+        go. Only an apply loads the transaction module, and only apply and destroy the
+        lock's: a check or a show that never did has nothing to revert or let go, and
+        does not import them for it."""
         transaction = sys.modules.get("netplan.agent.transaction")
         if transaction is not None:
             transaction.expire()
+            transaction.end_session()
         lock = sys.modules.get("netplan.agent.lock")
         if lock is not None:
             lock.release()

@@ -19,6 +19,7 @@ import io
 import json
 import secrets
 import shlex
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -112,6 +113,9 @@ class SSHConnection(HostConnection):
         self._channel: paramiko.Channel | None = None
         self._pending = b""
         """What the agent sent after the last complete line."""
+        self._writing = threading.Lock()
+        """Held while a line is sent: a cancel (from another thread) never lands inside a
+        request (paramiko sends a long one in pieces)."""
         self._path = f"{AGENT_DIR}/{agent_bundle().name}"
 
     def start_agent(self) -> None:
@@ -196,7 +200,8 @@ class SSHConnection(HostConnection):
         deadline = time.monotonic() + timeout
         try:
             self._channel.settimeout(timeout)
-            self._channel.sendall(json.dumps(request).encode() + b"\n")
+            with self._writing:
+                self._channel.sendall(json.dumps(request).encode() + b"\n")
             line = self._read_line(self._channel, deadline)
             while progress is not None and (report := _progress_report(line)) is not None:
                 progress(report)
@@ -240,13 +245,15 @@ class SSHConnection(HostConnection):
         line, newline, self._pending = b"".join(chunks).partition(b"\n")
         return line + newline
 
-    def cancel(self) -> None:
-        """A line the agent reads between an apply's steps, and never answers."""
+    def cancel(self, reason: str) -> None:
+        """A line the agent reads between an apply's steps (or before the next apply, if
+        none runs yet), and never answers."""
         channel = self._channel
         if channel is not None and not channel.closed:
+            line = json.dumps({"op": "cancel", "reason": reason}).encode() + b"\n"
             # If the connection is going, the agent rolls back when it notices.
-            with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
-                channel.sendall(b'{"op": "cancel"}\n')
+            with self._writing, contextlib.suppress(paramiko.SSHException, OSError, EOFError):
+                channel.sendall(line)
 
     def _give_up(self) -> None:
         """After a call that timed out: its answer may still come, so the channel is of no

@@ -2,10 +2,12 @@
 one response per line, until stdin closes (one persistent session per host).
 
 Besides answering requests, the loop guards an apply: between two steps it looks at
-stdin, where the controller may send `{"op": "cancel"}` (Ctrl-C; never answered) or the
-connection may have closed, and either stops the apply and rolls it back. An apply
-waiting for `confirm` is reverted at its deadline, or at once when stdin closes: no one
-is left who could confirm it.
+stdin, where the controller may send `{"op": "cancel", "reason": "SIGTERM"}` (a stop
+signal; never answered) or the connection may have closed, and either stops the apply
+and rolls it back. A cancel holds for the rest of the session: one read before an apply
+request (sent while the controller was still building it) stops that apply before its
+first step. An apply waiting for `confirm` is reverted at its deadline, or at once when
+stdin closes: no one is left who could confirm it.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from netplan.agent.state import PROTOCOL_VERSION
 
 READ_SIZE = 1 << 16
 LOST = "the connection to the controller closed"
-CANCELLED = "cancelled by the controller (Ctrl-C)"
+MAX_REASON = 40
+"""Characters of a cancel's reason kept (it is a signal's name)."""
 
 
 def _failure(message: str) -> dict[str, Any]:
@@ -64,25 +67,32 @@ class Requests:
         return line + b"\n"
 
     def stop_reason(self) -> str | None:
-        """Asked between an apply's steps: a cancel request, or the end of stdin."""
+        """Asked between an apply's steps: a cancel request (now or earlier in the
+        session), or the end of stdin."""
         if not self.closed:
             self._fill(0)
         if self.closed:
             return LOST
         lines = self.pending.split(b"\n")
-        kept = [line for line in lines[:-1] if not _is_cancel(line)]
+        kept = [line for line in lines[:-1] if not _took_cancel(line)]
         if len(kept) < len(lines) - 1:
             self.pending = b"".join(line + b"\n" for line in kept) + lines[-1]
-            return CANCELLED
-        return None
+        return transaction.cancelled()
 
 
-def _is_cancel(line: bytes) -> bool:
+def _took_cancel(line: bytes) -> bool:
+    """Whether `line` is a cancel request; if so, the session is cancelled."""
     try:
         request = json.loads(line)
     except ValueError:
         return False
-    return isinstance(request, dict) and request.get("op") == "cancel"
+    if not (isinstance(request, dict) and request.get("op") == "cancel"):
+        return False
+    reason = request.get("reason")
+    if not (isinstance(reason, str) and reason and reason.isprintable()):
+        reason = "Ctrl-C"  # a controller that names no signal sends it on Ctrl-C only
+    transaction.cancel(f"cancelled by the controller ({reason[:MAX_REASON]})")
+    return True
 
 
 def _progress_line(report: dict[str, Any]) -> None:
@@ -123,7 +133,7 @@ def main() -> None:
         if not line:
             transaction.expire()
             return
-        if not line.strip() or _is_cancel(line):
+        if not line.strip() or _took_cancel(line):
             continue
         try:
             sys.stdout.write(json.dumps(_answer(line)) + "\n")

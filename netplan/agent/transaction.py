@@ -36,18 +36,34 @@ GONE = frozenset({errno.ENOENT, errno.ENODEV, errno.ESRCH, errno.EADDRNOTAVAIL})
 """A delete that finds nothing to delete has nothing to undo (the kernel took it with
 its parent)."""
 
-CANCEL = threading.Event()
-"""Set (in-process, by the controller on Ctrl-C) to stop the running apply."""
+_cancelled_by: str | None = None
+"""Why the controller asked this session to stop (Ctrl-C, SIGTERM, SIGHUP). It holds
+until the session ends: a stop asked for before an apply begins (while the controller
+still builds the request) stops that apply before its first step instead of being lost."""
 SERVED = False
 """True in an agent serving the protocol on stdin (its loop watches the deadline); False
 in-process, where a timer thread does."""
 
 
-def _cancelled() -> str | None:
-    return "cancelled (Ctrl-C)" if CANCEL.is_set() else None
+def cancel(reason: str) -> None:
+    """The controller asks this session's apply, running or still to come, to stop."""
+    global _cancelled_by
+    _cancelled_by = reason
 
 
-stop_reason: StopReason = _cancelled
+def cancelled() -> str | None:
+    """Why the session was asked to stop, or None."""
+    return _cancelled_by
+
+
+def end_session() -> None:
+    """A new session starts with no stop asked for (in-process, where sessions share
+    this module; an agent serving stdin is one session)."""
+    global _cancelled_by
+    _cancelled_by = None
+
+
+stop_reason: StopReason = cancelled
 """Asked between steps; the serving agent replaces it with one that also reads stdin."""
 
 
@@ -84,7 +100,6 @@ def apply(topology: str, steps: Sequence[Step], undo: list[list[Step]] | None,
     (the failure then carries the rollback's report); with `confirm` seconds, keep the
     journal pending until confirmed, reverted, or the deadline."""
     global _reverted
-    CANCEL.clear()
     _reverted = None
     journal = Journal.of(steps, undo, stop_reason)
     try:

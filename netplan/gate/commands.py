@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from netplan import cli, pipeline
+from netplan import cli, interrupt, pipeline
 from netplan.compile_cache import Cache
 from netplan.gate.record import Source
 from netplan.gate.report import EXIT_IN_SYNC, CheckReport, build_report
@@ -94,12 +94,14 @@ def save_plan(
                f"if the hosts have not changed meanwhile.", err=quiet)  # fmt: skip
 
 
+@interrupt.guarded()
 def apply_saved(
     path: Path, saved: SavedPlan, hosts_from: cli.HostsFrom, yes: bool, as_json: bool,
     guard: cli.Guard = cli.Guard(),
 ) -> None:  # fmt: skip
     """Re-observe; refuse the plan if any host moved since it was made; else run exactly
-    its steps, verify against its desired state and record it as last-applied."""
+    its steps, verify against its desired state and record it as last-applied. Stop
+    signals as in cli.converge."""
     from netplan.gate.saved import StalePlanError, stale_hosts
     from netplan.hostlock import LockRequest
     from netplan.report import plans_json, render_plans
@@ -126,34 +128,43 @@ def apply_saved(
         if not as_json and not cli.Options.quiet:
             cli.print_styled(render_plans(plans))
         steps, elapsed = sum(len(p.steps) for p in plans.values()), 0.0
+        stopped: interrupt.Stopped | None = None
         if not in_sync:
             pipeline.refuse_conflicts(plans)
             verb = "Destroy" if saved.destroy else "Apply"
             cli.confirm(f"{verb} these changes (saved in {path})?", yes)
-            elapsed = _run(outline, plans, hosts, saved, guard, yes)
-        remember(outline, saved.source, plans, hosts, saved.destroy)
-        results = host_results(hosts.names(outline), plans, hosts.failed)
-        if as_json:
-            done: dict[str, Any] = {"applied": not in_sync, "steps": steps,
-                                    "seconds": round(elapsed, 3)}  # fmt: skip
-            cli.print_json({**plans_json(outline.name, plans), **done, **results_json(results)})
-        else:
-            verb = "destroy" if saved.destroy else "apply"
-            cli.print_outcome(path, verb, results, in_sync, (steps, elapsed))
+            elapsed, stopped = _run(outline, plans, hosts, saved, guard, yes)
+        verb = "destroy" if saved.destroy else "apply"
+        with interrupt.held() as late:  # the record is not cut short
+            remember(outline, saved.source, plans, hosts, saved.destroy)
+            results = host_results(hosts.names(outline), plans, hosts.failed)
+            if as_json:
+                done: dict[str, Any] = {"applied": not in_sync, "steps": steps,
+                                        "seconds": round(elapsed, 3)}  # fmt: skip
+                cli.print_json({**plans_json(outline.name, plans), **done,
+                                **results_json(results)})  # fmt: skip
+            else:
+                cli.print_outcome(path, verb, results, in_sync, (steps, elapsed), stopped)
     cli.fail_hosts(outline, hosts)
+    cli.fail_if_stopped(verb, stopped, late)
 
 
 def _run(
     outline: Outline, plans: dict[str, HostPlan], hosts: pipeline.Hosts, saved: SavedPlan,
     guard: cli.Guard, yes: bool,
-) -> float:  # fmt: skip
-    started = time.perf_counter()
-    from netplan.rollback import Transaction
+) -> tuple[float, interrupt.Stopped | None]:  # fmt: skip
+    """The saved steps, verified and (--confirm) kept or reverted: how long that took,
+    and the stop signal that ended it once the steps were sent."""
+    from netplan.rollback import Transaction, stop_after_steps
 
-    pending = pipeline.execute(outline, plans, hosts, Transaction(guard.rollback, guard.confirm))
-    desired = {name: host.desired for name, host in saved.hosts.items()}
-    pipeline.verify_desired(outline, desired, hosts)
-    elapsed = time.perf_counter() - started
-    if pending:
-        cli.keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
-    return elapsed
+    started, elapsed = time.perf_counter(), None
+    hint = cli.unverified_hint(Path(saved.source.file), saved.destroy)
+    with stop_after_steps(outline, hosts, plans, guard.confirm is not None, hint) as run:
+        pending = pipeline.execute(outline, plans, hosts,
+                                   Transaction(guard.rollback, guard.confirm))  # fmt: skip
+        desired = {name: host.desired for name, host in saved.hosts.items()}
+        pipeline.verify_desired(outline, desired, hosts)
+        elapsed = time.perf_counter() - started
+        if pending:
+            cli.keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
+    return elapsed or time.perf_counter() - started, run.stopped
