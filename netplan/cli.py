@@ -400,8 +400,8 @@ def converge(
             started = time.perf_counter()
             with stop_after_steps(outline, hosts, plans, guard.confirm is not None,
                                   unverified_hint(file, destroy)) as run:  # fmt: skip
-                pending = pipeline.execute(outline, plans, hosts,
-                                           Transaction(guard.rollback, guard.confirm))  # fmt: skip
+                transaction = Transaction(guard.rollback, guard.confirm, verb)
+                pending = pipeline.execute(outline, plans, hosts, transaction)
                 after = pipeline.verify(outline, hosts, plans)
                 if pending:
                     keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)

@@ -37,6 +37,8 @@ class Transaction:
     """Undo what was done on a host when a step there fails or the run is interrupted."""
     confirm: float | None = None
     """`--confirm N`: each agent reverts by itself after N seconds unless confirmed."""
+    command: str = "apply"
+    """`apply` or `destroy`, as the reports name it."""
 
 
 class ApplyFailed(NetplanError):
@@ -74,13 +76,14 @@ def apply_host(
     lines = [_failure_line(host.name, error)]
     done = error.get("rollback")
     if done is not None:
-        lines += rollback_lines(host.name, done, _still_differs(outline, host, plan))
+        differences = _still_differs(outline, host, plan)
+        lines += rollback_lines(host.name, done, differences, transaction.command)
     elif error.get("op") == "start":
         lines.append(f"host {host.name}: the other steps are kept (a process that did not "
                      f"start is not rolled back); the next apply starts it again")  # fmt: skip
     elif ("resource" in error or error.get("interrupted")) and not transaction.rollback:
-        lines.append(f"host {host.name}: kept the steps done (--no-rollback); run apply "
-                     f"again to converge")  # fmt: skip
+        lines.append(f"host {host.name}: kept the steps done (--no-rollback); run "
+                     f"{transaction.command} again to converge")  # fmt: skip
     raise ApplyFailed(host.name, lines)
 
 
@@ -91,21 +94,23 @@ def _failure_line(host: str, error: dict[str, Any]) -> str:
     return f"host {host}: {error.get('message', 'the apply failed')}"
 
 
-def rollback_lines(host: str, done: dict[str, Any], differences: list[str]) -> list[str]:
+def rollback_lines(
+    host: str, done: dict[str, Any], differences: list[str], command: str = "apply"
+) -> list[str]:
     undone, of, seconds = done.get("undone", 0), done.get("of", 0), done.get("seconds", 0)
     head = f"host {host}: rolled back {undone} of {of} steps in {seconds:.2f} s"
     lines = [f"host {host}: could not undo: {failure}" for failure in done.get("failures", [])]
     if not differences and not of:
         return [f"host {host}: nothing had been changed yet: the host is as it was before the "
-                f"apply", *lines]  # fmt: skip
+                f"{command}", *lines]  # fmt: skip
     if not differences:
-        return [f"{head}: the host is as it was before the apply", *lines]
+        return [f"{head}: the host is as it was before the {command}", *lines]
     shown = "; ".join(differences[:MAX_DIFFERENCES])
     more = len(differences) - MAX_DIFFERENCES
     if more > 0:
         shown += f"; and {more} more"
-    return [f"{head}; it still differs from before the apply: {shown} "
-            f"(hint: run apply again to converge)", *lines]  # fmt: skip
+    return [f"{head}; it still differs from before the {command}: {shown} "
+            f"(hint: run {command} again to converge)", *lines]  # fmt: skip
 
 
 def _still_differs(outline: Outline, host: HostConnection, plan: HostPlan) -> list[str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -110,9 +110,21 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
             if steps:
                 with _blame(len(steps) - 1, steps[-1]):
                     netns.settle(session)
+        except AgentFailure:
+            _settle_for_rollback(session)
+            raise
         finally:
             failures = process.confirm(session)
     _report_processes(steps, failures)
+
+
+def _settle_for_rollback(session: Session) -> None:
+    """After a failed or interrupted run, before its rollback (a session of its own, which
+    does not know what this one deleted) makes deleted namespaces again: the host ends
+    of their veths must be gone, or their names are still taken. The failure being
+    raised is the one to report: a settle that fails adds nothing to it."""
+    with suppress(OSError):
+        netns.settle(session)
 
 
 def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:

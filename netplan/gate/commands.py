@@ -159,9 +159,10 @@ def _run(
 
     started, elapsed = time.perf_counter(), None
     hint = cli.unverified_hint(Path(saved.source.file), saved.destroy)
+    verb = "destroy" if saved.destroy else "apply"
     with stop_after_steps(outline, hosts, plans, guard.confirm is not None, hint) as run:
         pending = pipeline.execute(outline, plans, hosts,
-                                   Transaction(guard.rollback, guard.confirm))  # fmt: skip
+                                   Transaction(guard.rollback, guard.confirm, verb))  # fmt: skip
         desired = {name: host.desired for name, host in saved.hosts.items()}
         pipeline.verify_desired(outline, desired, hosts)
         elapsed = time.perf_counter() - started

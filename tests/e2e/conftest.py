@@ -68,3 +68,12 @@ def applied(request: pytest.FixtureRequest, class_topology: Path) -> Iterator[Pa
     yield class_topology
     if request.node.stash.get(CALL_FAILED, True):
         netplan("apply", class_topology, "--yes", check=True)
+
+
+@pytest.fixture
+def tx(tmp_path: Path, run: Run) -> Iterator[Path]:
+    """A directory for this test's topologies; whatever they made is destroyed after (the
+    tests remove the objects they make themselves, to show they are still there)."""
+    yield tmp_path
+    for path in tmp_path.glob("*.yaml"):
+        run("destroy", path, "--yes")

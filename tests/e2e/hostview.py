@@ -13,6 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 TOPOLOGIES = REPO / "topologies"
 
@@ -138,3 +140,13 @@ def assert_drift_repaired(run: Run, path: Path, change: str, reported: str) -> N
     assert re.search(reported, drift.stdout), drift.stdout
     run("apply", path, "--yes", check=True)
     assert run("check", path).returncode == 0
+
+
+def bridge_topology(path: Path, name: str, containers: list[str]) -> Path:
+    """`containers` on one bridge network, br-tx."""
+    path.write_text(yaml.safe_dump({
+        "name": name,
+        "networks": {"front": {"driver": "bridge", "bridge": "br-tx", "subnet": "10.77.0.0/16"}},
+        "containers": {c: {"networks": ["front"]} for c in containers},
+    }))  # fmt: skip
+    return path

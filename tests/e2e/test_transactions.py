@@ -16,12 +16,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from netplan import pipeline
 from netplan.agent.resources import Veth
@@ -30,6 +28,7 @@ from tests.cache_view import assert_ready_for_the_check, cached_entry
 from tests.e2e.hostview import (
     Run,
     assert_unchanged,
+    bridge_topology,
     netns_names,
     settled_snapshot,
     sh,
@@ -73,15 +72,6 @@ class Interactive:
                                            stdout, err.decode())  # fmt: skip
 
 
-def bridge_topology(path: Path, name: str, containers: list[str]) -> Path:
-    path.write_text(yaml.safe_dump({
-        "name": name,
-        "networks": {"front": {"driver": "bridge", "bridge": "br-tx", "subnet": "10.77.0.0/16"}},
-        "containers": {c: {"networks": ["front"]} for c in containers},
-    }))  # fmt: skip
-    return path
-
-
 def planned_veths(path: Path) -> list[Veth]:
     """The veths an apply of `path` would create, in the order it would."""
     opened = TopologyFile(path)
@@ -90,15 +80,6 @@ def planned_veths(path: Path) -> list[Veth]:
         plans = pipeline.plan(opened.desired(observed), observed)
     return [s.resource for s in plans["local"].steps
             if s.op == "create" and isinstance(s.resource, Veth)]  # fmt: skip
-
-
-@pytest.fixture
-def tx(tmp_path: Path, run: Run) -> Iterator[Path]:
-    """A directory for this test's topologies; whatever they made is destroyed after (the
-    tests remove the objects they make themselves, to show they are still there)."""
-    yield tmp_path
-    for path in tmp_path.glob("*.yaml"):
-        run("destroy", path, "--yes")
 
 
 def test_a_second_apply_is_refused_while_the_first_holds_the_host(run: Run, tx: Path) -> None:

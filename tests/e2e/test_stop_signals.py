@@ -1,0 +1,225 @@
+"""Stop signals during apply and destroy (netplan/interrupt.py): Ctrl-C (SIGINT), SIGTERM
+and SIGHUP, each sent at a deterministic point of the work by tests/e2e/stop_harness.py,
+then the exit code, the messages and the kernel's state (`ip -j`, `ip netns`, nft)
+against the state before. The last test closes a real terminal instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.hostview import (
+    REPO,
+    Run,
+    assert_returns_to,
+    assert_unchanged,
+    bridge_topology,
+    netns_names,
+    settled_snapshot,
+    snapshot,
+)
+
+SIGNALS = ["INT", "TERM", "HUP"]
+WHY = {"INT": "Ctrl-C", "TERM": "SIGTERM", "HUP": "SIGHUP"}
+BACK = ": the host is as it was before the apply"
+
+
+def stopped(point: str, sender: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    """netplan ARGS with SIGsender sent at `point`, in a process group of its own (a
+    signal to the group must not reach the tests)."""
+    return subprocess.run(
+        [sys.executable, "-m", "tests.e2e.stop_harness", point, sender, *map(str, args)],
+        cwd=REPO, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def errors(result: subprocess.CompletedProcess[str]) -> list[str]:
+    return result.stderr.splitlines()
+
+
+def interrupted(step: int, total: int, signal: str) -> str:
+    """The agent's line for an apply it stopped before `step` (1-based)."""
+    why = WHY[signal]
+    return f"error: host local: interrupted before step {step} of {total}: cancelled ({why})"
+
+
+def containers(count: int) -> list[str]:
+    return [f"c{i}" for i in range(count)]
+
+
+def steps_of(run: Run, path: Path, *options: str) -> int:
+    """How many steps an apply (or with --destroy, a destroy) of `path` takes now."""
+    plan = run("plan", path, "--json", *options, check=True)
+    return sum(host["steps"] for host in json.loads(plan.stdout)["hosts"].values())
+
+
+@pytest.mark.parametrize("signal", SIGNALS)
+def test_a_stop_while_the_request_is_built_stops_before_the_first_step(
+    run: Run, tx: Path, signal: str
+) -> None:
+    """The review's lost Ctrl-C: the cancel reached the agent before its apply began."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    total = steps_of(run, path)
+    before = snapshot()
+    result = stopped("request", signal, "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    assert errors(result) == [
+        interrupted(1, total, signal),
+        f"error: host local: nothing had been changed yet{BACK}",
+    ]
+    assert result.stdout.splitlines()[-1].startswith(f"Apply interrupted ({WHY[signal]})")
+    assert_unchanged(before, snapshot())
+
+
+@pytest.mark.parametrize("signal", SIGNALS)
+def test_a_stop_between_steps_rolls_back(run: Run, tx: Path, signal: str) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(20))
+    total = steps_of(run, path)
+    before = settled_snapshot()
+    result = stopped("step:25", signal, "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    lines = errors(result)
+    assert lines[0] == interrupted(26, total, signal)
+    assert lines[1].startswith("error: host local: rolled back 25 of 25 steps in ")
+    assert lines[1].endswith(BACK) and len(lines) == 2
+    assert_returns_to(before)
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="namespaces made in one process")
+@pytest.mark.parametrize("signal", SIGNALS)
+def test_a_stop_that_reaches_the_namespace_makers_rolls_back(
+    run: Run, tx: Path, signal: str
+) -> None:
+    """As a terminal signals every process of its foreground group: the forked child
+    that makes half of the namespaces finishes them, and the apply stops after them."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(200))
+    total = steps_of(run, path)
+    before = settled_snapshot()
+    result = stopped("netns-child", signal, "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    lines = errors(result)
+    assert lines[0] == interrupted(201, total, signal)
+    assert lines[1].startswith("error: host local: rolled back 200 of 200 steps in ")
+    assert lines[1].endswith(BACK)
+    assert_returns_to(before)
+
+
+def test_a_stopped_destroy_puts_back_what_it_removed(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    run("apply", path, "--yes", check=True)
+    total = steps_of(run, path, "--destroy")
+    result = stopped("step:3", "TERM", "destroy", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    lines = errors(result)
+    assert lines[0] == interrupted(4, total, "TERM")
+    assert lines[1].startswith("error: host local: rolled back 3 of 3 steps in ")
+    assert lines[1].endswith(": the host is as it was before the destroy") and len(lines) == 2
+    assert result.stdout.splitlines()[-1].startswith("Destroy interrupted (SIGTERM)")
+    assert netns_names() == set(containers(5))
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+@pytest.mark.parametrize("signal", ["INT", "TERM"])
+def test_a_stop_while_verifying_keeps_the_steps_and_says_so(
+    run: Run, tx: Path, signal: str
+) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    total = steps_of(run, path)
+    result = stopped("verify", signal, "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    assert errors(result) == [
+        f"error: host local: interrupted ({WHY[signal]}) after its {total} steps were done: "
+        f"the changes are kept but not verified (hint: run `netplan check {path}`)"
+    ]
+    assert netns_names() == set(containers(5))
+    assert run("check", path).returncode == 0
+
+
+def test_a_stop_while_verifying_with_confirm_reverts(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    before = settled_snapshot()
+    result = stopped("verify", "TERM", "apply", path, "--yes", "--confirm", "600")
+    assert result.returncode == 1, result.stderr
+    lines = errors(result)
+    assert lines[0] == ("error: host local: interrupted (SIGTERM) before the change was "
+                        "confirmed: reverted it")  # fmt: skip
+    assert lines[1].startswith("error: host local: rolled back ") and lines[1].endswith(BACK)
+    assert_returns_to(before)
+
+
+def test_a_stop_as_the_apply_is_recorded_lets_it_finish(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    result = stopped("record", "HUP", "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    assert "Apply complete" in result.stdout
+    assert errors(result) == ["error: interrupted (SIGHUP) as the apply ended: it was already done"]
+    assert run("check", path).returncode == 0
+
+
+def test_a_stop_before_any_change_changes_nothing(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    before = snapshot()
+    result = stopped("plan", "TERM", "apply", path, "--yes")
+    assert result.returncode == 1, result.stderr
+    assert errors(result) == ["error: interrupted (SIGTERM) before any change: nothing was changed"]
+    assert_unchanged(before, snapshot())
+
+
+def test_no_rollback_keeps_the_steps_done_on_a_stop(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(20))
+    result = stopped("step:10", "TERM", "apply", path, "--yes", "--no-rollback")
+    assert result.returncode == 1, result.stderr
+    assert errors(result)[1] == ("error: host local: kept the steps done (--no-rollback); run "
+                                 "apply again to converge")  # fmt: skip
+    assert netns_names() == set(sorted(containers(20))[:10])  # the first 10 steps, by name
+    assert run("plan", path, "--detailed-exitcode").returncode == 2
+    run("apply", path, "--yes", check=True)
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def _take_terminal() -> None:
+    """In the child: stdin, a terminal of its new session, becomes its controlling one."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+def test_closing_the_terminal_rolls_back(run: Run, tx: Path) -> None:
+    """The terminal netplan runs from closes (its master end): the kernel sends SIGHUP to
+    its foreground process group. Its output goes to a file and a pipe, which outlive
+    the terminal, to be read."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(20))
+    total = steps_of(run, path)
+    before = settled_snapshot()
+    ready = tx / "ready"
+    master, terminal = pty.openpty()
+    with (tx / "out.txt").open("w") as out:
+        apply = subprocess.Popen(
+            [sys.executable, "-m", "tests.e2e.stop_harness", "step:25", "outside", "apply",
+             str(path), "--yes"],
+            cwd=REPO, stdin=terminal, stdout=out, stderr=subprocess.PIPE, text=True,
+            start_new_session=True, preexec_fn=_take_terminal,
+            env={**os.environ, "STOP_HARNESS_READY": str(ready)},
+        )  # fmt: skip
+    os.close(terminal)
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert time.monotonic() < deadline and apply.poll() is None
+        time.sleep(0.02)
+    os.close(master)
+    _, err = apply.communicate(timeout=300)
+    assert apply.returncode == 1, err
+    lines = err.splitlines()
+    assert lines[0] == interrupted(26, total, "HUP")
+    assert lines[1].startswith("error: host local: rolled back 25 of 25 steps in ")
+    assert lines[1].endswith(BACK)
+    assert_returns_to(before)
