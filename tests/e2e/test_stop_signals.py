@@ -82,36 +82,32 @@ def test_a_stop_while_the_request_is_built_stops_before_the_first_step(
     assert_unchanged(before, snapshot())
 
 
-@pytest.mark.parametrize("signal", SIGNALS)
-def test_a_stop_between_steps_rolls_back(run: Run, tx: Path, signal: str) -> None:
-    path = bridge_topology(tx / "lab.yaml", "lab", containers(20))
-    total = steps_of(run, path)
-    before = settled_snapshot()
-    result = stopped("step:25", signal, "apply", path, "--yes")
-    assert result.returncode == 1, result.stderr
-    lines = errors(result)
-    assert lines[0] == interrupted(26, total, signal)
-    assert lines[1].startswith("error: host local: rolled back 25 of 25 steps in ")
-    assert lines[1].endswith(BACK) and len(lines) == 2
-    assert_returns_to(before)
+ONE_PROCESS = len(os.sched_getaffinity(0)) < 2
+"""Namespaces are then made in this process: no forked child to reach."""
 
 
-@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="namespaces made in one process")
 @pytest.mark.parametrize("signal", SIGNALS)
-def test_a_stop_that_reaches_the_namespace_makers_rolls_back(
-    run: Run, tx: Path, signal: str
+@pytest.mark.parametrize(
+    ("point", "count", "done"),
+    [("step:25", 20, 25),
+     pytest.param("netns-child", 200, 200, marks=pytest.mark.skipif(ONE_PROCESS, reason="1 CPU"))],
+    ids=["between-steps", "in-the-namespace-maker"],
+)  # fmt: skip
+def test_a_stop_while_the_steps_run_rolls_back(
+    run: Run, tx: Path, signal: str, point: str, count: int, done: int
 ) -> None:
-    """As a terminal signals every process of its foreground group: the forked child
-    that makes half of the namespaces finishes them, and the apply stops after them."""
-    path = bridge_topology(tx / "lab.yaml", "lab", containers(200))
+    """Between two steps; or as a terminal signals every process of its foreground
+    group, while a forked child makes half of the namespaces: the child finishes them,
+    and the apply stops after them."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(count))
     total = steps_of(run, path)
     before = settled_snapshot()
-    result = stopped("netns-child", signal, "apply", path, "--yes")
+    result = stopped(point, signal, "apply", path, "--yes")
     assert result.returncode == 1, result.stderr
     lines = errors(result)
-    assert lines[0] == interrupted(201, total, signal)
-    assert lines[1].startswith("error: host local: rolled back 200 of 200 steps in ")
-    assert lines[1].endswith(BACK)
+    assert lines[0] == interrupted(done + 1, total, signal)
+    assert lines[1].startswith(f"error: host local: rolled back {done} of {done} steps in ")
+    assert lines[1].endswith(BACK) and len(lines) == 2
     assert_returns_to(before)
 
 
