@@ -60,10 +60,13 @@ def _arrive(sender: str) -> None:
 
 
 def _before(sender: str, then: Callable[..., Any], wait: bool) -> Callable[..., Any]:
-    """`then`, the signal sent first (and, with `wait`, its cancel at the agent)."""
+    """`then`, the signal sent first the first time (and, with `wait`, its cancel at the
+    agent; every host's call waits for it)."""
+    sent = threading.Lock()
 
     def reached(*args: Any, **kwargs: Any) -> Any:
-        _arrive(sender)
+        if sent.acquire(blocking=False):
+            _arrive(sender)
         if wait:
             DELIVERED.wait(WAIT)
         return then(*args, **kwargs)

@@ -91,9 +91,13 @@ def test_a_confirmed_change_stays(lab: Lab, applied: tuple[Path, Path]) -> None:
     assert netplan("plan", after, "-p", "lab", "--detailed-exitcode").returncode == 0
 
 
-def test_ctrl_c_over_ssh_rolls_back_and_says_so(lab: Lab, applied: tuple[Path, Path]) -> None:
-    """SIGINT to netplan (by PID) while hostB's agent applies: the agent reads the cancel
-    line between two steps, undoes what it did, and its answer says so."""
+@pytest.mark.parametrize(("sent", "why"), [(signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM"),
+                                          (signal.SIGHUP, "SIGHUP")])  # fmt: skip
+def test_a_stop_over_ssh_rolls_back_and_says_so(
+    lab: Lab, applied: tuple[Path, Path], sent: signal.Signals, why: str
+) -> None:
+    """A stop signal to netplan (by PID) while hostB's agent applies: the agent reads the
+    cancel line between two steps, undoes what it did, and its answer says so."""
     before, _ = applied
     big = write_topology(before.parent / "big.yaml", "confirm", {"hostA": 1, "hostB": 200})
     run_netns = Path(f"/proc/{lab.hosts['hostB'].process.pid}/root/run/netns")
@@ -102,12 +106,12 @@ def test_ctrl_c_over_ssh_rolls_back_and_says_so(lab: Lab, applied: tuple[Path, P
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(lambda: len(list(run_netns.iterdir())) > 5, timeout=60)
-    apply.send_signal(signal.SIGINT)
+    apply.send_signal(sent)
     _, err = apply.communicate(timeout=120)
     assert apply.returncode == 1
     lines = err.splitlines()
     assert lines[0].startswith("error: host hostB: interrupted before step ")
-    assert lines[0].endswith(": cancelled by the controller (Ctrl-C)")
+    assert lines[0].endswith(f": cancelled by the controller ({why})")
     assert lines[1].startswith("error: host hostB: rolled back ")
     assert lines[1].endswith(": the host is as it was before the apply")
     assert netplan("plan", before, "-p", "lab", "--detailed-exitcode").returncode == 0
