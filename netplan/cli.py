@@ -226,10 +226,9 @@ def validate(
         if wants_json(fmt, as_json):
             print_json({"format_version": 1, "file": str(file), "valid": True, **counts})
         else:
-            typer.echo(
-                f"{file}: valid ({counts['networks']} networks, {counts['containers']} "
-                f"containers, {counts['hosts']} hosts)"
-            )
+            typer.echo(f"{file}: valid ({counted(counts['networks'], 'network')}, "
+                       f"{counted(counts['containers'], 'container')}, "
+                       f"{counted(counts['hosts'], 'host')})")  # fmt: skip
 
 
 @app.command()
@@ -412,7 +411,8 @@ def converge(
             result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
             print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
         else:
-            print_outcome(file, verb, results, in_sync, (steps, elapsed))
+            target = f"topology '{outline.name}'" if destroy else str(file)
+            print_outcome(target, verb, results, in_sync, (steps, elapsed))
     fail_hosts(outline, hosts)
 
 
@@ -444,27 +444,38 @@ def ask_in_time(question: str, seconds: float) -> bool:
 
 
 def print_outcome(
-    file: Path, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float]
+    target: str, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float]
 ) -> None:
-    """The table of host results (several hosts, or a failure), then one line."""
+    """The table of host results (several hosts, or a failure), then one line. `target`:
+    what the hosts now match (`topology.yaml`), or what is gone (`topology 'lab'`)."""
     from netplan.summary import render_results
 
     steps, elapsed = work
     failed = [r for r in results if r.errors]
     if (len(results) > 1 or failed) and not Options.quiet:
         typer.echo("\n".join(render_results(results)))
-    if failed:
+    reached = "nothing of it is left" if verb == "destroy" else f"the hosts match {target}"
+    if failed and len(results) == 1:
+        typer.echo(f"{verb.capitalize()} failed on host {failed[0].host}; run it again once "
+                   "it is fixed.")  # fmt: skip
+    elif failed:
         typer.echo(
-            f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} host(s) failed, "
+            f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} hosts failed, "
             f"the others are done; run it again once they are fixed."
         )
     elif in_sync:
-        typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
+        already = f"nothing of {target} is on the hosts" if verb == "destroy" else reached
+        typer.echo(f"Nothing to {verb}: {already}.")
     else:
         typer.echo(
-            f"{verb.capitalize()} complete: {steps} steps on {len(results)} host(s) in "
-            f"{elapsed:.2f} s; verified: the hosts match {file}."
+            f"{verb.capitalize()} complete: {counted(steps, 'step')} on "
+            f"{counted(len(results), 'host')} in {elapsed:.2f} s; verified: {reached}."
         )
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 host`, `2 hosts`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @app.command()
@@ -579,7 +590,9 @@ def show(
         if file is not None:
             outline = TopologyFile(file).outline
         elif name is not None:
-            outline = bare_outline(name)
+            from providers import every_host
+
+            outline = bare_outline(name, every_host(provider, inventory))
         else:
             raise NetplanError("show needs a topology file or --name NAME")
         with pipeline.connect_hosts(outline, provider, inventory, forks) as hosts:

@@ -139,7 +139,9 @@ def apply_saved(
             cli.print_json({**plans_json(outline.name, plans), **done, **results_json(results)})
         else:
             verb = "destroy" if saved.destroy else "apply"
-            cli.print_outcome(path, verb, results, in_sync, (steps, elapsed))
+            target = f"topology '{outline.name}'" if saved.destroy else \
+                f"the plan saved in {path} (made from {saved.source.file})"
+            cli.print_outcome(target, verb, results, in_sync, (steps, elapsed))
     cli.fail_hosts(outline, hosts)
 
 

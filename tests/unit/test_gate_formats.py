@@ -22,7 +22,7 @@ from netplan.gate.junit import render_junit
 from netplan.gate.record import LastApplied, Source
 from netplan.gate.report import CheckReport, build_report
 from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
-from netplan.gate.text import render_text
+from netplan.gate.text import render_line, render_text
 from netplan.pipeline import Failure as HostFailure
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_positions
@@ -212,3 +212,10 @@ def test_a_topology_is_not_a_saved_plan(tmp_path: Path) -> None:
     json_topology.write_text('{"name": "t"}')
     assert read_saved_plan(yaml_file) is None and read_saved_plan(json_topology) is None
     assert read_saved_plan(tmp_path / "missing") is None
+
+
+def test_no_host_checked_is_not_in_sync() -> None:
+    failed = {"a": HostFailure("connect", AgentError("a", "ssh", "no route to host"))}
+    report = build_report("t", ["a"], SOURCE, {}, {}, failed, lambda: Positions("t.yaml"))
+    assert render_text(report) == []
+    assert render_line(report) == "not checked: no host could be checked"
