@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from netplan import lab_cli
+from netplan import closed_pipes, lab_cli
 from netplan.agent import heap
 from netplan.output import Output
 
@@ -778,7 +778,9 @@ def main() -> None:
     """The `netplan` command and `python -m netplan`. A mistyped command line (an unknown
     option or command, a missing argument, a bad value) is an error like any other: one
     line, exit 1. click's own exit code for it is 2, which `check` and `plan
-    --detailed-exitcode` mean as "differences"."""
+    --detailed-exitcode` mean as "differences". Output to a reader that has gone is
+    discarded (netplan/closed_pipes.py): the command still runs to its end."""
+    closed_pipes.outlive_readers()
     heap.keep_until_exit()
     try:
         code = app(standalone_mode=False)
