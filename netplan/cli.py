@@ -167,19 +167,15 @@ def fail(lines: list[str], problems: "list[Problem] | None" = None) -> NoReturn:
     """Exit 1 with one `error:` line on stderr per line; first, for a command asked for a
     machine-readable format, its errors as a document of that format (`problems`: the
     lines with their places, where known)."""
-    print_errors(problems or error_problems(lines))
+    from netplan.errors import Problem
+
+    print_error_document(problems or [Problem(line) for line in lines])
     for line in lines:
         typer.echo(f"error: {line}", err=True)
     raise typer.Exit(EXIT_ERROR)
 
 
-def error_problems(lines: list[str]) -> "list[Problem]":
-    from netplan.errors import Problem
-
-    return [Problem(line) for line in lines]
-
-
-def print_errors(problems: "list[Problem]") -> None:
+def print_error_document(problems: "list[Problem]") -> None:
     """The errors as a JSON, JUnit or GitHub document on stdout, when the command was asked
     for one and has printed none (its result, which names its failed hosts, comes first)."""
     output = Options.output
@@ -204,7 +200,7 @@ def reported(output: "Output | None" = None) -> Iterator[None]:
         raise
     except NetplanError as exc:
         if Options.debug:
-            print_errors(exc.as_problems())
+            print_error_document(exc.as_problems())
             raise
         fail(exc.lines(), exc.as_problems())
     except KeyboardInterrupt:
