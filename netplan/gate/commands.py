@@ -49,11 +49,11 @@ def print_report(report: CheckReport, fmt: str) -> None:
     elif fmt == "github":
         from netplan.gate.github import render_github
 
-        typer.echo("\n".join(render_github(report)))
+        cli.print_document("\n".join(render_github(report)))
     elif fmt == "junit":
         from netplan.gate.junit import render_junit
 
-        typer.echo(render_junit(report))
+        cli.print_document(render_junit(report))
     else:
         from netplan.gate.text import render_line, render_text
 
