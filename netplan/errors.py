@@ -69,17 +69,13 @@ class TopologyError(ProblemsError):
 class ConflictError(NetplanError):
     """Objects in the way that netplan does not own; nothing was changed."""
 
-    def __init__(self, host: str, conflicts: list[tuple[str, str]]) -> None:
+    def __init__(self, host: str, refusals: list[str]) -> None:
         self.host = host
-        self.conflicts = conflicts
+        self.refusals = refusals
         super().__init__("; ".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [
-            f"host {self.host}: {what} already exists and {owner}; nothing was changed "
-            f"(hint: rename it in the topology, or remove the existing object yourself)"
-            for what, owner in self.conflicts
-        ]
+        return [f"host {self.host}: {refusal}" for refusal in self.refusals]
 
 
 class AgentError(NetplanError):

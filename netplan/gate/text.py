@@ -43,9 +43,9 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
         lines.append((f"pending: {pending} difference(s): {why} (netplan plan {file} shows "
                       f"them, netplan apply {file} applies them)", "bold"))  # fmt: skip
     if conflicts:
-        lines.append((f"conflict: {conflicts} object(s) that netplan does not own hold names "
-                      f"{file} needs (apply changes nothing until they are renamed or "
-                      "removed)", "bold"))  # fmt: skip
+        lines.append((f"conflict: {conflicts}: objects netplan does not own are in the way of "
+                      f"{file} (apply changes nothing until they, or the file, change)",
+                      "bold"))  # fmt: skip
     unrecorded = [h.host for h in report.hosts if h.record is None and not h.in_sync]
     if unrecorded:
         lines.append((f"no last-applied record on {', '.join(unrecorded)} (never applied by "

@@ -13,6 +13,7 @@ from collections import defaultdict
 from netplan.agent.resources import Resource, field_names
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange
+from netplan.plan.overlaps import overlap_conflicts
 
 
 def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
@@ -27,7 +28,7 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
             if claim != resource.key:
                 what = f"link {claim.partition('/')[2]} (for {what})"
             found[claim] = Conflict(what, owner)
-    return [found[k] for k in sorted(found)]
+    return [found[k] for k in sorted(found)] + overlap_conflicts(desired, observed)
 
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:

@@ -115,8 +115,8 @@ def test_a_conflict_is_not_called_drift() -> None:
     taken.foreign[BR.key] = "is not managed by netplan"
     text = [line for line, _ in render_text(one_host_report(state(BR), taken, None))]
     assert text[0] == "host a: conflict: bridge br-front is not managed by netplan"
-    assert text[-2] == ("conflict: 1 object(s) that netplan does not own hold names t.yaml "
-                        "needs (apply changes nothing until they are renamed or removed)")
+    assert text[-2] == ("conflict: 1: objects netplan does not own are in the way of t.yaml "
+                        "(apply changes nothing until they, or the file, change)")
     assert not [line for line in text if line.startswith("drift")]
 
 
