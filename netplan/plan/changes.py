@@ -32,6 +32,9 @@ class Change:
     reason: str = ""
     implicit_delete: bool = False
     """The kernel removes the observed resource along with its parent: no step of its own."""
+    cause: str | None = None
+    """For a resource re-created although it does not differ itself: the key of the one
+    whose delete makes the kernel take it (its parent, or an address of its device)."""
 
     @property
     def resource(self) -> Resource:
