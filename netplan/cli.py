@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError
 
-from netplan import interrupt, lab_cli
+from netplan import closed_pipes, interrupt, lab_cli
 from netplan.agent import heap
+from netplan.output import Output
 
 if TYPE_CHECKING:
+    from netplan.errors import Problem
     from netplan.outline import Outline
     from netplan.pipeline import Hosts
     from netplan.plan.changes import HostPlan
@@ -40,6 +42,8 @@ app.add_typer(lab_cli.app, name="lab")
 
 EXIT_ERROR = 1
 EXIT_DRIFT = 2
+JSON_VERSION = 1
+"""The format_version of validate's, show's and lab status's JSON."""
 
 
 class Format(StrEnum):
@@ -60,6 +64,10 @@ class Options:
     debug = False
     color = True
     quiet = False
+    output: "Output | None" = None
+    """What the running command was asked to print (set by `reported`)."""
+    document_printed = False
+    """Whether it printed its document (JSON, JUnit, GitHub annotations) yet."""
 
 
 TopologyArgument = Annotated[
@@ -155,31 +163,54 @@ def root(
         ctx.call_on_close(chosen.close)
 
 
-def fail(lines: list[str]) -> NoReturn:
+def fail(lines: list[str], problems: "list[Problem] | None" = None) -> NoReturn:
+    """Exit 1 with one `error:` line on stderr per line; first, for a command asked for a
+    machine-readable format, its errors as a document of that format (`problems`: the
+    lines with their places, where known)."""
+    from netplan.errors import Problem
+
+    print_error_document(problems or [Problem(line) for line in lines])
     for line in lines:
         typer.echo(f"error: {line}", err=True)
     raise typer.Exit(EXIT_ERROR)
 
 
+def print_error_document(problems: "list[Problem]") -> None:
+    """The errors as a JSON, JUnit or GitHub document on stdout, when the command was asked
+    for one and has printed none (its result, which names its failed hosts, comes first)."""
+    output = Options.output
+    if output is None or not output.machine_readable or Options.document_printed:
+        return
+    from netplan.error_document import render_errors
+
+    print_document(render_errors(output, problems))
+
+
 @contextmanager
-def reported() -> Iterator[None]:
-    """Turn every error into one line per problem and exit code 1; a traceback only with --debug."""
+def reported(output: "Output | None" = None) -> Iterator[None]:
+    """Turn every error into one line per problem and exit code 1; a traceback only with
+    --debug. A command that prints `output` in a machine-readable format prints its errors
+    in that format too (netplan/error_document.py)."""
     from netplan.errors import NetplanError
 
+    Options.output, Options.document_printed = output, False
     try:
         yield
     except (typer.Exit, typer.Abort):
         raise
     except NetplanError as exc:
         if Options.debug:
+            print_error_document(exc.as_problems())
             raise
-        fail(exc.lines())
+        fail(exc.lines(), exc.as_problems())
     except KeyboardInterrupt as stop:
         fail(stop.lines() if isinstance(stop, interrupt.Stopped) else ["interrupted"])
     except Exception as exc:
         if Options.debug:
             raise
         fail([f"internal error: {type(exc).__name__}: {exc} (hint: run with --debug for details)"])
+    finally:
+        Options.output = None
 
 
 def wants_json(fmt: Format, as_json: bool) -> bool:
@@ -187,7 +218,13 @@ def wants_json(fmt: Format, as_json: bool) -> bool:
 
 
 def print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, indent=2, default=str))
+    print_document(json.dumps(data, indent=2, default=str))
+
+
+def print_document(text: str) -> None:
+    """The command's document (JSON, JUnit XML, GitHub annotations) on stdout."""
+    typer.echo(text)
+    Options.document_printed = True
 
 
 def print_styled(lines: list[tuple[str, str | None]]) -> None:
@@ -218,18 +255,18 @@ def validate(
     file: TopologyArgument, fmt: FormatOption = Format.text, as_json: JsonOption = False
 ) -> None:
     """Check a topology file without touching any host."""
-    with reported():
+    with reported(Output("validate", "json" if as_json else fmt, file, JSON_VERSION)):
         from netplan.topology.loader import load_topology
 
         topology = load_topology(file)
         counts = {k: len(getattr(topology, k)) for k in ("hosts", "networks", "containers")}
         if wants_json(fmt, as_json):
-            print_json({"format_version": 1, "file": str(file), "valid": True, **counts})
+            print_json({"format_version": JSON_VERSION, "file": str(file), "valid": True,
+                        **counts})
         else:
-            typer.echo(
-                f"{file}: valid ({counts['networks']} networks, {counts['containers']} "
-                f"containers, {counts['hosts']} hosts)"
-            )
+            typer.echo(f"{file}: valid ({counted(counts['networks'], 'network')}, "
+                       f"{counted(counts['containers'], 'container')}, "
+                       f"{counted(counts['hosts'], 'host')})")  # fmt: skip
 
 
 @app.command()
@@ -348,7 +385,9 @@ def plan(
     ] = None,
 ) -> None:
     """Show what apply would change, and why. Changes nothing."""
-    with reported():
+    from netplan.report import FORMAT_VERSION
+
+    with reported(Output("plan", "json" if as_json else fmt, file, FORMAT_VERSION)):
         from netplan.topology_file import CacheUse
 
         opened, hosts, plans = run_plan(file, HostsFrom(provider, inventory, forks), destroy,
@@ -419,7 +458,8 @@ def converge(
                 result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
                 print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
             else:
-                print_outcome(file, verb, results, in_sync, (steps, elapsed), stopped)
+                target = f"topology '{outline.name}'" if destroy else str(file)
+                print_outcome(target, verb, results, in_sync, (steps, elapsed), stopped)
     fail_hosts(outline, hosts)
     fail_if_stopped(verb, stopped, late)
 
@@ -469,31 +509,42 @@ def ask_in_time(question: str, seconds: float) -> bool:
 
 
 def print_outcome(
-    file: Path, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float],
+    target: str, verb: str, results: list[Any], in_sync: bool, work: tuple[int, float],
     stopped: interrupt.Stopped | None = None,
 ) -> None:  # fmt: skip
-    """The table of host results (several hosts, or a failure), then one line."""
+    """The table of host results (several hosts, or a failure), then one line. `target`:
+    what the hosts now match (`topology.yaml`), or what is gone (`topology 'lab'`)."""
     from netplan.summary import render_results
 
     steps, elapsed = work
     failed = [r for r in results if r.errors]
     if (len(results) > 1 or failed) and not Options.quiet:
         typer.echo("\n".join(render_results(results)))
+    reached = "nothing of it is left" if verb == "destroy" else f"the hosts match {target}"
     if stopped is not None:
         typer.echo(f"{verb.capitalize()} interrupted ({stopped.why}): each host's errors say "
                    f"what it has now.")  # fmt: skip
+    elif failed and len(results) == 1:
+        typer.echo(f"{verb.capitalize()} failed on host {failed[0].host}; run it again once "
+                   "it is fixed.")  # fmt: skip
     elif failed:
         typer.echo(
-            f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} host(s) failed, "
+            f"{verb.capitalize()} incomplete: {len(failed)} of {len(results)} hosts failed, "
             f"the others are done; run it again once they are fixed."
         )
     elif in_sync:
-        typer.echo(f"Nothing to {verb}: the hosts already match {file}.")
+        already = f"nothing of {target} is on the hosts" if verb == "destroy" else reached
+        typer.echo(f"Nothing to {verb}: {already}.")
     else:
         typer.echo(
-            f"{verb.capitalize()} complete: {steps} steps on {len(results)} host(s) in "
-            f"{elapsed:.2f} s; verified: the hosts match {file}."
+            f"{verb.capitalize()} complete: {counted(steps, 'step')} on "
+            f"{counted(len(results), 'host')} in {elapsed:.2f} s; verified: {reached}."
         )
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 host`, `2 hosts`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @app.command()
@@ -521,7 +572,9 @@ def apply(
     """Make the hosts match the topology file (or a plan saved by plan --out), then verify.
 
     A saved plan runs exactly its steps, and is refused if a host changed since."""
-    with reported():
+    from netplan.report import FORMAT_VERSION
+
+    with reported(Output("apply", "json" if as_json else fmt, file, FORMAT_VERSION)):
         from netplan.gate.saved import read_saved_plan
 
         hosts_from = HostsFrom(provider, inventory, forks)
@@ -558,7 +611,9 @@ def destroy(
     no_rollback: NoRollbackOption = False,
 ) -> None:
     """Remove everything the topology owns on its hosts, and nothing else."""
-    with reported():
+    from netplan.report import FORMAT_VERSION
+
+    with reported(Output("destroy", "json" if as_json else fmt, file, FORMAT_VERSION)):
         hosts_from = HostsFrom(provider, inventory, forks)
         converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=True,
                  guard=Guard(lock_timeout, not no_rollback))  # fmt: skip
@@ -577,11 +632,13 @@ def check(
 
     Each difference is named with its class: drift (the host changed since the last apply)
     or pending (the file did). Formats: text, json, github (annotations), junit."""
-    with reported():
+    from netplan.gate.json_report import FORMAT_VERSION
+
+    chosen = ReportFormat.json if as_json else fmt
+    with reported(Output("check", chosen, file, FORMAT_VERSION)):
         from netplan.gate.commands import check as run_check
 
-        hosts_from = HostsFrom(provider, inventory, forks)
-        run_check(file, hosts_from, ReportFormat.json if as_json else fmt)
+        run_check(file, HostsFrom(provider, inventory, forks), chosen)
 
 
 @app.command()
@@ -597,7 +654,7 @@ def show(
     as_json: JsonOption = False,
 ) -> None:
     """Print what the hosts have that the topology owns, as a topology file."""
-    with reported():
+    with reported(Output("show", "json" if as_json else fmt, file, JSON_VERSION)):
         import yaml
 
         from netplan import pipeline
@@ -608,14 +665,16 @@ def show(
         if file is not None:
             outline = TopologyFile(file).outline
         elif name is not None:
-            outline = bare_outline(name)
+            from providers import every_host
+
+            outline = bare_outline(name, every_host(provider, inventory))
         else:
             raise NetplanError("show needs a topology file or --name NAME")
         with pipeline.connect_hosts(outline, provider, inventory, forks) as hosts:
             observed = pipeline.observe(outline, hosts)
         shown = observed_topology(outline.name, observed)
         if wants_json(fmt, as_json):
-            print_json({"format_version": 1, "topology": shown, **failed_json(hosts)})
+            print_json({"format_version": JSON_VERSION, "topology": shown, **failed_json(hosts)})
         else:
             typer.echo(yaml.safe_dump(shown, sort_keys=False), nl=False)
         fail_hosts(outline, hosts)
@@ -631,13 +690,16 @@ def verify(
     as_json: JsonOption = False,
 ) -> None:
     """Run the topology's reachability checks from inside its namespaces; exit 1 if any fails."""
-    with reported():
+    from netplan.reachability.report import FORMAT_VERSION
+
+    chosen = ReportFormat.json if as_json else fmt
+    with reported(Output("verify", chosen, file, FORMAT_VERSION)):
         from netplan import pipeline
         from netplan.topology_file import TopologyFile
 
         opened = TopologyFile(file)
         with pipeline.connect_hosts(opened.outline, provider, inventory, forks) as hosts:
-            run_verify(opened, hosts, ReportFormat.json if as_json else fmt)
+            run_verify(opened, hosts, chosen)
 
 
 def run_verify(opened: "TopologyFile", hosts: "Hosts", fmt: ReportFormat) -> None:
@@ -651,11 +713,11 @@ def run_verify(opened: "TopologyFile", hosts: "Hosts", fmt: ReportFormat) -> Non
         print_json({**report.report_json(topology.name, str(file), results),
                     **failed_json(hosts)})
     elif fmt is ReportFormat.github:
-        typer.echo("\n".join(report.render_github(str(file), results,
-                                                   check_positions(file, topology))))
+        print_document("\n".join(report.render_github(str(file), results,
+                                                       check_positions(file, topology))))
     elif fmt is ReportFormat.junit:
-        typer.echo(report.render_junit(topology.name, str(file), results,
-                                       check_positions(file, topology)))
+        print_document(report.render_junit(topology.name, str(file), results,
+                                           check_positions(file, topology)))
     elif not results:
         typer.echo(f"{file} has no checks (add a `checks:` section)")
     else:
@@ -754,7 +816,9 @@ def main() -> None:
     """The `netplan` command and `python -m netplan`. A mistyped command line (an unknown
     option or command, a missing argument, a bad value) is an error like any other: one
     line, exit 1. click's own exit code for it is 2, which `check` and `plan
-    --detailed-exitcode` mean as "differences"."""
+    --detailed-exitcode` mean as "differences". Output to a reader that has gone is
+    discarded (netplan/closed_pipes.py): the command still runs to its end."""
+    closed_pipes.outlive_readers()
     heap.keep_until_exit()
     try:
         code = app(standalone_mode=False)

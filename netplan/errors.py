@@ -11,6 +11,11 @@ class NetplanError(Exception):
     def lines(self) -> list[str]:
         return [str(self)]
 
+    def as_problems(self) -> list[Problem]:
+        """The lines as problems, with the file, line, column, field path and hint where
+        the error knows them: for errors reported as JSON, JUnit or GitHub annotations."""
+        return [Problem(line) for line in self.lines()]
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -43,8 +48,8 @@ def one_line(text: str) -> str:
     return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
-class TopologyError(NetplanError):
-    """The topology file is wrong; the user fixes the file. Carries every problem found."""
+class ProblemsError(NetplanError):
+    """A file the user fixes is wrong. Carries every problem found, each with its place."""
 
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(p.render() for p in problems))
@@ -53,21 +58,24 @@ class TopologyError(NetplanError):
     def lines(self) -> list[str]:
         return [p.render() for p in self.problems]
 
+    def as_problems(self) -> list[Problem]:
+        return list(self.problems)
+
+
+class TopologyError(ProblemsError):
+    """The topology file is wrong; the user fixes the file."""
+
 
 class ConflictError(NetplanError):
     """Objects in the way that netplan does not own; nothing was changed."""
 
-    def __init__(self, host: str, conflicts: list[tuple[str, str]]) -> None:
+    def __init__(self, host: str, refusals: list[str]) -> None:
         self.host = host
-        self.conflicts = conflicts
+        self.refusals = refusals
         super().__init__("; ".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [
-            f"host {self.host}: {what} already exists and {owner}; nothing was changed "
-            f"(hint: rename it in the topology, or remove the existing object yourself)"
-            for what, owner in self.conflicts
-        ]
+        return [f"host {self.host}: {refusal}" for refusal in self.refusals]
 
 
 class AgentError(NetplanError):
@@ -78,8 +86,10 @@ class AgentError(NetplanError):
         super().__init__(self.lines()[0])
 
     def lines(self) -> list[str]:
-        hint = f" (hint: {self.hint})" if self.hint else ""
-        return [f"host {self.host}: {self.resource}: {self.message}{hint}"]
+        return [problem.render() for problem in self.as_problems()]
+
+    def as_problems(self) -> list[Problem]:
+        return [Problem(f"host {self.host}: {self.resource}: {self.message}", hint=self.hint)]
 
 
 class VerifyError(NetplanError):

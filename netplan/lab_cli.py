@@ -94,9 +94,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the lab's hosts: address, running or stopped, and how to reach them."""
-    from netplan.cli import print_json, reported
+    from netplan.cli import JSON_VERSION, print_json, reported
+    from netplan.output import Output
 
-    with reported():
+    with reported(Output("lab status", "json" if as_json else "text", None, JSON_VERSION)):
         from providers import lab
 
         current = lab.Lab.load(lab.lab_dir(directory))
@@ -105,6 +106,7 @@ def status(
                 name: {"address": h.address, "running": h.running, "pid": h.process.pid}
                 for name, h in current.hosts.items()
             }
-            print_json({"format_version": 1, "directory": str(current.directory), "hosts": hosts})
+            print_json({"format_version": JSON_VERSION, "directory": str(current.directory),
+                        "hosts": hosts})
         else:
             print_lab(current)

@@ -1,6 +1,6 @@
 """`netplan logs`: a container process's output, read through the host's agent from an
 offset, so it works the same on this machine and over SSH; `-f` asks again every
-POLL seconds from where the last answer ended."""
+POLL seconds from where the last answer ended, until Ctrl-C or its reader has gone."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from netplan.closed_pipes import reader_gone
 from netplan.container_target import ContainerTarget
 from netplan.errors import NetplanError
 from netplan.pipeline import call
@@ -37,8 +38,8 @@ def show_logs(file: Path, container: str, follow: bool, tail: int | None,
         while True:
             _write(answer)
             more = answer["offset"] < answer["size"]
-            if not more and not follow:
-                return
+            if not more and (not follow or reader_gone("stdout")):
+                return  # following for nobody (`logs -f | head`) would never end
             if not more:
                 time.sleep(POLL)
             answer = read(host, target, answer["offset"], None)

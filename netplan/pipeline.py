@@ -269,7 +269,7 @@ def refuse_conflicts(plans: Mapping[str, HostPlan]) -> None:
     """Nothing is changed anywhere if any host has an object in the way."""
     for host, host_plan in plans.items():
         if host_plan.conflicts:
-            raise ConflictError(host, [(c.what, c.owner) for c in host_plan.conflicts])
+            raise ConflictError(host, [c.refusal() for c in host_plan.conflicts])
 
 
 def execute(

@@ -48,8 +48,11 @@ def render_results(results: list[HostResult]) -> list[str]:
 
 
 def results_json(results: list[HostResult]) -> dict[str, Any]:
+    """Each host's result, and `verified`: whether every host now matches what was asked
+    (`in_sync`, beside it, says whether they did before)."""
     return {
+        "verified": all(not r.errors for r in results),
         "results": {
             r.host: {"result": r.result, "steps": r.steps, "errors": r.errors} for r in results
-        }
+        },
     }

@@ -24,7 +24,7 @@ from netplan.agent.state import HostState
 from netplan.compile_cache import Cache, Entry, bytes_digest, observation_digest
 from netplan.errors import NetplanError, log_warnings
 from netplan.gate.record import Source
-from netplan.outline import Outline
+from netplan.outline import HostOutline, Outline
 
 if TYPE_CHECKING:
     from netplan.topology.model import Topology
@@ -177,9 +177,9 @@ class TopologyFile:
         return self._positions
 
 
-def bare_outline(name: str) -> Outline:
-    """The outline of a topology with only a name, for commands that read what the hosts
-    have (show --name): a name the model refuses is refused here too."""
+def bare_outline(name: str, hosts: list[str]) -> Outline:
+    """The outline of a topology known by its name only, on `hosts`, for commands that
+    read what the hosts have (show --name): a name the model refuses is refused here too."""
     from pydantic import ValidationError
 
     from netplan.errors import one_line
@@ -190,4 +190,4 @@ def bare_outline(name: str) -> Outline:
     except ValidationError as error:
         reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
         raise NetplanError(one_line(f"--name: {reason}")) from None
-    return Outline(name)
+    return Outline(name, {host: HostOutline() for host in hosts})

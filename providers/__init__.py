@@ -61,6 +61,30 @@ PROVIDERS: dict[str, Provider] = {
 }
 
 
+def every_host(provider: str, inventory: Path | None) -> list[str]:
+    """The hosts a provider reaches, for a command that has no topology file to name
+    them (show --name): this machine; the lab's hosts; the inventory's; the Vagrantfile's
+    VMs that are up."""
+    if provider == "local":
+        return ["local"]
+    if provider == "lab":
+        from providers.lab import Lab, lab_dir
+
+        return list(Lab.load(lab_dir(inventory)).hosts)
+    if provider == "ssh":
+        from providers.inventory import load_inventory
+
+        if inventory is None:
+            raise NetplanError("the ssh provider needs an inventory file (hint: --inventory FILE)")
+        return list(load_inventory(inventory))
+    if provider == "vagrant":
+        from providers.vagrant import ssh_config, vagrant_dir
+
+        text, _ = ssh_config(vagrant_dir(inventory))
+        return [line.split()[1] for line in text.splitlines() if line.startswith("Host ")]
+    return []
+
+
 def connectors(provider: str, hosts: Sequence[str], inventory: Path | None) -> dict[str, Connector]:
     """One connector per host: calling it opens the host's connection (or raises why not)."""
     try:

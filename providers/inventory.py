@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from netplan.errors import NetplanError, Problem
+from netplan.errors import NetplanError, Problem, ProblemsError
 from netplan.topology.document import parse_document
 from netplan.topology.positions import Positions, dotted
 from netplan.topology.source import read_source
@@ -30,15 +30,8 @@ from providers.base import HostConnection
 from providers.ssh import SSHTarget, connect
 
 
-class InventoryError(NetplanError):
-    """The inventory file is wrong; the user fixes the file. Carries every problem found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        return [problem.render() for problem in self.problems]
+class InventoryError(ProblemsError):
+    """The inventory file is wrong; the user fixes the file."""
 
 
 class Reach(BaseModel):

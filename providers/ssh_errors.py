@@ -8,7 +8,7 @@ from pathlib import Path
 
 import paramiko
 
-from netplan.errors import NetplanError
+from netplan.errors import NetplanError, Problem
 
 
 class SSHError(NetplanError):
@@ -19,8 +19,10 @@ class SSHError(NetplanError):
         super().__init__(self.lines()[0])
 
     def lines(self) -> list[str]:
-        hint = f" (hint: {self.hint})" if self.hint else ""
-        return [f"host {self.host}: {self.message}{hint}"]
+        return [problem.render() for problem in self.as_problems()]
+
+    def as_problems(self) -> list[Problem]:
+        return [Problem(f"host {self.host}: {self.message}", hint=self.hint)]
 
 
 class UnknownHostKey(paramiko.SSHException):  # type: ignore[misc]

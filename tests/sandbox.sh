@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Run a command inside a throwaway network + mount namespace (design principle 7).
+# Run a command inside a throwaway network + mount + PID namespace (design principle 7).
 # Everything it creates (links, namespaces, routes, nftables tables, /run/netns entries,
 # /etc/netns files, netplan's records under /run/netplan) vanishes when the command ends,
-# and the machine's own network is never in reach.
+# and the machine's own network is never in reach. So do the processes it started (a lab
+# left up, a container's process): this script is the PID namespace's init, and when it
+# exits the kernel ends every other process in it.
 set -euo pipefail
 if [ "${NETPLAN_SANDBOX:-}" != "1" ]; then
-    exec unshare --net --mount --propagation private env NETPLAN_SANDBOX=1 "$0" "$@"
+    exec unshare --net --mount --pid --fork --mount-proc --propagation private \
+        env NETPLAN_SANDBOX=1 "$0" "$@"
 fi
 # /etc and /run are seen through overlays whose writable layer is a tmpfs of this
 # sandbox, and /run/netns, /run/netplan and /etc/netns start empty: the machine's

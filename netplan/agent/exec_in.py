@@ -94,7 +94,7 @@ def _child(spec: dict[str, Any], pid: int | None) -> None:
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"netplan exec: {message}\n")
+    sys.stderr.write(f"error: {message}\n")
     sys.stderr.flush()
 
 

@@ -77,7 +77,9 @@ def acquire(holder: dict[str, Any], timeout: float) -> None:
         LOCK.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
         fd = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as error:
-        raise AgentFailure(f"cannot open the host lock {LOCK}: {error.strerror}") from error
+        denied = " (hint: netplan must run as root)" if isinstance(error, PermissionError) else ""
+        raise AgentFailure(f"cannot open the host lock {LOCK}: {error.strerror}{denied}") \
+            from error
     started = time.monotonic()
     while True:
         try:

@@ -144,6 +144,15 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     for link in root_links.values():
         if link.name not in ours:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
+    state.facts = replace(state.facts, prefixes=_foreign_prefixes(session, root_links, ours))
+
+
+def _foreign_prefixes(session: Session, root_links: dict[int, Link],
+                      ours: set[str]) -> dict[str, str]:
+    """The IPv4 addresses of the root namespace's other links, with each one's link."""
+    names = {index: link.name for index, link in root_links.items() if link.name not in ours}
+    return {found.cidr: found.dev for found in address.observe(session.root, ROOT, names)
+            if ":" not in found.cidr}  # fmt: skip
 
 
 def _observe_namespaces(topology: str, root_links: dict[int, Link], read_ends: bool,

@@ -62,6 +62,10 @@ class Facts:
     addresses: dict[str, dict[str, str]] = field(default_factory=dict)
     """container → network → IPv4 address netplan gave it at its last apply on this
     host: IPAM keeps these (an address changed by hand is drift, not the new desired)."""
+    prefixes: dict[str, str] = field(default_factory=dict)
+    """The IPv4 addresses (`10.0.0.5/24`) of the root namespace's links this topology
+    does not own, and the link of each: a bridge network whose subnet overlaps one would
+    take over the host's route to it (netplan/plan/overlaps.py)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -76,6 +80,8 @@ class Facts:
             data["roster"] = list(self.roster)
         if self.addresses:
             data["addresses"] = {c: dict(n) for c, n in self.addresses.items()}
+        if self.prefixes:
+            data["prefixes"] = dict(self.prefixes)
         return data
 
     @classmethod
@@ -89,6 +95,7 @@ class Facts:
             paths=dict(data.get("paths", {})),
             roster=tuple(data.get("roster", ())),
             addresses=address_table_from_json(data.get("addresses", {})),
+            prefixes={str(p): str(link) for p, link in data.get("prefixes", {}).items()},
         )
 
 

@@ -12,8 +12,9 @@ What the file compiles to also depends on the hosts (an underlay's MTU or addres
 volume's path): when the file is the one last applied, a desired state that differs from
 the record's was changed by the hosts, and that is drift too. Without a record (never
 applied by this version, destroyed, or no apply succeeded yet) every difference is
-pending. A resource the kernel re-creates with its parent (`recreated with …`), which
-differs in neither way itself, takes its parent's classes.
+pending. A resource re-created only because of another one's delete (its parent's, or
+an address of its device's: `Change.cause`), which differs in neither way itself, takes
+that one's classes.
 """
 
 from __future__ import annotations
@@ -59,6 +60,8 @@ def classify(plan: HostPlan, last: HostState | None, file_changed: bool) -> list
             classes = _classes(change.key, field, plan.desired, last, plan.observed)
             if last is not None and not file_changed and "pending" in classes:
                 classes = ("drift",)
+            if not classes and change.cause is not None:
+                classes = found.get(change.cause, ())
             if not classes:
                 classes = _inherited(change.resource, found, plan.observed)
             found[change.key] = _union(found.get(change.key, ()), classes)

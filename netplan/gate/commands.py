@@ -49,11 +49,11 @@ def print_report(report: CheckReport, fmt: str) -> None:
     elif fmt == "github":
         from netplan.gate.github import render_github
 
-        typer.echo("\n".join(render_github(report)))
+        cli.print_document("\n".join(render_github(report)))
     elif fmt == "junit":
         from netplan.gate.junit import render_junit
 
-        typer.echo(render_junit(report))
+        cli.print_document(render_junit(report))
     else:
         from netplan.gate.text import render_line, render_text
 
@@ -144,7 +144,9 @@ def apply_saved(
                 cli.print_json({**plans_json(outline.name, plans), **done,
                                 **results_json(results)})  # fmt: skip
             else:
-                cli.print_outcome(path, verb, results, in_sync, (steps, elapsed), stopped)
+                target = f"topology '{outline.name}'" if saved.destroy else \
+                    f"the plan saved in {path} (made from {saved.source.file})"
+                cli.print_outcome(target, verb, results, in_sync, (steps, elapsed), stopped)
     cli.fail_hosts(outline, hosts)
     cli.fail_if_stopped(verb, stopped, late)
 

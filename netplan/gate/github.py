@@ -4,23 +4,7 @@ for each difference (`::error` for drift, `::warning` for a pending change alone
 from __future__ import annotations
 
 from netplan.gate.report import CheckReport
-from netplan.topology.positions import Pos
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
-
-def annotation(level: str, file: str, pos: Pos | None, title: str, message: str) -> str:
-    where = [f"file={_property(file)}"]
-    if pos is not None:
-        where += [f"line={pos.line}", f"col={pos.column}"]
-    where.append(f"title={_property(title)}")
-    return f"::{level} {','.join(where)}::{_data(message)}"
+from netplan.github_annotations import annotation
 
 
 def render_github(report: CheckReport) -> list[str]:

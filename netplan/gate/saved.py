@@ -19,6 +19,7 @@ from netplan.agent.resources import to_json
 from netplan.agent.state import HostState, Step
 from netplan.errors import NetplanError
 from netplan.gate.record import Source
+from netplan.output_file import write_whole
 from netplan.plan.changes import HostPlan
 
 PLAN_KIND = "netplan-plan"
@@ -145,13 +146,8 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan | None:
 
 
 def write_saved_plan(plan: SavedPlan, path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        partial.write_text(json.dumps(plan.to_json(), indent=1) + "\n", encoding="utf-8")
-        os.replace(partial, path)
-    except OSError as error:
-        partial.unlink(missing_ok=True)
-        raise PlanFileError(f"{path}: cannot write the plan: {error.strerror}") from None
+    text = json.dumps(plan.to_json(), indent=1) + "\n"
+    write_whole(path, text.encode(), "plan", source=Path(plan.source.file))
 
 
 def stale_hosts(plan: SavedPlan, observed: dict[str, HostState]) -> list[str]:

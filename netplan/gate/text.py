@@ -7,6 +7,8 @@ from netplan.gate.report import CheckReport
 
 def render_line(report: CheckReport) -> str:
     """The result in one line (`--quiet`)."""
+    if report.in_sync and not report.hosts:
+        return "not checked: no host could be checked"
     if report.in_sync:
         return render_text(report)[0][0]
     counts = {name: report.count(name) for name in ("drift", "pending", "conflict")}
@@ -26,6 +28,8 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
             d = located.difference
             style = "red" if "drift" in d.classes else "yellow"
             lines.append((f"host {host.host}: {d.label}: {d.text}", style))
+    if report.in_sync and not report.hosts:
+        return []  # no host could be checked: their errors say why
     if report.in_sync:
         which = "the hosts reached" if report.failed else "the hosts"
         return [(f"in sync: {which} match {file}", None)]
@@ -39,9 +43,9 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
         lines.append((f"pending: {pending} difference(s): {why} (netplan plan {file} shows "
                       f"them, netplan apply {file} applies them)", "bold"))  # fmt: skip
     if conflicts:
-        lines.append((f"conflict: {conflicts} object(s) that netplan does not own hold names "
-                      f"{file} needs (apply changes nothing until they are renamed or "
-                      "removed)", "bold"))  # fmt: skip
+        lines.append((f"conflict: {conflicts}: objects netplan does not own are in the way of "
+                      f"{file} (apply changes nothing until they, or the file, change)",
+                      "bold"))  # fmt: skip
     unrecorded = [h.host for h in report.hosts if h.record is None and not h.in_sync]
     if unrecorded:
         lines.append((f"no last-applied record on {', '.join(unrecorded)} (never applied by "

@@ -11,6 +11,7 @@ from netplan.compile import assign_addresses, compile_topology
 from netplan.drivers.overlay import assign_vnis
 from netplan.graph.build import Graph, build_graph, mark_observed
 from netplan.outline import Outline
+from netplan.output_file import write_whole
 from netplan.topology.model import Topology
 
 
@@ -43,4 +44,4 @@ def write(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        output.write_bytes(data)
+        write_whole(output, data, "drawing")

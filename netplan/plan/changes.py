@@ -32,6 +32,9 @@ class Change:
     reason: str = ""
     implicit_delete: bool = False
     """The kernel removes the observed resource along with its parent: no step of its own."""
+    cause: str | None = None
+    """For a resource re-created although it does not differ itself: the key of the one
+    whose delete makes the kernel take it (its parent, or an address of its device)."""
 
     @property
     def resource(self) -> Resource:
@@ -53,10 +56,20 @@ class Change:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A name the topology needs that an object netplan does not own already holds."""
+    """A name the topology needs that an object netplan does not own already holds, or
+    (`held` false) a subnet of it that such an object's address overlaps."""
 
     what: str
     owner: str
+    held: bool = True
+
+    def refusal(self) -> str:
+        """Why an apply changes nothing, and what to do."""
+        if self.held:
+            return (f"{self.what} already exists and {self.owner}; nothing was changed "
+                    "(hint: rename it in the topology, or remove the existing object yourself)")
+        return (f"{self.what} {self.owner}; nothing was changed (hint: pick a subnet the "
+                "host does not route yet, or remove that address)")  # fmt: skip
 
 
 @dataclass

@@ -3,16 +3,18 @@
 Pure functions, no I/O. A field the topology leaves as None is not compared (the
 kernel's choice is fine). A change to a field the kernel cannot change in place is a
 replace, and the kernel deletes a resource's children with it, so children that must
-stay are re-created (their reason says why).
+stay are re-created (their reason says why). The kernel may also delete a device's
+routes with one of its addresses: those the plan deletes and creates again itself.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 
-from netplan.agent.resources import Resource, field_names
+from netplan.agent.resources import Address, Resource, Route, field_names
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange
+from netplan.plan.overlaps import overlap_conflicts
 
 
 def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
@@ -27,7 +29,7 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
             if claim != resource.key:
                 what = f"link {claim.partition('/')[2]} (for {what})"
             found[claim] = Conflict(what, owner)
-    return [found[k] for k in sorted(found)]
+    return [found[k] for k in sorted(found)] + overlap_conflicts(desired, observed)
 
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
@@ -89,6 +91,36 @@ def doomed_children(observed: HostState, doomed: set[str]) -> dict[str, str]:
     return result
 
 
+def routes_losing_an_address(observed: HostState, changes: dict[str, Change]) -> dict[str, Address]:
+    """Observed routes on a device that a step deletes an address from → that address.
+
+    The kernel deletes a device's routes with its last IPv4 address (and any route whose
+    source an address is), with no step of the plan to undo: a rollback could not bring
+    them back, nor an update find them. So the plan deletes them itself, before the
+    address (order.py), and creates the desired ones after the device's new addresses."""
+    losing: dict[tuple[str, str], Address] = {}
+    for change in changes.values():
+        gone = change.observed
+        if (isinstance(gone, Address) and change.action in ("delete", "replace")
+                and not change.implicit_delete):
+            device = (gone.netns, gone.dev)
+            if device not in losing or gone.key < losing[device].key:
+                losing[device] = gone
+    if not losing:
+        return {}
+    return {r.key: losing[(r.netns, r.dev)] for r in observed.resources.values()
+            if isinstance(r, Route) and (r.netns, r.dev) in losing}
+
+
+def recreated(key: str, desired: HostState, observed: HostState, change: Change | None,
+              reason: str, cause: str, implicit_delete: bool) -> Change:
+    """`key` replaced because of `cause`'s delete, keeping its own differences."""
+    if change is not None and change.reason:
+        reason = f"{change.reason}; {reason}"
+    return Change("replace", key, desired.resources[key], observed.resources[key],
+                  change.fields if change else (), reason, implicit_delete, cause)
+
+
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
@@ -110,16 +142,13 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
                 implicit_delete=True,
             )
         elif key in desired.resources:
-            reason = f"recreated with {described}"
-            if change is not None and change.reason:
-                reason = f"{change.reason}; {reason}"
-            changes[key] = Change(
-                "replace",
-                key,
-                desired.resources[key],
-                observed.resources[key],
-                change.fields if change else (),
-                reason,
-                implicit_delete=True,
-            )
+            changes[key] = recreated(key, desired, observed, change,
+                                     f"recreated with {described}", ancestor, True)
+    for key, address in routes_losing_an_address(observed, changes).items():
+        change = changes.get(key)
+        if change is None or change.action == "update":  # else gone by a step of its own
+            changes[key] = recreated(
+                key, desired, observed, change,
+                f"recreated: the kernel may delete it with {address.describe()}", address.key,
+                False)
     return list(changes.values())

@@ -2,8 +2,9 @@
 
 Edges mean "must happen after" (as in Terraform): a resource is created after what it
 requires, deleted before what it requires, a replaced resource is deleted before it is
-created again, and a name is freed before another resource takes it. Independent steps
-share a generation and could run together.
+created again, and a name is freed before another resource takes it. On one device,
+addresses are deleted before any is added and routes added after both (device_edges).
+Independent steps share a generation and could run together.
 
 The graph is sorted with the standard library's graphlib, not networkx: importing
 networkx costs ~0.15-0.2 s, more than ordering 2,500 steps, and every apply paid it
@@ -93,7 +94,27 @@ def dependency_graph(steps: list[Step]) -> Graph:
                 taker = created_claims.get(claim)
                 if taker is not None:
                     add_edge((op, key), taker)
+    for before, after in device_edges(nodes, addresses):
+        add_edge(before, after)
     return graph
+
+
+def device_edges(nodes: dict[Node, Step],
+                 addresses: dict[tuple[str, str], list[str]]) -> list[tuple[Node, Node]]:
+    """An address or route added to a device comes after the addresses deleted from it.
+
+    Deleting a primary IPv4 address deletes the secondaries of its subnet (unless
+    promote_secondaries is set), which an address of that subnet added first would be;
+    deleting a device's last IPv4 address deletes its routes."""
+    edges = []
+    for (op, key), step in nodes.items():
+        resource = step.resource
+        if op == "delete" or not isinstance(resource, Address | Route):
+            continue
+        for other in addresses.get((resource.netns, resource.dev), ()):
+            if ("delete", other) in nodes:
+                edges.append((("delete", other), (op, key)))
+    return edges
 
 
 def order_steps(steps: list[Step]) -> list[list[Step]]:

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
+from netplan.github_annotations import annotation
 from netplan.reachability.run import CheckResult
 from netplan.topology.positions import Pos
 
@@ -92,23 +93,10 @@ def render_github(file: str, results: list[CheckResult], where: Mapping[int, Pos
     for result in results:
         if result.passed:
             continue
-        pos = where.get(result.planned.index)
-        place = f"file={_property(file)}"
-        if pos is not None:
-            place += f",line={pos.line},col={pos.column}"
-        title = _property(f"check {result.planned.name} failed")
-        lines.append(f"::error {place},title={title}::{_data(_expected_got(result))}")
+        lines.append(annotation("error", file, where.get(result.planned.index),
+                                f"check {result.planned.name} failed", _expected_got(result)))
     lines.append(summary(results))
     return lines
-
-
-def _data(text: str) -> str:
-    """GitHub's escaping of a workflow command's message."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _property(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def render_junit(topology: str, file: str, results: list[CheckResult],

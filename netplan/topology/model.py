@@ -14,6 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -21,6 +22,7 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from netplan.firewall.ports import PATTERN as PUBLISH_PATTERN
 from netplan.firewall.ports import PortMapping
@@ -81,6 +83,8 @@ def _mac(value: str) -> str:
         raise ValueError(f"{value!r} is not a MAC address like 02:42:ac:11:00:02")
     if int(lowered[:2], 16) & 1:
         raise ValueError(f"{value!r} is a multicast MAC address")
+    if not int(lowered.replace(":", ""), 16):
+        raise ValueError(f"{value!r} is the all-zero MAC address, which no interface may have")
     return lowered
 
 
@@ -92,6 +96,20 @@ def _schema(pattern: str, longest: int | None = None) -> WithJsonSchema:
     return WithJsonSchema(schema)
 
 
+def _written_as(kind: str) -> BeforeValidator:
+    """Addresses and networks are written as text, which strict mode would refuse and
+    lax mode takes with numbers too (`subnet: 167772160` is 10.0.0.0/32): text only."""
+
+    def text_only(value: Any) -> Any:
+        if isinstance(value, str | IPv4Address | IPv4Network):
+            return value
+        raise PydanticCustomError(kind, "not written as text")
+
+    return BeforeValidator(text_only)
+
+
+Subnet = Annotated[IPv4Network, _written_as("ip_v4_network"), Field(strict=False)]
+Ip = Annotated[IPv4Address, _written_as("ip_v4_address"), Field(strict=False)]
 Name = Annotated[str, AfterValidator(_name), _schema(NAME_PATTERN.pattern, 63)]
 IfName = Annotated[str, AfterValidator(_ifname), _schema(IFNAME_PATTERN.pattern, IFNAMSIZ)]
 Mac = Annotated[str, AfterValidator(_mac), _schema("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")]
@@ -103,6 +121,13 @@ def _publish(value: str) -> str:
 
 
 Publish = Annotated[str, AfterValidator(_publish), _schema(PUBLISH_PATTERN)]
+
+
+def _not_boolean(value: Any) -> Any:
+    """`version: true` is not version 1, though Python's True == 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("literal_error", "not a version", {"expected": "1"})
+    return value
 
 
 def _mapping(value: Any) -> Any:
@@ -124,9 +149,12 @@ def _once_each(names: list[str], kind: str) -> None:
 
 class Strict(BaseModel):
     """Field docs are attribute docstrings; schema.py turns them into JSON Schema
-    descriptions (not `use_attribute_docstrings`, which parses this file on every import)."""
+    descriptions (not `use_attribute_docstrings`, which parses this file on every import).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Values are taken as YAML typed them, never converted (pydantic's strict mode): `mtu:
+    "1500"`, `nat: "yes"` or `vni: true` are errors, not a number or a boolean guessed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _underlay(value: str) -> str:
@@ -160,11 +188,11 @@ class BridgeNetwork(Strict):
 
     driver: Literal["bridge"] = "bridge"
     """Docker's default driver."""
-    subnet: IPv4Network = Field(examples=["10.0.0.0/24"])
+    subnet: Subnet = Field(examples=["10.0.0.0/24"])
     """The network's IPv4 subnet in CIDR form."""
-    ip_range: IPv4Network | None = Field(default=None, examples=["10.0.0.128/25"])
+    ip_range: Subnet | None = Field(default=None, examples=["10.0.0.128/25"])
     """Dynamic addresses (and, without `gateway`, the gateway) come from this range."""
-    gateway: IPv4Address | None = Field(default=None, examples=["10.0.0.1"])
+    gateway: Ip | None = Field(default=None, examples=["10.0.0.1"])
     """The bridge's address; default: the lowest usable address of `ip_range` or `subnet`."""
     bridge: IfName | None = Field(default=None, examples=["br-front"])
     """Name of the Linux bridge; default `br-<network>`, or `br-<hash>` if that is too long."""
@@ -197,11 +225,11 @@ class OverlayNetwork(Strict):
 
     driver: Literal["overlay"]
     """VXLAN across hosts."""
-    subnet: IPv4Network = Field(examples=["10.88.0.0/24"])
+    subnet: Subnet = Field(examples=["10.88.0.0/24"])
     """The network's IPv4 subnet in CIDR form, one for all its hosts."""
-    ip_range: IPv4Network | None = Field(default=None, examples=["10.88.0.128/25"])
+    ip_range: Subnet | None = Field(default=None, examples=["10.88.0.128/25"])
     """Dynamic addresses come from this range."""
-    gateway: IPv4Address | None = Field(default=None, examples=["10.88.0.254"])
+    gateway: Ip | None = Field(default=None, examples=["10.88.0.254"])
     """An address kept out of the pool, as Docker reserves its overlay gateway. Nothing
     holds it on the hosts: containers get no default route through an overlay (Docker
     routes them through docker_gwbridge, which netplan does not make). Default: none, so
@@ -253,11 +281,11 @@ class MacvlanNetwork(Strict):
     """bridge: containers on the parent reach each other; vepa: through the switch only
     (it must hairpin); private: never; passthru: one container, which takes the parent's
     MAC address."""
-    subnet: IPv4Network = Field(examples=["192.168.1.0/24"])
+    subnet: Subnet = Field(examples=["192.168.1.0/24"])
     """The LAN's IPv4 subnet in CIDR form."""
-    ip_range: IPv4Network | None = Field(default=None, examples=["192.168.1.192/27"])
+    ip_range: Subnet | None = Field(default=None, examples=["192.168.1.192/27"])
     """Dynamic addresses come from this range (keep it out of the LAN's DHCP pool)."""
-    gateway: IPv4Address | None = Field(default=None, examples=["192.168.1.1"])
+    gateway: Ip | None = Field(default=None, examples=["192.168.1.1"])
     """The LAN's router: kept out of the pool, and containers whose first routed network
     this is get their default route through it. Nothing on the host holds it. Default:
     none (no default route; addresses from the lowest usable one)."""
@@ -287,7 +315,7 @@ Network = Annotated[
 class Attachment(Strict):
     """A container's place on one network (the mapping form of `networks:`)."""
 
-    ipv4: IPv4Address | None = Field(default=None, examples=["10.0.0.10"])
+    ipv4: Ip | None = Field(default=None, examples=["10.0.0.10"])
     """A static address in the network's subnet; default: the next free one."""
     mac: Mac | None = Field(default=None, examples=["02:42:0a:00:00:0a"])
     """Default: 02:42 followed by the four bytes of the IPv4 address, as Docker does."""
@@ -429,7 +457,7 @@ class ReachabilityCheck(Strict):
 class Topology(Strict):
     """A netplan topology: hosts, the networks on them, and containers."""
 
-    version: Literal[1] = 1
+    version: Annotated[Literal[1], BeforeValidator(_not_boolean)] = 1
     """Schema version of this file."""
     name: Name = Field(examples=["lab"])
     """Marks every object netplan makes for this topology on its hosts."""

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Tag, WithJsonSchema
 
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -77,23 +77,21 @@ def argv(command: str | list[str]) -> tuple[str, ...]:
 
 
 def _env(value: Any) -> Any:
-    """Numbers are written as text (`PORT: 8000`); booleans and nulls are refused, as
-    Compose refuses them (YAML reads `yes` as true)."""
+    """Numbers are written as text (`PORT: 8000`); booleans and nulls are left to be
+    refused, each at its own key, as Compose refuses them (YAML reads `yes` as true)."""
     if value is None:
         return {}
     if not isinstance(value, dict):
         return value
-    result = {}
-    for key, item in value.items():
-        if isinstance(key, str) and not ENV_NAME.fullmatch(key):
-            raise ValueError(
-                f"environment variable name {key!r} must be letters, digits and '_', "
-                "not starting with a digit"
-            )
-        if isinstance(item, bool) or item is None:
-            raise ValueError(f"env {key}: write the value as text in quotes, e.g. \"true\"")
-        result[key] = str(item) if isinstance(item, (int, float)) else item
-    return result
+    return {key: str(item) if isinstance(item, int | float) and not isinstance(item, bool)
+            else item for key, item in value.items()}  # fmt: skip
+
+
+def _env_name(key: str) -> str:
+    if not ENV_NAME.fullmatch(key):
+        raise ValueError(f"environment variable name {key!r} must be letters, digits and '_', "
+                         "not starting with a digit")  # fmt: skip
+    return key
 
 
 def _absolute(value: str) -> str:
@@ -116,11 +114,17 @@ def _restart(value: Any) -> Any:
     return "no" if value is False else value
 
 
+def _command_form(value: Any) -> str:
+    return "list" if isinstance(value, list) else "text"
+
+
 Command = Annotated[
-    str | list[str],
+    Annotated[str, Tag("text")] | Annotated[list[str], Tag("list")],
+    Discriminator(_command_form),
     AfterValidator(_command),
 ]
-Env = Annotated[dict[str, str], BeforeValidator(_env)]
+"""A command line as one text or as a list: a problem is told for the form written."""
+Env = Annotated[dict[Annotated[str, AfterValidator(_env_name)], str], BeforeValidator(_env)]
 Workdir = Annotated[str, AfterValidator(_absolute)]
 Hostname = Annotated[
     str,

@@ -16,7 +16,11 @@ def read_source(path: str | os.PathLike[str]) -> str:
     """The text of the file. Raises TopologyError with one problem if it cannot be used."""
     file = os.fspath(path)
     try:
-        with open(file, "rb") as handle:
+        # A named pipe nothing writes to would block open() for ever: opened without
+        # blocking, it reads as empty; one being written (`<(...)`) is read to its end.
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        os.set_blocking(fd, True)
+        with open(fd, "rb") as handle:
             size = os.fstat(handle.fileno()).st_size
             data = b"" if size > MAX_BYTES else handle.read(MAX_BYTES + 1)
     except FileNotFoundError:

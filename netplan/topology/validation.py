@@ -94,6 +94,10 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
             hint = "write a value after the colon"
         elif kind == "string_type" and text:
             hint = f'quote it to keep it text: "{text}"'
+        elif kind in ("ip_v4_address", "ip_v4_network"):
+            hint = _example(tagged, "write it as text, e.g. {1}")
+        else:
+            hint = _typed_hint(kind, value)
     elif kind == "literal_error":
         message = f"expected {ctx['expected']}, got {describe(value)}"
         if loc == ("version",):
@@ -105,6 +109,21 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
     elif kind == "greater_than":
         message = f"must be more than {ctx['gt']}, got {value}"
     return positions.locate(Problem(message, path, hint), at_key=at_key)
+
+
+def _typed_hint(kind: str, value: Any) -> str:
+    """How to write a number or a boolean that was written as something else."""
+    if kind == "bool_type":
+        return "write true or false" + (", without quotes" if isinstance(value, str) else "")
+    if kind == "int_type" and isinstance(value, float) and value.is_integer():
+        return f"write it as a whole number: {int(value)}"
+    if kind in ("int_type", "float_type") and isinstance(value, str):
+        try:
+            number = int(value) if kind == "int_type" else float(value)
+        except ValueError:
+            return ""
+        return f"write it without quotes: {number}"
+    return ""
 
 
 def _address_problem(kind: str, value: str, loc: Sequence[PathPart]) -> tuple[str, str]:
@@ -150,11 +169,27 @@ def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
 
 
 def _untagged(loc: Sequence[PathPart]) -> Sequence[PathPart]:
-    """pydantic puts the tag of a network's driver into its path
-    (`networks.front.overlay.vni`); the file has none (`networks.front.vni`)."""
-    if len(loc) >= 3 and loc[0] == "networks" and _tagged_member(_NETWORK, loc[2]) is not None:
-        return (*loc[:2], *loc[3:])
-    return loc
+    """pydantic puts the tag of a tagged union's member into its path: a network's
+    driver (`networks.front.overlay.vni`), a command's form (`containers.c.command.list.1`);
+    the file has none (`networks.front.vni`, `containers.c.command.1`)."""
+    current: Any = Topology
+    kept: list[PathPart] = []
+    for index, part in enumerate(loc):
+        current = _unwrap(current)
+        if get_origin(current) in (Union, UnionType):
+            member = _tagged_member(current, part)
+            if member is not None:
+                current = member
+                continue
+        kept.append(part)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = _fields(current).get(str(part))
+            current = field.annotation if field is not None else None
+        elif get_origin(current) in (dict, list):
+            current = get_args(current)[-1]
+        else:
+            return (*kept, *loc[index + 1:])
+    return tuple(kept)
 
 
 def _tagged_member(union: Any, tag: PathPart) -> Any:

@@ -267,6 +267,7 @@ def test_saved_plans(repo: Repo) -> None:
     steps = len(json.loads((repo.root / "plan.json").read_text())["hosts"]["local"]["steps"])
     applied = json.loads(repo.ok("apply", "plan.json", "--yes", "--json"))
     assert applied["applied"] is True and applied["steps"] == steps
+    assert applied["in_sync"] is False and applied["verified"] is True  # before, and now
     assert "cache" in {n["name"] for n in ip_json("netns", "list")}
     assert_mtu("web", 1500)
     assert repo.netplan("plan", FILE, "--detailed-exitcode").returncode == 0

@@ -41,9 +41,11 @@ def test_human_plan_marks_each_kind_of_change(run: Run, clean_host: None) -> Non
     subprocess.run(["ip", "-n", "alpine1", "link", "set", "eth0", "mtu", "1300"], check=True)
     subprocess.run(["ip", "-n", "alpine2", "addr", "add", "10.9.9.9/24", "dev", "eth0"], check=True)
     out = run("plan", DEFAULT_BRIDGE, check=True).stdout
-    assert "host local: 0 to create, 1 to update, 0 to replace, 1 to delete" in out
+    assert "host local: 0 to create, 1 to update, 1 to replace, 1 to delete" in out
     assert "~ veth alpine1/eth0: mtu 1300 → 1500" in out
     assert "- address 10.9.9.9/24 on alpine2/eth0" in out
+    assert ("-/+ route default in alpine2  (recreated: the kernel may delete it with address "
+            "10.9.9.9/24 on alpine2/eth0)") in out
 
 
 def test_errors_have_a_traceback_only_with_debug(run: Run) -> None:

@@ -296,19 +296,25 @@ def test_exec_outside_a_running_process_and_into_a_missing_container(
     assert no_process.returncode == 1 and "runs no process" in no_process.stderr
 
 
-def test_logs_follow_prints_new_output_and_stops_quietly_on_ctrl_c(
-    run: Run, make_topology: MakeTopology,
-) -> None:
+def follow_ticker(run: Run, make_topology: MakeTopology, name: str) -> subprocess.Popen[str]:
+    """`netplan logs FILE ticker -f` on an applied container printing `tick N` 5 times a
+    second."""
     path = make_topology({
-        "name": "proc-follow",
+        "name": name,
         "containers": {"ticker": {
             "network_mode": "none",
             "command": ["sh", "-c", "i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.2; done"],
         }},
     })
     run("apply", path, "--yes", check=True)
-    follow = subprocess.Popen([sys.executable, "-m", "netplan", "logs", str(path), "ticker", "-f"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "netplan", "logs", str(path), "ticker", "-f"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_logs_follow_prints_new_output_and_stops_quietly_on_ctrl_c(
+    run: Run, make_topology: MakeTopology,
+) -> None:
+    follow = follow_ticker(run, make_topology, "proc-follow")
     try:
         assert follow.stdout is not None
         lines = [follow.stdout.readline() for _ in range(8)]  # more than one read's worth
@@ -321,3 +327,17 @@ def test_logs_follow_prints_new_output_and_stops_quietly_on_ctrl_c(
     numbers = [int(line.split()[1]) for line in lines]
     assert numbers == list(range(numbers[0], numbers[0] + 8))  # nothing lost or repeated
     assert (follow.returncode, err) == (0, "")
+
+
+def test_logs_follow_stops_when_its_reader_has_gone(run: Run, make_topology: MakeTopology) -> None:
+    """`logs -f | head -2`: following for nobody would never end."""
+    follow = follow_ticker(run, make_topology, "proc-head")
+    try:
+        assert follow.stdout is not None and follow.stderr is not None
+        lines = [follow.stdout.readline() for _ in range(2)]
+        follow.stdout.close()
+        assert follow.wait(timeout=10) == 0 and follow.stderr.read() == ""
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+    assert [line.split()[0] for line in lines] == ["tick", "tick"]

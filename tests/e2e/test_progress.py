@@ -47,7 +47,7 @@ def test_pipes_get_no_progress_and_no_colour(run: Run, clean_host: None) -> None
     assert applied.stderr == ""
     assert ANSI not in applied.stdout
     assert applied.stdout.startswith("host local: 14 to create")
-    assert applied.stdout.splitlines()[-1].startswith("Apply complete: 14 steps on 1 host(s)")
+    assert applied.stdout.splitlines()[-1].startswith("Apply complete: 14 steps on 1 host")
 
 
 def test_quiet_prints_errors_and_one_line(run: Run, clean_host: None) -> None:
@@ -57,7 +57,7 @@ def test_quiet_prints_errors_and_one_line(run: Run, clean_host: None) -> None:
                              "1 host(s)\n"
     applied = run("-q", "apply", DEFAULT_BRIDGE, "--yes", check=True)
     assert applied.stderr == "" and len(applied.stdout.splitlines()) == 1
-    assert applied.stdout.startswith("Apply complete: 14 steps on 1 host(s) in ")
+    assert applied.stdout.startswith("Apply complete: 14 steps on 1 host in ")
     assert run("-q", "check", DEFAULT_BRIDGE).stdout == (
         f"in sync: the hosts match {DEFAULT_BRIDGE}\n")
     subprocess.run(["ip", "-n", "alpine1", "link", "set", "eth0", "mtu", "1300"], check=True)
@@ -92,7 +92,7 @@ def test_a_terminal_shows_progress_then_the_result(clean_host: None) -> None:
     assert ANSI in shown
     assert "local" in shown and "observe" in shown  # the display: host and stage
     assert "+ netns alpine1" in shown
-    assert "Apply complete: 14 steps on 1 host(s)" in shown
+    assert "Apply complete: 14 steps on 1 host" in shown
     code, shown = on_terminal("--quiet", "check", str(DEFAULT_BRIDGE))
     assert code == 0 and "observe" not in shown
     assert shown.strip() == f"in sync: the hosts match {DEFAULT_BRIDGE}"

@@ -100,6 +100,30 @@ def test_another_topologys_namespace_is_a_conflict(
     assert_unchanged(before, snapshot())
 
 
+def test_a_subnet_the_host_already_routes_is_a_conflict(
+    run: Run, clean_host: None, foreign_objects: None, tmp_path: Path
+) -> None:
+    """Another topology's subnet, and a subnet of a link netplan does not own: each is
+    refused with both links named, and nothing changes (Docker: "Pool overlaps")."""
+    run("apply", DEFAULT_BRIDGE, "--yes", check=True)
+    same = tmp_path / "same.yaml"
+    same.write_text("name: same\nnetworks:\n  n: {subnet: 172.17.0.0/24}\n"
+                    "containers:\n  c1: {networks: [n]}\n")  # fmt: skip
+    lan = tmp_path / "lan.yaml"
+    lan.write_text("name: lan\nnetworks:\n  n: {subnet: 192.0.2.128/25}\n")
+    before = settled_snapshot()
+    for path, overlapped in ((same, "overlaps 172.17.0.1/16 on docker0, which belongs to "
+                              "netplan topology 'default-bridge'"),
+                             (lan, "overlaps 192.0.2.1/24 on br-foreign, which is not "
+                              "managed by netplan")):  # fmt: skip
+        result = run("apply", path, "--yes")
+        assert result.returncode == 1 and overlapped in result.stderr, result.stderr
+        assert "nothing was changed (hint: pick a subnet the host does not route" in result.stderr
+        assert run("check", path).returncode == 2
+        assert_unchanged(before, snapshot())
+    run("destroy", DEFAULT_BRIDGE, "--yes", check=True)
+
+
 DRIFTS = [
     ("ip -n alpine2 link del eth0", "link:alpine2/eth0: desired present, observed missing"),
     ("ip -n alpine1 link set eth0 mtu 1400", "link:alpine1/eth0.mtu: desired 1500, observed 1400"),

@@ -23,6 +23,7 @@ import pytest
 
 from netplan import pipeline
 from netplan.agent.resources import Veth
+from netplan.agent.state import Step
 from netplan.topology_file import TopologyFile
 from tests.cache_view import assert_ready_for_the_check, cached_entry
 from tests.e2e.hostview import (
@@ -72,13 +73,17 @@ class Interactive:
                                            stdout, err.decode())  # fmt: skip
 
 
-def planned_veths(path: Path) -> list[Veth]:
-    """The veths an apply of `path` would create, in the order it would."""
+def planned_steps(path: Path) -> list[Step]:
+    """The steps an apply of `path` would run, in their order."""
     opened = TopologyFile(path)
     with pipeline.connect_hosts(opened.outline, "local") as hosts:
         observed = pipeline.observe(opened.outline, hosts)
-        plans = pipeline.plan(opened.desired(observed), observed)
-    return [s.resource for s in plans["local"].steps
+        return pipeline.plan(opened.desired(observed), observed)["local"].steps
+
+
+def planned_veths(path: Path) -> list[Veth]:
+    """The veths an apply of `path` would create, in the order it would."""
+    return [s.resource for s in planned_steps(path)
             if s.op == "create" and isinstance(s.resource, Veth)]  # fmt: skip
 
 

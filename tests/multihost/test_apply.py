@@ -98,7 +98,9 @@ def test_a_host_that_fails_while_applying_does_not_stop_the_others(
     assert locked.returncode == 0, locked.stderr
     failed = netplan("apply", topology, "-p", "lab", "--yes", "--json")
     assert failed.returncode == 1
-    results = json.loads(failed.stdout)["results"]
+    report = json.loads(failed.stdout)
+    assert report["verified"] is False
+    results = report["results"]
     assert (results["hostA"]["result"], results["hostA"]["errors"]) == ("applied", [])
     assert results["hostB"]["result"] == "failed at apply"
     error, rollback = results["hostB"]["errors"]

@@ -45,7 +45,20 @@ CASES = {
     ),
     "host grew a resource": Case(
         HOST, HOST, [*HOST, Address("web", "eth0", "10.9.9.9/24")],
-        {"addr:web/eth0/10.9.9.9/24: desired absent, observed present": ("drift",)},
+        {
+            "addr:web/eth0/10.9.9.9/24: desired absent, observed present": ("drift",),
+            "route:web/default: recreated: the kernel may delete it with address "
+            "10.9.9.9/24 on web/eth0": ("drift",),
+        },
+    ),
+    "file changed an address: the route re-created around it is pending, not drift": Case(
+        [BR, WEB, VETH, Address("web", "eth0", "10.0.0.50/24"), ROUTE], HOST, HOST,
+        {
+            "addr:web/eth0/10.0.0.2/24: desired absent, observed present": ("pending",),
+            "addr:web/eth0/10.0.0.50/24: desired present, observed missing": ("pending",),
+            "route:web/default: recreated: the kernel may delete it with address "
+            "10.0.0.2/24 on web/eth0": ("pending",),
+        },
     ),
     "file added a resource": Case(
         [*HOST, DB], HOST, HOST,

@@ -22,7 +22,7 @@ from netplan.gate.junit import render_junit
 from netplan.gate.record import LastApplied, Source
 from netplan.gate.report import CheckReport, build_report
 from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
-from netplan.gate.text import render_text
+from netplan.gate.text import render_line, render_text
 from netplan.pipeline import Failure as HostFailure
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_positions
@@ -115,8 +115,8 @@ def test_a_conflict_is_not_called_drift() -> None:
     taken.foreign[BR.key] = "is not managed by netplan"
     text = [line for line, _ in render_text(one_host_report(state(BR), taken, None))]
     assert text[0] == "host a: conflict: bridge br-front is not managed by netplan"
-    assert text[-2] == ("conflict: 1 object(s) that netplan does not own hold names t.yaml "
-                        "needs (apply changes nothing until they are renamed or removed)")
+    assert text[-2] == ("conflict: 1: objects netplan does not own are in the way of t.yaml "
+                        "(apply changes nothing until they, or the file, change)")
     assert not [line for line in text if line.startswith("drift")]
 
 
@@ -212,3 +212,10 @@ def test_a_topology_is_not_a_saved_plan(tmp_path: Path) -> None:
     json_topology.write_text('{"name": "t"}')
     assert read_saved_plan(yaml_file) is None and read_saved_plan(json_topology) is None
     assert read_saved_plan(tmp_path / "missing") is None
+
+
+def test_no_host_checked_is_not_in_sync() -> None:
+    failed = {"a": HostFailure("connect", AgentError("a", "ssh", "no route to host"))}
+    report = build_report("t", ["a"], SOURCE, {}, {}, failed, lambda: Positions("t.yaml"))
+    assert render_text(report) == []
+    assert render_line(report) == "not checked: no host could be checked"

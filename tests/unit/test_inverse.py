@@ -1,48 +1,21 @@
 """The inverse of a plan, on every planner fixture: run the first k steps on a model of the
-kernel (a delete takes the resource's descendants with it), then the undo lists of those
-k steps, last first; the state is the observed one again, for every k."""
+kernel (tests/unit/kernel_model.py: a delete takes what the kernel deletes with it), then
+the undo lists of those k steps, last first; the state is the observed one again, for
+every k."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
 
-from netplan.agent.resources import Netns, Resource, Veth
-from netplan.agent.state import HostState, Step
+from netplan.agent.resources import Netns, Veth
+from netplan.agent.state import HostState
 from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
+from tests.unit.kernel_model import run
 from tests.unit.test_plan import FIXTURES, state
-
-Kernel = dict[str, Resource]
-
-
-def run(kernel: Kernel, steps: list[Step]) -> Kernel:
-    result = dict(kernel)
-    for step in steps:
-        key = step.resource.key
-        if step.op == "delete":
-            assert key in result, f"delete of {key}, which is not there"
-            for gone in [k for k in result if k == key or descends(result, k, key)]:
-                del result[gone]
-        elif step.op == "create":
-            assert key not in result, f"create of {key}, which is there"
-            result[key] = step.resource
-        else:
-            changed = {name: getattr(step.resource, name) for name in step.fields}
-            result[key] = replace(result[key], **changed)  # type: ignore[type-var]
-    return result
-
-
-def descends(kernel: Kernel, key: str, ancestor: str) -> bool:
-    parent = kernel[key].parent()
-    while parent is not None and parent in kernel:
-        if parent == ancestor:
-            return True
-        parent = kernel[parent].parent()
-    return False
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])

@@ -13,6 +13,7 @@ from netplan.agent.resources import from_json
 from netplan.agent.state import HostState
 from netplan.plan.changes import SYMBOLS, Change
 from netplan.plan.order import dependency_graph, generations, plan_host
+from tests.unit.kernel_model import run
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "plan").glob("*.yaml"))
 
@@ -93,3 +94,15 @@ def test_applying_the_plan_converges(path: Path) -> None:
             assert change.desired is not None
             after.add(change.desired)
     assert plan_host("local", desired, after).changes == []
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
+def test_the_steps_converge_on_a_model_of_the_kernel(path: Path) -> None:
+    """Run on a kernel that deletes things by itself (a device's routes with its last
+    address, a primary address's secondaries: tests/unit/kernel_model.py), the steps in
+    their order leave a state whose plan is empty."""
+    case = yaml.safe_load(path.read_text())
+    desired = state(case["desired"])
+    observed = state(case["observed"]["resources"])
+    after = run(observed.resources, plan_host("local", desired, observed).steps)
+    assert plan_host("local", desired, HostState(resources=after)).changes == []

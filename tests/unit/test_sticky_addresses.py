@@ -122,14 +122,17 @@ def test_sticky_addresses(case: Case) -> None:
     assert plan_host("local", again, after).empty
 
 
-def test_a_changed_address_is_drift_and_nothing_else_differs() -> None:
-    """check: the two address differences are drift (the MAC and the hosts files follow
-    the recorded address, so they do not differ at all)."""
+def test_a_changed_address_is_drift_and_only_its_route_goes_with_it() -> None:
+    """check: the two address differences are drift, and so is the route re-created
+    around them; the MAC and the hosts files follow the recorded address, so they do not
+    differ at all."""
     plan = plan_of(CASES["an address changed by hand is put back"])
     found = {d.text: d.classes for d in classify(plan, applied(), file_changed=False)}
     assert found == {
         "addr:b/eth0/10.0.0.200/24: desired absent, observed present": ("drift",),
         "addr:b/eth0/10.0.0.3/24: desired present, observed missing": ("drift",),
+        "route:b/default: recreated: the kernel may delete it with address 10.0.0.200/24"
+        " on b/eth0": ("drift",),
     }
     assert not [c for c in plan.changes if isinstance(c.resource, Veth)]
 

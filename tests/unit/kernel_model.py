@@ -1,0 +1,93 @@
+"""A model of the kernel for the planner's unit tests: what each step does, with the
+deletes the kernel makes by itself, and the refusals that catch steps in a wrong order.
+
+- Deleting a resource deletes its descendants (a namespace its links, a link its
+  addresses and routes).
+- Deleting a primary IPv4 address deletes the secondaries of its subnet on its device
+  (promote_secondaries is off in a new namespace); the primary is the first one added.
+- Deleting a device's last IPv4 address deletes the device's routes.
+- A route through a gateway needs an IPv4 address on its device whose subnet holds the
+  gateway ("Nexthop has invalid gateway"); an update needs the resource to be there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import replace
+
+from netplan.agent.resources import Address, Resource, Route
+from netplan.agent.state import Step
+
+Kernel = dict[str, Resource]
+"""Resources by key, in the order they were made (which tells a primary address)."""
+
+
+def run(kernel: Kernel, steps: list[Step]) -> Kernel:
+    result = dict(kernel)
+    for step in steps:
+        key = step.resource.key
+        if step.op == "delete":
+            assert key in result, f"delete of {key}, which is not there"
+            _delete(result, key)
+        elif step.op == "create":
+            assert key not in result, f"create of {key}, which is there"
+            _check_gateway(result, step.resource)
+            result[key] = step.resource
+        else:
+            assert key in result, f"update of {key}, which is not there"
+            changed = {name: getattr(step.resource, name) for name in step.fields}
+            updated = replace(result[key], **changed)  # type: ignore[type-var]
+            _check_gateway(result, updated)
+            result[key] = updated
+    return result
+
+
+def descends(kernel: Kernel, key: str, ancestor: str) -> bool:
+    parent = kernel[key].parent()
+    while parent is not None and parent in kernel:
+        if parent == ancestor:
+            return True
+        parent = kernel[parent].parent()
+    return False
+
+
+def _delete(kernel: Kernel, key: str) -> None:
+    resource = kernel[key]
+    gone = [k for k in kernel if k == key or descends(kernel, k, key)]
+    if isinstance(resource, Address) and _ipv4(resource) is not None:
+        gone += _secondaries(kernel, resource)
+    for each in gone:
+        del kernel[each]
+    if isinstance(resource, Address) and not _ipv4_addresses(kernel, resource.netns, resource.dev):
+        for route in [r for r in kernel.values() if isinstance(r, Route)
+                      and (r.netns, r.dev) == (resource.netns, resource.dev)]:  # fmt: skip
+            del kernel[route.key]
+
+
+def _secondaries(kernel: Kernel, address: Address) -> list[str]:
+    """The other addresses of `address`'s subnet on its device, if it is their primary."""
+    network = ipaddress.ip_interface(address.cidr).network
+    same = [a for a in _ipv4_addresses(kernel, address.netns, address.dev)
+            if ipaddress.ip_interface(a.cidr).network == network]  # fmt: skip
+    return [a.key for a in same[1:]] if same and same[0] == address else []
+
+
+def _ipv4_addresses(kernel: Kernel, netns: str, dev: str) -> list[Address]:
+    return [r for r in kernel.values() if isinstance(r, Address)
+            and (r.netns, r.dev) == (netns, dev) and _ipv4(r) is not None]  # fmt: skip
+
+
+def _ipv4(address: Address) -> ipaddress.IPv4Interface | None:
+    ip = ipaddress.ip_interface(address.cidr)
+    return ip if isinstance(ip, ipaddress.IPv4Interface) else None
+
+
+def _check_gateway(kernel: Kernel, resource: Resource) -> None:
+    if not isinstance(resource, Route) or resource.gateway is None:
+        return
+    gateway = ipaddress.ip_address(resource.gateway)
+    if gateway.version != 4:
+        return
+    on_link = [a for a in _ipv4_addresses(kernel, resource.netns, resource.dev)
+               if gateway in ipaddress.ip_interface(a.cidr).network]  # fmt: skip
+    assert on_link, f"{resource.key}: gateway {gateway} is not on {resource.dev}'s subnets"

@@ -1,0 +1,41 @@
+"""Standard streams whose reader has gone: writes and the interpreter's flush at exit are
+discarded without a word, and the program goes on (the CLI: tests/e2e/test_closed_pipes.py)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+PROGRAM = """
+import sys
+from netplan import closed_pipes
+closed_pipes.outlive_readers()
+print("first")
+sys.stdout.flush()
+print("then a lot " * 10_000)
+sys.stdout.buffer.write(b"and bytes")
+print(closed_pipes.reader_gone("stdout"), closed_pipes.reader_gone("stderr"), file=sys.stderr)
+print("unflushed at exit")
+"""
+
+
+def run_with_stdout_gone(program: str) -> subprocess.CompletedProcess[str]:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run([sys.executable, "-c", program], stdout=write,
+                              stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
+    finally:
+        os.close(write)
+
+
+def test_output_to_a_reader_gone_is_discarded_and_the_program_goes_on() -> None:
+    done = run_with_stdout_gone(PROGRAM)
+    assert (done.returncode, done.stderr) == (0, "True False\n")
+
+
+def test_without_it_python_stops_at_the_first_write() -> None:
+    """What the CLI did before: BrokenPipeError, and at exit exit code 120."""
+    done = run_with_stdout_gone(PROGRAM.replace("closed_pipes.outlive_readers()", ""))
+    assert done.returncode != 0 and "BrokenPipeError" in done.stderr
