@@ -171,10 +171,12 @@ def test_a_down_underlay_is_reported_with_its_facts() -> None:
 def test_the_protocol_carries_the_underlay_both_ways() -> None:
     reply = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t",
                     "underlay": "ul0"})
+    in_use = {f"{LOCAL}/24": "ul0"}  # a link the topology does not own: Facts.prefixes
     assert reply["state"]["facts"] == {"underlay": {
-        "hint": "ul0", "interface": "ul0", "address": LOCAL, "mtu": 1500, "error": ""}}
+        "hint": "ul0", "interface": "ul0", "address": LOCAL, "mtu": 1500, "error": ""},
+        "prefixes": in_use}
     plain = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t"})
-    assert plain["state"]["facts"] == {}
+    assert plain["state"]["facts"] == {"prefixes": in_use}
     bad = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t", "underlay": 5})
     assert bad["ok"] is False and "'underlay' must be a string" in bad["error"]["message"]
 
