@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 from netplan.agent import (
     address,
     bridge,
+    bridge_fdb,
     fdb,
     firewall,
     hostsfile,
@@ -30,6 +31,7 @@ from netplan.agent.journal import Journal
 from netplan.agent.resources import (
     Address,
     Bridge,
+    BridgeFdb,
     Fdb,
     HostsFile,
     Macvlan,
@@ -69,6 +71,7 @@ KINDS: dict[type[Resource], Kind[Any]] = {
     Sysctl: Kind(sysctl.create, sysctl.update, sysctl.delete),
     Vxlan: Kind(vxlan.create, vxlan.update, vxlan.delete),
     Fdb: Kind(fdb.create, None, fdb.delete),
+    BridgeFdb: Kind(bridge_fdb.create, None, bridge_fdb.delete),
     Neighbour: Kind(neighbour.create, neighbour.update, neighbour.delete),
     Macvlan: Kind(macvlan.create, macvlan.update, macvlan.delete),
     Vlan: Kind(vlan.create, vlan.update, vlan.delete),

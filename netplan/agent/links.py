@@ -39,7 +39,7 @@ HAS_IPV6 = os.path.isdir("/proc/sys/net/ipv6")
 # The attributes read from replies (linux/if_link.h).
 IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER = 1, 3, 4, 5, 10
 IFLA_LINKINFO, IFLA_IFALIAS, IFLA_GROUP, IFLA_LINK_NETNSID, IFLA_INFO_KIND = 18, 20, 27, 37, 1
-IFLA_INFO_DATA = 2
+IFLA_INFO_DATA, IFLA_INFO_SLAVE_DATA = 2, 5
 _IFINFOMSG = struct.Struct("=BxHiII")
 
 
@@ -109,10 +109,12 @@ def marked(alias: str) -> dict[str, Any]:
     return {"IFLA_IFALIAS": alias, "IFLA_GROUP": 0}
 
 
-def info_data(reply: Reply) -> dict[int, bytes]:
-    """The kind-specific attributes of a link (IFLA_INFO_DATA), raw, by type."""
+def info_data(reply: Reply, part: int = IFLA_INFO_DATA) -> dict[int, bytes]:
+    """The kind-specific attributes of a link (IFLA_INFO_DATA), or with
+    IFLA_INFO_SLAVE_DATA its settings as a port of its master (none if it is no port);
+    raw, by type."""
     info = reply.attrs.get(IFLA_LINKINFO, b"")
-    data = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_DATA, b"")
+    data = rtnl.attributes(info, 0, len(info)).get(part, b"")
     return rtnl.attributes(data, 0, len(data))
 
 

@@ -58,6 +58,11 @@ def nla(kind: int, payload: bytes) -> bytes:
     return _pad(_NLA.pack(_NLA.size + len(payload), kind) + payload)
 
 
+def _flag(_value: bool) -> bytes:
+    """A flag attribute: present or not, no payload (leave it out with None)."""
+    return b""
+
+
 def _u8(value: int) -> bytes:
     return struct.pack("=B", value)
 
@@ -127,6 +132,7 @@ VXLAN_ATTRS = Table({
 MACVLAN_ATTRS = Table({"IFLA_MACVLAN_MODE": (1, _u32), "IFLA_MACVLAN_FLAGS": (2, _u16)})
 VLAN_ATTRS = Table({"IFLA_VLAN_ID": (1, _u16), "IFLA_VLAN_PROTOCOL": (5, _be16)})
 BRIDGE_ATTRS = Table({})
+BRPORT_ATTRS = Table({"IFLA_BRPORT_LEARNING": (8, _u8), "IFLA_BRPORT_FLUSH": (24, _flag)})
 
 
 def _veth_peer(value: Iterable[Attr]) -> bytes:
@@ -138,11 +144,19 @@ VETH_ATTRS = Table({"VETH_INFO_PEER": (1, _veth_peer)})
 INFO_DATA = {"veth": VETH_ATTRS, "vxlan": VXLAN_ATTRS, "macvlan": MACVLAN_ATTRS,
              "vlan": VLAN_ATTRS, "bridge": BRIDGE_ATTRS}
 """IFLA_INFO_DATA's attributes depend on the link kind."""
+SLAVE_DATA = {"bridge": BRPORT_ATTRS}
+"""IFLA_INFO_SLAVE_DATA's attributes depend on the kind of the link's master."""
+SLAVE = "_slave"
 
 
 def _linkinfo(value: tuple[str, Iterable[Attr] | None]) -> bytes:
-    """IFLA_LINKINFO: (kind, the kind's IFLA_INFO_DATA attributes or None)."""
+    """IFLA_LINKINFO: (kind, the kind's IFLA_INFO_DATA attributes or None); or, for the
+    settings a link has as a port of its master, as `ip link set DEV type bridge_slave`
+    writes them, (master's kind + "_slave", IFLA_INFO_SLAVE_DATA attributes)."""
     kind, data = value
+    if kind.endswith(SLAVE):
+        master = kind.removesuffix(SLAVE)
+        return nla(4, _asciiz(master)) + nla(5, SLAVE_DATA[master].pack(data or ()))
     out = nla(1, _asciiz(kind))
     if data:
         out += nla(2, INFO_DATA[kind].pack(data))

@@ -10,6 +10,7 @@ from functools import partial
 from netplan.agent import (
     address,
     bridge,
+    bridge_fdb,
     facts,
     fdb,
     firewall,
@@ -240,10 +241,14 @@ def _observe_root(session: Session, root_links: dict[int, Link],
 
 def _peers(session: Session, root_links: dict[int, Link],
            tunnels: list[Vxlan]) -> list[Resource]:
-    """The tunnels with their FDB and neighbour entries: ours, because the device is."""
-    names = {t.name for t in tunnels}
-    devices = {index: link.name for index, link in root_links.items() if link.name in names}
+    """The tunnels with their FDB (their own and their bridges') and neighbour entries:
+    ours, because the device is."""
+    by_name = {t.name: t for t in tunnels}
+    by_index = {index: by_name[link.name] for index, link in root_links.items()
+                if link.name in by_name}
+    devices = {index: tunnel.name for index, tunnel in by_index.items()}
     return [*tunnels, *fdb.observe(session.root, devices),
+            *bridge_fdb.observe(session.root, by_index),
             *neighbour.observe(session.root, devices)]
 
 

@@ -215,7 +215,9 @@ class Vxlan(Kernel):
 
     KIND: ClassVar[str] = "vxlan"
     ORDER: ClassVar[int] = 2
-    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "bridge", "mtu", "up"})
+    MUTABLE: ClassVar[frozenset[str]] = frozenset(
+        {"network", "bridge", "mtu", "up", "port_learning"}
+    )
 
     name: str
     network: str
@@ -228,10 +230,15 @@ class Vxlan(Kernel):
     port: int = 4789
     mtu: int | None = None
     learning: bool = False
-    """Learn remote MACs from traffic (only when peers are not programmed)."""
+    """The device learns remote MACs' VTEPs from traffic (only when peers are not
+    programmed)."""
     proxy: bool = True
     """Answer ARP from the device's neighbour entries instead of sending it to peers."""
     up: bool = True
+    port_learning: bool = False
+    """The bridge learns source MACs arriving through this port (IFLA_BRPORT_LEARNING).
+    Off: a MAC learned from the tunnel would stay pinned to it after its container moved
+    to this host, or its address went to a container here, until it aged out (300 s)."""
 
     @property
     def key(self) -> str:
@@ -343,6 +350,35 @@ class Fdb(Kernel):
 
     def describe(self) -> str:
         return f"fdb {self.mac} → {self.dst} on {self.dev}"
+
+
+@dataclass(frozen=True)
+class BridgeFdb(Kernel):
+    """A static entry of an overlay bridge's own forwarding table (`bridge fdb ... master
+    static`): frames for `mac`, a remote container's, leave by the port `dev`, the
+    bridge's VXLAN device, instead of flooding every port of the bridge. Ours because
+    the port is; the kernel removes it with the port, or when the port leaves `bridge`."""
+
+    KIND: ClassVar[str] = "bridge-fdb"
+    ORDER: ClassVar[int] = 3
+    MUTABLE: ClassVar[frozenset[str]] = frozenset()
+
+    bridge: str
+    dev: str
+    mac: str
+
+    @property
+    def key(self) -> str:
+        return f"bridge-fdb:{self.bridge}/{self.mac}"
+
+    def requires(self) -> tuple[str, ...]:
+        return (link_key(ROOT, self.bridge), link_key(ROOT, self.dev))
+
+    def parent(self) -> str | None:
+        return link_key(ROOT, self.dev)
+
+    def describe(self) -> str:
+        return f"bridge fdb {self.mac} → {self.dev} on {self.bridge}"
 
 
 @dataclass(frozen=True)
@@ -563,14 +599,14 @@ class Process(Kernel):
 
 
 Resource: TypeAlias = (
-    Netns | Bridge | Veth | Address | Route | NftTable | Sysctl | Vxlan | Fdb | Neighbour
-    | Macvlan | Vlan | Process | HostsFile
+    Netns | Bridge | Veth | Address | Route | NftTable | Sysctl | Vxlan | Fdb | BridgeFdb
+    | Neighbour | Macvlan | Vlan | Process | HostsFile
 )
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
     cls.KIND: cls
-    for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, Neighbour,
-                Macvlan, Vlan, Process, HostsFile)
+    for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, BridgeFdb,
+                Neighbour, Macvlan, Vlan, Process, HostsFile)
 }
 
 

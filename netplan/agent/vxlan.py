@@ -1,6 +1,7 @@
 """VXLAN devices in the root namespace: each is this host's tunnel end (VTEP) of one
-overlay and a port of the overlay's bridge; ours carry bridge_marker(topology, network),
-the marker of the network they serve."""
+overlay and a port of the overlay's bridge, which learns nothing through it (every
+remote container's MAC is a static entry of the bridge: bridge_fdb.py); ours carry
+bridge_marker(topology, network), the marker of the network they serve."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import socket
 import struct
 from typing import Any
 
-from netplan.agent import links, rtnl
+from netplan.agent import links
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import Attr
 from netplan.agent.resources import ROOT, Vxlan, bridge_marker
 from netplan.agent.rtnl import Reply
 from netplan.agent.session import Session
 
-IFLA_INFO_DATA = 2
 # linux/if_link.h
 IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING = 1, 3, 4, 7
 IFLA_VXLAN_PROXY, IFLA_VXLAN_PORT = 11, 15
+IFLA_BRPORT_LEARNING = 8
 _BE16 = struct.Struct("!H")
 _U32 = struct.Struct("=I")
 
@@ -33,18 +34,14 @@ def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
         link = Link.decode(reply)
         marker = links.ownership(session.topology, link)
         if link.kind == "vxlan" and marker and len(marker) == 2 and marker[0] == session.topology:
-            found.append(_vxlan(link, marker[1], _info_data(reply), root_links))
+            found.append(_vxlan(link, marker[1], reply, root_links))
     return found
 
 
-def _info_data(reply: Reply) -> dict[int, bytes]:
-    info = reply.attrs.get(links.IFLA_LINKINFO, b"")
-    data = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_DATA, b"")
-    return rtnl.attributes(data, 0, len(data))
+def _vxlan(link: Link, network: str, reply: Reply, root_links: dict[int, Link]) -> Vxlan:
+    data = links.info_data(reply)
+    port = links.info_data(reply, links.IFLA_INFO_SLAVE_DATA)
 
-
-def _vxlan(link: Link, network: str, data: dict[int, bytes],
-           root_links: dict[int, Link]) -> Vxlan:
     def u32(kind: int) -> int:
         return int(_U32.unpack_from(data[kind])[0]) if kind in data else 0
 
@@ -63,12 +60,13 @@ def _vxlan(link: Link, network: str, data: dict[int, bytes],
         learning=data.get(IFLA_VXLAN_LEARNING, b"\0") != b"\0",
         proxy=data.get(IFLA_VXLAN_PROXY, b"\0") != b"\0",
         up=link.up,
+        port_learning=port.get(IFLA_BRPORT_LEARNING, b"\0") != b"\0",
     )
 
 
 def create(session: Session, vxlan: Vxlan) -> None:
-    """Made a port of its bridge at once; the marker (and no IPv6 link-local address)
-    before it goes up, as for every link of ours."""
+    """Made a port of its bridge at once, its port settings and the marker (and no IPv6
+    link-local address) before it goes up, as for every link of ours."""
     data: list[Attr] = [
         ("IFLA_VXLAN_ID", vxlan.vni),
         ("IFLA_VXLAN_LOCAL", vxlan.local),
@@ -81,11 +79,15 @@ def create(session: Session, vxlan: Vxlan) -> None:
     marker = bridge_marker(session.topology, vxlan.network)
     with links.made(session.root, vxlan.name, "vxlan", marker, data, IFLA_MTU=vxlan.mtu,
                     IFLA_MASTER=master):
+        if master is not None:
+            _set_port(session, vxlan)
         if vxlan.up:
             links.change(session.root, vxlan.name, up=True)
 
 
 def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
+    """A port that joins a bridge learns (the kernel's default) until told otherwise:
+    its port settings follow a change of bridge."""
     attrs: dict[str, Any] = {}
     if "network" in fields:
         attrs.update(links.marked(bridge_marker(session.topology, vxlan.network)))
@@ -94,7 +96,18 @@ def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     if "mtu" in fields:
         attrs["IFLA_MTU"] = vxlan.mtu
     up = vxlan.up if "up" in fields else None
-    links.change(session.root, vxlan.name, up=up, **attrs)
+    if attrs or up is not None:
+        links.change(session.root, vxlan.name, up=up, **attrs)
+    if vxlan.bridge and ("bridge" in fields or "port_learning" in fields):
+        _set_port(session, vxlan, flush="port_learning" in fields and not vxlan.port_learning)
+
+
+def _set_port(session: Session, vxlan: Vxlan, flush: bool = False) -> None:
+    """Its learning as a port of its bridge; `flush` forgets the MACs the bridge learned
+    through it (not its static entries), which would otherwise stay until they age out."""
+    settings = [("IFLA_BRPORT_LEARNING", int(vxlan.port_learning)),
+                ("IFLA_BRPORT_FLUSH", True if flush else None)]
+    links.change(session.root, vxlan.name, IFLA_LINKINFO=("bridge_slave", settings))
 
 
 def delete(session: Session, vxlan: Vxlan) -> None:

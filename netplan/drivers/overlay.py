@@ -6,7 +6,15 @@ gets a veth on the bridge. Peers are programmed centrally, from what every host 
 - with `static_peers` (the default), per remote container an FDB entry (its MAC → its
   host's VTEP) and a neighbour entry (its address → its MAC) on the VXLAN device, whose
   ARP proxy answers every ARP request on the spot: no ARP crosses the underlay, and the
-  device learns nothing from traffic.
+  device learns nothing from traffic; and a static entry of the bridge (its MAC → the
+  VXLAN port), so that its frames go to the tunnel only, not to every local port.
+
+The bridge never learns through its VXLAN port, with or without `static_peers`: a MAC
+it learned from the tunnel would stay there after its container moved to this host (or
+its address, and so its MAC, went to a new container here), and frames for it would be
+sent back into the tunnel until the entry aged out (300 s). Without `static_peers`,
+frames for a remote container are flooded to the local ports too (the bridge knows no
+remote MAC), but only the VXLAN device crosses the underlay, to the VTEP it learned.
 
 The MTU is the smallest underlay MTU among the overlay's hosts minus 50 (the VXLAN
 headers), on the VXLAN devices, bridges and the containers' veths alike. Hosts hold no
@@ -25,6 +33,7 @@ from netplan.agent.resources import (
     FLOOD_MAC,
     ROOT,
     Bridge,
+    BridgeFdb,
     Fdb,
     Neighbour,
     Resource,
@@ -85,7 +94,7 @@ def compile_network(context: Context, name: str, network: OverlayNetwork) -> Non
                 proxy=network.static_peers,
             )
         )
-        peers = peer_entries(tunnel, host, vteps, members, network.static_peers)
+        peers = peer_entries(tunnel, bridge, host, vteps, members, network.static_peers)
         if unreachable:
             peers += kept_entries(tunnel, peers, vteps, context.observed[host])
         for entry in peers:
@@ -105,9 +114,15 @@ def compile_attachment(context: Context, link: Link) -> None:
 
 
 def peer_entries(
-    tunnel: str, host: str, vteps: Mapping[str, Underlay], members: list[Member], static_peers: bool
+    tunnel: str,
+    bridge: str,
+    host: str,
+    vteps: Mapping[str, Underlay],
+    members: list[Member],
+    static_peers: bool,
 ) -> list[Resource]:
-    """What `host`'s VXLAN device needs to reach the other hosts and their containers."""
+    """What `host`'s VXLAN device (a port of `bridge`) needs to reach the other hosts and
+    their containers."""
     entries: list[Resource] = [
         Fdb(tunnel, FLOOD_MAC, underlay.address) for peer, underlay in vteps.items() if peer != host
     ]
@@ -117,6 +132,7 @@ def peer_entries(
                 continue
             if member.host in vteps:  # else its host is unreachable: see kept_entries
                 entries.append(Fdb(tunnel, member.mac, vteps[member.host].address))
+            entries.append(BridgeFdb(bridge, tunnel, member.mac))
             entries.append(Neighbour(tunnel, str(member.ip), member.mac))
     return entries
 

@@ -1,7 +1,7 @@
-"""VXLAN devices, their FDB and neighbour entries, and the underlay's facts: made,
-observed, changed and removed by the agent, checked with `ip -d -j link`,
-`bridge -j fdb` and `ip -j neigh`. Each test ends with observe() == desired (an empty
-second plan)."""
+"""VXLAN devices, their FDB entries (their own and their bridges') and neighbour entries,
+and the underlay's facts: made, observed, changed and removed by the agent, checked with
+`ip -d -j link`, `bridge -j fdb` and `ip -j neigh`. Each test ends with observe() ==
+desired (an empty second plan)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from netplan.agent.api import execute, handle, observe
 from netplan.agent.resources import (
     FLOOD_MAC,
     Bridge,
+    BridgeFdb,
     Fdb,
     Neighbour,
     Resource,
@@ -46,6 +47,7 @@ def overlay(vni: int = 42) -> list[Resource]:
         Fdb("vx-ov", FLOOD_MAC, PEER_C),
         Fdb("vx-ov", MAC_B, PEER_B),
         Neighbour("vx-ov", "10.88.0.2", MAC_B),
+        BridgeFdb("br-ov", "vx-ov", MAC_B),
     ]
 
 
@@ -53,6 +55,22 @@ def fdb_entries(dev: str) -> set[tuple[str, str]]:
     """(MAC, VTEP) of the device's own entries, as `bridge fdb` shows them."""
     shown = run_json("bridge", "-j", "fdb", "show", "dev", dev)
     return {(e["mac"], e["dst"]) for e in shown if "self" in e["flags"]}
+
+
+def bridge_entries(bridge: str) -> dict[str, tuple[str, str]]:
+    """MAC → (port, state) of the bridge's own entries on its ports, as `bridge fdb` shows
+    them (the ports' own addresses, `permanent`, left out)."""
+    shown = run_json("bridge", "-j", "fdb", "show", "br", bridge)
+    return {e["mac"]: (e["ifname"], e["state"]) for e in shown
+            if "self" not in e["flags"] and e["state"] != "permanent"}
+
+
+def port_learning(dev: str) -> bool:
+    """Whether the bridge learns through port `dev`, as `ip -d link` shows it."""
+    info = ip("-d", "link", "show", "dev", dev)[0]["linkinfo"]
+    assert info["info_slave_kind"] == "bridge"
+    learning: bool = info["info_slave_data"]["learning"]
+    return learning
 
 
 def neighbours(dev: str) -> dict[str, str]:
@@ -71,6 +89,8 @@ def test_a_tunnel_is_made_as_asked_and_observed_exactly_as_desired(topology: str
         "br-ov", 1450, bridge_marker(topology, "ov"))
     assert "UP" in shown["flags"]
     assert fdb_entries("vx-ov") == {(FLOOD_MAC, PEER_B), (FLOOD_MAC, PEER_C), (MAC_B, PEER_B)}
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert port_learning("vx-ov") is False
     assert neighbours("vx-ov") == {"10.88.0.2": MAC_B}
     assert owned(topology) == keyed(*wanted)
 
@@ -89,7 +109,11 @@ def test_changing_what_the_kernel_changes_in_place(topology: str) -> None:
     assert (shown["mtu"], shown["master"]) == (1400, "br-other")
     assert shown["ifalias"] == bridge_marker(topology, "ov2")
     assert neighbours("vx-ov") == {"10.88.0.2": "02:42:0a:58:00:09"}
-    after = [tunnel if r == wanted[1] else neighbour if r == wanted[5] else r for r in wanted]
+    # A port that joins a bridge learns, as the kernel makes it, unless told; the entries
+    # of the bridge it left stay behind with that bridge (here: gone with the port).
+    assert port_learning("vx-ov") is False
+    assert bridge_entries("br-ov") == bridge_entries("br-other") == {}
+    after = [tunnel if r == wanted[1] else neighbour if r == wanted[5] else r for r in wanted[:6]]
     assert owned(topology) == keyed(*after, other)
 
 
@@ -114,9 +138,9 @@ def test_a_tunnel_set_down_loses_its_neighbours_and_the_plan_brings_them_back(
 def test_deleting_one_vteps_flood_entry_keeps_the_others(topology: str) -> None:
     wanted = overlay()
     create(topology, *wanted)
-    delete(topology, wanted[3], wanted[4], wanted[5])
+    delete(topology, wanted[3], wanted[4], wanted[5], wanted[6])
     assert fdb_entries("vx-ov") == {(FLOOD_MAC, PEER_B)}
-    assert neighbours("vx-ov") == {}
+    assert neighbours("vx-ov") == {} and bridge_entries("br-ov") == {}
     assert owned(topology) == keyed(*wanted[:3])
 
 
@@ -132,6 +156,8 @@ def test_a_new_vni_is_a_planned_replace_that_brings_the_entries_back(topology: s
     execute(topology, plan.steps)
     assert ip("-d", "link", "show", "dev", "vx-ov")[0]["linkinfo"]["info_data"]["id"] == 42
     assert len(fdb_entries("vx-ov")) == 3
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert port_learning("vx-ov") is False
     assert plan_host("local", desired, observe(topology)).empty
 
 
@@ -140,12 +166,50 @@ def test_entries_the_device_learned_or_devices_of_others_are_not_ours(topology: 
     wanted = overlay()
     create(topology, *wanted)
     sh(f"bridge fdb add 02:42:0a:58:00:77 dev vx-ov dst {PEER_C} dynamic"
+       " && bridge fdb add 02:42:0a:58:00:78 dev vx-ov master dynamic"
        f" && ip link add vx-theirs type vxlan id 7 local {LOCAL} dev ul0 dstport 4789"
        f" && bridge fdb append {FLOOD_MAC} dev vx-theirs dst {PEER_B}")
     state = observe(topology)
     assert state.resources == keyed(*wanted)
     assert state.foreign["link:/vx-theirs"] == "is not managed by netplan"
     sh("ip link del vx-theirs")
+
+
+@pytest.mark.usefixtures("underlay")
+def test_learning_turned_on_by_hand_is_turned_off_and_what_it_learned_forgotten(
+        topology: str) -> None:
+    """What the bridge learned through the port meanwhile (a stale MAC) is flushed with
+    it; the static entries stay."""
+    wanted = overlay()
+    create(topology, *wanted)
+    sh("ip link set vx-ov type bridge_slave learning on"
+       " && bridge fdb add 02:42:0a:58:00:77 dev vx-ov master dynamic")
+    assert port_learning("vx-ov") is True
+    desired = HostState(resources=keyed(*wanted))
+    plan = plan_host("local", desired, observe(topology))
+    assert [f"{s.op} {s.resource.key} {','.join(s.fields)}" for s in plan.steps] == [
+        "update link:/vx-ov port_learning"]
+    execute(topology, plan.steps)
+    assert port_learning("vx-ov") is False
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert plan_host("local", desired, observe(topology)).empty
+
+
+@pytest.mark.usefixtures("underlay")
+def test_a_remote_mac_the_bridge_learned_becomes_its_static_entry(topology: str) -> None:
+    """As on a host an older netplan made, whose VXLAN port learned: the entry is taken
+    over, not refused as existing."""
+    wanted = overlay()
+    create(topology, *wanted[:6])
+    sh(f"bridge fdb add {MAC_B} dev vx-ov master dynamic")
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "")}
+    desired = HostState(resources=keyed(*wanted))
+    plan = plan_host("local", desired, observe(topology))
+    assert [f"{s.op} {s.resource.key}" for s in plan.steps] == [
+        f"create bridge-fdb:br-ov/{MAC_B}"]
+    execute(topology, plan.steps)
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert plan_host("local", desired, observe(topology)).empty
 
 
 @pytest.mark.usefixtures("underlay")

@@ -98,7 +98,8 @@ def test_a_third_host_joins_and_leaves_with_only_its_peer_entries_planned(
                   "db": {"host": "hostB", "networks": ["overlay"]},
                   "cache": {"host": "hostC", "networks": ["overlay"]}}
     plans = converge(three, variant(tmp_path, hosts=list(three), containers=containers))
-    expected = ["create fdb:vx-overlay/00:00:00:00:00:00/192.168.77.13",
+    expected = ["create bridge-fdb:br-overlay/02:42:0a:58:00:03",
+                "create fdb:vx-overlay/00:00:00:00:00:00/192.168.77.13",
                 "create fdb:vx-overlay/02:42:0a:58:00:03/192.168.77.13",
                 "create neigh:vx-overlay/10.88.0.3"]
     for name, local in (("hostA", "web"), ("hostB", "db")):  # and its container now knows cache
@@ -109,6 +110,7 @@ def test_a_third_host_joins_and_leaves_with_only_its_peer_entries_planned(
     del containers["db"]
     plans = converge(three, variant(tmp_path, hosts=list(three), containers=containers))
     assert sorted(f"{c.action} {c.key}" for c in plans["hostA"].changes) == [
+        "delete bridge-fdb:br-overlay/02:42:0a:58:00:02",
         "delete fdb:vx-overlay/00:00:00:00:00:00/192.168.77.12",
         "delete fdb:vx-overlay/02:42:0a:58:00:02/192.168.77.12",
         "delete neigh:vx-overlay/10.88.0.2",

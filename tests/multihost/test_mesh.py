@@ -108,6 +108,12 @@ def peers(lab: Lab, host: str, device: str) -> tuple[set[tuple[str, str]], set[t
     )
 
 
+def bridge_statics(lab: Lab, host: str, device: str) -> set[str]:
+    """The MACs the tunnel's bridge has as static entries on the tunnel."""
+    fdb = host_json(lab, host, "bridge", "-j", "fdb", "show", "dev", device)
+    return {e["mac"] for e in fdb if "self" not in e["flags"] and e["state"] == "static"}
+
+
 def expected_peers(
     lab: Lab, host: str, found: dict[str, tuple[str, str, str]], overlay: list[str]
 ) -> tuple[set[tuple[str, str]], set[tuple[str, str]]]:
@@ -134,6 +140,8 @@ def test_five_hosts_full_mesh(five_hosts: Lab, tmp_path: Path) -> None:
             4200, lab.hosts[host].address, "ul0", 4789)
         assert device["mtu"] == 1450
         assert peers(lab, host, device["ifname"]) == expected_peers(lab, host, found, names)
+        remote = {mac for h, _, mac in found.values() if h != host}
+        assert bridge_statics(lab, host, device["ifname"]) == remote
     assert unreachable(lab, found) == set()
     assert in_sync(topology)
     netplan("destroy", topology, "-p", "lab", "--yes", check=True)
@@ -159,8 +167,8 @@ def test_a_host_leaves_the_overlay(three_hosts: Lab, tmp_path: Path) -> None:
         changes = plan["hosts"][host]["changes"]
         network = [c for c in changes if c["kind"] != "hosts-file"]
         assert {(c["action"], c["kind"]) for c in network} == {
-            ("delete", "fdb"), ("delete", "neighbour")}
-        assert len(network) == 1 + 2 * len(left_ips)  # the flood entry; two per container
+            ("delete", "fdb"), ("delete", "bridge-fdb"), ("delete", "neighbour")}
+        assert len(network) == 1 + 3 * len(left_ips)  # the flood entry; three per container
         # and the containers' hosts files no longer name the containers that left
         assert {c["action"] for c in changes if c["kind"] == "hosts-file"} <= {"update"}
     assert plan["hosts"]["hostC"]["changes"]

@@ -110,7 +110,10 @@ def shape(place: Place, topology: str) -> list[str]:
     lines = [f"bridge {b}" for b in owned.bridges] + [f"vxlan {t}" for t in owned.tunnels]
     for end, (netns, peer) in owned.host_ends.items():
         lines.append(f"veth {end} → {netns}/{peer}")
-    for link in place.json("ip", "-j", "link", "show"):
+    for link in place.json("ip", "-j", "-d", "link", "show"):
+        if link["ifname"] in owned.tunnels:  # the bridge learns nothing through them
+            port = link.get("linkinfo", {}).get("info_slave_data", {})
+            lines.append(f"link {link['ifname']} learning {port.get('learning')}")
         if link["ifname"] in (*owned.bridges, *owned.tunnels, *owned.host_ends):
             lines.append(f"link {link['ifname']} mtu {link['mtu']} master "
                          f"{link.get('master', '-')} {'UP' if 'UP' in link['flags'] else 'down'}")
@@ -136,6 +139,8 @@ def shape(place: Place, topology: str) -> list[str]:
         # address, which the kernel picks again when a repair recreates the device.
         if entry.get("ifname") in owned.tunnels and entry.get("dst"):
             lines.append(f"fdb {entry['mac']} {entry['ifname']} {entry['dst']}")
+        elif entry.get("ifname") in owned.tunnels and entry.get("state") == "static":
+            lines.append(f"fdb {entry['mac']} {entry['ifname']} master {entry.get('master')}")
     for entry in place.json("ip", "-j", "neigh", "show", "nud", "permanent"):
         if entry.get("dev") in owned.tunnels:
             lines.append(f"neighbour {entry['dst']} {entry['dev']} {entry.get('lladdr')}")

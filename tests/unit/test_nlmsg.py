@@ -90,6 +90,15 @@ CASES: list[tuple[str, Message, Any, dict[str, int], list[list[Any]]]] = [
             ["IFLA_INFO_KIND", "vlan"], ["IFLA_INFO_DATA", {"attrs": [["IFLA_VLAN_ID", 10]]}]]}]],
     ),
     (
+        "a bridge port that learns nothing, its learned entries flushed",
+        link_message(IFLA_IFNAME="vx-o", IFLA_LINKINFO=("bridge_slave", [
+            ("IFLA_BRPORT_LEARNING", 0), ("IFLA_BRPORT_FLUSH", True)])),
+        ifinfmsg(), {},
+        [["IFLA_IFNAME", "vx-o"], ["IFLA_LINKINFO", {"attrs": [
+            ["IFLA_INFO_SLAVE_KIND", "bridge"], ["IFLA_INFO_SLAVE_DATA", {"attrs": [
+                ["IFLA_BRPORT_LEARNING", 0], ["IFLA_BRPORT_FLUSH", None]]}]]}]],
+    ),
+    (
         "link dump of one kind without counters",
         link_message(IFLA_EXT_MASK=8, IFLA_LINKINFO=("vxlan", None)),
         ifinfmsg(), {},
@@ -132,6 +141,12 @@ CASES: list[tuple[str, Message, Any, dict[str, int], list[list[Any]]]] = [
                                                       ("NDA_DST", "192.168.56.12")]),
         ndmsg(), {"family": socket.AF_BRIDGE, "ifindex": 6, "state": 0x80, "flags": 0x02},
         [["NDA_LLADDR", "02:42:0a:58:00:02"], ["NDA_DST", "192.168.56.12"]],
+    ),
+    (
+        "static entry of a bridge for one of its ports",
+        nlmsg.ndmsg(socket.AF_BRIDGE, 6, 0x40, 0x04, [("NDA_LLADDR", "02:42:0a:58:00:02")]),
+        ndmsg(), {"family": socket.AF_BRIDGE, "ifindex": 6, "state": 0x40, "flags": 0x04},
+        [["NDA_LLADDR", "02:42:0a:58:00:02"]],
     ),
     (
         "neighbour dump of one device",

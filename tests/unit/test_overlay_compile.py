@@ -12,6 +12,7 @@ from netplan.agent.resources import (
     FLOOD_MAC,
     Address,
     Bridge,
+    BridgeFdb,
     Fdb,
     Neighbour,
     Resource,
@@ -82,6 +83,8 @@ def test_the_demo_compiles_to_a_tunnel_and_peers_on_each_host() -> None:
         Fdb("vx-overlay", FLOOD_MAC, VTEP["hostB"]),
         Fdb("vx-overlay", "02:42:0a:58:00:02", VTEP["hostB"]),
     }
+    assert of(desired["hostA"], BridgeFdb) == [
+        BridgeFdb("br-overlay", "vx-overlay", "02:42:0a:58:00:02")]
     assert of(desired["hostA"], Neighbour) == [
         Neighbour("vx-overlay", "10.88.0.2", "02:42:0a:58:00:02")]
     assert "addr:db/eth0/10.88.0.2/24" in desired["hostB"].resources
@@ -128,9 +131,9 @@ def test_without_static_peers_only_flood_entries_and_the_device_learns() -> None
     desired = compile_topology(overlay(static_peers=False), hosts("hostA", "hostB"))
     a = desired["hostA"]
     assert of(a, Fdb) == [Fdb("vx-ov", FLOOD_MAC, VTEP["hostB"])]
-    assert of(a, Neighbour) == []
+    assert of(a, Neighbour) == of(a, BridgeFdb) == []
     [tunnel] = of(a, Vxlan)
-    assert (tunnel.learning, tunnel.proxy) == (True, False)
+    assert (tunnel.learning, tunnel.proxy, tunnel.port_learning) == (True, False, False)
 
 
 def test_vnis_from_4096_in_file_order_given_ones_skipped_and_current_ones_kept() -> None:
@@ -164,6 +167,7 @@ def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
     after = compile_topology(overlay(on=["hostA", "hostB", "hostC"]), applied)
     plan = plan_host("hostA", after["hostA"], applied["hostA"])
     assert sorted(f"{c.action} {c.key}" for c in plan.changes) == [
+        "create bridge-fdb:br-ov/02:42:0a:58:00:03",
         "create fdb:vx-ov/00:00:00:00:00:00/192.168.56.13",
         "create fdb:vx-ov/02:42:0a:58:00:03/192.168.56.13",
         "create neigh:vx-ov/10.88.0.3",
@@ -173,12 +177,14 @@ def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
 
 @pytest.mark.parametrize("count", [2, 5, 10])
 def test_entries_per_host_grow_linearly_with_the_peers(count: int) -> None:
-    """Per host: one flood entry per remote host, and per remote container one FDB and
-    one neighbour entry (one container per host here): 3 (N - 1)."""
+    """Per host: one flood entry per remote host, and per remote container one FDB entry
+    of the device, one of the bridge and one neighbour entry (one container per host
+    here): 4 (N - 1)."""
     names = [f"h{i}" for i in range(count)]
     desired = compile_topology(overlay(on=names), hosts(*names))
     for state in desired.values():
-        assert len(of(state, Fdb)) + len(of(state, Neighbour)) == 3 * (count - 1)
+        entries = of(state, Fdb) + of(state, BridgeFdb) + of(state, Neighbour)
+        assert len(entries) == 4 * (count - 1)
 
 
 def test_an_unreachable_host_keeps_its_tunnels_on_the_others() -> None:
