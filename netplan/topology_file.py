@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from netplan.agent.state import HostState
 from netplan.compile_cache import Cache, Entry, bytes_digest, observation_digest
-from netplan.errors import NetplanError, log_warnings
+from netplan.errors import NetplanError, TopologyError, log_warnings
 from netplan.gate.record import Source
 from netplan.outline import HostOutline, Outline
 
@@ -135,7 +135,11 @@ class TopologyFile:
                 return kept
         from netplan.compile import compile_topology
 
-        desired = compile_topology(self.topology, observed)
+        try:
+            desired = compile_topology(self.topology, observed)
+        except TopologyError as error:  # what the hosts' facts make wrong: placed in the file
+            positions = self.positions()
+            raise TopologyError([positions.locate(p) for p in error.problems]) from error
         if compared and digest is not None:
             self._store(digest, desired)
         return desired

@@ -133,7 +133,7 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     bridges = bridge.observe(topology, list(root_links.values()))
     ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
     ours.update(found.name for found in bridges)
-    tunnels = vxlan.observe(session, root_links)
+    tunnels, in_use = vxlan.observe(session, root_links)
     ours.update(found.name for found in tunnels)
     parents = vlan.observe(session, root_links)
     ours.update(found.name for found in parents)
@@ -145,7 +145,8 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     for link in root_links.values():
         if link.name not in ours:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
-    state.facts = replace(state.facts, prefixes=_foreign_prefixes(session, root_links, ours))
+    state.facts = replace(state.facts, prefixes=_foreign_prefixes(session, root_links, ours),
+                          vnis_in_use=in_use)
 
 
 def _foreign_prefixes(session: Session, root_links: dict[int, Link],

@@ -43,6 +43,15 @@ class Interface:
 
 
 @dataclass(frozen=True)
+class VniInUse:
+    """What a VXLAN device of the host's root namespace that the topology does not own
+    takes: the kernel refuses a second device there with its VNI on its UDP port."""
+
+    vni: int
+    port: int
+
+
+@dataclass(frozen=True)
 class Facts:
     """What the controller learns about a host besides the resources it owns. Every
     field is optional in the JSON: an agent that does not know one leaves it out."""
@@ -66,6 +75,10 @@ class Facts:
     """The IPv4 addresses (`10.0.0.5/24`) of the root namespace's links this topology
     does not own, and the link of each: a bridge network whose subnet overlaps one would
     take over the host's route to it (netplan/plan/overlaps.py)."""
+    vnis_in_use: dict[str, VniInUse] = field(default_factory=dict)
+    """By device name, the VXLAN devices of the root namespace the topology does not own
+    (whose they are is in HostState.foreign): an overlay's VNI must be free of them.
+    Observed with the root namespace."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -82,6 +95,8 @@ class Facts:
             data["addresses"] = {c: dict(n) for c, n in self.addresses.items()}
         if self.prefixes:
             data["prefixes"] = dict(self.prefixes)
+        if self.vnis_in_use:
+            data["vnis_in_use"] = {n: asdict(v) for n, v in self.vnis_in_use.items()}
         return data
 
     @classmethod
@@ -96,6 +111,7 @@ class Facts:
             roster=tuple(data.get("roster", ())),
             addresses=address_table_from_json(data.get("addresses", {})),
             prefixes={str(p): str(link) for p, link in data.get("prefixes", {}).items()},
+            vnis_in_use={n: _known(VniInUse, v) for n, v in data.get("vnis_in_use", {}).items()},
         )
 
 

@@ -15,6 +15,7 @@ from netplan.agent.nlmsg import Attr
 from netplan.agent.resources import ROOT, Vxlan, bridge_marker
 from netplan.agent.rtnl import Reply
 from netplan.agent.session import Session
+from netplan.agent.state import VniInUse
 
 # linux/if_link.h
 IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING = 1, 3, 4, 7
@@ -27,35 +28,47 @@ _DUMP = links.KindDump("vxlan")
 """Every VXLAN device, with its settings."""
 
 
-def observe(session: Session, root_links: dict[int, Link]) -> list[Vxlan]:
-    """The VXLAN devices that carry this topology's marker, with their settings."""
-    found = []
+def observe(session: Session,
+            root_links: dict[int, Link]) -> tuple[list[Vxlan], dict[str, VniInUse]]:
+    """The VXLAN devices that carry this topology's marker, with their settings; and by
+    name, the VNI and port every other one takes."""
+    found: list[Vxlan] = []
+    others: dict[str, VniInUse] = {}
     for reply in _DUMP.replies(session.root, root_links.values()):
         link = Link.decode(reply)
+        if link.kind != "vxlan":
+            continue
         marker = links.ownership(session.topology, link)
-        if link.kind == "vxlan" and marker and len(marker) == 2 and marker[0] == session.topology:
+        if marker and len(marker) == 2 and marker[0] == session.topology:
             found.append(_vxlan(link, marker[1], reply, root_links))
-    return found
+        else:
+            data = links.info_data(reply)
+            others[link.name] = VniInUse(_u32(data, IFLA_VXLAN_ID), _port(data))
+    return found, others
+
+
+def _u32(data: dict[int, bytes], kind: int) -> int:
+    return int(_U32.unpack_from(data[kind])[0]) if kind in data else 0
+
+
+def _port(data: dict[int, bytes]) -> int:
+    return int(_BE16.unpack(data[IFLA_VXLAN_PORT])[0]) if IFLA_VXLAN_PORT in data else 0
 
 
 def _vxlan(link: Link, network: str, reply: Reply, root_links: dict[int, Link]) -> Vxlan:
     data = links.info_data(reply)
     port = links.info_data(reply, links.IFLA_INFO_SLAVE_DATA)
-
-    def u32(kind: int) -> int:
-        return int(_U32.unpack_from(data[kind])[0]) if kind in data else 0
-
     local = data.get(IFLA_VXLAN_LOCAL, b"")
-    underlay = root_links.get(u32(IFLA_VXLAN_LINK))
+    underlay = root_links.get(_u32(data, IFLA_VXLAN_LINK))
     bridge = root_links.get(link.master)
     return Vxlan(
         name=link.name,
         network=network,
-        vni=u32(IFLA_VXLAN_ID),
+        vni=_u32(data, IFLA_VXLAN_ID),
         local=socket.inet_ntoa(local) if len(local) == 4 else "",
         dev=underlay.name if underlay else "",
         bridge=bridge.name if bridge else "",
-        port=_BE16.unpack(data[IFLA_VXLAN_PORT])[0] if IFLA_VXLAN_PORT in data else 0,
+        port=_port(data),
         mtu=link.mtu,
         learning=data.get(IFLA_VXLAN_LEARNING, b"\0") != b"\0",
         proxy=data.get(IFLA_VXLAN_PROXY, b"\0") != b"\0",

@@ -24,7 +24,7 @@ them through docker_gwbridge, which netplan does not make).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Address
 from itertools import count
@@ -73,6 +73,7 @@ def compile_network(context: Context, name: str, network: OverlayNetwork) -> Non
         return
     mtu = overlay_mtu(name, network, vteps)
     vni = assign_vnis(topology, context.observed)[name]
+    refuse_vni_in_use(name, network, vni, {host: context.observed[host] for host in vteps})
     bridge = bridge_name(topology.name, name, network)
     tunnel = vxlan_name(topology.name, name)
     members = list(_members(context, name))
@@ -237,12 +238,12 @@ def overlay_mtu(name: str, network: OverlayNetwork, vteps: Mapping[str, Underlay
 
 def assign_vnis(topology: Topology, observed: Mapping[str, HostState]) -> dict[str, int]:
     """Every overlay's VNI: its `vni`; else the one its VXLAN devices have now (sticky);
-    else the lowest free one from 4096 up, in the order of the file."""
-    overlays = [n for n, net in topology.networks.items() if isinstance(net, OverlayNetwork)]
+    else the lowest free one from 4096 up, in the order of the file: free among the
+    overlays, and on the overlay's port on every observed host of it, where a VXLAN
+    device this topology does not own (another topology's, or no topology's) takes it."""
+    overlays = {n: net for n, net in topology.networks.items() if isinstance(net, OverlayNetwork)}
     result: dict[str, int] = {}
-    for name in overlays:
-        network = topology.networks[name]
-        assert isinstance(network, OverlayNetwork)
+    for name, network in overlays.items():
         if network.vni is not None:
             result[name] = network.vni
     current = {
@@ -255,11 +256,44 @@ def assign_vnis(topology: Topology, observed: Mapping[str, HostState]) -> dict[s
         kept = current.get(name)
         if name not in result and kept is not None and kept not in result.values():
             result[name] = kept
-    free = (vni for vni in count(FIRST_VNI) if vni not in result.values())
-    for name in overlays:
+    for name, network in overlays.items():
         if name not in result:
-            result[name] = next(free)
+            hosts = [observed[h] for h in topology.hosts_of_network(name) if h in observed]
+            taken = {vni for vni, _ in in_use(hosts, network.port)}
+            result[name] = next(vni for vni in count(FIRST_VNI)
+                                if vni not in result.values() and vni not in taken)
     return result
+
+
+def in_use(hosts: Iterable[HostState], port: int) -> Iterator[tuple[int, str]]:
+    """(VNI, device name) of every VXLAN device on `port` that the hosts have and the
+    topology does not own."""
+    for state in hosts:
+        for name, taken in state.facts.vnis_in_use.items():
+            if taken.port == port:
+                yield taken.vni, name
+
+
+def refuse_vni_in_use(
+    name: str, network: OverlayNetwork, vni: int, hosts: Mapping[str, HostState]
+) -> None:
+    """A TopologyError naming each host where another VXLAN device has the overlay's VNI
+    on its port: the kernel would refuse the overlay's device there (given with `vni:`,
+    or kept from a host the overlay spanned before this one)."""
+    problems = []
+    for host, state in hosts.items():
+        for taken, device in in_use([state], network.port):
+            if taken != vni:
+                continue
+            owner = state.foreign.get(link_key(ROOT, device), "is not this topology's")
+            problems.append(Problem(
+                f"overlay '{name}' needs VNI {vni} on UDP port {network.port}, but VXLAN "
+                f"device {device} on host '{host}' has it already and {owner}",
+                f"networks.{name}.vni",
+                "pick another `vni:`, one no VXLAN device on the overlay's hosts uses",
+            ))
+    if problems:
+        raise TopologyError(problems)
 
 
 def _members(context: Context, name: str) -> Iterator[Member]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from netplan.agent.resources import to_json
+from netplan.agent.resources import Vxlan, to_json
 from netplan.agent.state import HostState, Step
 from netplan.errors import NetplanError
 from netplan.gate.record import Source
@@ -50,12 +50,18 @@ class StalePlanError(NetplanError):
 
 def fingerprint(observed: HostState, desired: HostState) -> str:
     """`sha256:<hex>` of what the plan depends on: the observed resources in canonical
-    form, and who holds the names the desired resources need (others' objects that come
-    and go elsewhere on the host do not make a plan stale)."""
+    form, and who holds the names (and the VNIs) the desired resources need (others'
+    objects that come and go elsewhere on the host do not make a plan stale)."""
     resources = sorted(json.dumps(to_json(r), sort_keys=True) for r in observed.resources.values())
     claims = {claim for r in desired.resources.values() for claim in r.claims()}
     foreign = sorted((k, v) for k, v in observed.foreign.items() if k in claims)
-    canonical = json.dumps({"resources": resources, "foreign": foreign}, sort_keys=True)
+    content: dict[str, Any] = {"resources": resources, "foreign": foreign}
+    vnis = {(r.vni, r.port) for r in desired.resources.values() if isinstance(r, Vxlan)}
+    taken = sorted(name for name, v in observed.facts.vnis_in_use.items()
+                   if (v.vni, v.port) in vnis)
+    if taken:  # only then, so that every other plan keeps the fingerprint it had
+        content["vnis_taken"] = taken
+    canonical = json.dumps(content, sort_keys=True)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -21,7 +21,7 @@ from netplan.agent.resources import (
     Vxlan,
     bridge_marker,
 )
-from netplan.agent.state import PROTOCOL_VERSION, HostState, Step, Underlay
+from netplan.agent.state import PROTOCOL_VERSION, HostState, Step, Underlay, VniInUse
 from netplan.plan.order import plan_host
 from tests.kernel.kernel_helpers import create, delete, ip, keyed, link, owned, run_json, sh, update
 
@@ -172,6 +172,7 @@ def test_entries_the_device_learned_or_devices_of_others_are_not_ours(topology: 
     state = observe(topology)
     assert state.resources == keyed(*wanted)
     assert state.foreign["link:/vx-theirs"] == "is not managed by netplan"
+    assert state.facts.vnis_in_use == {"vx-theirs": VniInUse(7, 4789)}  # what it takes
     sh("ip link del vx-theirs")
 
 
@@ -241,6 +242,11 @@ def test_the_protocol_carries_the_underlay_both_ways() -> None:
         "prefixes": in_use}
     plain = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t"})
     assert plain["state"]["facts"] == {"prefixes": in_use}
+    sh(f"ip link add vx-theirs type vxlan id 4096 local {LOCAL} dev ul0 dstport 4790")
+    other = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t"})
+    sh("ip link del vx-theirs")
+    assert other["state"]["facts"] == {
+        "prefixes": in_use, "vnis_in_use": {"vx-theirs": {"vni": 4096, "port": 4790}}}
     bad = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t", "underlay": 5})
     assert bad["ok"] is False and "'underlay' must be a string" in bad["error"]["message"]
 

@@ -13,8 +13,8 @@ from junitparser import Error, Failure, JUnitXml
 
 from netplan.agent import record as agent_record
 from netplan.agent.api import handle
-from netplan.agent.resources import Address, Bridge, Netns, Resource, Veth
-from netplan.agent.state import PROTOCOL_VERSION, HostState
+from netplan.agent.resources import Address, Bridge, Netns, Resource, Veth, Vxlan
+from netplan.agent.state import PROTOCOL_VERSION, Facts, HostState, VniInUse
 from netplan.errors import AgentError
 from netplan.gate.github import annotation, render_github
 from netplan.gate.json_report import report_json
@@ -203,6 +203,23 @@ def test_saved_plan_round_trip_and_staleness(tmp_path: Path) -> None:
     unrelated = state(BR)
     unrelated.foreign["link:/eth0"] = "is not managed by netplan"
     assert stale_hosts(read, {"a": unrelated}) == []
+
+
+def test_a_saved_plan_is_stale_once_another_device_takes_its_vni() -> None:
+    """Its VXLAN device would be refused by the kernel now; a device with another VNI,
+    or on another port, changes nothing."""
+    tunnel = Vxlan("vx-ov", "ov", 4096, "192.168.56.11", "ul0", "br-ov")
+    plans = {"a": plan_host("a", state(BR, tunnel), state(BR))}
+    saved = SavedPlan.of("t", SOURCE, False, plans, {"a": None})
+
+    def with_others(**tunnels: VniInUse) -> HostState:
+        observed = state(BR)
+        observed.facts = Facts(vnis_in_use=dict(tunnels))
+        return observed
+
+    assert stale_hosts(saved, {"a": with_others(**{"vx-x": VniInUse(4096, 4789)})}) == ["a"]
+    assert stale_hosts(saved, {"a": with_others(**{"vx-x": VniInUse(4097, 4789)})}) == []
+    assert stale_hosts(saved, {"a": with_others(**{"vx-x": VniInUse(4096, 4790)})}) == []
 
 
 def test_a_topology_is_not_a_saved_plan(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from netplan.agent.resources import (
     Veth,
     Vxlan,
 )
-from netplan.agent.state import Facts, HostState, Underlay
+from netplan.agent.state import Facts, HostState, Underlay, VniInUse
 from netplan.compile import compile_topology, outline_of
 from netplan.errors import TopologyError
 from netplan.plan.order import plan_host
@@ -160,6 +161,70 @@ def test_vnis_from_4096_in_file_order_given_ones_skipped_and_current_ones_kept()
     assert tunnels == {"a": 4096, "b": 4097, "c": 4098, "d": 5000}
 
 
+def with_tunnels(state: HostState, owner: str, **tunnels: VniInUse) -> HostState:
+    """`state` with VXLAN devices (name → VNI and port) that the topology does not own."""
+    state.facts = replace(state.facts, vnis_in_use=dict(tunnels))
+    state.foreign.update({f"link:/{name}": owner for name in tunnels})
+    return state
+
+
+OTHERS = "belongs to netplan topology 'other'"
+
+
+@pytest.mark.parametrize(("on_a", "on_b", "on_c", "expected"), [
+    ({}, {}, {}, 4096),
+    ({"vx-x": VniInUse(4096, 4789)}, {}, {}, 4097),  # another topology's overlay
+    ({}, {"vx-x": VniInUse(4096, 4789), "vx-y": VniInUse(4097, 4789)}, {}, 4098),
+    ({"vx-x": VniInUse(4096, 4790)}, {}, {}, 4096),  # another port: no clash
+    ({}, {}, {"vx-x": VniInUse(4096, 4789)}, 4096),  # on a host the overlay does not span
+], ids=["free", "taken-on-a", "two-taken-on-b", "other-port", "other-host"])
+def test_the_default_vni_skips_what_other_vxlan_devices_take_on_the_overlays_hosts(
+        on_a: dict[str, VniInUse], on_b: dict[str, VniInUse], on_c: dict[str, VniInUse],
+        expected: int) -> None:
+    observed = hosts("hostA", "hostB", "hostC")
+    for name, tunnels in (("hostA", on_a), ("hostB", on_b), ("hostC", on_c)):
+        with_tunnels(observed[name], OTHERS, **tunnels)
+    topology = Topology.model_validate({
+        "name": "t",
+        "hosts": ["hostA", "hostB", "hostC"],
+        "networks": {"ov": {"driver": "overlay", "subnet": "10.88.0.0/24"}},
+        "containers": {"c1": {"host": "hostA", "networks": ["ov"]},
+                       "c2": {"host": "hostB", "networks": ["ov"]}},
+    })
+    desired = compile_topology(topology, observed)
+    assert {t.vni for name in ("hostA", "hostB") for t in of(desired[name], Vxlan)} == {expected}
+
+
+@pytest.mark.parametrize(("owner", "said"), [
+    (OTHERS, "has it already and belongs to netplan topology 'other'"),
+    ("is not managed by netplan", "has it already and is not managed by netplan"),
+])
+def test_a_given_vni_another_device_has_is_refused_naming_it(owner: str, said: str) -> None:
+    observed = hosts("hostA", "hostB")
+    with_tunnels(observed["hostB"], owner, **{"vx-theirs": VniInUse(42, 4789)})
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(overlay(vni=42), observed)
+    [problem] = raised.value.problems
+    assert problem.path == "networks.ov.vni"
+    assert problem.message == (
+        f"overlay 'ov' needs VNI 42 on UDP port 4789, but VXLAN device vx-theirs on host "
+        f"'hostB' {said}")
+    assert problem.hint == "pick another `vni:`, one no VXLAN device on the overlay's hosts uses"
+    assert "\n" not in problem.render()
+
+
+def test_a_kept_vni_another_device_has_on_a_joining_host_is_refused() -> None:
+    """The overlay keeps its VNI (4096) on hostA and hostB; hostC, joining, has another
+    topology's device with it: refused, rather than every host's device replaced."""
+    before = compile_topology(overlay(), hosts("hostA", "hostB"))
+    applied = {name: host(name, state=state) for name, state in before.items()}
+    applied["hostC"] = with_tunnels(host("hostC"), OTHERS, **{"vx-x": VniInUse(4096, 4789)})
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(overlay(on=["hostA", "hostB", "hostC"]), applied)
+    [problem] = raised.value.problems
+    assert "needs VNI 4096" in problem.message and "on host 'hostC'" in problem.message
+
+
 def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
     before = compile_topology(overlay(), hosts("hostA", "hostB"))
     applied = {name: host(name, state=state) for name, state in before.items()}
@@ -228,6 +293,10 @@ def test_facts_travel_in_the_observed_state_and_unknown_ones_are_left_out() -> N
     data["facts"]["underlay"]["speed"] = 10000  # from a newer agent
     assert HostState.from_json(data).facts == state.facts
     assert HostState.from_json({"resources": []}).facts == Facts()  # from an older one
+    with_tunnels(state, OTHERS, **{"vx-x": VniInUse(4096, 4789)})
+    data = json.loads(json.dumps(state.to_json()))
+    assert data["facts"]["vnis_in_use"] == {"vx-x": {"vni": 4096, "port": 4789}}
+    assert HostState.from_json(data).facts == state.facts
 
 
 @pytest.mark.parametrize(("spec", "provider", "expected"), [
