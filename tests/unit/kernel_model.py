@@ -6,6 +6,8 @@ deletes the kernel makes by itself, and the refusals that catch steps in a wrong
 - Deleting a primary IPv4 address deletes the secondaries of its subnet on its device
   (promote_secondaries is off in a new namespace); the primary is the first one added.
 - Deleting a device's last IPv4 address deletes the device's routes.
+- Deleting a bridge deletes its static entries (BridgeFdb), and so does a VXLAN device
+  leaving it (an update of its `bridge`) for the entries on that port.
 - A route through a gateway needs an IPv4 address on its device whose subnet holds the
   gateway ("Nexthop has invalid gateway"); an update needs the resource to be there.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from netplan.agent.resources import Address, Resource, Route
+from netplan.agent.resources import Address, Bridge, BridgeFdb, Resource, Route, Vxlan
 from netplan.agent.state import Step
 
 Kernel = dict[str, Resource]
@@ -38,6 +40,7 @@ def run(kernel: Kernel, steps: list[Step]) -> Kernel:
             changed = {name: getattr(step.resource, name) for name in step.fields}
             updated = replace(result[key], **changed)  # type: ignore[type-var]
             _check_gateway(result, updated)
+            _leave_bridge(result, result[key], updated)
             result[key] = updated
     return result
 
@@ -54,6 +57,9 @@ def descends(kernel: Kernel, key: str, ancestor: str) -> bool:
 def _delete(kernel: Kernel, key: str) -> None:
     resource = kernel[key]
     gone = [k for k in kernel if k == key or descends(kernel, k, key)]
+    if isinstance(resource, Bridge):
+        gone += [k for k, r in kernel.items()
+                 if isinstance(r, BridgeFdb) and r.bridge == resource.name]  # fmt: skip
     if isinstance(resource, Address) and _ipv4(resource) is not None:
         gone += _secondaries(kernel, resource)
     for each in gone:
@@ -62,6 +68,14 @@ def _delete(kernel: Kernel, key: str) -> None:
         for route in [r for r in kernel.values() if isinstance(r, Route)
                       and (r.netns, r.dev) == (resource.netns, resource.dev)]:  # fmt: skip
             del kernel[route.key]
+
+
+def _leave_bridge(kernel: Kernel, before: Resource, after: Resource) -> None:
+    """A port that leaves its bridge takes the bridge's entries on it along."""
+    if isinstance(before, Vxlan) and isinstance(after, Vxlan) and before.bridge != after.bridge:
+        for entry in [r for r in kernel.values() if isinstance(r, BridgeFdb)
+                      and (r.bridge, r.dev) == (before.bridge, before.name)]:  # fmt: skip
+            del kernel[entry.key]
 
 
 def _secondaries(kernel: Kernel, address: Address) -> list[str]:
