@@ -8,7 +8,8 @@
 set -euo pipefail
 if [ "${NETPLAN_SANDBOX:-}" != "1" ]; then
     exec unshare --net --mount --pid --fork --mount-proc --propagation private \
-        env NETPLAN_SANDBOX=1 "$0" "$@"
+        env NETPLAN_SANDBOX=1 NETPLAN_OUTSIDE_NETNS="$(stat -L -c %i /proc/self/ns/net)" \
+        "$0" "$@"
 fi
 # /etc and /run are seen through overlays whose writable layer is a tmpfs of this
 # sandbox, and /run/netns, /run/netplan and /etc/netns start empty: the machine's
