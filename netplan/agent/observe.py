@@ -33,6 +33,7 @@ from netplan.agent.links import Link
 from netplan.agent.resources import (
     ROOT,
     ROUTE_PROTO,
+    Address,
     HostsFile,
     Netns,
     Resource,
@@ -138,23 +139,31 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     parents = vlan.observe(session, root_links)
     ours.update(found.name for found in parents)
     tables = firewall.observe(topology)
-    for found in [*bridges, *_observe_root(session, root_links, ours), *tables,
+    addresses, prefixes = _root_addresses(session, root_links, ours)
+    for found in [*bridges, *addresses, *_routes(session, root_links, ours), *tables,
                   *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
                   *parents]:
         state.add(found)
     for link in root_links.values():
         if link.name not in ours:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
-    state.facts = replace(state.facts, prefixes=_foreign_prefixes(session, root_links, ours),
-                          vnis_in_use=in_use)
+    state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use)
 
 
-def _foreign_prefixes(session: Session, root_links: dict[int, Link],
-                      ours: set[str]) -> dict[str, str]:
-    """The IPv4 addresses of the root namespace's other links, with each one's link."""
-    names = {index: link.name for index, link in root_links.items() if link.name not in ours}
-    return {found.cidr: found.dev for found in address.observe(session.root, ROOT, names)
-            if ":" not in found.cidr}  # fmt: skip
+def _root_addresses(session: Session, root_links: dict[int, Link],
+                    ours: set[str]) -> tuple[list[Address], dict[str, str]]:
+    """From one dump of the root namespace's addresses: those on our bridges, and the
+    IPv4 addresses of the links that are not ours, with each one's link (Facts.prefixes)."""
+    names = {index: link.name for index, link in root_links.items()}
+    bridges = {link.name for link in root_links.values()
+               if link.name in ours and link.kind == "bridge"}  # fmt: skip
+    addresses, prefixes = [], {}
+    for found in address.observe(session.root, ROOT, names):
+        if found.dev in bridges:
+            addresses.append(found)
+        elif found.dev not in ours and ":" not in found.cidr:
+            prefixes[found.cidr] = found.dev
+    return addresses, prefixes
 
 
 def _observe_namespaces(topology: str, root_links: dict[int, Link], read_ends: bool,
@@ -227,17 +236,11 @@ def _root_link(session: Session, index: int, root_links: dict[int, Link]) -> Lin
     return root_links[index]
 
 
-def _observe_root(session: Session, root_links: dict[int, Link],
-                  ours: set[str]) -> list[Resource]:
-    """Addresses on our bridges, and routes through our links: ROUTE_PROTO is shared by
-    every topology, so a root-namespace route is ours when its link is."""
+def _routes(session: Session, root_links: dict[int, Link], ours: set[str]) -> list[Resource]:
+    """Routes through our links: ROUTE_PROTO is shared by every topology, so a
+    root-namespace route is ours when its link is."""
     names = {index: link.name for index, link in root_links.items() if link.name in ours}
-    found: list[Resource] = []
-    for index, name in names.items():
-        if root_links[index].kind == "bridge":
-            found += address.observe(session.root, ROOT, {index: name}, index)
-    found += route.observe(session.root, ROOT, names, ROUTE_PROTO)
-    return found
+    return list(route.observe(session.root, ROOT, names, ROUTE_PROTO))
 
 
 def _peers(session: Session, root_links: dict[int, Link],
