@@ -821,7 +821,7 @@ def main() -> None:
     closed_pipes.outlive_readers()
     heap.keep_until_exit()
     try:
-        code = app(standalone_mode=False)
+        code = app(args=global_flags_first(sys.argv[1:]), standalone_mode=False)
     except NoArgsIsHelpError:
         code = EXIT_ERROR  # `netplan` or `netplan lab` alone: the help is printed
     except UsageError as error:
@@ -831,6 +831,21 @@ def main() -> None:
         typer.echo("error: aborted", err=True)
         code = EXIT_ERROR
     sys.exit(code if isinstance(code, int) else 0)
+
+
+GLOBAL_FLAGS = ("--debug", "--no-color", "--quiet", "--verbose")
+"""The root's flags that are also taken after the command: `netplan apply FILE --debug`,
+as a user types it after an error's hint. Short forms are not moved: `-v` or `-q` after
+the command may be the command's own."""
+
+
+def global_flags_first(args: list[str]) -> list[str]:
+    """`args` with every GLOBAL_FLAGS before the command, where the root parses them;
+    nothing after a `--` moves (it is `exec`'s command line)."""
+    end = args.index("--") if "--" in args else len(args)
+    own = args[:end]
+    flags = [arg for arg in own if arg in GLOBAL_FLAGS]
+    return [*flags, *(arg for arg in own if arg not in GLOBAL_FLAGS), *args[end:]]
 
 
 def usage_line(error: UsageError) -> str:

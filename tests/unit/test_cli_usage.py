@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import netplan
+from netplan.cli import global_flags_first
 
 CASES = [
     (["check", "--format", "yaml", "t.yaml"],
@@ -61,3 +62,23 @@ def test_version_says_which_netplan_this_is() -> None:
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout == (f"netplan {version('netplan-topology')}: declarative network "
                              f"topologies (netplan-topology), at {place}\n")  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "moved"), [
+    (["apply", "t.yaml", "--debug"], ["--debug", "apply", "t.yaml"]),
+    (["--debug", "check", "t.yaml"], ["--debug", "check", "t.yaml"]),
+    (["lab", "up", "t.yaml", "--quiet", "--no-color"],
+     ["--quiet", "--no-color", "lab", "up", "t.yaml"]),
+    (["check", "t.yaml", "-v"], ["check", "t.yaml", "-v"]),
+    (["exec", "t.yaml", "web", "--verbose", "--", "sh", "--debug"],
+     ["--verbose", "exec", "t.yaml", "web", "--", "sh", "--debug"]),
+])  # fmt: skip
+def test_the_roots_long_flags_are_taken_after_the_command(args: list[str],
+                                                          moved: list[str]) -> None:
+    assert global_flags_first(args) == moved
+
+
+def test_debug_after_the_command_shows_the_traceback() -> None:
+    """The hint of an internal error says "run with --debug": where users type it."""
+    result = netplan_run("validate", "missing.yaml", "--debug")
+    assert result.returncode == 1 and "Traceback" in result.stderr
