@@ -52,7 +52,7 @@ _BOUND = {
 }
 """Messages of the pydantic errors of a number out of its field's range."""
 
-SCHEMA_HINT = "`netplan schema` describes what each field takes"
+_SCHEMA_HINT = "`netplan schema` describes what each field takes"
 """The hint of a problem no rule below words: where to look the field up."""
 
 
@@ -120,7 +120,7 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
     elif kind in _BOUND:
         message = _BOUND[kind].format(**ctx) + f", got {value}"
         hint = _range_hint(tagged)
-    hint = hint or _example(tagged, "write it like {1}") or SCHEMA_HINT
+    hint = hint or _example(tagged, "write it like {1}") or _SCHEMA_HINT
     return positions.locate(Problem(message, path, hint), at_key=at_key)
 
 
@@ -169,7 +169,7 @@ def _choice_hint(value: Any, loc: Sequence[PathPart]) -> str:
 
 def _range_hint(loc: Sequence[PathPart]) -> str:
     bounds = _bounds(_field_at(loc))
-    return f"use a value {bounds}" + _default_clause(loc) if bounds else ""
+    return (f"use a value {bounds}" + _default_clause(loc)) if bounds else ""
 
 
 def _bounds(field: FieldInfo | None) -> str:
@@ -189,7 +189,7 @@ def _default_clause(loc: Sequence[PathPart]) -> str:
     field = _field_at(loc)
     if field is None or field.is_required():
         return ""
-    default = "" if field.default is None else f" for {field.default!r}"
+    default = f" for {field.default!r}" if isinstance(field.default, str | int | float) else ""
     return f", or leave `{loc[-1]}:` out{default}"
 
 
