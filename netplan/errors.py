@@ -39,6 +39,16 @@ class Problem:
         return one_line(f"{head}{field_path}{self.message}{hint}")
 
 
+class FieldError(ValueError):
+    """A value a field of the topology cannot take, raised by the model's validators:
+    the message says what is wrong, the hint what to write instead. pydantic keeps the
+    exception in its error, and validation makes a Problem of both."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
 def one_line(text: str) -> str:
     """`text` with every character a terminal would not print as itself (newline, ESC,
     a bidirectional override) written as its Python escape: a key such as "a\\nb" in a

@@ -83,7 +83,12 @@ def check_addresses(topology: Topology) -> Iterator[Problem]:
             path = dotted(("containers", name, "networks", net_name, "ipv4"))
             reason = unusable(address, network.subnet)
             if reason:
-                yield Problem(f"{address} is {reason} (network '{net_name}')", path)
+                yield Problem(
+                    f"{address} is {reason} (network '{net_name}')",
+                    path,
+                    f"give {'an' if address not in network.subnet else 'another'} address "
+                    f"inside {network.subnet}{_ASSIGNED}",
+                )
             elif address == gateway:
                 yield Problem(
                     f"{address} is the gateway of network '{net_name}'",
@@ -95,9 +100,13 @@ def check_addresses(topology: Topology) -> Iterator[Problem]:
                     f"{address} is also the address of container '{owners[address]}' "
                     f"on network '{net_name}'",
                     path,
+                    f"give each container an address of its own{_ASSIGNED}",
                 )
             else:
                 owners[address] = name
+
+
+_ASSIGNED = ", or leave `ipv4:` out to have one assigned"
 
 
 def check_macs(topology: Topology) -> Iterator[Problem]:

@@ -33,6 +33,8 @@ _SYNTAX_HINTS = {
     ":": "quote a value that contains ': ', or check the indentation",
 }
 """By the character the parser stopped at."""
+_SYNTAX_HINT = "check the indentation, and close every quote, '[' and '{' on this line or above"
+"""When the character tells nothing."""
 _MERGE = object()
 """A pending `<<` key."""
 _SKIP = object()
@@ -101,7 +103,7 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             raise self._syntax_error(exc) from None
         except yaml.YAMLError as exc:
-            raise TopologyError([Problem(f"cannot read the YAML: {exc}", file=self.file)]) from None
+            raise self._fail(None, f"cannot read the YAML: {exc}", _SYNTAX_HINT) from None
         finally:
             self.loader.dispose()
         if not self.root or self.root[0] is None:
@@ -115,6 +117,8 @@ class _Builder:
             raise self._fail(
                 self.positions.entries[""].value,
                 f"the top level must be a mapping (name:, networks:, ...), got {describe(data)}",
+                "write the topology as unindented `key: value` lines, starting with "
+                "`name: <topology name>`",
             )
         return Document(data, self.positions, self.problems)
 
@@ -168,12 +172,20 @@ class _Builder:
         try:
             return SafeConstructor.yaml_constructors[tag](self.loader, node)
         except (ValueError, KeyError, ArithmeticError, yaml.YAMLError):
-            raise self._fail(pos, f"{event.value!r} is not a valid {_show_tag(tag)}") from None
+            raise self._fail(
+                pos,
+                f"{event.value!r} is not a valid {_show_tag(tag)}",
+                f"write a value the tag {_show_tag(tag)} takes, or remove the tag",
+            ) from None
 
     def _alias(self, event: Any) -> None:
         pos = _pos(event.start_mark)
         if any(frame.anchor == event.anchor for frame in self.stack):
-            raise self._fail(pos, f"the alias *{event.anchor} refers to a value that contains it")
+            raise self._fail(
+                pos,
+                f"the alias *{event.anchor} refers to a value that contains it",
+                f"use *{event.anchor} only outside the value &{event.anchor} names",
+            )
         if event.anchor not in self.anchors:
             raise self._fail(
                 pos,
@@ -269,7 +281,7 @@ class _Builder:
             top.key = _MERGE
         elif not isinstance(key, str):
             top.key = _SKIP
-            hint = f'quote it: "{entry.text}"' if entry.text else ""
+            hint = f'quote it: "{entry.text}"' if entry.text else "write a name as the key"
             path = child(top.slot.path, entry.text) if entry.text else top.slot.path
             self._problem(entry.value, f"keys must be text, got {describe(key)}", hint, path)
         elif key in top.value:
@@ -323,9 +335,13 @@ class _Builder:
                     f"aliases expand the file to more than {MAX_NODES:,} values",
                     "aliases (*name) that multiply values are refused (a 'billion laughs' file?)",
                 )
-            raise self._fail(pos, f"the file holds more than {MAX_NODES:,} values")
+            raise self._fail(
+                pos,
+                f"the file holds more than {MAX_NODES:,} values",
+                "is this the right file?",
+            )
 
-    def _problem(self, pos: Pos, message: str, hint: str = "", path: str = "") -> None:
+    def _problem(self, pos: Pos, message: str, hint: str, path: str) -> None:
         self.problems.append(
             Problem(message, path, hint, file=self.file, line=pos.line, column=pos.column)
         )
@@ -342,17 +358,17 @@ class _Builder:
         message = f"YAML syntax error: {exc.problem or exc.context}"
         if exc.context and exc.problem and exc.context_mark is not None:
             message += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        hint = ""
+        hint = _SYNTAX_HINT
         pos = None
         if mark is not None:
             lines = self.text.split("\n")
             line = lines[mark.line] if mark.line < len(lines) else ""
-            hint = _SYNTAX_HINTS.get(line[mark.column : mark.column + 1], "")
+            hint = _SYNTAX_HINTS.get(line[mark.column : mark.column + 1], _SYNTAX_HINT)
             pos = _pos(mark)
             if mark.line >= len(lines):  # the parser's end of a file without a last newline
                 pos = Pos(len(lines), len(lines[-1]) + 1)
         return self._fail(pos, message, hint)
 
-    def _fail(self, pos: Pos | None, message: str, hint: str = "") -> TopologyError:
+    def _fail(self, pos: Pos | None, message: str, hint: str) -> TopologyError:
         line, column = (pos.line, pos.column) if pos else (0, 0)
         return TopologyError([Problem(message, "", hint, self.file, line, column)])

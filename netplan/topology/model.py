@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from netplan.errors import FieldError
 from netplan.firewall.ports import PATTERN as PUBLISH_PATTERN
 from netplan.firewall.ports import PortMapping
 from netplan.topology.process_fields import (
@@ -35,37 +36,56 @@ from netplan.topology.process_fields import (
     Workdir,
 )
 from netplan.topology.reach import parse_source, parse_target
+from netplan.topology.wording import tidied
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 IFNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 MAC_PATTERN = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
 IFNAMSIZ = 15
 """Longest interface name the kernel takes, in bytes."""
+NAME_MAX = 63
+"""Longest name, in bytes: a host name label."""
 
 
 def _name(value: str) -> str:
     if not value:
-        raise ValueError("a name must not be empty")
-    if len(value.encode()) > 63:
-        raise ValueError(f"name {value!r} is longer than 63 bytes")
+        raise FieldError("a name must not be empty", _rename_hint(value, NAME_MAX))
+    if len(value.encode()) > NAME_MAX:
+        raise FieldError(
+            f"name {value!r} is longer than {NAME_MAX} bytes",
+            f"shorten it to {NAME_MAX} bytes or fewer",
+        )
     if not NAME_PATTERN.fullmatch(value) or value in (".", ".."):
-        raise ValueError(
+        raise FieldError(
             f"name {value!r} may only contain letters, digits, '_', '.' and '-' "
             "and must start with a letter or digit (it becomes a namespace or interface name)"
-            + _lookalike(value)
+            + _lookalike(value),
+            _rename_hint(value, NAME_MAX),
         )
     return value
 
 
 def _ifname(value: str) -> str:
     if len(value.encode()) > IFNAMSIZ:
-        raise ValueError(f"interface name {value!r} is longer than {IFNAMSIZ} bytes")
+        raise FieldError(
+            f"interface name {value!r} is longer than {IFNAMSIZ} bytes",
+            f"shorten it to {IFNAMSIZ} bytes or fewer",
+        )
     if not IFNAME_PATTERN.fullmatch(value):
-        raise ValueError(
+        raise FieldError(
             f"interface name {value!r} may only contain letters, digits, '_', '.' and '-' "
-            "and must start with a letter or digit" + _lookalike(value)
+            "and must start with a letter or digit" + _lookalike(value),
+            _rename_hint(value, IFNAMSIZ),
         )
     return value
+
+
+def _rename_hint(value: str, longest: int) -> str:
+    """A name like the one written that the rules allow, or how to make one."""
+    candidate = tidied(value, longest)
+    if candidate and candidate not in (".", ".."):
+        return f"rename it, e.g. '{candidate}'"
+    return "choose a name that starts with a letter or digit, e.g. 'web-1'"
 
 
 def _lookalike(value: str) -> str:
@@ -77,14 +97,21 @@ def _lookalike(value: str) -> str:
     return f": {char!r} is U+{ord(char):04X} {unicodedata.name(char, 'unnamed')}, not ASCII"
 
 
+_MAC_HINT = (
+    "write a unicast MAC such as 02:42:ac:11:00:02, or leave `mac:` out to have one assigned"
+)
+
+
 def _mac(value: str) -> str:
     lowered = value.lower()
     if not MAC_PATTERN.fullmatch(lowered):
-        raise ValueError(f"{value!r} is not a MAC address like 02:42:ac:11:00:02")
+        raise FieldError(f"{value!r} is not a MAC address (six hex bytes joined by ':')", _MAC_HINT)
     if int(lowered[:2], 16) & 1:
-        raise ValueError(f"{value!r} is a multicast MAC address")
+        raise FieldError(f"{value!r} is a multicast MAC address (its first byte is odd)", _MAC_HINT)
     if not int(lowered.replace(":", ""), 16):
-        raise ValueError(f"{value!r} is the all-zero MAC address, which no interface may have")
+        raise FieldError(
+            f"{value!r} is the all-zero MAC address, which no interface may have", _MAC_HINT
+        )
     return lowered
 
 
@@ -116,7 +143,14 @@ Mac = Annotated[str, AfterValidator(_mac), _schema("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{
 
 
 def _publish(value: str) -> str:
-    PortMapping.parse(value)
+    try:
+        PortMapping.parse(value)
+    except ValueError as error:
+        raise FieldError(
+            str(error),
+            "write [host_ip:]host_port:container_port[/tcp|udp|sctp], one port each, "
+            "e.g. 8080:80/tcp",
+        ) from None
     return value
 
 
@@ -143,7 +177,7 @@ def _once_each(names: list[str], kind: str) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
-            raise ValueError(f"{kind} {name!r} is listed twice")
+            raise FieldError(f"{kind} {name!r} is listed twice", f"remove the second {name!r}")
         seen.add(name)
 
 
@@ -164,10 +198,20 @@ def _underlay(value: str) -> str:
         try:
             _ifname(value)
         except ValueError:
-            raise ValueError(
-                f"underlay {value!r} is neither an interface name nor an IPv4 address"
+            raise FieldError(
+                f"underlay {value!r} is neither an interface name nor an IPv4 address",
+                _underlay_hint(value),
             ) from None
     return value
+
+
+def _underlay_hint(value: str) -> str:
+    address, _, _ = value.partition("/")
+    try:
+        IPv4Address(address)
+    except ValueError:
+        return "write the interface's name, e.g. eth1, or its IPv4 address, e.g. 192.168.56.11"
+    return f"write the address without its prefix length: {address}"
 
 
 class Host(Strict):
@@ -371,9 +415,10 @@ class Container(Strict):
         """`networks: [a, b]` is short for `networks: {a: {}, b: {}}`; `a:` alone means `a: {}`."""
         if isinstance(value, list):
             if not all(isinstance(item, str) for item in value):
-                raise ValueError(
-                    "the list form of networks holds only network names "
-                    "(use the mapping form to give ipv4, mac or aliases)"
+                raise FieldError(
+                    "the list form of networks holds only network names",
+                    "use the mapping form to give ipv4, mac or aliases: "
+                    "`networks: {front: {ipv4: 10.0.0.10}}`",
                 )
             _once_each(value, "network")
             value = dict.fromkeys(value)
@@ -387,7 +432,11 @@ class Container(Strict):
         if value.startswith("container:") and value != "container:":
             _name(value.removeprefix("container:"))
             return value
-        raise ValueError(f"network_mode {value!r} must be 'none', 'host' or 'container:<name>'")
+        raise FieldError(
+            f"network_mode {value!r} must be 'none', 'host' or 'container:<name>'",
+            "write one of these, or leave `network_mode:` out and list the container's "
+            "`networks:`",
+        )
 
     @property
     def shares_with(self) -> str | None:
@@ -407,10 +456,17 @@ def _label(value: str) -> str:
     something else."""
     for char in value:
         if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
-            raise ValueError(f"a check name must be one printable line, without U+{ord(char):04X} "
-                             f"({unicodedata.name(char, 'control character').lower()})")
+            raise FieldError(
+                f"a check name must be one printable line, without U+{ord(char):04X} "
+                f"({unicodedata.name(char, 'control character').lower()})",
+                "remove the character, or leave `name:` out to show `<from> -> <to>`",
+            )
     if not value.strip() or len(value) > MAX_LABEL:
-        raise ValueError(f"a check name must have 1 to {MAX_LABEL} characters, not only spaces")
+        raise FieldError(
+            f"a check name must have 1 to {MAX_LABEL} characters, not only spaces",
+            f"write a name of at most {MAX_LABEL} characters, or leave `name:` out to show "
+            "`<from> -> <to>`",
+        )
     return value
 
 
@@ -481,7 +537,10 @@ class Topology(Strict):
             value = dict.fromkeys(value)
         value = _mapping(value)
         if value == {}:
-            raise ValueError("list at least one host, or leave `hosts:` out for one host, 'local'")
+            raise FieldError(
+                "`hosts:` lists no host",
+                "list at least one host, or leave `hosts:` out for one host, 'local'",
+            )
         return value
 
     @field_validator(

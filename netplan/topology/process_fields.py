@@ -14,12 +14,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Discriminator, Tag, WithJsonSchema
 
+from netplan.errors import FieldError
+
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"{LABEL}(\.{LABEL})*")
 HOST_NAME_MAX = 64
 """Longest hostname sethostname(2) takes, in bytes."""
 VOLUME_PATTERN = r"^/[^:]*:/[^:]*(:(ro|rw))?$"
+VOLUME_FORM = "host_path:container_path[:ro|rw]"
 SHELL = "/bin/sh"
 
 
@@ -35,19 +38,32 @@ class Volume:
     def parse(cls, text: str) -> Volume:
         parts = text.split(":")
         if len(parts) not in (2, 3):
-            raise ValueError(f"volume {text!r} is not host_path:container_path[:ro|rw]")
+            raise FieldError(
+                f"volume {text!r} is not {VOLUME_FORM}", f"write {VOLUME_FORM}, e.g. /srv:/data:ro"
+            )
         source, target, *mode = parts
+        suffix = f":{mode[0]}" if mode else ""
         if mode and mode[0] not in ("ro", "rw"):
-            raise ValueError(f"volume {text!r}: mode {mode[0]!r} must be 'ro' or 'rw'")
+            raise FieldError(
+                f"volume {text!r}: mode {mode[0]!r} must be 'ro' or 'rw'",
+                f"write {source}:{target}:ro, or {source}:{target} to mount it read-write",
+            )
         if not source.startswith("/"):
-            raise ValueError(
+            raise FieldError(
                 f"volume {text!r}: host path {source!r} must be absolute "
-                "(netplan has no named volumes)"
+                "(netplan has no named volumes)",
+                f"bind a host directory by its absolute path, e.g. /srv/{source}:{target}{suffix}",
             )
         if not target.startswith("/"):
-            raise ValueError(f"volume {text!r}: container path {target!r} must be absolute")
+            raise FieldError(
+                f"volume {text!r}: container path {target!r} must be absolute",
+                f"did you mean '{source}:/{target}{suffix}'?",
+            )
         if posixpath.normpath(target) == "/":
-            raise ValueError(f"volume {text!r}: the container path cannot be '/'")
+            raise FieldError(
+                f"volume {text!r}: the container path cannot be '/'",
+                f"mount it on a directory, e.g. {source}:/data",
+            )
         return cls(posixpath.normpath(source), posixpath.normpath(target), mode == ["ro"])
 
     def __str__(self) -> str:
@@ -62,10 +78,16 @@ def _volume(value: str) -> str:
 def _command(value: str | list[str]) -> str | list[str]:
     if isinstance(value, str):
         if not value.strip():
-            raise ValueError("command must not be empty")
+            raise FieldError("command must not be empty", _COMMAND_HINT)
     elif not value or not value[0]:
-        raise ValueError("command must name a program: give a non-empty list or a string")
+        raise FieldError("command must name a program", _COMMAND_HINT)
     return value
+
+
+_COMMAND_HINT = (
+    "give a list starting with the program, e.g. [sleep, \"3600\"], or a string, e.g. "
+    "sleep 3600; or leave `command:` out"
+)
 
 
 def argv(command: str | list[str]) -> tuple[str, ...]:
@@ -89,22 +111,36 @@ def _env(value: Any) -> Any:
 
 def _env_name(key: str) -> str:
     if not ENV_NAME.fullmatch(key):
-        raise ValueError(f"environment variable name {key!r} must be letters, digits and '_', "
-                         "not starting with a digit")  # fmt: skip
+        raise FieldError(
+            f"environment variable name {key!r} must be letters, digits and '_', "
+            "not starting with a digit",
+            f"rename it, e.g. '{_env_name_like(key)}'",
+        )
     return key
+
+
+def _env_name_like(key: str) -> str:
+    """`key` as a name the rule allows: other characters become '_', and a leading
+    digit gets one before it."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", key)
+    return name if ENV_NAME.fullmatch(name) else "_" + name
 
 
 def _absolute(value: str) -> str:
     if not value.startswith("/"):
-        raise ValueError(f"workdir {value!r} must be an absolute path")
+        raise FieldError(
+            f"workdir {value!r} must be an absolute path",
+            f"did you mean '{posixpath.join('/', value)}'?",
+        )
     return value
 
 
 def _hostname(value: str) -> str:
     if len(value.encode()) > HOST_NAME_MAX or not HOSTNAME.fullmatch(value):
-        raise ValueError(
+        raise FieldError(
             f"hostname {value!r} must be letters, digits, '-' and '.' (at most "
-            f"{HOST_NAME_MAX} bytes, no label starting or ending with '-')"
+            f"{HOST_NAME_MAX} bytes, no label starting or ending with '-')",
+            "write labels joined by '.', e.g. web.example, or leave `hostname:` out",
         )
     return value
 

@@ -13,6 +13,8 @@ import re
 from ipaddress import IPv4Address
 from typing import Literal, NamedTuple
 
+from netplan.errors import FieldError
+
 HOST_PREFIX = "host:"
 _NAME = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
 _URL = re.compile(r"(?P<proto>[a-z]+)://(?P<target>[^:/]*)(?::(?P<port>[^/]*))?/?")
@@ -41,35 +43,47 @@ class Target(NamedTuple):
 
 
 def parse_source(text: str) -> Source:
-    """`web` or `host:hostA`; raises ValueError with the accepted forms."""
+    """`web` or `host:hostA`; raises FieldError (a ValueError) with the accepted forms."""
     if text.startswith(HOST_PREFIX):
         name, is_host = text.removeprefix(HOST_PREFIX), True
     else:
         name, is_host = text, False
     if not re.fullmatch(_NAME, name):
-        raise ValueError(
-            f"from {text!r} must be a container name or 'host:<host name>'"
+        raise FieldError(
+            f"from {text!r} must be a container name or 'host:<host name>'",
+            "write a container's name, e.g. web, or host:<host name>, e.g. host:hostA",
         )
     return Source(name, is_host)
 
 
 def parse_target(text: str) -> Target:
-    """`db`, `10.0.0.2`, `tcp://db:5432`, `udp://10.0.0.2:53`; raises ValueError."""
+    """`db`, `10.0.0.2`, `tcp://db:5432`, `udp://10.0.0.2:53`; raises FieldError (a
+    ValueError)."""
     if "://" not in text:
         return _plain("icmp", text, None, text)
     match = _URL.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a URL like tcp://db:5432 or udp://10.0.0.2:53")
-    protocol = match["proto"]
+        raise FieldError(
+            f"{text!r} is not a tcp:// or udp:// target",
+            "write tcp://<target>:<port> or udp://<target>:<port>, e.g. tcp://db:5432",
+        )
+    protocol, target, port_text = match["proto"], match["target"], match["port"]
     if protocol not in PROTOCOLS:
-        raise ValueError(f"{text!r}: scheme {protocol!r} is not tcp or udp "
-                         "(write a bare name or address for a ping)")
-    port_text = match["port"]
+        raise FieldError(
+            f"{text!r}: scheme {protocol!r} is not tcp or udp",
+            "use tcp:// or udp://, or write a bare name or address for a ping",
+        )
     if not port_text:
-        raise ValueError(f"{text!r} needs a port, like {protocol}://{match['target']}:80")
+        raise FieldError(f"{text!r} needs a port", f"add it, e.g. {protocol}://{target}:80")
     if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
-        raise ValueError(f"{text!r}: port {port_text!r} is not a number from 1 to 65535")
-    return _plain("tcp" if protocol == "tcp" else "udp", match["target"], int(port_text), text)
+        raise FieldError(
+            f"{text!r}: port {port_text!r} is not a number from 1 to 65535",
+            f"write a port from 1 to 65535, e.g. {protocol}://{target}:80",
+        )
+    return _plain("tcp" if protocol == "tcp" else "udp", target, int(port_text), text)
+
+
+_TARGET_HINT = "write a container's name, e.g. db, or an IPv4 address, e.g. 10.0.0.2"
 
 
 def _plain(protocol: Protocol, target: str, port: int | None, text: str) -> Target:
@@ -77,7 +91,9 @@ def _plain(protocol: Protocol, target: str, port: int | None, text: str) -> Targ
         try:
             return Target(protocol, None, IPv4Address(target), port)
         except ValueError:
-            raise ValueError(f"{text!r}: {target!r} is not an IPv4 address") from None
+            raise FieldError(f"{text!r}: {target!r} is not an IPv4 address", _TARGET_HINT) from None
     if not re.fullmatch(_NAME, target):
-        raise ValueError(f"{text!r}: {target!r} is neither a container name nor an IPv4 address")
+        raise FieldError(
+            f"{text!r}: {target!r} is neither a container name nor an IPv4 address", _TARGET_HINT
+        )
     return Target(protocol, target, None, port)

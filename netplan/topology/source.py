@@ -26,11 +26,14 @@ def read_source(path: str | os.PathLike[str]) -> str:
     except FileNotFoundError:
         raise _fail(file, "no such file", "check the path") from None
     except IsADirectoryError:
-        raise _fail(file, "is a directory, not a topology file") from None
+        raise _fail(file, "is a directory, not a topology file",
+                    "give the path of a topology file in it") from None
     except PermissionError:
-        raise _fail(file, "cannot read the file: permission denied") from None
+        raise _fail(file, "cannot read the file: permission denied",
+                    "make it readable (chmod), or run netplan as a user who can read it") from None
     except OSError as exc:
-        raise _fail(file, f"cannot read the file: {exc.strerror or exc}") from None
+        raise _fail(file, f"cannot read the file: {exc.strerror or exc}",
+                    "check the path") from None
     if size > MAX_BYTES or len(data) > MAX_BYTES:
         raise _fail(
             file,
@@ -81,5 +84,5 @@ def _check_characters(file: str, text: str) -> None:
     )
 
 
-def _fail(file: str, message: str, hint: str = "") -> TopologyError:
+def _fail(file: str, message: str, hint: str) -> TopologyError:
     return TopologyError([Problem(message, hint=hint, file=file)])

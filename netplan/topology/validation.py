@@ -6,13 +6,14 @@ import difflib
 from collections.abc import Sequence
 from ipaddress import ip_network
 from types import NoneType, UnionType
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+from annotated_types import Ge, Gt, Le
 from pydantic import BaseModel, Tag, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
-from netplan.errors import Problem
+from netplan.errors import FieldError, Problem
 from netplan.topology.model import (
     Attachment,
     BridgeNetwork,
@@ -43,6 +44,16 @@ _EXPECTED = {
     "ip_v4_address": "an IPv4 address",
     "ip_v4_network": "an IPv4 network",
 }
+
+_BOUND = {
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "greater_than": "must be more than {gt}",
+}
+"""Messages of the pydantic errors of a number out of its field's range."""
+
+_SCHEMA_HINT = "`netplan schema` describes what each field takes"
+"""The hint of a problem no rule below words: where to look the field up."""
 
 
 _HOMES: dict[type[BaseModel], str] = {
@@ -75,12 +86,14 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
     kind, value, ctx = error["type"], error["input"], error.get("ctx", {})
     message, hint = error["msg"], ""
     if kind == "missing":
-        message, hint = f"missing required field '{loc[-1]}'", _example(tagged, "add `{}: {}`")
+        message = f"missing required field '{loc[-1]}'"
+        hint = _example(tagged, "add `{}: {}`") or f"add `{loc[-1]}:` with a value"
     elif kind == "extra_forbidden":
         at_key = True
         message, hint = f"unknown field '{loc[-1]}'", _unknown_field_hint(tagged)
     elif kind == "value_error":
         message = str(ctx["error"])
+        hint = ctx["error"].hint if isinstance(ctx["error"], FieldError) else ""
     elif kind == "union_tag_invalid":
         path = dotted((*loc, "driver"))
         message = f"unknown driver {ctx['tag']!r}"
@@ -97,17 +110,17 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
         elif kind in ("ip_v4_address", "ip_v4_network"):
             hint = _example(tagged, "write it as text, e.g. {1}")
         else:
-            hint = _typed_hint(kind, value)
+            hint = _typed_hint(kind, value) or _shape_hint(kind, value, tagged)
     elif kind == "literal_error":
         message = f"expected {ctx['expected']}, got {describe(value)}"
         if loc == ("version",):
             hint = "this netplan reads topology files of version 1"
-    elif kind == "greater_than_equal":
-        message = f"must be at least {ctx['ge']}, got {value}"
-    elif kind == "less_than_equal":
-        message = f"must be at most {ctx['le']}, got {value}"
-    elif kind == "greater_than":
-        message = f"must be more than {ctx['gt']}, got {value}"
+        else:
+            hint = _choice_hint(value, tagged)
+    elif kind in _BOUND:
+        message = _BOUND[kind].format(**ctx) + f", got {value}"
+        hint = _range_hint(tagged)
+    hint = hint or _example(tagged, "write it like {1}") or _SCHEMA_HINT
     return positions.locate(Problem(message, path, hint), at_key=at_key)
 
 
@@ -124,6 +137,60 @@ def _typed_hint(kind: str, value: Any) -> str:
             return ""
         return f"write it without quotes: {number}"
     return ""
+
+
+def _shape_hint(kind: str, value: Any, loc: Sequence[PathPart]) -> str:
+    """How to write a value of the kind the field takes, when it was written as another."""
+    if kind in ("int_type", "float_type"):
+        number = "a whole number" if kind == "int_type" else "a number"
+        bounds = _bounds(_field_at(loc))
+        return f"write {number} {bounds}" if bounds else f"write {number}"
+    if kind == "string_type":
+        return _example(loc, "write one text value, e.g. {1}", str) or "write one text value"
+    if kind == "list_type":
+        if isinstance(value, str):
+            return f"write it as a list: [{value}]"
+        return "write a list: [a, b], or one `- item` per line"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "write a mapping: `key: value` lines indented below it"
+    return ""
+
+
+def _choice_hint(value: Any, loc: Sequence[PathPart]) -> str:
+    """For a value that is not one of a field's choices: the closest one, else to pick."""
+    field = _field_at(loc)
+    literal = _unwrap(field.annotation) if field is not None else None
+    choices = get_args(literal) if get_origin(literal) is Literal else ()
+    close = difflib.get_close_matches(str(value), [str(choice) for choice in choices], n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "write one of these" + _default_clause(loc)
+
+
+def _range_hint(loc: Sequence[PathPart]) -> str:
+    bounds = _bounds(_field_at(loc))
+    return (f"use a value {bounds}" + _default_clause(loc)) if bounds else ""
+
+
+def _bounds(field: FieldInfo | None) -> str:
+    """A field's range in words, `from 68 to 65535`; empty for a field without one."""
+    if field is None:
+        return ""
+    lower = next((f"from {m.ge}" for m in field.metadata if isinstance(m, Ge)), "")
+    lower = lower or next((f"more than {m.gt}" for m in field.metadata if isinstance(m, Gt)), "")
+    upper = next((m.le for m in field.metadata if isinstance(m, Le)), None)
+    if upper is None:
+        return lower
+    return f"{lower} to {upper}" if lower.startswith("from") else f"{lower}, at most {upper}"
+
+
+def _default_clause(loc: Sequence[PathPart]) -> str:
+    """`, or leave `mtu:` out` for a field that may be left out (naming its default)."""
+    field = _field_at(loc)
+    if field is None or field.is_required():
+        return ""
+    default = f" for {field.default!r}" if isinstance(field.default, str | int | float) else ""
+    return f", or leave `{loc[-1]}:` out{default}"
 
 
 def _address_problem(kind: str, value: str, loc: Sequence[PathPart]) -> tuple[str, str]:
@@ -143,7 +210,7 @@ def _address_problem(kind: str, value: str, loc: Sequence[PathPart]) -> tuple[st
 def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
     model = _model_at(loc[:-1])
     if model is None:
-        return ""
+        return "remove it"
     if model is Host:
         return "a host takes only `underlay` here: how it is reached comes from the provider"
     allowed = list(_fields(model))
@@ -155,12 +222,20 @@ def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
     return "allowed fields: " + ", ".join(allowed) + elsewhere
 
 
-def _example(loc: Sequence[PathPart], template: str) -> str:
-    model = _model_at(loc[:-1])
-    field = _fields(model).get(str(loc[-1])) if model else None
-    if field is None or not field.examples:
+def _example(loc: Sequence[PathPart], template: str, kind: type = object) -> str:
+    """`template` filled with the field's name and its first example (of type `kind`),
+    or empty for a field without one."""
+    field = _field_at(loc)
+    if field is None or not field.examples or not isinstance(field.examples[0], kind):
         return ""
     return template.format(loc[-1], field.examples[0])
+
+
+def _field_at(loc: Sequence[PathPart]) -> FieldInfo | None:
+    """The field the value at `loc` (as pydantic gives it, tags included) is written for;
+    None for a list item or a mapping's value."""
+    model = _model_at(loc[:-1])
+    return _fields(model).get(str(loc[-1])) if model and loc else None
 
 
 def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:

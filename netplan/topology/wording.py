@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import re
+import unicodedata
 from collections.abc import Collection
 from datetime import date
 
@@ -44,3 +46,24 @@ def suggest(name: str, known: Collection[str], what: str) -> str:
     listed = sorted(known)
     more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
     return f"known {what}: " + ", ".join(listed[:10]) + more
+
+
+def tidied(name: str, longest: int) -> str:
+    """`name` with what a name may not hold taken out, for a hint: a lookalike letter
+    becomes its ASCII letter (fullwidth w, Cyrillic a), any other run of
+    characters outside letters, digits, '_', '.' and '-' one '-', and it starts with a
+    letter or digit (`my lab` → `my-lab`, `../x` → `x`). Empty when nothing is left."""
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "-", "".join(_ascii_letter(char) for char in name))
+    return text.lstrip("_.-")[:longest].rstrip("-")
+
+
+def _ascii_letter(char: str) -> str:
+    if char.isascii():
+        return char
+    folded = unicodedata.normalize("NFKC", char)
+    if folded.isascii():
+        return folded
+    words = unicodedata.name(char, "").split()
+    if len(words) > 2 and words[-2] == "LETTER" and len(words[-1]) == 1:
+        return words[-1].lower() if "SMALL" in words else words[-1]
+    return "-"

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from netplan.errors import Problem, TopologyError
+from netplan.topology import wording
 from netplan.topology.loader import load_topology
 from netplan.topology.model import Topology
 from netplan.topology.names import bridge_name
@@ -62,6 +63,83 @@ def test_bad_topology_reports_every_expected_problem(path: Path) -> None:
     assert [(line, col) for line, col, _ in got] == [(line, col) for line, col, _ in expected]
     for (_, _, text), (_, _, want) in zip(got, expected, strict=True):
         assert want in text
+
+
+@pytest.mark.parametrize("path", cases(FIXTURES / "bad"), ids=lambda p: p.stem)
+def test_every_problem_says_what_to_do(path: Path) -> None:
+    """Every problem is one line with its place and a hint: none of a bad file lacks one."""
+    with pytest.raises(TopologyError) as raised:
+        load_topology(path)
+    assert [p.render() for p in raised.value.problems if not p.hint] == []
+
+
+HINTS = [
+    # A field's range, and its default when it may be left out.
+    ("mtu-bounds", "networks.small.mtu", "use a value from 68 to 65535, or leave `mtu:` out"),
+    ("overlay-fields", "networks.ov.port",
+     "use a value from 1 to 65535, or leave `port:` out for 4789"),
+    ("typed-values", "networks.ov.vni", "write a whole number from 1 to 16777215"),
+    # The choices of a field.
+    ("macvlan-fields", "networks.odd.mode",
+     "write one of these, or leave `mode:` out for 'bridge'"),
+    # A value of another shape than the field's.
+    ("wrong-types", "name", "write one text value, e.g. lab"),
+    ("wrong-types", "containers.web.networks.front.aliases", "write it as a list: [www]"),
+    ("wrong-types", "containers.db", "write a mapping: `key: value` lines indented below it"),
+    # The model's own rules (FieldError).
+    ("bad-names", "networks.-front", "rename it, e.g. 'front'"),
+    ("bad-names", "networks.-front.bridge", "shorten it to 15 bytes or fewer"),
+    ("bad-names", "containers.", "choose a name that starts with a letter or digit, e.g. 'web-1'"),
+    ("overlay-fields", "hosts.hostA.underlay",
+     "write the address without its prefix length: 192.168.56.11"),
+    ("overlay-fields", "networks.ov.hosts", "remove the second 'hostA'"),
+    ("network-mode-values", "containers.a.network_mode",
+     "write one of these, or leave `network_mode:` out and list the container's `networks:`"),
+    ("process-fields", "containers.env.env.1BAD", "rename it, e.g. '_1BAD'"),
+    ("process-fields", "containers.relative.workdir", "did you mean '/srv'?"),
+    ("process-fields", "containers.relative.volumes[1]", "did you mean '/srv:/data'?"),
+    ("process-fields", "containers.relative.volumes[2]",
+     "write /srv:/data:ro, or /srv:/data to mount it read-write"),
+    ("published-port-forms", "containers.web.publish[2]",
+     "write [host_ip:]host_port:container_port[/tcp|udp|sctp], one port each, e.g. 8080:80/tcp"),
+    # Checks across the file.
+    ("static-addresses", "containers.a.networks.front.ipv4",
+     "give an address inside 10.0.0.0/24, or leave `ipv4:` out to have one assigned"),
+    ("static-addresses", "containers.b.networks.front.ipv4",
+     "give another address inside 10.0.0.0/24, or leave `ipv4:` out to have one assigned"),
+    ("static-addresses", "containers.c.networks.ranged.ipv4",
+     "give each container an address of its own, or leave `ipv4:` out to have one assigned"),
+    # Reading the YAML.
+    ("bad-tagged-scalar", "", "write a value the tag !!int takes, or remove the tag"),
+    ("recursive-alias", "", "use *all only outside the value &all names"),
+    ("non-string-keys", "containers", "write a name as the key"),
+    ("top-level-list", "",
+     "write the topology as unindented `key: value` lines, starting with `name: <topology name>`"),
+]
+"""One problem of each kind that had no hint before: the hint its kind gives."""
+
+
+@pytest.mark.parametrize(("fixture", "path", "hint"), HINTS,
+                         ids=[f"{fixture}:{path}" for fixture, path, _ in HINTS])  # fmt: skip
+def test_the_hint_comes_from_the_kind_of_problem(fixture: str, path: str, hint: str) -> None:
+    with pytest.raises(TopologyError) as raised:
+        load_topology(FIXTURES / "bad" / f"{fixture}.yaml")
+    assert [p.hint for p in raised.value.problems if p.path == path][:1] == [hint]
+
+
+@pytest.mark.parametrize(("name", "tidied"), [
+    ("my lab", "my-lab"),
+    ("--help", "help"),
+    ("../../etc", "etc"),
+    ("line\nbreak", "line-break"),
+    ("\uff57eb", "web"),  # fullwidth w
+    ("\u0430pp", "app"),  # Cyrillic a
+    ("\u202ersu", "rsu"),  # right-to-left override
+    ("..", ""),
+    ("a-bridge-name-too-long", "a-bridge-name-t"),
+])
+def test_a_refused_name_is_hinted_as_one_the_rules_allow(name: str, tidied: str) -> None:
+    assert wording.tidied(name, 15) == tidied
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,7 @@ def test_refused_with_one_clear_problem(
     assert problem.file == str(path)
     assert (problem.line, problem.column) == position
     assert message in problem.message
+    assert problem.hint
 
 
 def test_deeper_than_yamls_own_limit(tmp_path: Path) -> None:
