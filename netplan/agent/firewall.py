@@ -37,12 +37,16 @@ class NftFailed(ValueError):
     """nft refused a transaction (or is missing): one line saying why."""
 
 
-def observe(topology: str) -> list[NftTable]:
+Tables = set[tuple[str | None, str | None]]
+"""(family, name) of nftables tables: what `tables()` lists."""
+
+
+def observe(topology: str, present: Tables | None = None) -> list[NftTable]:
     """The topology's tables, in canonical form. Which tables exist is read through
-    netlink (no process, and no need for nft where there are none); only the content of
-    ours is read with `nft -j`."""
+    netlink (no process, and no need for nft where there are none: `present`, if that
+    was read already); only the content of ours is read with `nft -j`."""
     name = nft_table_name(topology)
-    present = tables()
+    present = tables() if present is None else present
     return [
         canonical(family, name, _nft("-j", "list", "table", family, name))
         for family in FAMILIES.values()
@@ -50,10 +54,31 @@ def observe(topology: str) -> list[NftTable]:
     ]
 
 
+def others(topology: str, present: Tables) -> dict[str, NftTable]:
+    """By topology, the inet tables of the other netplan topologies among `present`
+    (their published ports are taken: netplan/agent/ports.py). Read only, and only these:
+    one `nft -j` each. A table deleted meanwhile (its topology destroyed while this one
+    is only observed) is left out."""
+    prefix = nft_table_name("")
+    ours = nft_table_name(topology)
+    found = {}
+    for family, name in sorted(present, key=str):
+        if family != "inet" or name is None or not name.startswith(prefix) or name == ours:
+            continue
+        try:
+            listing = _nft("-j", "list", "table", family, name)
+        except NftFailed:
+            if (family, name) in tables():
+                raise
+            continue
+        found[name.removeprefix(prefix)] = canonical(family, name, listing)
+    return found
+
+
 _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
 
 
-def tables() -> set[tuple[str | None, str | None]]:
+def tables() -> Tables:
     """(family, name) of every table of this network namespace, any family."""
     sock = rtnl.Rtnl(NETLINK_NETFILTER)
     try:

@@ -20,6 +20,7 @@ from netplan.agent import (
     neighbour,
     netns,
     nsutil,
+    ports,
     process,
     record,
     route,
@@ -128,8 +129,9 @@ def _facts(session: Session, topology: str, root_links: dict[int, Link], underla
 def _observe_root_namespace(session: Session, root_links: dict[int, Link],
                             state: HostState) -> None:
     """Add the root namespace's owned objects (bridges, tunnels, VLAN parents, firewall
-    tables, sysctls, addresses and routes on our links), and every other root link as
-    foreign; `state` already holds what was seen inside the namespaces."""
+    tables, sysctls, addresses and routes on our links), every other root link as
+    foreign, and the facts of what others hold there (addresses, VNIs, ports); `state`
+    already holds what was seen inside the namespaces."""
     topology = session.topology
     bridges = bridge.observe(topology, list(root_links.values()))
     ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
@@ -138,7 +140,8 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     ours.update(found.name for found in tunnels)
     parents = vlan.observe(session, root_links)
     ours.update(found.name for found in parents)
-    tables = firewall.observe(topology)
+    present = firewall.tables()
+    tables = firewall.observe(topology, present)
     addresses, prefixes = _root_addresses(session, root_links, ours)
     for found in [*bridges, *addresses, *_routes(session, root_links, ours), *tables,
                   *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
@@ -147,7 +150,8 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     for link in root_links.values():
         if link.name not in ours:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
-    state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use)
+    state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use,
+                          ports_in_use=ports.in_use(topology, present))
 
 
 def _root_addresses(session: Session, root_links: dict[int, Link],
