@@ -3,10 +3,11 @@
 A table is written whole, replaced in one transaction by one `nft -f -`, and read back
 with `nft -j` into the canonical text the controller renders (netplan/firewall/rules.py):
 `chain: rule` as `nft list` prints it. Anything in the table that netplan does not write
-reads back as text no rendering produces, so it is drift. Other tables are never read or
-touched. (pyroute2's nftables module does not read the kernel's answers inside a
-transaction, so errors would vanish: nft it is; the table names are listed through
-nfnetlink directly, without starting a process.)
+reads back as text no rendering produces, so it is drift. Other tables are never
+touched; of them, only the other netplan topologies' inet tables are read, when asked,
+for the ports they publish (netplan/agent/ports.py). (pyroute2's nftables module does
+not read the kernel's answers inside a transaction, so errors would vanish: nft it is;
+the table names are listed through nfnetlink directly, without starting a process.)
 """
 
 from __future__ import annotations

@@ -37,6 +37,12 @@ def port_conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
     return found
 
 
+def publishes(state: HostState) -> bool:
+    """The state publishes ports: its host's observation must report the ports others
+    take (a saved plan's desired state, whose topology is not compiled again)."""
+    return any(True for _ in published(state))
+
+
 def _socket(mapping: PortMapping) -> tuple[IPv4Address | None, int, str]:
     return mapping.host_ip, mapping.host_port, mapping.protocol
 

@@ -4,15 +4,19 @@ topology's published ports, processes listening): (desired, observed) → confli
 from __future__ import annotations
 
 from ipaddress import IPv4Address, IPv4Network
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
+from netplan.agent.api import handle
 from netplan.agent.resources import Address
-from netplan.agent.state import Facts, HostState, PortInUse
+from netplan.agent.state import PROTOCOL_VERSION, Facts, HostState, PortInUse
+from netplan.compile import outline_of
 from netplan.firewall.ports import PortMapping
 from netplan.firewall.rules import Published, Segment, render
 from netplan.plan.order import plan_host
+from netplan.plan.port_clashes import publishes
+from netplan.topology.model import Topology
 
 ANY = "0.0.0.0"
 
@@ -124,3 +128,36 @@ def test_ports_in_use_travel_in_the_observation() -> None:
     facts = Facts(ports_in_use=(process("127.0.0.1", 53, "udp"), other(ANY, 8080)))
     assert Facts.from_json(facts.to_json()) == facts
     assert Facts.from_json({}).ports_in_use == ()
+
+
+@pytest.mark.parametrize(("containers", "asked"), [
+    ({"web": {"networks": ["front"], "publish": ["8080:80"]}}, {"local": True, "far": False}),
+    ({"web": {"networks": ["front"], "publish": ["8080:80"], "host": "far"}},
+     {"local": False, "far": True}),
+    ({"web": {"networks": ["front"]}}, {"local": False, "far": False}),
+    ({"web": {"network_mode": "host", "publish": ["8080:80"]}}, {"local": False, "far": False}),
+])  # fmt: skip
+def test_a_host_is_asked_for_the_ports_others_take_when_it_publishes(
+    containers: dict[str, Any], asked: dict[str, bool]
+) -> None:
+    """Reading them costs ~8 ms a host (/proc/net/tcp and tcp6): only where needed."""
+    topology = Topology.model_validate({
+        "name": "t", "hosts": {"local": {}, "far": {}},
+        "networks": {"front": {"subnet": "10.10.0.0/24"}}, "containers": containers})
+    outline = outline_of(topology)
+    assert {host: outline.facts_asked(host, None).get("ports", False)
+            for host in ("local", "far")} == asked  # fmt: skip
+
+
+def test_a_saved_plan_asks_for_them_when_its_desired_state_publishes() -> None:
+    assert publishes(publishing("8080:80"))
+    assert not publishes(publishing())
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"ports": "yes"}, "'ports' must be true or false"),
+    ({"ports": True, "root": False}, "'underlay', 'interfaces' and 'ports' are read from"),
+])
+def test_the_ask_is_checked_by_the_agent(extra: dict[str, Any], message: str) -> None:
+    answer = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t", **extra})
+    assert not answer["ok"] and message in answer["error"]["message"]
