@@ -20,6 +20,9 @@ class HostOutline:
     """Root-namespace interfaces the host's observation reports on (macvlan parents)."""
     paths: tuple[str, ...] = ()
     """Host paths the host's observation reports on (volumes)."""
+    ports: bool = False
+    """The host's observation reports the host ports others take (the topology publishes
+    ports there)."""
 
 
 @dataclass(frozen=True)
@@ -40,4 +43,6 @@ class Outline:
             asked["interfaces"] = list(spec.interfaces)
         if spec.paths:
             asked["paths"] = list(spec.paths)
+        if spec.ports:
+            asked["ports"] = True
         return asked

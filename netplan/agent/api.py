@@ -29,16 +29,18 @@ MAX_CONFIRM = 3600.0
 
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
-            inside: list[str] | None = None, root: bool = True) -> HostState:
+            inside: list[str] | None = None, root: bool = True,
+            ports: bool = False) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
     `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
-    `interfaces`, which of them exist, and with `paths` (host paths), what each is. With
-    `inside`, the named namespaces looked into are only those; with `root` false, the
-    root namespace's own objects are left out (netplan/agent/observe.py)."""
+    `interfaces`, which of them exist, and with `paths` (host paths), what each is, and
+    with `ports`, the host ports others take. With `inside`, the named namespaces looked
+    into are only those; with `root` false, the root namespace's own objects are left out
+    (netplan/agent/observe.py)."""
     from netplan.agent import observe as _observe
 
     try:
-        return _observe.observe(topology, underlay, interfaces, paths, inside, root)
+        return _observe.observe(topology, underlay, interfaces, paths, inside, root, ports)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -108,10 +110,13 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
         with_record = request.get("record", False)
         if not isinstance(with_record, bool):
             raise ProtocolError("'record' must be true or false")
-        if not root and (underlay is not None or interfaces):
-            raise ProtocolError("'root': false leaves out the root namespace's links, which "
-                                "'underlay' and 'interfaces' are read from")
-        state = observe(topology, underlay, interfaces, paths, inside, root)
+        ports = request.get("ports", False)
+        if not isinstance(ports, bool):
+            raise ProtocolError("'ports' must be true or false")
+        if not root and (underlay is not None or interfaces or ports):
+            raise ProtocolError("'root': false leaves out the root namespace, which "
+                                "'underlay', 'interfaces' and 'ports' are read from")
+        state = observe(topology, underlay, interfaces, paths, inside, root, ports)
         answer: dict[str, Any] = {"state": state.to_json() if encoded else state}
         if with_record:  # a check reads it too: in the same round trip
             from netplan.agent import record

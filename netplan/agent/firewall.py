@@ -3,10 +3,11 @@
 A table is written whole, replaced in one transaction by one `nft -f -`, and read back
 with `nft -j` into the canonical text the controller renders (netplan/firewall/rules.py):
 `chain: rule` as `nft list` prints it. Anything in the table that netplan does not write
-reads back as text no rendering produces, so it is drift. Other tables are never read or
-touched. (pyroute2's nftables module does not read the kernel's answers inside a
-transaction, so errors would vanish: nft it is; the table names are listed through
-nfnetlink directly, without starting a process.)
+reads back as text no rendering produces, so it is drift. Other tables are never
+touched; of them, only the other netplan topologies' inet tables are read, when asked,
+for the ports they publish (netplan/agent/ports.py). (pyroute2's nftables module does
+not read the kernel's answers inside a transaction, so errors would vanish: nft it is;
+the table names are listed through nfnetlink directly, without starting a process.)
 """
 
 from __future__ import annotations
@@ -37,12 +38,16 @@ class NftFailed(ValueError):
     """nft refused a transaction (or is missing): one line saying why."""
 
 
-def observe(topology: str) -> list[NftTable]:
+Tables = set[tuple[str | None, str | None]]
+"""(family, name) of nftables tables: what `tables()` lists."""
+
+
+def observe(topology: str, present: Tables | None = None) -> list[NftTable]:
     """The topology's tables, in canonical form. Which tables exist is read through
-    netlink (no process, and no need for nft where there are none); only the content of
-    ours is read with `nft -j`."""
+    netlink (no process, and no need for nft where there are none: `present`, if that
+    was read already); only the content of ours is read with `nft -j`."""
     name = nft_table_name(topology)
-    present = tables()
+    present = tables() if present is None else present
     return [
         canonical(family, name, _nft("-j", "list", "table", family, name))
         for family in FAMILIES.values()
@@ -50,10 +55,31 @@ def observe(topology: str) -> list[NftTable]:
     ]
 
 
+def others(topology: str, present: Tables) -> dict[str, NftTable]:
+    """By topology, the inet tables of the other netplan topologies among `present`
+    (their published ports are taken: netplan/agent/ports.py). Read only, and only these:
+    one `nft -j` each. A table deleted meanwhile (its topology destroyed while this one
+    is only observed) is left out."""
+    prefix = nft_table_name("")
+    ours = nft_table_name(topology)
+    found = {}
+    for family, name in sorted(present, key=str):
+        if family != "inet" or name is None or not name.startswith(prefix) or name == ours:
+            continue
+        try:
+            listing = _nft("-j", "list", "table", family, name)
+        except NftFailed:
+            if (family, name) in tables():
+                raise
+            continue
+        found[name.removeprefix(prefix)] = canonical(family, name, listing)
+    return found
+
+
 _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
 
 
-def tables() -> set[tuple[str | None, str | None]]:
+def tables() -> Tables:
     """(family, name) of every table of this network namespace, any family."""
     sock = rtnl.Rtnl(NETLINK_NETFILTER)
     try:

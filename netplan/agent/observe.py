@@ -20,6 +20,7 @@ from netplan.agent import (
     neighbour,
     netns,
     nsutil,
+    ports,
     process,
     record,
     route,
@@ -66,15 +67,17 @@ and two processes at once each go ~8% slower than one alone."""
 
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
-            inside: list[str] | None = None, root: bool = True) -> HostState:
+            inside: list[str] | None = None, root: bool = True,
+            ports_asked: bool = False) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
-    of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about. With
+    of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about, and
+    with `ports_asked`, the host ports others take (Facts.ports_in_use). With
     `inside`, only those named namespaces are looked into; with `root` false, the root
     namespace's own objects and holders are not read, only the root-namespace ends of
-    the links in the namespaces looked into (netplan/plan/scope.py), and the underlay's
-    and interfaces' facts, read from the root namespace's links, cannot be asked for."""
+    the links in the namespaces looked into (netplan/plan/scope.py), and the underlay's,
+    interfaces' and ports' facts, read from the root namespace, cannot be asked for."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)} if root else {}
@@ -106,7 +109,7 @@ def observe(topology: str, underlay: str | None = None,
             state.add(hosts)
         state.foreign.update(others)
         if root:
-            _observe_root_namespace(session, root_links, state)
+            _observe_root_namespace(session, root_links, state, ports_asked)
     return state
 
 
@@ -126,10 +129,12 @@ def _facts(session: Session, topology: str, root_links: dict[int, Link], underla
 
 
 def _observe_root_namespace(session: Session, root_links: dict[int, Link],
-                            state: HostState) -> None:
+                            state: HostState, ports_asked: bool) -> None:
     """Add the root namespace's owned objects (bridges, tunnels, VLAN parents, firewall
-    tables, sysctls, addresses and routes on our links), and every other root link as
-    foreign; `state` already holds what was seen inside the namespaces."""
+    tables, sysctls, addresses and routes on our links), every other root link as
+    foreign, and the facts of what others hold there (addresses, VNIs; ports, if
+    `ports_asked`: they take ~8 ms, /proc/net/tcp and tcp6 most of it); `state` already
+    holds what was seen inside the namespaces."""
     topology = session.topology
     bridges = bridge.observe(topology, list(root_links.values()))
     ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
@@ -138,7 +143,8 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     ours.update(found.name for found in tunnels)
     parents = vlan.observe(session, root_links)
     ours.update(found.name for found in parents)
-    tables = firewall.observe(topology)
+    present = firewall.tables()
+    tables = firewall.observe(topology, present)
     addresses, prefixes = _root_addresses(session, root_links, ours)
     for found in [*bridges, *addresses, *_routes(session, root_links, ours), *tables,
                   *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
@@ -147,7 +153,9 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
     for link in root_links.values():
         if link.name not in ours:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
-    state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use)
+    taken = ports.in_use(topology, present) if ports_asked else ()
+    state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use,
+                          ports_in_use=taken)
 
 
 def _root_addresses(session: Session, root_links: dict[int, Link],

@@ -51,6 +51,20 @@ class VniInUse:
     port: int
 
 
+@dataclass(frozen=True, order=True)
+class PortInUse:
+    """A host port that something the topology does not own takes on the root
+    namespace: another netplan topology publishes it (`topology` names it), or a process
+    listens on it (`topology` empty). A published port of the topology there would take
+    its traffic (netplan/plan/port_clashes.py)."""
+
+    protocol: str
+    port: int
+    address: str
+    """The IPv4 address it is taken on; `0.0.0.0` for every address of the host."""
+    topology: str = ""
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the controller learns about a host besides the resources it owns. Every
@@ -79,6 +93,9 @@ class Facts:
     """By device name, the VXLAN devices of the root namespace the topology does not own
     (whose they are is in HostState.foreign): an overlay's VNI must be free of them.
     Observed with the root namespace."""
+    ports_in_use: tuple[PortInUse, ...] = ()
+    """The ports other netplan topologies publish on the host and those its processes
+    listen on (netplan/agent/ports.py), sorted. Observed with the root namespace."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -97,6 +114,8 @@ class Facts:
             data["prefixes"] = dict(self.prefixes)
         if self.vnis_in_use:
             data["vnis_in_use"] = {n: asdict(v) for n, v in self.vnis_in_use.items()}
+        if self.ports_in_use:
+            data["ports_in_use"] = [asdict(p) for p in self.ports_in_use]
         return data
 
     @classmethod
@@ -112,6 +131,7 @@ class Facts:
             addresses=address_table_from_json(data.get("addresses", {})),
             prefixes={str(p): str(link) for p, link in data.get("prefixes", {}).items()},
             vnis_in_use={n: _known(VniInUse, v) for n, v in data.get("vnis_in_use", {}).items()},
+            ports_in_use=tuple(_known(PortInUse, p) for p in data.get("ports_in_use", ())),
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from netplan.drivers.base import Context
 from netplan.firewall.ports import PortMapping
 from netplan.firewall.rules import Published, Segment, render
-from netplan.topology.model import BridgeNetwork
+from netplan.topology.model import BridgeNetwork, Topology
 from netplan.topology.names import bridge_name, veth_name
 
 
@@ -51,3 +51,10 @@ def published(context: Context, host: str) -> list[Published]:
         bridge = bridge_name(topology.name, network, spec)
         found += [Published(PortMapping.parse(text), address, bridge) for text in container.publish]
     return found
+
+
+def publishes_on(topology: Topology, host: str) -> bool:
+    """A container of `host` publishes ports: its observation must report the host ports
+    others take (netplan/plan/port_clashes.py)."""
+    return any(container.publish for name, container in topology.containers.items()
+               if container.network_mode is None and topology.host_of_container(name) == host)

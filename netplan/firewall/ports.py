@@ -48,8 +48,14 @@ class PortMapping:
 
     def overlaps(self, other: PortMapping) -> bool:
         """Both would take the same port on some host address."""
-        same_ip = self.host_ip is None or other.host_ip is None or self.host_ip == other.host_ip
-        return (self.host_port, self.protocol) == (other.host_port, other.protocol) and same_ip
+        return self.takes(other.host_port, other.protocol, other.host_ip)
+
+    def takes(self, port: int, protocol: str, host_ip: IPv4Address | None) -> bool:
+        """It would take that port on that host address (None: on every address): the
+        same port and protocol, and one of the addresses is every address or both are
+        the same."""
+        same_ip = self.host_ip is None or host_ip is None or self.host_ip == host_ip
+        return (self.host_port, self.protocol) == (port, protocol) and same_ip
 
     @property
     def via_localhost(self) -> bool:

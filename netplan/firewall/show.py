@@ -1,21 +1,18 @@
 """The firewall settings a host's observed tables say the topology has, for `show`:
-per network `nat`/`internal`/`icc` where not the default, per container `publish`.
+per network `nat`/`internal`/`icc` where not the default, per container `publish`; and
+the published ports a state's table has (also what port clashes are found from).
 Reads the canonical rule text that rules.py renders (and the agent reads back)."""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
 
+from netplan.agent.ports import PUBLISHED
 from netplan.agent.resources import Address, Bridge, NftTable, Veth
 from netplan.agent.state import HostState
 from netplan.firewall.ports import PortMapping
-
-_DNAT = re.compile(
-    r"output: (?:fib daddr type local|ip daddr (?P<ip>\S+)) (?P<proto>\w+) dport (?P<port>\d+) "
-    r"dnat ip to (?P<addr>[\d.]+):(?P<to>\d+)"
-)
 
 
 def network_settings(state: HostState) -> dict[str, dict[str, Any]]:
@@ -43,20 +40,27 @@ def network_settings(state: HostState) -> dict[str, dict[str, Any]]:
 
 def published_ports(state: HostState) -> dict[str, list[str]]:
     """Container → its published ports, from the DNAT rules of the output chain."""
+    found: dict[str, list[str]] = {}
+    for container, mapping in published(state):
+        if container is not None:
+            found.setdefault(container, []).append(str(mapping))
+    return found
+
+
+def published(state: HostState) -> Iterator[tuple[str | None, PortMapping]]:
+    """Each published port of the state's inet table, with the container whose address
+    it goes to (None when no namespace of the state has that address)."""
     owners = {
         str(IPv4Interface(r.cidr).ip): r.netns
         for r in state.resources.values()
         if isinstance(r, Address) and r.netns and ":" not in r.cidr
     }
-    found: dict[str, list[str]] = {}
     for rule in _rules(state, "inet"):
-        match = _DNAT.fullmatch(rule)
-        if match is None or match["addr"] not in owners:
-            continue
-        host_ip = IPv4Address(match["ip"]) if match["ip"] else None
-        mapping = PortMapping(int(match["port"]), match["proto"], int(match["to"]), host_ip)
-        found.setdefault(owners[match["addr"]], []).append(str(mapping))
-    return found
+        match = PUBLISHED.fullmatch(rule)
+        if match is not None:
+            host_ip = IPv4Address(match["ip"]) if match["ip"] else None
+            mapping = PortMapping(int(match["port"]), match["proto"], int(match["to"]), host_ip)
+            yield owners.get(match["addr"]), mapping
 
 
 def _rules(state: HostState, family: str) -> list[str]:

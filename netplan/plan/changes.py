@@ -56,20 +56,21 @@ class Change:
 
 @dataclass(frozen=True)
 class Conflict:
-    """A name the topology needs that an object netplan does not own already holds, or
-    (`held` false) a subnet of it that such an object's address overlaps."""
+    """A name the topology needs that an object netplan does not own already holds; or,
+    with a `hint` of its own, something of the topology that what others have on the
+    host overlaps (a subnet, a published port)."""
 
     what: str
     owner: str
-    held: bool = True
+    hint: str = ""
+    """What to do; empty for a name held, whose hint is always the same."""
 
     def refusal(self) -> str:
         """Why an apply changes nothing, and what to do."""
-        if self.held:
+        if not self.hint:
             return (f"{self.what} already exists and {self.owner}; nothing was changed "
                     "(hint: rename it in the topology, or remove the existing object yourself)")
-        return (f"{self.what} {self.owner}; nothing was changed (hint: pick a subnet the "
-                "host does not route yet, or remove that address)")  # fmt: skip
+        return f"{self.what} {self.owner}; nothing was changed (hint: {self.hint})"
 
 
 @dataclass

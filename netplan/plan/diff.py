@@ -15,10 +15,12 @@ from netplan.agent.resources import Address, Resource, Route, field_names
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange
 from netplan.plan.overlaps import overlap_conflicts
+from netplan.plan.port_clashes import port_conflicts
 
 
 def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
-    """Names the desired resources need that foreign objects hold."""
+    """Names the desired resources need that foreign objects hold; subnets and published
+    ports of theirs that the host already gives to others."""
     found: dict[str, Conflict] = {}
     for resource in desired.resources.values():
         for claim in resource.claims():
@@ -29,7 +31,8 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
             if claim != resource.key:
                 what = f"link {claim.partition('/')[2]} (for {what})"
             found[claim] = Conflict(what, owner)
-    return [found[k] for k in sorted(found)] + overlap_conflicts(desired, observed)
+    return [*(found[k] for k in sorted(found)), *overlap_conflicts(desired, observed),
+            *port_conflicts(desired, observed)]
 
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:

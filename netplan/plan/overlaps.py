@@ -11,6 +11,8 @@ from netplan.agent.resources import ROOT, Address, link_key
 from netplan.agent.state import HostState
 from netplan.plan.changes import Conflict
 
+HINT = "pick a subnet the host does not route yet, or remove that address"
+
 
 def overlap_conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
     """One conflict per desired root-namespace address whose subnet overlaps a foreign
@@ -28,5 +30,5 @@ def overlap_conflicts(desired: HostState, observed: HostState) -> list[Conflict]
             if subnet.overlaps(other):
                 whose = observed.foreign.get(link_key(ROOT, link), "is not managed by netplan")
                 found.append(Conflict(f"subnet {subnet} (on {resource.dev})",
-                                      f"overlaps {cidr} on {link}, which {whose}", held=False))
+                                      f"overlaps {cidr} on {link}, which {whose}", HINT))
     return found

@@ -176,6 +176,43 @@ def test_publishing_on_localhost_does_not_open_the_hosts_localhost(
     assert run("check", PUBLISHED_WEB).returncode == 0
 
 
+def test_a_host_port_taken_by_another_topology_or_a_process_is_refused(
+    run: Run, clean_host: None, tmp_path: Path
+) -> None:
+    """Docker's "port is already allocated": a second topology publishing a port the first
+    publishes, or one a process of the host listens on, is refused, one line per port,
+    and nothing changes (its table is not made); `check` shows the same conflicts."""
+    run("apply", PUBLISHED_WEB, "--yes", check=True)
+    other = tmp_path / "other.yaml"
+    other.write_text("name: other-ports\nnetworks:\n  n: {subnet: 10.213.9.0/24}\n"
+                     "containers:\n  api:\n    networks: [n]\n"
+                     '    publish: ["127.0.0.1:8080:80", "8081:81", "9099:99", "9100:100"]\n')
+    web = "which netplan topology 'published-web' publishes; nothing was changed (hint: use " \
+          "another host port or host address, or take the port out of topology 'published-web' " \
+          "first)"
+    with http_server("", port=9099, bind="127.0.0.1"):
+        before = snapshot()
+        refused = run("apply", other, "--yes")
+        assert refused.returncode == 1
+        assert refused.stderr.splitlines() == [
+            "error: host local: published port 127.0.0.1:8080:80/tcp of container 'api' clashes "
+            f"with host port 0.0.0.0:8080/tcp, {web}",
+            "error: host local: published port 8081:81/tcp of container 'api' clashes with host "
+            f"port 127.0.0.1:8081/tcp, {web}",
+            "error: host local: published port 9099:99/tcp of container 'api' clashes with host "
+            "port 127.0.0.1:9099/tcp, which a process of the host listens on; nothing was "
+            "changed (hint: use another host port or host address, or stop the process that "
+            "`ss -lntp 'sport = :9099'` shows)",
+        ]
+        assert_unchanged(before, snapshot())  # `nft -j list ruleset` included
+        checked = run("check", other)
+        assert checked.returncode == 2
+        assert ("host local: conflict: published port 9099:99/tcp of container 'api' clashes "
+                "with host port 127.0.0.1:9099/tcp, which a process of the host listens on"
+                in checked.stdout)
+        assert "Nothing to apply" in run("apply", PUBLISHED_WEB, "--yes", check=True).stdout
+
+
 def test_default_bridge_masquerades_to_the_outside(
     run: Run, outside: None, tmp_path: Path
 ) -> None:
