@@ -34,7 +34,7 @@ class PortMapping:
             )
         ip, proto = match["ip"], match["proto"] or "tcp"
         if proto not in PROTOCOLS:
-            raise ValueError(f"'{text}' has an unknown protocol '{proto}': use tcp, udp or sctp")
+            raise ValueError(f"'{text}' has an unknown protocol '{proto}'")
         host_ip = None
         if ip is not None:
             try:
@@ -74,7 +74,7 @@ class PortMapping:
 
 def _port(text: str, value: str, which: str) -> int:
     if "-" in value:
-        raise ValueError(f"'{text}': port ranges are not supported: publish each port")
+        raise ValueError(f"'{text}': port ranges are not supported")
     if not value.isdigit():
         what = f"'{value}'" if value else "nothing"
         raise ValueError(f"'{text}': the {which} port is {what}, not a number from 1 to 65535")

@@ -36,7 +36,7 @@ def test_good_forms(text: str, expected: PortMapping) -> None:
         ("[::1]:80:80", "is not a published port like"),
         ("0:80", "host port 0 is out of range 1-65535"),
         ("80:65536", "container port 65536 is out of range 1-65535"),
-        ("80:80/icmp", "unknown protocol 'icmp': use tcp, udp or sctp"),
+        ("80:80/icmp", "unknown protocol 'icmp'"),
         ("80:80/TCP", "unknown protocol 'TCP'"),
         ("http:80", "the host port is 'http', not a number"),
         ("127.0.0.1::80", "the host port is nothing, not a number"),
