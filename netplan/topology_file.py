@@ -193,5 +193,6 @@ def bare_outline(name: str, hosts: list[str]) -> Outline:
         Topology(name=name)
     except ValidationError as error:
         reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
-        raise NetplanError(one_line(f"--name: {reason}")) from None
+        hint = "give the `name:` an applied topology's file has"
+        raise NetplanError(one_line(f"--name: {reason} (hint: {hint})")) from None
     return Outline(name, {host: HostOutline() for host in hosts})

@@ -196,3 +196,4 @@ def test_show_refuses_a_hostile_name_in_one_line() -> None:
         assert result.exit_code == 1, name
         (line,) = result.output.splitlines()
         assert line.startswith("error: --name: ") and line.isprintable(), line
+        assert line.endswith("(hint: give the `name:` an applied topology's file has)"), line
