@@ -23,8 +23,8 @@ def render_github(report: CheckReport) -> list[str]:
         for line in failure.error.lines():
             lines.append(annotation("error", file, None, f"{failure.stage} failed", line))
     drift, pending = report.count("drift"), report.count("pending")
-    if report.in_sync and not report.failed:
+    if report.reached_in_sync and not report.failed:
         lines.append(f"in sync: the hosts match {file}")
-    elif not report.in_sync:
+    elif not report.reached_in_sync:
         lines.append(f"{drift} drifted, {pending} pending difference(s) against {file}")
     return lines

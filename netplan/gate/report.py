@@ -60,14 +60,21 @@ class CheckReport:
     """Hosts that could not be checked, with the stage and the error."""
 
     @property
-    def in_sync(self) -> bool:
+    def reached_in_sync(self) -> bool:
+        """Every host that could be checked matches (true when none could)."""
         return all(h.in_sync for h in self.hosts)
+
+    @property
+    def in_sync(self) -> bool:
+        """The topology matches: every host was checked, and matches. A CI step that reads
+        `in_sync` must not pass when a host could not be checked."""
+        return not self.failed and self.reached_in_sync
 
     @property
     def exit_code(self) -> int:
         if self.failed:
             return EXIT_ERROR
-        return EXIT_IN_SYNC if self.in_sync else EXIT_DIFFERS
+        return EXIT_IN_SYNC if self.reached_in_sync else EXIT_DIFFERS
 
     def count(self, name: str) -> int:
         if name == "conflict":

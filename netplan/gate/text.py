@@ -7,9 +7,9 @@ from netplan.gate.report import CheckReport
 
 def render_line(report: CheckReport) -> str:
     """The result in one line (`--quiet`)."""
-    if report.in_sync and not report.hosts:
+    if report.reached_in_sync and not report.hosts:
         return "not checked: no host could be checked"
-    if report.in_sync:
+    if report.reached_in_sync:
         return render_text(report)[0][0]
     counts = {name: report.count(name) for name in ("drift", "pending", "conflict")}
     found = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
@@ -28,9 +28,9 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
             d = located.difference
             style = "red" if "drift" in d.classes else "yellow"
             lines.append((f"host {host.host}: {d.label}: {d.text}", style))
-    if report.in_sync and not report.hosts:
+    if report.reached_in_sync and not report.hosts:
         return []  # no host could be checked: their errors say why
-    if report.in_sync:
+    if report.reached_in_sync:
         which = "the hosts reached" if report.failed else "the hosts"
         return [(f"in sync: {which} match {file}", None)]
     drift, pending, conflicts = (report.count(c) for c in ("drift", "pending", "conflict"))

@@ -24,6 +24,7 @@ from netplan.gate.report import CheckReport, build_report
 from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
 from netplan.gate.text import render_line, render_text
 from netplan.pipeline import Failure as HostFailure
+from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_positions
 from netplan.topology.positions import Pos, Positions
@@ -236,3 +237,15 @@ def test_no_host_checked_is_not_in_sync() -> None:
     report = build_report("t", ["a"], SOURCE, {}, {}, failed, lambda: Positions("t.yaml"))
     assert render_text(report) == []
     assert render_line(report) == "not checked: no host could be checked"
+    assert report_json(report)["in_sync"] is False
+
+
+def test_a_host_not_checked_makes_the_json_not_in_sync() -> None:
+    """The hosts reached match, one could not be checked: a CI step reading `in_sync`
+    must not pass (the text says which hosts matched)."""
+    failed = {"b": HostFailure("connect", AgentError("b", "ssh", "no route to host"))}
+    plan = HostPlan("a")
+    report = build_report("t", ["a", "b"], SOURCE, {"a": plan}, {"a": None}, failed,
+                          lambda: Positions("t.yaml"))  # fmt: skip
+    assert (report_json(report)["in_sync"], report.exit_code) == (False, 1)
+    assert render_text(report) == [("in sync: the hosts reached match t.yaml", None)]
