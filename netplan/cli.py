@@ -395,6 +395,9 @@ def plan(
         hosts.close()
         show_plans(opened.outline, hosts, plans, wants_json(fmt, as_json))
         fail_hosts(opened.outline, hosts)
+        from netplan.pipeline import refuse_conflicts
+
+        refuse_conflicts(plans)  # apply would refuse it: not a plan to pass, nor to save
         if out is not None:
             from netplan.gate.commands import save_plan
 

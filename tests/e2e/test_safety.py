@@ -69,7 +69,7 @@ def test_foreign_objects_are_byte_identical_after_apply_and_destroy(
     ids=["unowned-docker0", "unowned-namespace"],
 )
 def test_an_object_in_the_way_is_a_conflict_and_nothing_changes(
-    run: Run, clean_host: None, setup: str, teardown: str, named: str
+    run: Run, clean_host: None, setup: str, teardown: str, named: str, tmp_path: Path
 ) -> None:
     sh(setup)
     try:
@@ -78,6 +78,10 @@ def test_an_object_in_the_way_is_a_conflict_and_nothing_changes(
         assert result.returncode == 1
         assert named in result.stderr and "not managed by netplan" in result.stderr
         assert "hint:" in result.stderr and "Traceback" not in result.stderr
+        saved = tmp_path / "plan.json"
+        planned = run("plan", DEFAULT_BRIDGE, "--out", saved)
+        assert planned.returncode == 1 and named in planned.stderr, planned.stderr
+        assert not saved.exists()
         assert_unchanged(before, snapshot())
     finally:
         sh(teardown)
