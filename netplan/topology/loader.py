@@ -30,6 +30,7 @@ def load_topology(path: str | os.PathLike[str]) -> Topology:
 def load_with_warnings(path: str | os.PathLike[str]) -> tuple[Topology, list[str]]:
     """The topology in `path` and its warnings, each one line that names its place."""
     document = _document(read_source(path), os.fspath(path))
+    _refuse_a_saved_plan(document.data, os.fspath(path))
     topology, problems = validate(document.data, document.positions)
     problems = document.problems + problems
     if topology is not None and not problems:
@@ -38,6 +39,24 @@ def load_with_warnings(path: str | os.PathLike[str]) -> tuple[Topology, list[str
         raise TopologyError(_at_most(sorted(problems, key=lambda p: (p.line, p.column))))
     warnings = [document.positions.locate(w).render() for w in topology_warnings(topology)]
     return topology, warnings
+
+
+def _refuse_a_saved_plan(data: Any, path: str) -> None:
+    """A saved plan given where a topology file is expected (`netplan check plan.json`):
+    one problem saying so, not one per field a topology does not have."""
+    if not isinstance(data, dict) or "kind" not in data:
+        return
+    from netplan.gate.saved import PLAN_KIND
+
+    if data["kind"] == PLAN_KIND:
+        made_from = data.get("file")
+        source = f"the topology file it was made from ({made_from})" if isinstance(
+            made_from, str) else "the topology file it was made from"
+        raise TopologyError([Problem(
+            "this is a saved plan (netplan plan --out), not a topology file",
+            hint=f"run it with `netplan apply {path}`; other commands take {source}",
+            file=path,
+        )])
 
 
 MAX_PROBLEMS = 100

@@ -15,7 +15,7 @@ from netplan.agent import record as agent_record
 from netplan.agent.api import handle
 from netplan.agent.resources import Address, Bridge, Netns, Resource, Veth, Vxlan
 from netplan.agent.state import PROTOCOL_VERSION, Facts, HostState, VniInUse
-from netplan.errors import AgentError
+from netplan.errors import AgentError, TopologyError
 from netplan.gate.github import annotation, render_github
 from netplan.gate.json_report import report_json
 from netplan.gate.junit import render_junit
@@ -26,7 +26,7 @@ from netplan.gate.text import render_line, render_text
 from netplan.pipeline import Failure as HostFailure
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
-from netplan.topology.loader import load_positions
+from netplan.topology.loader import load_positions, load_topology
 from netplan.topology.positions import Pos, Positions
 
 REPO = Path(__file__).resolve().parents[2]
@@ -249,3 +249,17 @@ def test_a_host_not_checked_makes_the_json_not_in_sync() -> None:
                           lambda: Positions("t.yaml"))  # fmt: skip
     assert (report_json(report)["in_sync"], report.exit_code) == (False, 1)
     assert render_text(report) == [("in sync: the hosts reached match t.yaml", None)]
+
+
+def test_a_saved_plan_is_not_a_topology(tmp_path: Path) -> None:
+    """`netplan check plan.json`: one problem naming what the file is, not one per field."""
+    saved = tmp_path / "plan.json"
+    saved.write_text(json.dumps({"kind": "netplan-plan", "format_version": 2,
+                                 "file": "t.yaml", "hosts": {}}))  # fmt: skip
+    with pytest.raises(TopologyError) as raised:
+        load_topology(saved)
+    assert raised.value.lines() == [
+        f"{saved}: this is a saved plan (netplan plan --out), not a topology file (hint: run "
+        f"it with `netplan apply {saved}`; other commands take the topology file it was made "
+        "from (t.yaml))"
+    ]
