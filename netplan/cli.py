@@ -675,10 +675,15 @@ def show(
             raise NetplanError("show needs a topology file or --name NAME")
         with pipeline.connect_hosts(outline, provider, inventory, forks) as hosts:
             observed = pipeline.observe(outline, hosts)
+        if not hosts.failed and not any(state.resources for state in observed.values()):
+            where = ", ".join(observed) or "no host"
+            how = f"netplan apply {file}" if file is not None else "check the name"
+            raise NetplanError(f"topology '{outline.name}' has nothing on {where}: never "
+                               f"applied there, or destroyed (hint: {how})")
         shown = observed_topology(outline.name, observed)
         if wants_json(fmt, as_json):
             print_json({"format_version": JSON_VERSION, "topology": shown, **failed_json(hosts)})
-        else:
+        elif not hosts.failed:  # part of a topology printed as if it were all of it: no
             typer.echo(yaml.safe_dump(shown, sort_keys=False), nl=False)
         fail_hosts(outline, hosts)
 
