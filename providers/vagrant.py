@@ -59,7 +59,7 @@ def vagrant_dir(inventory: Path | None) -> Path:
 
 
 def ssh_config(directory: Path) -> tuple[str, str]:
-    """What `vagrant ssh-config` prints for the machines that are up, and its last complaint.
+    """What `vagrant ssh-config` prints for the machines that are up, and its complaint.
 
     Machines that are not up are missing from the output; Vagrant then exits non-zero."""
     try:
@@ -76,8 +76,14 @@ def ssh_config(directory: Path) -> tuple[str, str]:
         ) from None
     except subprocess.TimeoutExpired:
         raise NetplanError(f"vagrant ssh-config did not answer in {TIMEOUT:.0f} s") from None
-    complaints = [line.strip() for line in result.stderr.splitlines() if line.strip()]
-    return result.stdout, complaints[-1] if complaints else ""
+    return result.stdout, first_paragraph(result.stderr)
+
+
+def first_paragraph(text: str) -> str:
+    """Vagrant's complaint as one line: its first paragraph, whose lines Vagrant wraps at
+    ~70 columns (the first says what is wrong; its last line is a sentence's end)."""
+    paragraph = text.strip().split("\n\n")[0]
+    return " ".join(line.strip() for line in paragraph.splitlines() if line.strip())
 
 
 def parse_ssh_config(text: str, hosts: Sequence[str]) -> dict[str, SSHTarget]:

@@ -81,8 +81,10 @@ def fake_vagrant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         f"printf '%s\\n\\n' '{block}'\n"
-        "echo 'The provider for this Vagrant-managed machine is reporting that it is not yet "
-        "ready for SSH.' >&2\n"
+        "printf '%s\\n' 'The provider for this Vagrant-managed machine is reporting that it' "
+        "'is not yet ready for SSH. Depending on your provider this can carry' "
+        "'different meanings.' '' 'If you believe this is not the case, run' "
+        "'vagrant status for more details.' >&2\n"
         "exit 1\n"
     )
     script.chmod(0o755)
@@ -98,7 +100,9 @@ def test_a_machine_that_is_not_up_fails_alone_with_vagrants_words(fake_vagrant: 
         connectors["hostB"]()
     (line,) = caught.value.lines()
     assert line.startswith("host hostB: vagrant ssh-config in ")
-    assert "not yet ready for SSH" in line and "(hint: vagrant up hostB)" in line
+    assert line.endswith(": vagrant says: The provider for this Vagrant-managed machine is "
+                         "reporting that it is not yet ready for SSH. Depending on your provider "
+                         "this can carry different meanings. (hint: vagrant up hostB)")
 
 
 def test_without_a_vagrantfile(tmp_path: Path) -> None:
