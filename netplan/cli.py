@@ -741,8 +741,10 @@ def run_verify(opened: "TopologyFile", hosts: "Hosts", fmt: ReportFormat) -> Non
 def graph(
     file: TopologyArgument,
     fmt: Annotated[
-        str, typer.Option("--format", "-T", help="dot, mermaid, svg or png (svg, png: Graphviz).")
-    ] = "dot",
+        str | None, typer.Option("--format", "-T", show_default=False,
+                                 help="dot, mermaid, svg or png (svg, png: Graphviz); default: "
+                                 "from the --output file's suffix, else dot.")
+    ] = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.",
                                   show_default=False)
@@ -759,8 +761,9 @@ def graph(
         from netplan import pipeline
         from netplan.errors import NetplanError
         from netplan.graph.command import file_graph, observed_graph, write
-        from netplan.graph.render import GraphFormat, render
+        from netplan.graph.render import GraphFormat, format_of, render
 
+        fmt = fmt or format_of(output)
         if fmt not in GraphFormat.__members__:
             raise NetplanError(f"unknown graph format {fmt!r} (hint: one of "
                                + ", ".join(GraphFormat.__members__) + ")")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from enum import StrEnum
+from pathlib import Path
 
 from netplan.errors import NetplanError
 from netplan.graph.build import Graph
@@ -17,6 +18,16 @@ class GraphFormat(StrEnum):
     mermaid = "mermaid"
     svg = "svg"
     png = "png"
+
+
+SUFFIXES = {".dot": GraphFormat.dot, ".gv": GraphFormat.dot, ".mmd": GraphFormat.mermaid,
+            ".mermaid": GraphFormat.mermaid, ".svg": GraphFormat.svg, ".png": GraphFormat.png}
+"""The format a drawing's file name asks for (`graph -o topology.svg`)."""
+
+
+def format_of(output: Path | None) -> GraphFormat:
+    """The format `output`'s suffix names; dot for stdout or another suffix."""
+    return SUFFIXES.get(output.suffix.lower(), GraphFormat.dot) if output else GraphFormat.dot
 
 
 def render(graph: Graph, fmt: GraphFormat) -> bytes:

@@ -14,6 +14,7 @@ from netplan.graph.build import build_graph, mark_observed
 from netplan.graph.command import file_graph
 from netplan.graph.dot import quote, render_dot
 from netplan.graph.mermaid import render_mermaid
+from netplan.graph.render import GraphFormat, format_of
 from netplan.plan.changes import Change, HostPlan
 from netplan.topology.loader import load_topology
 from tests.unit.mermaid_syntax import mermaid_problems
@@ -79,3 +80,13 @@ def test_observed_drift_is_marked_missing_extra_and_drifted() -> None:
     mermaid = render_mermaid(graph)
     assert "classDef extra" in mermaid and "linkStyle 0 stroke:#d00" in mermaid
     assert mermaid_problems(mermaid) == []
+
+
+@pytest.mark.parametrize(("output", "fmt"), [
+    (None, GraphFormat.dot), (Path("t.svg"), GraphFormat.svg), (Path("T.PNG"), GraphFormat.png),
+    (Path("t.mmd"), GraphFormat.mermaid), (Path("t.gv"), GraphFormat.dot),
+    (Path("t.txt"), GraphFormat.dot),
+])  # fmt: skip
+def test_the_output_files_suffix_chooses_the_format(output: Path | None, fmt: GraphFormat) -> None:
+    """`graph -o topology.svg` draws an SVG, as its name says (was DOT text in a .svg)."""
+    assert format_of(output) is fmt
