@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, NoReturn
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer._click.exceptions import NoArgsIsHelpError, NoSuchOption, UsageError
 
 from netplan import closed_pipes, interrupt, lab_cli
 from netplan.agent import heap
@@ -859,9 +859,17 @@ def global_flags_first(args: list[str]) -> list[str]:
     return [*flags, *(arg for arg in own if arg not in GLOBAL_FLAGS), *args[end:]]
 
 
+ROOT_SHORT_FLAGS = {"-q": "--quiet", "-v": "--verbose"}
+"""The root's short flags, which are not moved (GLOBAL_FLAGS): a hint says where they go."""
+
+
 def usage_line(error: UsageError) -> str:
     from netplan.errors import one_line
 
     command = error.ctx.command_path if error.ctx is not None else "netplan"
     message = " ".join(error.format_message().split())
-    return one_line(f"{command}: {message} (hint: see '{command} --help')")
+    hint = f"see '{command} --help'"
+    if isinstance(error, NoSuchOption) and error.option_name in ROOT_SHORT_FLAGS:
+        long = ROOT_SHORT_FLAGS[error.option_name]
+        hint = f"{error.option_name} goes before the command, or write {long} anywhere"
+    return one_line(f"{command}: {message} (hint: {hint})")

@@ -30,6 +30,9 @@ CASES = [
     (["plan", "--detailed-exitcode", "--bogus", "t.yaml"],
      "error: python -m netplan plan: No such option: --bogus (Possible options: --out) "
      "(hint: see 'python -m netplan plan --help')"),
+    (["validate", "t.yaml", "-q"],
+     "error: python -m netplan validate: No such option: -q "
+     "(hint: -q goes before the command, or write --quiet anywhere)"),
 ]  # fmt: skip
 
 
