@@ -419,6 +419,7 @@ def converge(
     A stop signal (netplan/interrupt.py) before the steps changes nothing; while they
     run, each host rolls back; after them, each host says it is done but not verified."""
     from netplan import pipeline
+    from netplan.errors import NetplanError
     from netplan.report import plans_json, render_plans
     from netplan.rollback import Transaction, stop_after_steps
     from netplan.summary import host_results, results_json
@@ -438,6 +439,12 @@ def converge(
         stopped: interrupt.Stopped | None = None
         if not in_sync:
             pipeline.refuse_conflicts(plans)
+            if as_json and not yes and sys.stdin.isatty():
+                shows = f"netplan plan{' --destroy' if destroy else ''} {file}"
+                raise NetplanError(
+                    f"{verb} --json asks no question: its stdout is the JSON document (hint: "
+                    f"{shows} shows the changes; then netplan {verb} {file} --json --yes)"
+                )
             confirm(f"{verb.capitalize()} these changes?", yes)
             started = time.perf_counter()
             with stop_after_steps(outline, hosts, plans, guard.confirm is not None,

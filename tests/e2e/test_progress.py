@@ -96,3 +96,12 @@ def test_a_terminal_shows_progress_then_the_result(clean_host: None) -> None:
     code, shown = on_terminal("--quiet", "check", str(DEFAULT_BRIDGE))
     assert code == 0 and "observe" not in shown
     assert shown.strip() == f"in sync: the hosts match {DEFAULT_BRIDGE}"
+
+
+def test_json_on_a_terminal_asks_no_question(run: Run, clean_host: None) -> None:
+    """The question would go into the JSON on stdout, before a plan the user never saw:
+    refused, nothing changed (terraform's `apply -json` asks for -auto-approve too)."""
+    code, received = on_terminal("apply", str(DEFAULT_BRIDGE), "--json")
+    assert code == 1 and "Apply these changes?" not in received
+    assert "apply --json asks no question" in received
+    assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 2
