@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
 
 from netplan.errors import Problem, TopologyError, log_warnings
 from netplan.topology.checks import check_topology, topology_warnings
 from netplan.topology.document import Document, parse_document
+from netplan.topology.list_forms import index_list_items
 from netplan.topology.model import Topology
-from netplan.topology.positions import Positions, child
+from netplan.topology.positions import Positions
 from netplan.topology.source import read_source
 from netplan.topology.validation import validate
 
@@ -90,20 +90,6 @@ def _document(text: str, path: str) -> Document:
     """The parsed file, kept for the next call with the same text: check loads the
     topology, then asks where its values were written (0.1 s to parse again at N=500)."""
     document = parse_document(text, path)
-    _index_network_lists(document.data, document.positions)
+    index_list_items(document.data, document.positions)
     return document
 
-
-def _index_network_lists(data: dict[str, Any], positions: Positions) -> None:
-    """The model turns `networks: [front]` into `{front: {}}`: make the path
-    `containers.web.networks.front` point at the list item `front`."""
-    containers = data.get("containers")
-    if not isinstance(containers, dict):
-        return
-    for name, container in containers.items():
-        networks = container.get("networks") if isinstance(container, dict) else None
-        if isinstance(networks, list):
-            path = child(child("containers", name), "networks")
-            for index, network in enumerate(networks):
-                if isinstance(network, str):
-                    positions.copy(child(path, network), child(path, index))

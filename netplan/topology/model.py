@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from netplan.errors import FieldError
 from netplan.firewall.ports import PATTERN as PUBLISH_PATTERN
 from netplan.firewall.ports import PortMapping
+from netplan.topology.list_forms import HOSTS, NETWORKS, once_each
 from netplan.topology.process_fields import (
     Command,
     Env,
@@ -173,14 +174,6 @@ def _mapping(value: Any) -> Any:
     return value
 
 
-def _once_each(names: list[str], kind: str) -> None:
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise FieldError(f"{kind} {name!r} is listed twice", f"remove the second {name!r}")
-        seen.add(name)
-
-
 class Strict(BaseModel):
     """Field docs are attribute docstrings; schema.py turns them into JSON Schema
     descriptions (not `use_attribute_docstrings`, which parses this file on every import).
@@ -299,7 +292,7 @@ class OverlayNetwork(Strict):
     @classmethod
     def _hosts_once(cls, value: list[str] | None) -> list[str] | None:
         if value is not None:
-            _once_each(value, "host")
+            once_each(value, "host")
         return value
 
 
@@ -413,16 +406,7 @@ class Container(Strict):
     @classmethod
     def _short_forms(cls, value: Any) -> Any:
         """`networks: [a, b]` is short for `networks: {a: {}, b: {}}`; `a:` alone means `a: {}`."""
-        if isinstance(value, list):
-            if not all(isinstance(item, str) for item in value):
-                raise FieldError(
-                    "the list form of networks holds only network names",
-                    "use the mapping form to give ipv4, mac or aliases: "
-                    "`networks: {front: {ipv4: 10.0.0.10}}`",
-                )
-            _once_each(value, "network")
-            value = dict.fromkeys(value)
-        return _mapping(value)
+        return _mapping(NETWORKS.to_mapping(value))
 
     @field_validator("network_mode")
     @classmethod
@@ -532,10 +516,7 @@ class Topology(Strict):
     @classmethod
     def _host_forms(cls, value: Any) -> Any:
         """`hosts: [a, b]` is short for `hosts: {a: {}, b: {}}`."""
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            _once_each(value, "host")
-            value = dict.fromkeys(value)
-        value = _mapping(value)
+        value = _mapping(HOSTS.to_mapping(value))
         if value == {}:
             raise FieldError(
                 "`hosts:` lists no host",

@@ -14,6 +14,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 from netplan.errors import FieldError, Problem
+from netplan.topology.compose import compose_hint
 from netplan.topology.model import (
     Attachment,
     BridgeNetwork,
@@ -106,6 +107,8 @@ def _problem(error: ErrorDetails, positions: Positions) -> Problem:
         if value is None:
             hint = "write a value after the colon"
         elif kind == "string_type" and text:
+            if isinstance(loc[-1], int):
+                message = f"item {text!r} was read as {describe(value)} (YAML 1.1), not as text"
             hint = f'quote it to keep it text: "{text}"'
         elif kind in ("ip_v4_address", "ip_v4_network"):
             hint = _example(tagged, "write it as text, e.g. {1}")
@@ -213,12 +216,16 @@ def _unknown_field_hint(loc: Sequence[PathPart]) -> str:
         return "remove it"
     if model is Host:
         return "a host takes only `underlay` here: how it is reached comes from the provider"
+    name = str(loc[-1])
     allowed = list(_fields(model))
-    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    compose = compose_hint(name, allowed, _HOME_OF_FIELD)
+    if compose:
+        return compose
+    close = difflib.get_close_matches(name, allowed, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
-    homes = [home for other, home in _HOMES.items() if str(loc[-1]) in _fields(other)]
-    elsewhere = f"; '{loc[-1]}' belongs under {homes[0]}" if homes else ""
+    home = _HOME_OF_FIELD.get(name)
+    elsewhere = f"; '{name}' belongs under {home}" if home else ""
     return "allowed fields: " + ", ".join(allowed) + elsewhere
 
 
@@ -308,3 +315,8 @@ def _unwrap(annotation: Any) -> Any:
 
 _NETWORK = _unwrap(Network)
 """The tagged union of network models."""
+
+_HOME_OF_FIELD = {
+    name: home for model, home in reversed(_HOMES.items()) for name in _fields(model)
+}
+"""Where a field of that name is written (the first model of _HOMES that has it)."""
