@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Any
 
 from netplan.errors import Problem, TopologyError, log_warnings
 from netplan.topology.checks import check_topology, topology_warnings
