@@ -21,7 +21,7 @@ def network_of(topology: str, link: Link) -> str | None:
 
 def observe(topology: str, root_links: list[Link]) -> list[Bridge]:
     return [
-        Bridge(link.name, network, mtu=link.mtu, up=link.up, mac=link.mac)
+        Bridge(link.name, network, mtu=link.mtu, up=link.up, mac=link.mac, group=link.group)
         for link in root_links
         if (network := network_of(topology, link)) is not None
     ]
@@ -35,13 +35,16 @@ def create(session: Session, bridge: Bridge) -> None:
     marker = bridge_marker(session.topology, bridge.network)
     with links.made(session.root, bridge.name, "bridge", marker, IFLA_MTU=start,
                     IFLA_ADDRESS=bridge.mac):
-        links.change(session.root, bridge.name, up=bridge.up or None, IFLA_MTU=bridge.mtu)
+        links.change(session.root, bridge.name, up=bridge.up or None, IFLA_MTU=bridge.mtu,
+                     IFLA_GROUP=bridge.group)
 
 
 def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
     attrs: dict[str, Any] = {}
     if "network" in fields:
         attrs.update(links.marked(bridge_marker(session.topology, bridge.network)))
+    if "network" in fields or "group" in fields:  # marked() sets group 0
+        attrs["IFLA_GROUP"] = bridge.group
     if "mtu" in fields:
         attrs["IFLA_MTU"] = bridge.mtu
     if "mac" in fields:

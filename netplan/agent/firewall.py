@@ -33,6 +33,9 @@ FAMILIES = {1: "inet", 7: "bridge"}
 _QUOTED = ("iifname", "oifname")
 """Meta keys whose values nft prints in double quotes."""
 
+_BARE = (*_QUOTED, "iifgroup", "oifgroup")
+"""Meta keys nft prints without `meta` before them."""
+
 
 class NftFailed(ValueError):
     """nft refused a transaction (or is missing): one line saying why."""
@@ -167,7 +170,7 @@ def _match(match: dict[str, Any]) -> str:
     left, op, right = match["left"], match["op"], match["right"]
     (kind, spec), = left.items()
     if kind == "meta":
-        text = spec["key"] if spec["key"] in _QUOTED else f"meta {spec['key']}"
+        text = spec["key"] if spec["key"] in _BARE else f"meta {spec['key']}"
     elif kind == "payload" and "protocol" in spec:
         text = f"{spec['protocol']} {spec['field']}"
     elif kind == "fib" and spec.get("result") == "type":

@@ -25,6 +25,14 @@ MARKER = "netplan"
 ROUTE_PROTO = 77
 """rtm_protocol of routes netplan installs (unassigned in iproute2's rt_protos)."""
 
+BRIDGE_GROUP = 0x6E70
+"""The device group (IFLA_GROUP) of every bridge netplan makes, of any topology: each
+topology's forward chain drops what its bridges route to a bridge of this group
+(`oifgroup`), so that topologies are isolated from each other as Docker isolates all
+of its networks, without any object shared between them. Fixed, so that topologies
+made by different netplan runs agree; even, so that it is never a making group
+(netplan.agent.links.making_group, always odd): "np", 28272 as `ip` and nft print it."""
+
 
 def netns_marker(topology: str) -> str:
     """Alias of `lo` in every namespace a topology owns."""
@@ -94,7 +102,7 @@ class Bridge(Kernel):
 
     KIND: ClassVar[str] = "bridge"
     ORDER: ClassVar[int] = 1
-    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up", "mac"})
+    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up", "mac", "group"})
 
     name: str
     network: str
@@ -104,6 +112,8 @@ class Bridge(Kernel):
     mac: str | None = None
     """Set, the kernel keeps it (netplan.topology.names.bridge_mac); None leaves it to the
     kernel, which gives a bridge the lowest MAC of its ports."""
+    group: int = BRIDGE_GROUP
+    """Its device group; a bridge made before netplan set it is in 0 (`default`)."""
 
     @property
     def key(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network
 
 from netplan.agent.resources import (
+    BRIDGE_GROUP,
     IP_FORWARD,
     NftTable,
     Resource,
@@ -109,26 +110,26 @@ def _inet_rules(segments: list[Segment], published: list[Published]) -> list[tup
         # Hairpin: a container reaching a neighbour (or itself) through a host address.
         rules.append(("postrouting", f'ct status dnat iifname "{bridge}" oifname "{bridge}" '
                                      "masquerade"))
-    return rules + _forward_rules(segments, bool(published))
+    return rules + _forward_rules(segments)
 
 
-def _forward_rules(segments: list[Segment], publishing: bool) -> list[tuple[str, str]]:
+def _forward_rules(segments: list[Segment]) -> list[tuple[str, str]]:
     """Internal networks first (nothing crosses their edge, published or not); then
-    published ports may cross between bridges; else no bridge reaches another."""
+    published ports may cross between bridges, this topology's or another's; else none
+    of its bridges reaches another bridge netplan made (BRIDGE_GROUP), of any topology.
+    Each topology's table drops what leaves its own bridges: together they isolate
+    every pair of topologies both ways, as Docker isolates all of its networks."""
     rules: list[tuple[str, str]] = []
     for segment in segments:
         if segment.internal:
             bridge = f'"{segment.bridge}"'
             rules.append(("forward", f"iifname {bridge} oifname != {bridge} drop"))
             rules.append(("forward", f"oifname {bridge} iifname != {bridge} drop"))
-    routed = sorted(s.bridge for s in segments if not s.internal)
     isolation = [
-        ("forward", f'iifname "{bridge}" oifname '
-                    + _set(f'"{other}"' for other in routed if other != bridge) + " drop")
-        for bridge in routed
-        if len(routed) > 1
+        ("forward", f'iifname "{bridge}" oifname != "{bridge}" oifgroup {BRIDGE_GROUP} drop')
+        for bridge in sorted(s.bridge for s in segments if not s.internal)
     ]
-    if publishing and isolation:
+    if isolation:
         rules.append(("forward", "ct status dnat accept"))
     return rules + isolation
 

@@ -8,7 +8,7 @@ import pytest
 
 from netplan.agent.api import execute, observe
 from netplan.agent.links import making_group
-from netplan.agent.resources import ROOT, Bridge, Vlan, Vxlan, bridge_marker, link_key
+from netplan.agent.resources import BRIDGE_GROUP, ROOT, Bridge, Vlan, Vxlan, bridge_marker, link_key
 from netplan.agent.state import HostState
 from netplan.plan.order import plan_host
 from tests.kernel.kernel_helpers import create, ip, keyed, link, network, owned, sh
@@ -25,7 +25,7 @@ def test_links_are_made_outside_the_making_group(topology: str) -> None:
     create(topology, *network())
     made = link("nbr0")
     assert made["ifalias"] == bridge_marker(topology, "front")
-    assert made["group"] == "default"
+    assert made["group"] == str(BRIDGE_GROUP)
 
 
 def test_an_apply_finishes_a_half_made_bridge(topology: str) -> None:
@@ -34,14 +34,15 @@ def test_an_apply_finishes_a_half_made_bridge(topology: str) -> None:
     bridge, address = network()
     sh(f"ip link add nbr0 group {making_group(topology)} type bridge")
     assert owned(topology) == keyed(Bridge("nbr0", "", mtu=1500, up=False,
-                                           mac=link("nbr0")["address"]))
+                                           mac=link("nbr0")["address"],
+                                           group=making_group(topology)))
     wanted = desired(bridge, address)
     plan = plan_host("local", wanted, observe(topology))
     assert plan.conflicts == [] and [s.op for s in plan.steps] == ["update", "create"]
     execute(topology, plan.steps)
     finished = link("nbr0")
     assert finished["ifalias"] == bridge_marker(topology, "front")
-    assert finished["group"] == "default"
+    assert finished["group"] == str(BRIDGE_GROUP)
     assert ip("-4", "addr", "show", "dev", "nbr0")[0]["addr_info"][0]["local"] == "172.31.0.1"
     assert plan_host("local", wanted, observe(topology)).empty
 

@@ -6,8 +6,20 @@ from dataclasses import replace
 
 import pytest
 
-from netplan.agent.api import StepFailed
-from netplan.agent.resources import Address, Bridge, Netns, Resource, Route, Veth, veth_marker
+from netplan.agent.api import StepFailed, execute, observe
+from netplan.agent.resources import (
+    BRIDGE_GROUP,
+    Address,
+    Bridge,
+    Netns,
+    Resource,
+    Route,
+    Veth,
+    bridge_marker,
+    veth_marker,
+)
+from netplan.agent.state import HostState
+from netplan.plan.order import plan_host
 from tests.kernel.kernel_helpers import container, create, keyed, link, network, owned, sh, update
 
 
@@ -56,6 +68,25 @@ def test_a_bridge_made_without_a_mac_gets_one_in_place(topology: str) -> None:
     create(topology, replace(pinned, mac=None), *wanted[1:])
     update(topology, pinned, "mac")
     assert link("nbr0")["address"] == pinned.mac
+    assert link("nvc0")["master"] == "nbr0"
+    assert owned(topology) == keyed(*wanted)
+
+
+def test_a_bridge_made_in_the_default_group_joins_the_bridge_group_in_place(
+        topology: str) -> None:
+    """A bridge made before netplan isolated topologies from each other (group 0): the
+    plan updates its group, its ports and marker stay, and the next plan is empty."""
+    wanted = [*network(), *container("c0")]
+    grouped = wanted[0]
+    assert isinstance(grouped, Bridge)
+    create(topology, replace(grouped, group=0), *wanted[1:])
+    assert link("nbr0")["group"] == "default"
+    steps = plan_host("local", HostState({r.key: r for r in wanted}), observe(topology)).steps
+    assert [(s.op, s.resource.key, s.fields) for s in steps] == [
+        ("update", grouped.key, ("group",))]
+    execute(topology, steps)
+    assert link("nbr0")["group"] == str(BRIDGE_GROUP)
+    assert link("nbr0")["ifalias"] == bridge_marker(topology, "front")
     assert link("nvc0")["master"] == "nbr0"
     assert owned(topology) == keyed(*wanted)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from netplan.agent.resources import Address, Bridge, Netns, Route, Veth
+from netplan.agent.resources import BRIDGE_GROUP, Address, Bridge, Netns, Route, Veth
 from netplan.agent.state import HostState
 from netplan.compile import compile_topology
 from netplan.errors import TopologyError
@@ -28,7 +28,8 @@ def test_default_bridge_is_compiled_like_docker() -> None:
     state = compile_topology(topology(**DEFAULT_BRIDGE), {"local": HostState()})["local"]
     r = state.resources
     assert r["link:/docker0"] == Bridge("docker0", "bridge",
-                                        mac=bridge_mac("t", "bridge", "local"))
+                                        mac=bridge_mac("t", "bridge", "local"),
+                                        group=BRIDGE_GROUP)
     assert r["addr:/docker0/172.17.0.1/16"] == Address("", "docker0", "172.17.0.1/16")
     assert r["netns:alpine1"] == Netns("alpine1")
     assert r["link:alpine1/eth0"] == Veth(

@@ -7,10 +7,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from netplan.agent.firewall import canonical, script
-from netplan.agent.resources import IP_FORWARD, NftTable, Resource, Route, Sysctl, Veth, link_key
+from netplan.agent.resources import (
+    BRIDGE_GROUP,
+    IP_FORWARD,
+    NftTable,
+    Resource,
+    Route,
+    Sysctl,
+    Veth,
+    link_key,
+)
 from netplan.agent.state import HostState
 from netplan.compile import compile_topology
 from netplan.show import observed_topology
@@ -51,7 +61,7 @@ def test_what_nft_lists_reads_back_equal_to_what_is_rendered() -> None:
 
 def test_default_bridge_masquerades_and_forwards() -> None:
     found = firewall(networks={"bridge": {"bridge": "docker0", "subnet": "172.17.0.0/16"}})
-    assert rules(found) == ['postrouting: ip saddr 172.17.0.0/16 oifname != "docker0" masquerade']
+    assert rules(found)[0] == 'postrouting: ip saddr 172.17.0.0/16 oifname != "docker0" masquerade'
     assert found[f"sysctl:{IP_FORWARD}"] == Sysctl(IP_FORWARD, "1")
     assert sorted(found) == ["nft:inet/netplan_t", "sysctl:net.ipv4.ip_forward"]
 
@@ -60,17 +70,43 @@ def test_no_bridge_network_no_firewall() -> None:
     assert firewall(containers={"c": {"network_mode": "none"}}) == {}
 
 
-def test_bridges_are_isolated_from_each_other_but_not_from_published_ports() -> None:
+def isolated(bridge: str) -> str:
+    return f'forward: iifname "{bridge}" oifname != "{bridge}" oifgroup {BRIDGE_GROUP} drop'
+
+
+INTERNAL = ['forward: iifname "br-int" oifname != "br-int" drop',
+            'forward: oifname "br-int" iifname != "br-int" drop']
+
+
+@pytest.mark.parametrize(("networks", "containers", "forward"), [
+    pytest.param({"a": NET}, {}, ["forward: ct status dnat accept", isolated("br-a")],
+                 id="one-bridge-from-other-topologies-bridges"),
+    pytest.param({"a": {**NET, "nat": False}, "b": {"subnet": "10.0.1.0/24"}},
+                 {"web": {"networks": ["a"], "publish": ["8080:80"]}},
+                 ["forward: ct status dnat accept", isolated("br-a"), isolated("br-b")],
+                 id="two-bridges-published-ports-cross"),
+    pytest.param({"a": NET, "int": {"subnet": "10.0.1.0/24", "internal": True}}, {},
+                 [*INTERNAL, "forward: ct status dnat accept", isolated("br-a")],
+                 id="internal-first-then-dnat-then-drops"),
+    pytest.param({"int": {**NET, "internal": True}}, {}, INTERNAL,
+                 id="internal-only-needs-no-group-drop"),
+    pytest.param({"b": NET, "a": {"subnet": "10.0.1.0/24"}}, {},
+                 ["forward: ct status dnat accept", isolated("br-a"), isolated("br-b")],
+                 id="drops-sorted-by-bridge"),
+])
+def test_bridges_are_isolated_from_every_bridge_netplan_made_but_not_from_published_ports(
+        networks: dict[str, Any], containers: dict[str, Any], forward: list[str]) -> None:
+    """Each topology drops what its own bridges route to any bridge in BRIDGE_GROUP (its
+    own and other topologies'); DNAT'd traffic (published ports) is accepted first."""
+    found = firewall(networks=networks, containers=containers)
+    assert [r for r in rules(found) if r.startswith("forward")] == forward
+
+
+def test_isolation_leaves_masquerade_to_nat_networks_only() -> None:
     found = firewall(
         networks={"a": {**NET, "nat": False}, "b": {"subnet": "10.0.1.0/24"}},
         containers={"web": {"networks": ["a"], "publish": ["8080:80"]}},
     )
-    forward = [r for r in rules(found) if r.startswith("forward")]
-    assert forward == [
-        "forward: ct status dnat accept",
-        'forward: iifname "br-a" oifname "br-b" drop',
-        'forward: iifname "br-b" oifname "br-a" drop',
-    ]
     assert 'postrouting: ip saddr 10.0.1.0/24 oifname != "br-b" masquerade' in rules(found)
     assert not any("10.0.0.0/24" in r for r in rules(found))  # nat: false
 
@@ -90,6 +126,8 @@ def test_published_ports_from_outside_from_the_host_and_via_localhost() -> None:
         'postrouting: ip saddr 10.0.0.0/24 oifname != "br-front" masquerade',
         'postrouting: ip saddr 127.0.0.0/8 oifname "br-front" masquerade',
         'postrouting: ct status dnat iifname "br-front" oifname "br-front" masquerade',
+        "forward: ct status dnat accept",
+        isolated("br-front"),
     ]
     localnet = "net.ipv4.conf.br-front.route_localnet"
     assert found[f"sysctl:{localnet}"] == Sysctl(localnet, "1")
@@ -102,10 +140,8 @@ def test_internal_network_has_no_way_out_and_no_default_route() -> None:
     )
     assert "route:db/default" not in resources
     assert resources["route:app/default"] == Route("app", "default", "eth1", "10.0.0.1")
-    assert rules(resources)[-2:] == [
-        'forward: iifname "br-int" oifname != "br-int" drop',
-        'forward: oifname "br-int" iifname != "br-int" drop',
-    ]
+    assert rules(resources)[-4:] == [*INTERNAL, "forward: ct status dnat accept",
+                                     isolated("br-front")]
     assert not any("10.0.1.0/24" in r for r in rules(resources))
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from netplan.agent.resources import (
+    BRIDGE_GROUP,
     FLOOD_MAC,
     Address,
     Bridge,
@@ -70,7 +71,8 @@ def test_the_demo_compiles_to_a_tunnel_and_peers_on_each_host() -> None:
     desired = compile_topology(load_topology(DEMO), hosts("hostA", "hostB"))
     a = desired["hostA"].resources
     assert a["link:/br-overlay"] == Bridge("br-overlay", "overlay", 1450,
-                                           mac=bridge_mac("overlay", "overlay", "hostA"))
+                                           mac=bridge_mac("overlay", "overlay", "hostA"),
+                                           group=BRIDGE_GROUP)
     b = desired["hostB"].resources
     assert b["link:/br-overlay"].mac != a["link:/br-overlay"].mac  # one L2 segment
     assert a["link:/vx-overlay"] == Vxlan(
