@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from netplan.agent.resources import Resource, comparable
-from netplan.plan.changes import SYMBOLS, Change, HostPlan
+from netplan.plan.changes import SYMBOLS, Change, HostPlan, shown
 
 FORMAT_VERSION = 1
 
@@ -49,7 +49,8 @@ def change_line(change: Change) -> str:
         extra = attributes(change.resource)
         text += f"  {extra}" if extra else ""
     elif change.fields:
-        text += ": " + ", ".join(f"{f.field} {f.old} → {f.new}" for f in change.fields)
+        text += ": " + ", ".join(f"{f.field} {shown(f.old)} → {shown(f.new)}"
+                                 for f in change.fields)
     if change.reason:
         text += f"  ({change.reason})"
     return text

@@ -107,7 +107,8 @@ class Bridge(Kernel):
     name: str
     network: str
     mtu: int | None = None
-    """None leaves the MTU to the kernel (which follows the smallest port)."""
+    """What compile asks for (1500 unless the network says otherwise, as Docker's bridge
+    driver); None leaves the MTU to the kernel, which follows the smallest port."""
     up: bool = True
     mac: str | None = None
     """Set, the kernel keeps it (netplan.topology.names.bridge_mac); None leaves it to the
@@ -130,7 +131,7 @@ class Veth(Kernel):
     KIND: ClassVar[str] = "veth"
     ORDER: ClassVar[int] = 2
     MUTABLE: ClassVar[frozenset[str]] = frozenset(
-        {"bridge", "container", "network", "mac", "mtu", "up"}
+        {"bridge", "container", "network", "mac", "mtu", "peer_mtu", "up"}
     )
 
     netns: str
@@ -142,6 +143,10 @@ class Veth(Kernel):
     mac: str | None = None
     """Lower-case; None leaves the kernel's random address alone."""
     mtu: int = 1500
+    """The container end's MTU."""
+    peer_mtu: int | None = None
+    """The host end's MTU: the same as `mtu` in a desired state, None not compared (an
+    end whose MTU someone changed is seen on its own)."""
     up: bool = True
 
     @property

@@ -96,6 +96,7 @@ def _veth(topology: str, netns: str, link: Link, peer: Link | None,
         network=network,
         mac=link.mac,
         mtu=link.mtu,
+        peer_mtu=peer.mtu if peer else None,
         up=link.up and peer is not None and peer.up,
     )
 
@@ -111,8 +112,9 @@ def create(session: Session, veth: Veth) -> None:
     ]
     master = session.index(ROOT, veth.bridge) if veth.bridge else None
     marker = veth_marker(session.topology, veth.container, veth.network)
+    host_mtu = veth.mtu if veth.peer_mtu is None else veth.peer_mtu
     with links.made(session.root, veth.peer, "veth", marker, [("VETH_INFO_PEER", inner)],
-                    IFLA_MTU=veth.mtu, IFLA_MASTER=master):
+                    IFLA_MTU=host_mtu, IFLA_MASTER=master):
         if veth.up:
             links.change(session.root, veth.peer, up=True)
             links.change(session.sock(veth.netns), veth.name, up=True)
@@ -126,7 +128,9 @@ def update(session: Session, veth: Veth, fields: tuple[str, ...]) -> None:
     if "container" in fields or "network" in fields:
         host["IFLA_IFALIAS"] = veth_marker(session.topology, veth.container, veth.network)
     if "mtu" in fields:
-        host["IFLA_MTU"] = inner["IFLA_MTU"] = veth.mtu
+        inner["IFLA_MTU"] = veth.mtu
+    if "peer_mtu" in fields:
+        host["IFLA_MTU"] = veth.peer_mtu
     if "mac" in fields:
         inner["IFLA_ADDRESS"] = veth.mac
     up = veth.up if "up" in fields else None

@@ -63,6 +63,7 @@ def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
             network=link.network,
             mac=link.attachment.mac or mac_for(address),
             mtu=mtu,
+            peer_mtu=mtu,
         )
     )
     state.add(Address(link.container, link.dev, f"{address}/{network.subnet.prefixlen}"))

@@ -10,6 +10,11 @@ from netplan.topology.model import BridgeNetwork
 from netplan.topology.names import bridge_mac, bridge_name
 
 DEFAULT_MTU = 1500
+"""Docker's com.docker.network.driver.mtu default, for the bridge and its veths."""
+
+
+def mtu(network: BridgeNetwork) -> int:
+    return DEFAULT_MTU if network.mtu is None else network.mtu
 
 
 def compile_network(context: Context, name: str, network: BridgeNetwork) -> None:
@@ -17,7 +22,7 @@ def compile_network(context: Context, name: str, network: BridgeNetwork) -> None
     host = topology.host_of_network(name)
     state = context.desired[host]
     bridge = bridge_name(topology.name, name, network)
-    state.add(Bridge(bridge, name, network.mtu, mac=bridge_mac(topology.name, name, host)))
+    state.add(Bridge(bridge, name, mtu(network), mac=bridge_mac(topology.name, name, host)))
     gateway = network_pool(network).gateway
     state.add(Address(ROOT, bridge, f"{gateway}/{network.subnet.prefixlen}"))
 
@@ -26,9 +31,7 @@ def compile_attachment(context: Context, link: Link) -> None:
     topology = context.topology
     network = topology.networks[link.network]
     assert isinstance(network, BridgeNetwork)
-    add_veth(
-        context, link, bridge_name(topology.name, link.network, network), network.mtu or DEFAULT_MTU
-    )
+    add_veth(context, link, bridge_name(topology.name, link.network, network), mtu(network))
     if link.default_route:
         gateway = network_pool(network).gateway
         state = context.desired[topology.host_of_container(link.container)]

@@ -27,7 +27,7 @@ from netplan.agent.state import HostState
 from netplan.plan.changes import Change, HostPlan
 
 Class = Literal["drift", "pending"]
-ABSENT, PRESENT, MISSING = "absent", "present", "missing"
+ABSENT, PRESENT, MISSING, UNREAD = "absent", "present", "missing", "not observed"
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def classify(plan: HostPlan, last: HostState | None, file_changed: bool) -> list
 def _entries(change: Change) -> list[tuple[str | None, Any, Any, str]]:
     lines = change.differences()
     if change.action == "create":
-        return [(None, PRESENT, MISSING, lines[0])]
+        return [(None, PRESENT, UNREAD if change.reason else MISSING, lines[0])]
     if change.action == "delete":
         return [(None, ABSENT, PRESENT, lines[0])]
     if not change.fields:

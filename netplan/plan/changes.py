@@ -13,6 +13,12 @@ Action = Literal["create", "update", "delete", "replace"]
 SYMBOLS: dict[Action, str] = {"create": "+", "update": "~", "delete": "-", "replace": "-/+"}
 
 
+def shown(value: Any) -> str:
+    """A field's value for people: one the resource lacks (None, or an empty name such
+    as a veth's bridge when its host end is on none) reads `none`."""
+    return "none" if value is None or value == "" else str(value)
+
+
 @dataclass(frozen=True)
 class FieldChange:
     field: str
@@ -46,12 +52,13 @@ class Change:
         """`resource.field: desired X, observed Y` lines, as check and verify report them."""
         name = self.key
         if self.action == "create":
-            return [f"{name}: desired present, observed missing"]
+            return [f"{name}: desired present, {self.reason or 'observed missing'}"]
         if self.action == "delete":
             return [f"{name}: desired absent, observed present"]
         if not self.fields:
             return [f"{name}: {self.reason}"]
-        return [f"{name}.{f.field}: desired {f.new}, observed {f.old}" for f in self.fields]
+        return [f"{name}.{f.field}: desired {shown(f.new)}, observed {shown(f.old)}"
+                for f in self.fields]
 
 
 @dataclass(frozen=True)

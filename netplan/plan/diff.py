@@ -10,10 +10,11 @@ routes with one of its addresses: those the plan deletes and creates again itsel
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
-from netplan.agent.resources import Address, Resource, Route, field_names
+from netplan.agent.resources import Address, NftTable, Resource, Route, Sysctl, field_names
 from netplan.agent.state import HostState
-from netplan.plan.changes import Change, Conflict, FieldChange
+from netplan.plan.changes import Change, Conflict, FieldChange, shown
 from netplan.plan.overlaps import overlap_conflicts
 from netplan.plan.port_clashes import port_conflicts
 
@@ -61,7 +62,7 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         return None
     fixed = [c for c in changed if c.field not in desired.MUTABLE]
     if fixed:
-        what = ", ".join(f"{c.field} {c.old} → {c.new}" for c in fixed)
+        what = ", ".join(f"{c.field} {shown(c.old)} → {shown(c.new)}" for c in fixed)
         reason = f"cannot change {what} in place: delete and recreate"
         return Change("replace", key, desired, observed, changed, reason)
     return Change("update", key, desired, observed, changed)
@@ -124,6 +125,20 @@ def recreated(key: str, desired: HostState, observed: HostState, change: Change 
                   change.fields if change else (), reason, implicit_delete, cause)
 
 
+def unread_settings(changes: dict[str, Change]) -> dict[str, Change]:
+    """Creates of host-wide settings that were not read: ip_forward carries no marker, so
+    it is observed only while the topology's inet table exists (netplan/agent/sysctl.py).
+    With that table missing, its create says so rather than calling the setting missing."""
+    tables = [c.key for c in changes.values() if c.action == "create"
+              and isinstance(c.desired, NftTable) and c.desired.family == "inet"]
+    if not tables:
+        return {}
+    return {key: replace(change, reason=f"not observed: read only while {tables[0]} exists")
+            for key, change in changes.items()
+            if change.action == "create" and isinstance(change.desired, Sysctl)
+            and change.desired.dev is None}
+
+
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
@@ -131,6 +146,7 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
         change = compare(key, desired.resources.get(key), observed.resources.get(key))
         if change is not None:
             changes[key] = change
+    changes.update(unread_settings(changes))
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}
     for key, ancestor in (doomed_children(observed, doomed) if doomed else {}).items():
         described = observed.resources[ancestor].describe()

@@ -137,11 +137,12 @@ DRIFTS = [
     ),
     ("ip -n alpine1 route del default", "route:alpine1/default: desired present, observed missing"),
     ("ip link set docker0 down", "link:/docker0.up: desired True, observed False"),
+    ("ip link set docker0 mtu 1400", "link:/docker0.mtu: desired 1500, observed 1400"),
     ("ip -n alpine1 link set lo down", "netns:alpine1.lo_up: desired True, observed False"),
     (
         "ip link set $(ip -j link show master docker0 | python3 -c "
         "'import json,sys; print(json.load(sys.stdin)[0][\"ifname\"])') nomaster",
-        "bridge: desired docker0, observed",
+        "/eth0.bridge: desired docker0, observed none\n",
     ),
     ("ip addr flush dev docker0", "addr:/docker0/172.17.0.1/16: desired present, observed missing"),
     ("ip netns del alpine2", "netns:alpine2: desired present, observed missing"),

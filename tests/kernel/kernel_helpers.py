@@ -11,7 +11,9 @@ import pytest
 from netplan.agent import split
 from netplan.agent.api import execute, observe
 from netplan.agent.resources import ROOT, Address, Bridge, Netns, Resource, Route, Veth, Vxlan
-from netplan.agent.state import Step
+from netplan.agent.state import HostState, Step
+from netplan.plan.changes import HostPlan
+from netplan.plan.order import plan_host
 
 
 def splits_counted(monkeypatch: pytest.MonkeyPatch, cpus: int) -> list[int]:
@@ -50,6 +52,11 @@ def destroy(topology: str) -> None:
 
 def owned(topology: str) -> dict[str, Resource]:
     return observe(topology).resources
+
+
+def plan(topology: str, *wanted: Resource) -> HostPlan:
+    """What the planner would do to make the topology's objects `wanted`."""
+    return plan_host("local", HostState({r.key: r for r in wanted}), observe(topology))
 
 
 def keyed(*resources: Resource) -> dict[str, Resource]:
@@ -104,7 +111,8 @@ def container(ns: str, host: int = 2, bridge: str = "nbr0", name: str = "front")
     """A container on the bridge: namespace, veth, address, default route."""
     return [
         Netns(ns),
-        Veth(ns, "eth0", f"nv{ns}", bridge, ns, name, mac=f"02:00:ac:1f:00:{host:02x}"),
+        Veth(ns, "eth0", f"nv{ns}", bridge, ns, name, mac=f"02:00:ac:1f:00:{host:02x}",
+             peer_mtu=1500),
         Address(ns, "eth0", f"172.31.0.{host}/24"),
         Route(ns, "default", "eth0", GATEWAY),
     ]

@@ -33,7 +33,7 @@ def front(subnet: str, host: int, mac: str | None = None) -> list[Resource]:
         Address(ROOT, "nbr0", f"{subnet}.1/24"),
         Netns("c0"),
         Veth("c0", "eth0", "nvc0", "nbr0", "c0", "front",
-             mac=mac or f"02:42:{a:02x}:{b:02x}:{c:02x}:{host:02x}"),
+             mac=mac or f"02:42:{a:02x}:{b:02x}:{c:02x}:{host:02x}", peer_mtu=1500),
         Address("c0", "eth0", f"{subnet}.{host}/24"),
         Route("c0", "default", "eth0", f"{subnet}.1"),
     ]

@@ -92,7 +92,9 @@ def test_a_bridge_made_in_the_default_group_joins_the_bridge_group_in_place(
 
 
 @pytest.mark.parametrize(("fields", "changes"), [
+    (("mtu", "peer_mtu"), {"mtu": 1400, "peer_mtu": 1400}),
     (("mtu",), {"mtu": 1400}),
+    (("peer_mtu",), {"peer_mtu": 1300}),
     (("mac",), {"mac": "02:00:00:00:99:99"}),
     (("container", "network"), {"container": "web", "network": "back"}),
 ])
@@ -103,7 +105,7 @@ def test_veth_fields(topology: str, fields: tuple[str, ...], changes: dict[str, 
     assert owned(topology) == keyed(*_swap(wanted, old, new))
     eth0, host_end = link("eth0", netns="c0"), link("nvc0")
     assert eth0["address"] == new.mac
-    assert eth0["mtu"] == host_end["mtu"] == new.mtu
+    assert (eth0["mtu"], host_end["mtu"]) == (new.mtu, new.peer_mtu)
     assert host_end["ifalias"] == veth_marker(topology, new.container, new.network)
 
 

@@ -27,7 +27,7 @@ DEFAULT_BRIDGE = {
 def test_default_bridge_is_compiled_like_docker() -> None:
     state = compile_topology(topology(**DEFAULT_BRIDGE), {"local": HostState()})["local"]
     r = state.resources
-    assert r["link:/docker0"] == Bridge("docker0", "bridge",
+    assert r["link:/docker0"] == Bridge("docker0", "bridge", 1500,
                                         mac=bridge_mac("t", "bridge", "local"),
                                         group=BRIDGE_GROUP)
     assert r["addr:/docker0/172.17.0.1/16"] == Address("", "docker0", "172.17.0.1/16")
@@ -41,9 +41,24 @@ def test_default_bridge_is_compiled_like_docker() -> None:
         "bridge",
         "02:42:ac:11:00:02",
         1500,
+        1500,
     )
     assert "addr:alpine2/eth0/172.17.0.3/16" in r
     assert r["route:alpine1/default"] == Route("alpine1", "default", "eth0", "172.17.0.1")
+
+
+@pytest.mark.parametrize(("mtu", "expected"), [(None, 1500), (1400, 1400), (9000, 9000)])
+def test_a_bridge_and_both_ends_of_its_veths_get_the_networks_mtu(
+    mtu: int | None, expected: int
+) -> None:
+    """Docker's bridge driver sets its MTU (1500 unless given) on the bridge and the veths,
+    so each is compared with the host's (nothing is left to the kernel)."""
+    network: dict[str, Any] = {"subnet": "10.0.0.0/24"} | ({"mtu": mtu} if mtu else {})
+    spec = {"networks": {"n": network}, "containers": {"a": {"networks": ["n"]}}}
+    state = compile_topology(topology(**spec), {"local": HostState()})["local"]
+    bridge, veth = state.resources["link:/br-n"], state.resources["link:a/eth0"]
+    assert isinstance(bridge, Bridge) and isinstance(veth, Veth)
+    assert (bridge.mtu, veth.mtu, veth.peer_mtu) == (expected, expected, expected)
 
 
 def test_second_network_is_eth1_and_has_no_default_route() -> None:

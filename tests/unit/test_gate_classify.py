@@ -6,7 +6,17 @@ from typing import NamedTuple
 
 import pytest
 
-from netplan.agent.resources import Address, Bridge, Netns, Resource, Route, Veth
+from netplan.agent.resources import (
+    IP_FORWARD,
+    Address,
+    Bridge,
+    Netns,
+    NftTable,
+    Resource,
+    Route,
+    Sysctl,
+    Veth,
+)
 from netplan.agent.state import HostState
 from netplan.gate.classify import classify
 from netplan.plan.order import plan_host
@@ -18,6 +28,8 @@ ADDR = Address("web", "eth0", "10.0.0.2/24")
 ROUTE = Route("web", "default", "eth0", "10.0.0.1")
 DB = Netns("db")
 HOST = [BR, WEB, VETH, ADDR, ROUTE]
+TABLE = NftTable("inet", "netplan_t")
+FORWARD = Sysctl(IP_FORWARD, "1")
 
 
 class Case(NamedTuple):
@@ -127,6 +139,14 @@ CASES = {
             "route:web/default: recreated with veth web/eth0": ("drift",),
         },
     ),
+    "the table deleted: ip_forward was not read": Case(
+        [*HOST, TABLE, FORWARD], [*HOST, TABLE, FORWARD], HOST,
+        {
+            "nft:inet/netplan_t: desired present, observed missing": ("drift",),
+            "sysctl:net.ipv4.ip_forward: desired present, not observed: read only while "
+            "nft:inet/netplan_t exists": ("drift",),
+        },
+    ),
 }  # fmt: skip
 
 
@@ -151,3 +171,12 @@ def test_label_joins_classes() -> None:
     [difference] = classify(plan, state(HOST), file_changed=True)
     assert difference.label == "drift+pending"
     assert (difference.field, difference.desired, difference.observed) == ("mtu", 9000, 1300)
+
+
+def test_a_setting_that_was_not_read_is_not_called_missing() -> None:
+    """ip_forward is read only while the inet table exists: with the table gone, what was
+    observed of it is `not observed` (check's JSON too), not `missing`."""
+    case = CASES["the table deleted: ip_forward was not read"]
+    plan = plan_host("local", state(case.desired), state(case.observed))
+    found = {d.key: d.observed for d in classify(plan, state(HOST), file_changed=False)}
+    assert found == {TABLE.key: "missing", FORWARD.key: "not observed"}
