@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import Any
 
 from tests.reliability import drift_host, drift_overlay
 from tests.reliability.change import Change, Maker, container, end_of, eth, pick, table
@@ -65,13 +66,16 @@ def delete_address(owned: Owned, rng: random.Random, used: set[str]) -> Change |
                   f"ip -n {netns} address del {cidr} dev {dev}", (f"addr:{netns}/{dev}/{cidr}",))
 
 
+def _routes(owned: Owned, netns: str) -> list[dict[str, Any]]:
+    """The routes netplan made in a container (an overlay's containers have none)."""
+    return [r for r in owned.containers[netns]["routes"] if r.get("protocol") != "kernel"]
+
+
 def remove_route(owned: Owned, rng: random.Random, used: set[str]) -> Change | None:
-    netns = container(owned, rng, used)
+    netns = pick([n for n in owned.containers if _routes(owned, n)], rng, used)
     if netns is None:
         return None
-    routes = [r for r in owned.containers[netns]["routes"] if r.get("protocol") != "kernel"]
-    if not routes:
-        return None
+    routes = _routes(owned, netns)
     route = rng.choice(sorted(routes, key=lambda r: r["dst"]))
     dst = route["dst"]
     keys = (f"route:{netns}/{dst}",) + ((f"route:{netns}/0.0.0.0/0",) if dst == "default" else ())
