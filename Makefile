@@ -54,8 +54,9 @@ fuzz: venv
 		tests/unit/test_loader_fuzz.py tests/e2e/test_fuzz_apply.py
 
 # The fault-injection harnesses' long run (tests/reliability/, docs/reliability.md): 50 crash
-# trials on this host and 21 on a lab of 3 hosts, 100 + 40 drift changes, foreign objects
-# present; figures printed at the end (NETPLAN_RELIABILITY_REPORT=FILE also writes them as JSON).
+# trials on this host and 21 on a lab of 3 hosts, 100 + 40 drift changes and each drift kind
+# alone on the lab, foreign objects present; figures printed at the end
+# (NETPLAN_RELIABILITY_REPORT=FILE also writes them as JSON).
 reliability: venv
 	$(SANDBOX) env NETPLAN_RELIABILITY=long $(PYTHON) -m pytest -q -s tests/reliability
 

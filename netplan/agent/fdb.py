@@ -13,7 +13,7 @@ from netplan.agent.neighbour import NDA_DST, NDA_LLADDR, NUD_PERMANENT, address,
 from netplan.agent.nlmsg import (
     NLM_F_APPEND,
     NLM_F_CREATE,
-    NLM_F_EXCL,
+    NLM_F_REPLACE,
     RTM_DELNEIGH,
     RTM_GETNEIGH,
     RTM_NEWNEIGH,
@@ -41,9 +41,11 @@ def observe(sock: Rtnl, devices: dict[int, str]) -> list[Fdb]:
 
 
 def create(session: Session, entry: Fdb) -> None:
-    """A flood entry is appended to the others; a MAC has one VTEP."""
-    exclusive = NLM_F_APPEND if entry.mac == FLOOD_MAC else NLM_F_EXCL
-    session.root.request(RTM_NEWNEIGH, _message(session, entry), NLM_F_CREATE | exclusive)
+    """A flood entry is appended to the others. A MAC has one VTEP: whatever entry the
+    device has for it is replaced, so one learned, or made non-permanent by hand (not
+    observed as ours), becomes this one instead of failing as existing."""
+    how = NLM_F_APPEND if entry.mac == FLOOD_MAC else NLM_F_REPLACE
+    session.root.request(RTM_NEWNEIGH, _message(session, entry), NLM_F_CREATE | how)
 
 
 def delete(session: Session, entry: Fdb) -> None:

@@ -3,16 +3,18 @@
 A table is written whole, replaced in one transaction by one `nft -f -`, and read back
 with `nft -j` into the canonical text the controller renders (netplan/firewall/rules.py):
 `chain: rule` as `nft list` prints it. Anything in the table that netplan does not write
-reads back as text no rendering produces, so it is drift. Other tables are never
-touched; of them, only the other netplan topologies' inet tables are read, when asked,
-for the ports they publish (netplan/agent/ports.py). (pyroute2's nftables module does
-not read the kernel's answers inside a transaction, so errors would vanish: nft it is;
-the table names are listed through nfnetlink directly, without starting a process.)
+reads back as text no rendering produces, so it is drift, and so does a table flag (a
+`dormant` table is kept but evaluates nothing). Other tables are never touched; of them,
+only the other netplan topologies' inet tables are read, when asked, for the ports they
+publish (netplan/agent/ports.py). (pyroute2's nftables module does not read the kernel's
+answers inside a transaction, so errors would vanish: nft it is; the table names and
+flags are listed through nfnetlink directly, without starting a process.)
 """
 
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from typing import Any
 
@@ -21,6 +23,7 @@ from netplan.agent.nlmsg import (
     NETLINK_NETFILTER,
     NFNL_SUBSYS_NFTABLES,
     NFT_MSG_GETTABLE,
+    NFTA_TABLE_FLAGS,
     NFTA_TABLE_NAME,
     nfgenmsg,
 )
@@ -35,14 +38,17 @@ _QUOTED = ("iifname", "oifname")
 
 _BARE = (*_QUOTED, "iifgroup", "oifgroup")
 """Meta keys nft prints without `meta` before them."""
+TABLE_FLAGS = {0x1: "dormant", 0x2: "owner", 0x4: "persist"}
+"""NFT_TABLE_F_*: netplan writes none of them."""
+_BE32 = struct.Struct("!I")
 
 
 class NftFailed(ValueError):
     """nft refused a transaction (or is missing): one line saying why."""
 
 
-Tables = set[tuple[str | None, str | None]]
-"""(family, name) of nftables tables: what `tables()` lists."""
+Tables = dict[tuple[str | None, str | None], int]
+"""(family, name) of nftables tables, with their flags: what `tables()` lists."""
 
 
 def observe(topology: str, present: Tables | None = None) -> list[NftTable]:
@@ -52,7 +58,8 @@ def observe(topology: str, present: Tables | None = None) -> list[NftTable]:
     name = nft_table_name(topology)
     present = tables() if present is None else present
     return [
-        canonical(family, name, _nft("-j", "list", "table", family, name))
+        canonical(family, name, _nft("-j", "list", "table", family, name),
+                  present[(family, name)])
         for family in FAMILIES.values()
         if (family, name) in present
     ]
@@ -83,13 +90,20 @@ _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
 
 
 def tables() -> Tables:
-    """(family, name) of every table of this network namespace, any family."""
+    """(family, name) of every table of this network namespace, any family, with its
+    flags (NFT_TABLE_F_*; read here because nft's JSON does not say them reliably: 1.0.6
+    prints a dormant table's name as its flags)."""
     sock = rtnl.Rtnl(NETLINK_NETFILTER)
     try:
-        return {(FAMILIES.get(reply.body[0]), reply.string(NFTA_TABLE_NAME))
+        return {(FAMILIES.get(reply.body[0]), reply.string(NFTA_TABLE_NAME)): _flags(reply)
                 for reply in sock.dump(_TABLES)}
     finally:
         sock.close()
+
+
+def _flags(reply: rtnl.Reply) -> int:
+    raw = reply.attrs.get(NFTA_TABLE_FLAGS)
+    return int(_BE32.unpack_from(raw)[0]) if raw else 0
 
 
 def create(session: Session, table: NftTable) -> None:
@@ -122,12 +136,13 @@ def script(table: NftTable) -> str:
     return "\n".join(lines) + "\n"
 
 
-def canonical(family: str, name: str, listing: list[dict[str, Any]]) -> NftTable:
-    """`nft -j list table` output → the table in canonical text, rules grouped by chain
-    in the order the chains are listed."""
+def canonical(family: str, name: str, listing: list[dict[str, Any]],
+              flags: int = 0) -> NftTable:
+    """`nft -j list table` output and the table's flags → the table in canonical text,
+    rules grouped by chain in the order the chains are listed."""
     chains: list[str] = []
     rules: dict[str, list[str]] = {}
-    extra: list[str] = []
+    extra: list[str] = [f"? table flags {_flag_names(flags)}"] if flags else []
     for item in listing:
         if "chain" in item:
             chains.append(_chain(item["chain"]))
@@ -139,6 +154,12 @@ def canonical(family: str, name: str, listing: list[dict[str, Any]]) -> NftTable
             extra.append(f"? {json.dumps(item, sort_keys=True)}")  # a set, map, counter...
     ordered = [rule for found in rules.values() for rule in found]
     return NftTable(family, name, tuple(chains), tuple(ordered + extra))
+
+
+def _flag_names(flags: int) -> str:
+    """`dormant`, `dormant,owner`, ...; a flag nft has no name for, as its number."""
+    names = [TABLE_FLAGS.get(bit, hex(bit)) for bit in (1 << n for n in range(32)) if flags & bit]
+    return ",".join(names)
 
 
 def _chain(chain: dict[str, Any]) -> str:

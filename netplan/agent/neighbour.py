@@ -15,7 +15,6 @@ from typing import Any
 from netplan.agent import rtnl
 from netplan.agent.nlmsg import (
     NLM_F_CREATE,
-    NLM_F_EXCL,
     NLM_F_REPLACE,
     RTM_DELNEIGH,
     RTM_GETNEIGH,
@@ -69,8 +68,11 @@ def _message(session: Session, entry: Neighbour, **attrs: Any) -> Any:
 
 
 def create(session: Session, entry: Neighbour) -> None:
+    """Replacing whatever entry the device has for the address: one that is not
+    permanent (learned, or made so by hand) is not observed as ours, and is made this one
+    instead of failing as existing."""
     session.root.request(RTM_NEWNEIGH, _message(session, entry, NDA_LLADDR=entry.mac),
-                         NLM_F_CREATE | NLM_F_EXCL)
+                         NLM_F_CREATE | NLM_F_REPLACE)
 
 
 def update(session: Session, entry: Neighbour, fields: tuple[str, ...]) -> None:

@@ -139,6 +139,22 @@ def test_a_flushed_table_reads_back_empty_and_is_reloaded(topology: str) -> None
     assert owned(topology) == {}
 
 
+def test_a_dormant_table_is_drift_and_loaded_awake_again(topology: str) -> None:
+    """`flags dormant` keeps every rule and evaluates none: the published ports and the
+    masquerade are gone while `nft list` still shows them."""
+    table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")
+    create(topology, table, Sysctl(IP_FORWARD, "1"))
+    sh(f"nft add table inet {table.name} '{{ flags dormant; }}'")
+    assert owned(topology)[table.key] == replace(
+        table, rules=(*table.rules, "? table flags dormant"))
+    update(topology, table, "rules")
+    listed = subprocess.run(["nft", "list", "table", "inet", table.name],
+                            capture_output=True, text=True, check=True).stdout
+    assert "dormant" not in listed
+    assert_in_sync(topology, table, Sysctl(IP_FORWARD, "1"))
+    delete(topology, table)
+
+
 def test_every_json_listing_line_is_accounted_for(topology: str) -> None:
     """A rule nft lists is one canonical line: the text `nft list` prints for it."""
     table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")

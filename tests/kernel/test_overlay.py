@@ -214,6 +214,27 @@ def test_a_remote_mac_the_bridge_learned_becomes_its_static_entry(topology: str)
 
 
 @pytest.mark.usefixtures("underlay")
+def test_entries_made_non_permanent_by_hand_are_made_permanent_again(topology: str) -> None:
+    """A tunnel's FDB entry or neighbour entry that is no longer permanent is not observed
+    as ours: the plan creates it, replacing the kernel's entry (it used to fail as
+    existing, on every apply)."""
+    wanted = overlay()
+    create(topology, *wanted)
+    sh(f"bridge fdb replace {MAC_B} dev vx-ov dst {PEER_B} self dynamic"
+       f" && ip neigh replace 10.88.0.2 lladdr {MAC_B} dev vx-ov nud reachable")
+    desired = HostState(resources=keyed(*wanted))
+    plan = plan_host("local", desired, observe(topology))
+    assert sorted(f"{s.op} {s.resource.key}" for s in plan.steps) == [
+        f"create fdb:vx-ov/{MAC_B}/{PEER_B}", "create neigh:vx-ov/10.88.0.2"]
+    execute(topology, plan.steps)
+    shown = run_json("bridge", "-j", "fdb", "show", "dev", "vx-ov")
+    assert [e["state"] for e in shown if e["mac"] == MAC_B and "self" in e["flags"]] == [
+        "permanent"]
+    assert [e["state"] for e in ip("neigh", "show", "dev", "vx-ov")] == [["PERMANENT"]]
+    assert plan_host("local", desired, observe(topology)).empty
+
+
+@pytest.mark.usefixtures("underlay")
 @pytest.mark.parametrize(("hint", "expected"), [
     ("ul0", Underlay("ul0", "ul0", LOCAL, 1500)),
     (LOCAL, Underlay(LOCAL, "ul0", LOCAL, 1500)),

@@ -41,9 +41,14 @@ class Scale:
     """NETPLAN_RELIABILITY_TRIAL: replay that one trial alone."""
 
 
+def long_run() -> bool:
+    """`make reliability` (NETPLAN_RELIABILITY=long), not the short run of `make test`."""
+    return os.environ.get("NETPLAN_RELIABILITY") == "long"
+
+
 @pytest.fixture(scope="session")
 def scale() -> Scale:
-    long = os.environ.get("NETPLAN_RELIABILITY") == "long"
+    long = long_run()
     only = os.environ.get("NETPLAN_RELIABILITY_TRIAL")
     return Scale(  # short: an apply killed here, and a lab host's agent killed there
         long=long,

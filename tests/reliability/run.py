@@ -3,9 +3,11 @@ in the background so a fault can hit it, and the checks every harness ends a rou
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,18 @@ def destroys(topology: Path, places: Mapping[str, Place], name: str,
         return ""
 
     return next((problem for problem in each(places, left_as_before).values() if problem), "")
+
+
+def drift_named(checked: subprocess.CompletedProcess[str]) -> dict[str, set[str]]:
+    """Every key `check --format json` names as drift, by host (none for a check that
+    printed nothing)."""
+    if not checked.stdout.strip():
+        return defaultdict(set)
+    report = json.loads(checked.stdout)
+    return defaultdict(set, {
+        host: {d["key"] for d in found.get("differences", [])
+               if any("drift" in c for c in d.get("classes", []))}
+        for host, found in report["hosts"].items()})
 
 
 def last_lines(result: subprocess.CompletedProcess[str], count: int = 4) -> str:

@@ -174,6 +174,20 @@ def test_anything_netplan_does_not_write_reads_back_as_drift() -> None:
     assert table.rules[1].startswith('? {"set": ')
 
 
+@pytest.mark.parametrize(("flags", "line"), [
+    (0, None),
+    (0x1, "? table flags dormant"),
+    (0x3, "? table flags dormant,owner"),
+    (0x10, "? table flags 0x10"),
+])
+def test_a_table_flag_reads_back_as_drift(flags: int, line: str | None) -> None:
+    """A dormant table keeps its rules and evaluates none of them."""
+    plain = canonical("inet", "netplan_web", listing("every-rule.inet.json"))
+    flagged = canonical("inet", "netplan_web", listing("every-rule.inet.json"), flags)
+    assert flagged.chains == plain.chains
+    assert flagged.rules == (plain.rules if line is None else (*plain.rules, line))
+
+
 def test_the_script_replaces_the_table_in_one_transaction() -> None:
     table = NftTable(
         "inet", "netplan_t",
