@@ -249,10 +249,12 @@ def test_a_connection_dropped_mid_apply(lab: Lab, tmp_path: Path) -> None:
     topology = write_topology(tmp_path / "t.yaml", "dropped", {"hostA": 2, "hostB": 200})
     host_pid = lab.hosts["hostB"].process.pid
     run_netns = Path(f"/proc/{host_pid}/root/run/netns")  # hostB's own /run/netns
-    apply = subprocess.Popen(
-        [sys.executable, "-m", "netplan", "apply", str(topology), "-p", "lab", "--yes"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+    printed = tmp_path / "apply.out"  # a file, not a pipe: the plan alone can fill a pipe
+    with printed.open("w") as out:  # (64 kB), and the apply would wait on it, never start
+        apply = subprocess.Popen(
+            [sys.executable, "-m", "netplan", "apply", str(topology), "-p", "lab", "--yes"],
+            stdout=out, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
     try:
         wait_for(lambda: any(run_netns.iterdir()), timeout=60)
         # the agent, and the process it forked to make half of the namespaces beside it
@@ -265,7 +267,8 @@ def test_a_connection_dropped_mid_apply(lab: Lab, tmp_path: Path) -> None:
         assert sessions, "no sshd process serves the session"
         for pid in sessions:
             os.kill(pid, signal.SIGKILL)
-        stdout, stderr = apply.communicate(timeout=60)
+        _, stderr = apply.communicate(timeout=60)
+        stdout = printed.read_text()
     finally:
         if apply.poll() is None:
             apply.kill()
