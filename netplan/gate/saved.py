@@ -146,9 +146,14 @@ def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan | None:
         data = json.loads(text)
     except (OSError, ValueError):
         return None  # the topology loader reports a missing or unreadable file
-    if not isinstance(data, dict) or data.get("kind") != PLAN_KIND:
+    if not is_plan_document(data):
         return None
     return SavedPlan.from_json(data, os.fspath(path))
+
+
+def is_plan_document(data: Any) -> bool:
+    """A parsed file is a saved plan: `apply` runs it; the topology loader refuses it."""
+    return isinstance(data, dict) and data.get("kind") == PLAN_KIND
 
 
 def write_saved_plan(plan: SavedPlan, path: Path) -> None:

@@ -46,16 +46,15 @@ def _refuse_a_saved_plan(data: Any, path: str) -> None:
     """A saved plan given where a topology file is expected (`netplan check plan.json`):
     one problem saying so, not one per field a topology does not have."""
     if not isinstance(data, dict) or "kind" not in data:
-        return
-    from netplan.gate.saved import PLAN_KIND
+        return  # no topology has a `kind`: gate.saved is imported only for a plan's
+    from netplan.gate.saved import is_plan_document
 
-    if data["kind"] == PLAN_KIND:
-        made_from = data.get("file")
-        source = f"the topology file it was made from ({made_from})" if isinstance(
-            made_from, str) else "the topology file it was made from"
+    if is_plan_document(data):
+        made_from = f" ({data['file']})" if isinstance(data.get("file"), str) else ""
         raise TopologyError([Problem(
             "this is a saved plan (netplan plan --out), not a topology file",
-            hint=f"run it with `netplan apply {path}`; other commands take {source}",
+            hint=f"run it with `netplan apply {path}`; other commands take the topology "
+                 f"file it was made from{made_from}",
             file=path,
         )])
 
