@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import secrets
 import shlex
 import threading
@@ -32,6 +33,11 @@ from netplan.agent.bundle import agent_bundle
 from providers.base import HostConnection
 from providers.hostkeys import HostKeyPolicy, KeyCheck
 from providers.ssh_errors import SSHError, connect_error
+
+# paramiko logs what it raises too (a jump host's refused channel: "Secsh channel 0 open
+# FAILED: ..."); with no handler of its own, Python's last resort would print that to
+# stderr before netplan's one translated line. A handler on the root logger still gets it.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 AGENT_DIR = ".cache/netplan"
 """Where the agent is cached, relative to the login directory (where SFTP and exec start)."""

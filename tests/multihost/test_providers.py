@@ -48,6 +48,15 @@ def test_an_inventory_with_a_jump_host(lab: Lab, tmp_path: Path) -> None:
     assert netns_names(lab, "hostA") == netns_names(lab, "hostB") == set()
 
 
+def test_a_jump_host_that_cannot_reach_its_target_is_one_line(lab: Lab, tmp_path: Path) -> None:
+    topology = write_topology(tmp_path / "t.yaml", "multi", {"hostA": 1, "hostB": 1})
+    hosts = "  hostA: {address: 192.168.56.11}\n  hostB: {address: 192.168.56.99, jump: hostA}\n"
+    refused = netplan("plan", topology, "-p", "ssh", "-i", inventory(lab, tmp_path, hosts))
+    assert refused.returncode == 1
+    lines = refused.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: host hostB: "), refused.stderr
+
+
 def test_trust_on_first_use_records_the_keys(lab: Lab, tmp_path: Path) -> None:
     topology = write_topology(tmp_path / "t.yaml", "multi", {"hostA": 1, "hostB": 1})
     known = tmp_path / "ssh" / "known_hosts"
