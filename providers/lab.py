@@ -138,8 +138,13 @@ def up(names: Sequence[str], directory: Path) -> Lab:
     lab = Lab.load(directory)
     if len(set(lab.hosts) | set(names)) > MAX_HOSTS:
         raise LabError(f"the lab has room for {MAX_HOSTS} hosts")
-    ensure_bridge(directory)
-    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made = _make_directory(directory)
+    try:
+        ensure_bridge(directory)
+    except LabError:
+        if made:
+            directory.rmdir()
+        raise
     client_key = ensure_key(lab.key)
     stopped = [name for name in names if name not in lab.hosts or not lab.hosts[name].running]
     failures = _finish(lab, [_spawn(lab, name, client_key) for name in stopped])
@@ -148,6 +153,21 @@ def up(names: Sequence[str], directory: Path) -> Lab:
     if failures:
         raise LabError("; ".join(failures))
     return lab
+
+
+def _make_directory(directory: Path) -> bool:
+    """Make the lab's directory before anything else, so that one that cannot be made
+    stops `lab up` with nothing changed; whether it was made now."""
+    if directory.is_dir():
+        return False
+    try:
+        directory.mkdir(mode=0o700, parents=True)
+    except OSError as error:
+        raise LabError(
+            f"cannot make the lab's directory {directory}: {error.strerror} "
+            f"(hint: choose a writable directory with --dir or NETPLAN_LAB_DIR)"
+        ) from error
+    return True
 
 
 def _spawn(lab: Lab, name: str, client_key: str) -> Starting:

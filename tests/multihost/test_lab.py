@@ -68,3 +68,15 @@ def test_bad_host_names_are_refused(lab_dir: Path) -> None:
     assert result.returncode == 1
     assert "lab host names must be 1 to 11" in result.stderr
     assert not lab_dir.exists()
+
+
+def test_a_lab_directory_that_cannot_be_made_changes_nothing(tmp_path: Path) -> None:
+    before = snapshot()
+    (tmp_path / "file").write_text("")
+    result = netplan("lab", "up", "--dir", tmp_path / "file" / "lab")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"error: cannot make the lab's directory {tmp_path}/file/lab: Not a directory "
+        f"(hint: choose a writable directory with --dir or NETPLAN_LAB_DIR)\n"
+    )
+    assert_unchanged(before, snapshot())
