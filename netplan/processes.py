@@ -17,6 +17,7 @@ from netplan.agent.state import HostState
 from netplan.drivers.base import Context
 from netplan.errors import Problem, TopologyError
 from netplan.topology.model import Container, Topology
+from netplan.topology.positions import child
 from netplan.topology.process_fields import Volume, argv
 
 
@@ -93,7 +94,7 @@ def compile_processes(context: Context) -> None:
         found = context.observed[host].facts.paths
         for index, text in enumerate(container.volumes):
             volume = Volume.parse(text)
-            where = f"containers.{name}.volumes.{index}"
+            where = child(f"containers.{name}.volumes", index)
             if found.get(volume.source) == "missing":
                 problems.append(Problem(
                     f"host '{host}' has no {volume.source} (the host path of a volume of "

@@ -272,7 +272,7 @@ def test_missing_volume_path_is_refused_before_anything_changes(
     refused = run("apply", path, "--yes")
     assert refused.returncode == 1
     assert refused.stderr.strip() == (
-        f"error: {path}:6:5: containers.web.volumes.0: host 'local' has no {tmp_path}/absent "
+        f"error: {path}:7:7: containers.web.volumes[0]: host 'local' has no {tmp_path}/absent "
         "(the host path "
         f"of a volume of container 'web') (hint: create {tmp_path}/absent on host 'local', "
         "or change the volume)"
