@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from netplan.gate.report import CheckReport
 
 
@@ -38,8 +40,7 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
         lines.append((f"drift: {drift} difference(s): the hosts changed since the last apply "
                       f"(netplan apply {file} repairs it)", "bold"))  # fmt: skip
     if pending:
-        edited = any(h.record is not None and h.count("pending") for h in report.hosts)
-        why = f"{file} changed since the last apply" if edited else "not applied yet"
+        why = _why_pending(report)
         lines.append((f"pending: {pending} difference(s): {why} (netplan plan {file} shows "
                       f"them, netplan apply {file} applies them)", "bold"))  # fmt: skip
     if conflicts:
@@ -52,3 +53,26 @@ def render_text(report: CheckReport) -> list[tuple[str, str | None]]:
                       "this netplan, destroyed, or no apply has succeeded there yet): every "
                       "difference there counts as pending", None))  # fmt: skip
     return lines
+
+
+def _why_pending(report: CheckReport) -> str:
+    """The file changed since the last apply, or the last apply was made from another file
+    (of the same topology name), or there was none."""
+    file = report.source.file
+    applied_from = sorted({h.record.source.file for h in report.hosts
+                           if h.record is not None and h.count("pending")})  # fmt: skip
+    if not applied_from:
+        return "not applied yet"
+    others = [other for other in applied_from if not _same_file(other, file)]
+    if others:
+        return f"the last apply was made from {', '.join(others)}, not {file}"
+    return f"{file} changed since the last apply"
+
+
+def _same_file(recorded: str, file: str) -> bool:
+    """Whether the file a record names (as it was given to that apply, perhaps relative
+    to another directory) is `file`."""
+    try:
+        return os.path.samefile(recorded, file)
+    except OSError:
+        return recorded == file

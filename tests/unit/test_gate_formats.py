@@ -87,6 +87,29 @@ def test_text_says_why_each_class_is_there(report: CheckReport) -> None:
     ]
 
 
+def test_pending_after_an_apply_of_another_file_names_that_file(tmp_path: Path) -> None:
+    """The same topology applied from another file: this file did not change since then."""
+    applied = state(BR, WEB)
+    other = Source(str(tmp_path / "moved.yaml"), BEFORE.digest)
+    text = [line for line, _ in render_text(one_host_report(
+        state(BR, WEB, VETH), applied, LastApplied.now(applied, other)))]
+    assert text[-1] == (
+        f"pending: 1 difference(s): the last apply was made from {other.file}, not t.yaml "
+        "(netplan plan t.yaml shows them, netplan apply t.yaml applies them)"
+    )
+
+
+def test_the_same_file_named_another_way_is_the_file_that_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # fmt: skip
+    (tmp_path / "t.yaml").write_text(TOPOLOGY)
+    monkeypatch.chdir(tmp_path)
+    applied = state(BR, WEB)
+    record = LastApplied.now(applied, Source(str(tmp_path / "t.yaml"), BEFORE.digest))
+    text = [line for line, _ in render_text(one_host_report(state(BR, WEB, VETH), applied, record))]
+    assert text[-1].startswith("pending: 1 difference(s): t.yaml changed since the last apply")
+
+
 def test_the_file_unchanged_every_difference_is_the_hosts() -> None:
     """What the file compiles to changed though the file did not (an underlay's MTU,
     say): the hosts changed, which is drift, not a pending change of the file."""
