@@ -169,7 +169,7 @@ def fail(lines: list[str], problems: "list[Problem] | None" = None) -> NoReturn:
     lines with their places, where known)."""
     from netplan.errors import Problem
 
-    print_error_document(problems or [Problem(line) for line in lines])
+    print_error_document(problems or [Problem.of_line(line) for line in lines])
     for line in lines:
         typer.echo(f"error: {line}", err=True)
     raise typer.Exit(EXIT_ERROR)

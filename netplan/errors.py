@@ -14,7 +14,11 @@ class NetplanError(Exception):
     def as_problems(self) -> list[Problem]:
         """The lines as problems, with the file, line, column, field path and hint where
         the error knows them: for errors reported as JSON, JUnit or GitHub annotations."""
-        return [Problem(line) for line in self.lines()]
+        return [Problem.of_line(line) for line in self.lines()]
+
+
+HINT = " (hint: "
+"""How a hint starts in a rendered problem, after its message."""
 
 
 @dataclass(frozen=True)
@@ -29,13 +33,22 @@ class Problem:
     line: int = 0
     column: int = 0
 
+    @classmethod
+    def of_line(cls, line: str) -> Problem:
+        """A one-line error as a problem: its trailing ` (hint: ...)`, the way render()
+        writes a hint and every error message of netplan ends with one, as the hint."""
+        at = line.rfind(HINT)
+        if at < 0 or not line.endswith(")"):
+            return cls(line)
+        return cls(line[:at], hint=line[at + len(HINT):-1])
+
     def render(self) -> str:
         where = self.file
         if self.line:
             where += f":{self.line}:{self.column}"
         head = f"{where}: " if where else ""
         field_path = f"{self.path}: " if self.path else ""
-        hint = f" (hint: {self.hint})" if self.hint else ""
+        hint = f"{HINT}{self.hint})" if self.hint else ""
         return one_line(f"{head}{field_path}{self.message}{hint}")
 
 

@@ -128,6 +128,8 @@ def test_hosts_that_cannot_be_had_are_reported_in_the_format(fmt: str, tmp_path:
         jsonschema.validate(data, SCHEMA)
         [error] = data["errors"]
         assert error["text"] == line.removeprefix("error: ") and error["line"] is None
+        assert error["hint"].startswith("netplan lab up --hosts ")
+        assert " (hint: " not in error["message"]
     else:
         title = "title=netplan check failed"
         assert re.fullmatch(rf"::error file=topologies/overlay.yaml,{title}::no lab is up in .*\n",

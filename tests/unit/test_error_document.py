@@ -23,8 +23,8 @@ SCHEMA = json.loads((REPO / "docs" / "check.schema.json").read_text())
 CHECK = Output("check", "json", Path("t.yaml"), 2)
 ALIAS = Problem("alias 'db' is taken", "containers.web.aliases[1]", "choose another",
                 "t.yaml", 12, 30)  # fmt: skip
-LINE = Problem("no lab is up (hint: netplan lab up)")
-"""A one-line error: no place, its hint inside its text."""
+LINE = Problem.of_line("no lab is up (hint: netplan lab up)")
+"""A one-line error: no place, its hint at the end of its text."""
 
 
 def test_json_names_each_problem_and_matches_checks_schema() -> None:
@@ -37,8 +37,21 @@ def test_json_names_each_problem_and_matches_checks_schema() -> None:
     assert alias == {"message": "alias 'db' is taken", "file": "t.yaml", "line": 12,
                      "column": 30, "path": "containers.web.aliases[1]",
                      "hint": "choose another", "text": ALIAS.render()}  # fmt: skip
-    assert line == {"message": LINE.message, "file": None, "line": None, "column": None,
-                    "path": None, "hint": None, "text": LINE.message}  # fmt: skip
+    assert line == {"message": "no lab is up", "file": None, "line": None, "column": None,
+                    "path": None, "hint": "netplan lab up",
+                    "text": "no lab is up (hint: netplan lab up)"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("line", "message", "hint"), [
+    ("no lab is up (hint: netplan lab up)", "no lab is up", "netplan lab up"),
+    ("no hint here", "no hint here", ""),
+    ("x (hint: use a (b) form)", "x", "use a (b) form"),
+    ("a (hint: inside) and after", "a (hint: inside) and after", ""),
+    ("a (why) (hint: b)", "a (why)", "b"),
+])  # fmt: skip
+def test_a_one_line_error_keeps_its_hint_apart(line: str, message: str, hint: str) -> None:
+    problem = Problem.of_line(line)
+    assert (problem.message, problem.hint, problem.render()) == (message, hint, line)
 
 
 def test_the_schema_refuses_an_error_document_with_a_result() -> None:
