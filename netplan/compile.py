@@ -19,7 +19,7 @@ from netplan.drivers.base import Context, Link
 from netplan.drivers.macvlan import interfaces_of
 from netplan.errors import Problem, TopologyError
 from netplan.etchosts import compile_hosts_files
-from netplan.firewall.compile import compile_firewall, publishes_on
+from netplan.firewall.compile import compile_firewall, published_on
 from netplan.ipam import ExhaustedError, Request, allocate, network_pool
 from netplan.outline import HostOutline, Outline
 from netplan.processes import compile_processes, volume_paths
@@ -103,7 +103,12 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
 def outline_of(topology: Topology) -> Outline:
     """What the stages other than compiling need of the topology (netplan/outline.py)."""
     return Outline(topology.name, {
-        name: HostOutline(spec.underlay, tuple(interfaces_of(topology, name)),
-                          tuple(volume_paths(topology, name)), publishes_on(topology, name))
-        for name, spec in topology.hosts.items()
-    })  # fmt: skip
+        name: _host_outline(topology, name, spec.underlay) for name, spec in topology.hosts.items()
+    })
+
+
+def _host_outline(topology: Topology, host: str, underlay: str | None) -> HostOutline:
+    published = published_on(topology, host)
+    return HostOutline(underlay, tuple(interfaces_of(topology, host)),
+                       tuple(volume_paths(topology, host)), bool(published),
+                       any(mapping.host_ip is not None for mapping in published))

@@ -23,6 +23,9 @@ class HostOutline:
     ports: bool = False
     """The host's observation reports the host ports others take (the topology publishes
     ports there)."""
+    local_ips: bool = False
+    """The host's observation reports the host's IPv4 addresses (a port published there
+    is bound to a host IP)."""
 
 
 @dataclass(frozen=True)
@@ -45,4 +48,6 @@ class Outline:
             asked["paths"] = list(spec.paths)
         if spec.ports:
             asked["ports"] = True
+        if spec.local_ips:
+            asked["local_ips"] = True
         return asked

@@ -30,16 +30,18 @@ _IFADDRMSG = struct.Struct("=BBBBi")
 _DUMP = rtnl.dump(RTM_GETADDR, ifaddrmsg())
 
 
-def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0) -> list[Address]:
-    """Addresses on the links named in `names` (all but `lo`), or on link `index` only
-    (the kernel filters). Kernel-made IPv6 link-local addresses are left out."""
+def observe(sock: Rtnl, netns: str, names: dict[int, str], index: int = 0,
+            loopback: bool = False) -> list[Address]:
+    """Addresses on the links named in `names` (all but `lo`, unless `loopback`), or on
+    link `index` only (the kernel filters). Kernel-made IPv6 link-local addresses are
+    left out."""
     found = []
     for reply in sock.dump(_DUMP if index == 0 else rtnl.dump(RTM_GETADDR, ifaddrmsg(index=index))):
         family, prefixlen, _flags, _scope, link = _IFADDRMSG.unpack_from(reply.body)
         dev = names.get(link)
         # For IPv4, IFA_LOCAL is the address; IFA_ADDRESS is the peer on point-to-point.
         raw = reply.attrs.get(IFA_LOCAL) or reply.attrs.get(IFA_ADDRESS)
-        if dev is None or dev == "lo" or raw is None:
+        if dev is None or (dev == "lo" and not loopback) or raw is None:
             continue
         text = _text(family, raw, prefixlen)
         if text is not None:

@@ -30,17 +30,19 @@ MAX_CONFIRM = 3600.0
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
-            ports: bool = False) -> HostState:
+            ports: bool = False, local_ips: bool = False) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
     `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
     `interfaces`, which of them exist, and with `paths` (host paths), what each is, and
-    with `ports`, the host ports others take. With `inside`, the named namespaces looked
-    into are only those; with `root` false, the root namespace's own objects are left out
+    with `ports`, the host ports others take, and with `local_ips`, the host's IPv4
+    addresses. With `inside`, the named namespaces looked into are only those; with
+    `root` false, the root namespace's own objects are left out
     (netplan/agent/observe.py)."""
     from netplan.agent import observe as _observe
 
     try:
-        return _observe.observe(topology, underlay, interfaces, paths, inside, root, ports)
+        return _observe.observe(topology, underlay, interfaces, paths, inside, root, ports,
+                                local_ips)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -110,13 +112,15 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
         with_record = request.get("record", False)
         if not isinstance(with_record, bool):
             raise ProtocolError("'record' must be true or false")
-        ports = request.get("ports", False)
-        if not isinstance(ports, bool):
-            raise ProtocolError("'ports' must be true or false")
-        if not root and (underlay is not None or interfaces or ports):
+        ports, local_ips = request.get("ports", False), request.get("local_ips", False)
+        for key, value in (("ports", ports), ("local_ips", local_ips)):
+            if not isinstance(value, bool):
+                raise ProtocolError(f"'{key}' must be true or false")
+        if not root and (underlay is not None or interfaces or ports or local_ips):
             raise ProtocolError("'root': false leaves out the root namespace, which "
-                                "'underlay', 'interfaces' and 'ports' are read from")
-        state = observe(topology, underlay, interfaces, paths, inside, root, ports)
+                                "'underlay', 'interfaces', 'ports' and 'local_ips' are read "
+                                "from")
+        state = observe(topology, underlay, interfaces, paths, inside, root, ports, local_ips)
         answer: dict[str, Any] = {"state": state.to_json() if encoded else state}
         if with_record:  # a check reads it too: in the same round trip
             from netplan.agent import record

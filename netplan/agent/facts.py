@@ -1,6 +1,7 @@
 """Facts about the host the controller asks for alongside its state: the underlay that
-overlay tunnels leave through (its interface, IPv4 address and MTU), and the interfaces
-macvlan networks hang from (and whether the kernel can make VLAN links for them)."""
+overlay tunnels leave through (its interface, IPv4 address and MTU), the interfaces
+macvlan networks hang from (and whether the kernel can make VLAN links for them), and
+the IPv4 addresses the host has (a published port bound to one must be one of them)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from netplan.agent.resources import ROOT
 from netplan.agent.rtnl import Rtnl
 from netplan.agent.state import Interface, Underlay
 
+LOOPBACK_INDEX = 1
+"""The kernel gives the loopback link this index in every network namespace."""
 VLAN_PROC = "/proc/net/vlan"
 """Present once the kernel's 802.1Q support is loaded (in the caller's namespace)."""
 
@@ -54,6 +57,21 @@ def _ipv4(sock: Rtnl, names: dict[int, str],
         if isinstance(ip, ipaddress.IPv4Address):
             found.append((entry.dev, ip))
     return found
+
+
+def local_ips(sock: Rtnl, root_links: dict[int, Link]) -> tuple[str, ...]:
+    """The IPv4 addresses of every root-namespace link, whoever owns it, as the networks
+    a socket may bind (what Docker's proxy does for a published port's host IP): one
+    address each (`/32`), but the loopback link's whole subnet, which the kernel takes as
+    local (`127.0.0.0/8`: 127.0.0.53 is the host's too). Sorted, each once."""
+    names = {index: link.name for index, link in root_links.items()}
+    loopback = names.get(LOOPBACK_INDEX)
+    found = set()
+    for entry in address.observe(sock, ROOT, names, loopback=True):
+        ip = ipaddress.ip_interface(entry.cidr)
+        if isinstance(ip, ipaddress.IPv4Interface):
+            found.add(str(ip.network if entry.dev == loopback else ipaddress.IPv4Network(ip.ip)))
+    return tuple(sorted(found))
 
 
 def interfaces(names: list[str], root_links: dict[int, Link]) -> dict[str, Interface]:

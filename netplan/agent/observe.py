@@ -68,16 +68,17 @@ and two processes at once each go ~8% slower than one alone."""
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
-            ports_asked: bool = False) -> HostState:
+            ports_asked: bool = False, local_ips_asked: bool = False) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
     of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about, and
-    with `ports_asked`, the host ports others take (Facts.ports_in_use). With
-    `inside`, only those named namespaces are looked into; with `root` false, the root
-    namespace's own objects and holders are not read, only the root-namespace ends of
-    the links in the namespaces looked into (netplan/plan/scope.py), and the underlay's,
-    interfaces' and ports' facts, read from the root namespace, cannot be asked for."""
+    with `ports_asked`, the host ports others take (Facts.ports_in_use), and with
+    `local_ips_asked`, the host's IPv4 addresses (Facts.local_ips). With `inside`, only
+    those named namespaces are looked into; with `root` false, the root namespace's own
+    objects and holders are not read, only the root-namespace ends of the links in the
+    namespaces looked into (netplan/plan/scope.py), and the underlay's, interfaces',
+    ports' and addresses' facts, read from the root namespace, cannot be asked for."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)} if root else {}
@@ -96,7 +97,8 @@ def observe(topology: str, underlay: str | None = None,
             for started in processes:
                 state.add(started)
             state.foreign.update(damaged)
-            return files, _facts(session, topology, root_links, underlay, interfaces, paths)
+            return files, _facts(session, topology, root_links, underlay, interfaces, paths,
+                                 local_ips_asked)
 
         found, (files, state.facts) = split.beside_parts(
             names, observe_part, parts, beside, int(len(names) * BESIDE_PER_NAMESPACE))
@@ -114,7 +116,7 @@ def observe(topology: str, underlay: str | None = None,
 
 
 def _facts(session: Session, topology: str, root_links: dict[int, Link], underlay: str | None,
-           interfaces: list[str] | None, paths: list[str] | None) -> Facts:
+           interfaces: list[str] | None, paths: list[str] | None, local_ips: bool) -> Facts:
     """What the controller asked to know beside the state, and the record's roster and
     addresses."""
     found = Facts(roster=record.roster(topology), addresses=record.addresses(topology))
@@ -125,6 +127,8 @@ def _facts(session: Session, topology: str, root_links: dict[int, Link], underla
                         vlan_support=facts.vlan_support())
     if paths:
         found = replace(found, paths=facts.paths(paths))
+    if local_ips:
+        found = replace(found, local_ips=facts.local_ips(session.root, root_links))
     return found
 
 

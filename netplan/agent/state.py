@@ -96,6 +96,10 @@ class Facts:
     ports_in_use: tuple[PortInUse, ...] = ()
     """The ports other netplan topologies publish on the host and those its processes
     listen on (netplan/agent/ports.py), sorted. Observed with the root namespace."""
+    local_ips: tuple[str, ...] | None = None
+    """The IPv4 networks of the addresses the root namespace's links have, whoever owns
+    them (`192.0.2.1/32`, and lo's `127.0.0.0/8`), sorted: a port published on a host IP
+    must be bound to one (netplan/plan/publish_ips.py). None: not asked."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -116,12 +120,14 @@ class Facts:
             data["vnis_in_use"] = {n: asdict(v) for n, v in self.vnis_in_use.items()}
         if self.ports_in_use:
             data["ports_in_use"] = [asdict(p) for p in self.ports_in_use]
+        if self.local_ips is not None:
+            data["local_ips"] = list(self.local_ips)
         return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Facts:
         """Fields a newer agent may add are left out, not refused."""
-        underlay = data.get("underlay")
+        underlay, local_ips = data.get("underlay"), data.get("local_ips")
         return cls(
             underlay=_known(Underlay, underlay) if underlay else None,
             interfaces={n: _known(Interface, i) for n, i in data.get("interfaces", {}).items()},
@@ -132,6 +138,7 @@ class Facts:
             prefixes={str(p): str(link) for p, link in data.get("prefixes", {}).items()},
             vnis_in_use={n: _known(VniInUse, v) for n, v in data.get("vnis_in_use", {}).items()},
             ports_in_use=tuple(_known(PortInUse, p) for p in data.get("ports_in_use", ())),
+            local_ips=None if local_ips is None else tuple(map(str, local_ips)),
         )
 
 

@@ -53,8 +53,10 @@ def published(context: Context, host: str) -> list[Published]:
     return found
 
 
-def publishes_on(topology: Topology, host: str) -> bool:
-    """A container of `host` publishes ports: its observation must report the host ports
-    others take (netplan/plan/port_clashes.py)."""
-    return any(container.publish for name, container in topology.containers.items()
-               if container.network_mode is None and topology.host_of_container(name) == host)
+def published_on(topology: Topology, host: str) -> list[PortMapping]:
+    """The ports the containers of `host` publish: its observation must report the host
+    ports others take (netplan/plan/port_clashes.py), and, if one is bound to a host IP,
+    the host's addresses (netplan/plan/publish_ips.py)."""
+    return [PortMapping.parse(text) for name, container in topology.containers.items()
+            if container.network_mode is None and topology.host_of_container(name) == host
+            for text in container.publish]

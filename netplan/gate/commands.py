@@ -18,6 +18,7 @@ from netplan.outline import HostOutline, Outline
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.plan.port_clashes import publishes
+from netplan.plan.publish_ips import binds_host_ips
 from netplan.topology_file import CacheUse, TopologyFile
 
 if TYPE_CHECKING:
@@ -108,8 +109,11 @@ def apply_saved(
     from netplan.report import plans_json, render_plans
     from netplan.summary import host_results, results_json
 
-    outline = Outline(saved.topology, {name: HostOutline(h.underlay, ports=publishes(h.desired))
-                                       for name, h in saved.hosts.items()})
+    outline = Outline(saved.topology, {
+        name: HostOutline(h.underlay, ports=publishes(h.desired),
+                          local_ips=binds_host_ips(h.desired))
+        for name, h in saved.hosts.items()
+    })
     hosts = pipeline.connect_hosts(outline, *hosts_from)
     with hosts:
         verb = "destroy" if saved.destroy else "apply"

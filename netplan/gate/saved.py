@@ -4,6 +4,12 @@ A saved plan is self-contained: per host the steps to run, the desired state the
 (to verify against, and to record as last-applied) and a fingerprint of the observed state
 it was made from. Apply re-observes and refuses the plan when any host's fingerprint
 moved: steps planned from stale facts are the bug pyinfra v3 removed by planning late.
+
+Apply runs what the file says, so the file carries a digest of everything else in it
+(`plan_digest`), and a plan whose content does not match it is refused before any host
+is reached: a hand-edited step would otherwise run as edited, and be recorded as what
+netplan planned. A digest, not a signature: it catches edits, not someone who recomputes
+it.
 """
 
 from __future__ import annotations
@@ -23,8 +29,10 @@ from netplan.output_file import write_whole
 from netplan.plan.changes import HostPlan
 
 PLAN_KIND = "netplan-plan"
-FORMAT_VERSION = 2
-"""2: a hosts file's content is one string (1: a list of lines)."""
+FORMAT_VERSION = 3
+"""3: `plan_digest`, checked by apply; 2: a hosts file's content is one string (1: a list
+of lines)."""
+DIGEST_KEY = "plan_digest"
 MAX_BYTES = 256 << 20
 
 
@@ -94,6 +102,11 @@ class SavedPlan:
         return cls(topology, source, destroy, hosts)
 
     def to_json(self) -> dict[str, Any]:
+        """The document, its content digest included."""
+        document = self._content()
+        return {**document, DIGEST_KEY: content_digest(document)}
+
+    def _content(self) -> dict[str, Any]:
         return {
             "format_version": FORMAT_VERSION,
             "kind": PLAN_KIND,
@@ -114,10 +127,13 @@ class SavedPlan:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], where: str) -> SavedPlan:
-        if data.get("format_version") != FORMAT_VERSION:
+        """The plan, once its format is this netplan's and its content matches its digest."""
+        _check_version(data, where)
+        if data.get(DIGEST_KEY) != content_digest(data):
             raise PlanFileError(
-                f"{where}: plan format {data.get('format_version')!r} is not supported "
-                f"(hint: re-run netplan plan with this version)"
+                f"{where}: the plan file was changed after netplan plan wrote it (its content "
+                f"does not match its {DIGEST_KEY}); nothing was changed (hint: run "
+                f"{_replan(data, where)} again)"
             )
         try:
             hosts = {}
@@ -133,6 +149,37 @@ class SavedPlan:
                 f"{where}: not a usable netplan plan ({type(error).__name__}: {error}) "
                 f"(hint: re-run netplan plan FILE --out {where})"
             ) from None
+
+
+def content_digest(document: dict[str, Any]) -> str:
+    """`sha256:<hex>` of the document's canonical JSON (keys sorted, no spaces), its
+    digest left out: what `plan --out` writes and apply trusts."""
+    content = {key: value for key, value in document.items() if key != DIGEST_KEY}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_version(data: dict[str, Any], where: str) -> None:
+    version = data.get("format_version")
+    if version == FORMAT_VERSION:
+        return
+    if isinstance(version, int) and 0 < version < FORMAT_VERSION:
+        raise PlanFileError(
+            f"{where}: plan format {version} was written by an older netplan, without the "
+            f"{DIGEST_KEY} this one checks; nothing was changed (hint: run "
+            f"{_replan(data, where)} again)"
+        )
+    raise PlanFileError(
+        f"{where}: plan format {version!r} is not supported (hint: re-run netplan plan "
+        f"with this version)"
+    )
+
+
+def _replan(data: dict[str, Any], where: str) -> str:
+    """The command that writes the plan again, from the topology file it names."""
+    file = data.get("file")
+    named = isinstance(file, str) and file.isprintable() and file
+    return f"netplan plan {named or 'FILE'} --out {where}"
 
 
 def read_saved_plan(path: str | os.PathLike[str]) -> SavedPlan | None:

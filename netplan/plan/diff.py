@@ -17,11 +17,13 @@ from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange, shown
 from netplan.plan.overlaps import overlap_conflicts
 from netplan.plan.port_clashes import port_conflicts
+from netplan.plan.publish_ips import local_ip_conflicts
 
 
-def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
+def conflicts(host: str, desired: HostState, observed: HostState) -> list[Conflict]:
     """Names the desired resources need that foreign objects hold; subnets and published
-    ports of theirs that the host already gives to others."""
+    ports of theirs that `host` already gives to others, and published ports bound to an
+    IP it does not have."""
     found: dict[str, Conflict] = {}
     for resource in desired.resources.values():
         for claim in resource.claims():
@@ -33,7 +35,7 @@ def conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
                 what = f"link {claim.partition('/')[2]} (for {what})"
             found[claim] = Conflict(what, owner)
     return [*(found[k] for k in sorted(found)), *overlap_conflicts(desired, observed),
-            *port_conflicts(desired, observed)]
+            *port_conflicts(desired, observed), *local_ip_conflicts(host, desired, observed)]
 
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:

@@ -150,4 +150,5 @@ def plan_host(host: str, desired: HostState, observed: HostState) -> HostPlan:
     )
     steps = [step for change in changes for step in change_steps(change)]
     ordered = [step for generation in order_steps(steps) for step in generation]
-    return HostPlan(host, changes, ordered, conflicts(desired, observed), desired, observed)
+    return HostPlan(host, changes, ordered, conflicts(host, desired, observed), desired,
+                    observed)

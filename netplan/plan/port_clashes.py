@@ -25,11 +25,8 @@ def port_conflicts(desired: HostState, observed: HostState) -> list[Conflict]:
     taken = observed.facts.ports_in_use
     if not taken:
         return []
-    ours = {_socket(mapping) for _, mapping in published(observed)}
     found = []
-    for container, mapping in published(desired):
-        if _socket(mapping) in ours:
-            continue
+    for container, mapping in new_published(desired, observed):
         for other in taken:
             host_ip = None if other.address == "0.0.0.0" else IPv4Address(other.address)
             if mapping.takes(other.port, other.protocol, host_ip):
@@ -43,14 +40,30 @@ def publishes(state: HostState) -> bool:
     return any(True for _ in published(state))
 
 
+def new_published(desired: HostState,
+                  observed: HostState) -> list[tuple[str | None, PortMapping]]:
+    """The desired published ports (with their containers) that the topology does not
+    publish on the host yet, on the same host address, port and protocol: only these
+    are checked against what the host has; the others are the topology's own already."""
+    ours = {_socket(mapping) for _, mapping in published(observed)}
+    return [(container, mapping) for container, mapping in published(desired)
+            if _socket(mapping) not in ours]
+
+
+def described(container: str | None, mapping: PortMapping) -> str:
+    """`published port 8080:80/tcp of container 'web'`, as conflicts name one."""
+    what = f"published port {mapping}"
+    if container is not None:
+        what += f" of container '{container}'"
+    return what
+
+
 def _socket(mapping: PortMapping) -> tuple[IPv4Address | None, int, str]:
     return mapping.host_ip, mapping.host_port, mapping.protocol
 
 
 def _conflict(container: str | None, mapping: PortMapping, other: PortInUse) -> Conflict:
-    what = f"published port {mapping}"
-    if container is not None:
-        what += f" of container '{container}'"
+    what = described(container, mapping)
     where = f"host port {other.address}:{other.port}/{other.protocol}"
     if other.topology:
         return Conflict(what, f"clashes with {where}, which netplan topology "

@@ -1,6 +1,7 @@
 """`netplan check` as CI runs it: exit codes, drift vs pending in every output format (JSON
 validated against docs/check.schema.json, JUnit parsed by junitparser, GitHub annotations
-on the right line), and saved plans (stale ones refused, fresh ones applied exactly)."""
+on the right line), and saved plans (stale or edited ones refused, fresh ones applied
+exactly)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import jsonschema
 import pytest
 from junitparser import Failure, JUnitXml
 
-from tests.e2e.hostview import REPO, ip_json
+from tests.e2e.hostview import REPO, assert_unchanged, ip_json, snapshot
 
 SCHEMA = json.loads((REPO / "docs" / "check.schema.json").read_text())
 NAME = "ci-gate"
@@ -279,6 +280,31 @@ def test_saved_plans(repo: Repo) -> None:
     repo.ok("apply", "destroy.json", "--yes")
     assert not {"web", "db", "cache"} & {n["name"] for n in ip_json("netns", "list")}
     assert not RECORD.exists()
+
+
+def test_a_saved_plan_edited_by_hand_is_refused(repo: Repo) -> None:
+    """A step changed in the file (a create made a delete, by text substitution) is not
+    run: apply says so in one line and changes nothing."""
+    repo.ok("apply", FILE, "--yes")
+    repo.file.write_text(TOPOLOGY + CACHE)
+    repo.ok("plan", FILE, "--out", "plan.json")
+    saved = repo.root / "plan.json"
+    text = saved.read_text()
+    assert '"op": "create"' in text
+    saved.write_text(text.replace('"op": "create"', '"op": "delete"', 1))
+    before = snapshot()
+    refused = repo.netplan("apply", "plan.json", "--yes")
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.splitlines() == [
+        "error: plan.json: the plan file was changed after netplan plan wrote it (its content "
+        "does not match its plan_digest); nothing was changed (hint: run netplan plan "
+        f"{FILE} --out plan.json again)"
+    ]
+    assert_unchanged(before, snapshot())
+    assert "cache" not in {n["name"] for n in ip_json("netns", "list")}
+    repo.ok("plan", FILE, "--out", "plan.json")  # planned again: applied
+    repo.ok("apply", "plan.json", "--yes")
+    assert repo.netplan("plan", FILE, "--detailed-exitcode").returncode == 0
 
 
 def nft_table() -> list[dict[str, Any]]:

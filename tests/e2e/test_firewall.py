@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.e2e.hostview import (
     TOPOLOGIES,
@@ -211,6 +212,53 @@ def test_a_host_port_taken_by_another_topology_or_a_process_is_refused(
                 "with host port 127.0.0.1:9099/tcp, which a process of the host listens on"
                 in checked.stdout)
         assert "Nothing to apply" in run("apply", PUBLISHED_WEB, "--yes", check=True).stdout
+
+
+def test_a_port_published_on_an_ip_the_host_lacks_is_refused(
+    run: Run, outside: None, tx: Path
+) -> None:
+    """Docker's "cannot assign requested address": a port bound to an IP no link of the
+    host has is a conflict; plan, apply and check say so in one line and nothing changes.
+    Bound to the host's address towards `outside`, or to the gateway the bridge is about
+    to get, it is applied and reachable."""
+    path = tx / "bound.yaml"
+
+    def publishing(*ports: str) -> None:
+        path.write_text(yaml.safe_dump({
+            "name": "bound-ports", "networks": {"n": {"subnet": "10.213.8.0/24"}},
+            "containers": {"web": {
+                "networks": ["n"], "publish": list(ports),
+                "command": ["python3", "-m", "http.server", "80", "--directory", "/usr/share/doc"],
+            }}}))  # fmt: skip
+
+    publishing("192.0.2.99:8090:80")
+    refusal = (
+        "error: host local: published port 192.0.2.99:8090:80/tcp of container 'web' is bound "
+        "to 192.0.2.99, which is not an address of host local; nothing was changed (hint: use "
+        "an address of host local (`ip -br addr` lists them), or leave the IP out to publish "
+        "on all of them)")
+    before = snapshot()
+    for command in (["plan", path, "--out", tx / "plan.json"], ["apply", path, "--yes"]):
+        refused = run(*command)
+        assert (refused.returncode, refused.stderr.splitlines()) == (1, [refusal]), refused.stderr
+    assert not (tx / "plan.json").exists()
+    checked = run("check", path)
+    assert checked.returncode == 2
+    assert ("host local: conflict: published port 192.0.2.99:8090:80/tcp of container 'web' "
+            "is bound to 192.0.2.99, which is not an address of host local" in checked.stdout)
+    assert_unchanged(before, snapshot())  # `ip -j addr` and `nft -j list ruleset` included
+
+    publishing(f"{HOST}:8090:80", "10.213.8.1:8091:80")
+    run("apply", path, "--yes", check=True)
+    deadline = time.monotonic() + 10
+    while not http_ok("http://10.213.8.2:80/", "web"):
+        assert time.monotonic() < deadline, "the web server did not start"
+        time.sleep(0.1)
+    assert http_ok(f"http://{HOST}:8090/", "outside")  # from another machine
+    assert http_ok(f"http://{HOST}:8090/")  # from the host itself
+    assert http_ok("http://10.213.8.1:8091/")  # the bridge's gateway address
+    assert not http_ok("http://127.0.0.1:8090/")  # bound to HOST only
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 
 def test_default_bridge_masquerades_to_the_outside(

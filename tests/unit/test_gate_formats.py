@@ -4,8 +4,10 @@ through junitparser, GitHub annotations escaped; the last-applied record and sav
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -21,7 +23,15 @@ from netplan.gate.json_report import report_json
 from netplan.gate.junit import render_junit
 from netplan.gate.record import LastApplied, Source
 from netplan.gate.report import CheckReport, build_report
-from netplan.gate.saved import SavedPlan, read_saved_plan, stale_hosts, write_saved_plan
+from netplan.gate.saved import (
+    FORMAT_VERSION,
+    PlanFileError,
+    SavedPlan,
+    content_digest,
+    read_saved_plan,
+    stale_hosts,
+    write_saved_plan,
+)
 from netplan.gate.text import render_line, render_text
 from netplan.pipeline import Failure as HostFailure
 from netplan.plan.changes import HostPlan
@@ -227,6 +237,83 @@ def test_saved_plan_round_trip_and_staleness(tmp_path: Path) -> None:
     unrelated = state(BR)
     unrelated.foreign["link:/eth0"] = "is not managed by netplan"
     assert stale_hosts(read, {"a": unrelated}) == []
+
+
+def saved_document(tmp_path: Path) -> Path:
+    """A plan saved as `plan --out` saves it (one host: a namespace to create)."""
+    plans = {"a": plan_host("a", state(BR, WEB), state(BR))}
+    write_saved_plan(SavedPlan.of("t", SOURCE, False, plans, {"a": None}), tmp_path / "plan.json")
+    return tmp_path / "plan.json"
+
+
+def test_a_saved_plan_carries_the_digest_of_its_content(tmp_path: Path) -> None:
+    path = saved_document(tmp_path)
+    document = json.loads(path.read_text())
+    assert document["format_version"] == FORMAT_VERSION
+    assert document["plan_digest"] == content_digest(document)
+    assert document["plan_digest"].startswith("sha256:") and len(document["plan_digest"]) == 71
+    path.write_text(json.dumps(document, indent=4, sort_keys=True))  # laid out anew: same content
+    read = read_saved_plan(path)
+    assert read is not None and [s.resource for s in read.hosts["a"].steps] == [WEB]
+
+
+def edit_step(document: dict[str, Any]) -> None:
+    document["hosts"]["a"]["steps"][0]["resource"]["name"] = "other"
+
+
+def edit_desired(document: dict[str, Any]) -> None:
+    document["hosts"]["a"]["desired"].pop()
+
+
+def edit_fingerprint(document: dict[str, Any]) -> None:
+    document["hosts"]["a"]["fingerprint"] = "sha256:" + "2" * 64
+
+
+def edit_destroy(document: dict[str, Any]) -> None:
+    document["destroy"] = True
+
+
+def drop_digest(document: dict[str, Any]) -> None:
+    del document["plan_digest"]
+
+
+def add_a_field(document: dict[str, Any]) -> None:
+    document["note"] = "reviewed"
+
+
+@pytest.mark.parametrize("edit", [edit_step, edit_desired, edit_fingerprint, edit_destroy,
+                                  drop_digest, add_a_field])  # fmt: skip
+def test_a_saved_plan_changed_after_it_was_written_is_refused(
+    tmp_path: Path, edit: Callable[[dict[str, Any]], None]
+) -> None:
+    path = saved_document(tmp_path)
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document, indent=1))
+    with pytest.raises(PlanFileError) as refused:
+        read_saved_plan(path)
+    assert str(refused.value) == (
+        f"{path}: the plan file was changed after netplan plan wrote it (its content does not "
+        f"match its plan_digest); nothing was changed (hint: run netplan plan t.yaml --out "
+        f"{path} again)")
+
+
+@pytest.mark.parametrize(("version", "message"), [
+    (2, "plan format 2 was written by an older netplan, without the plan_digest this one "
+        "checks; nothing was changed (hint: run netplan plan t.yaml --out {path} again)"),
+    (99, "plan format 99 is not supported (hint: re-run netplan plan with this version)"),
+])  # fmt: skip
+def test_a_saved_plan_of_another_format_is_refused(
+    tmp_path: Path, version: int, message: str
+) -> None:
+    path = saved_document(tmp_path)
+    document = json.loads(path.read_text())
+    document["format_version"] = version
+    document["plan_digest"] = content_digest(document)  # consistent, yet not this format
+    path.write_text(json.dumps(document))
+    with pytest.raises(PlanFileError) as refused:
+        read_saved_plan(path)
+    assert str(refused.value) == f"{path}: " + message.format(path=path)
 
 
 def test_a_saved_plan_is_stale_once_another_device_takes_its_vni() -> None:
