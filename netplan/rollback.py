@@ -41,12 +41,26 @@ class Transaction:
     """`apply` or `destroy`, as the reports name it."""
 
 
+@dataclass(frozen=True)
+class StepCounts:
+    """What became of a host's steps, as its summary reports them."""
+
+    done: int | None
+    """Steps that ran, whether kept or rolled back since; None when not known."""
+    failed: int = 0
+    """Steps the host refused: the one that stopped the apply, or a process that did
+    not start."""
+    rolled_back: int | None = 0
+    """Steps done that the rollback (or a revert) undid; None when not known."""
+
+
 class ApplyFailed(NetplanError):
     """A host's apply failed or was interrupted; `lines` say what, and what the rollback
-    did (or that the steps done were kept)."""
+    did (or that the steps done were kept); `counts`, what became of its steps, when
+    known."""
 
-    def __init__(self, host: str, lines: list[str]) -> None:
-        self.host, self._lines = host, lines
+    def __init__(self, host: str, lines: list[str], counts: StepCounts | None = None) -> None:
+        self.host, self._lines, self.counts = host, lines, counts
         super().__init__("; ".join(lines))
 
     def lines(self) -> list[str]:
@@ -84,7 +98,21 @@ def apply_host(
     elif ("resource" in error or error.get("interrupted")) and not transaction.rollback:
         lines.append(f"host {host.name}: kept the steps done (--no-rollback); run "
                      f"{transaction.command} again to converge")  # fmt: skip
-    raise ApplyFailed(host.name, lines)
+    raise ApplyFailed(host.name, lines, step_counts(error, len(plan.steps)))
+
+
+def step_counts(error: dict[str, Any], planned: int) -> StepCounts:
+    """What became of the steps, from the agent's error: the steps before the one it
+    refused, or before it stopped, ran (`step`, the index of that one); a rollback says
+    how many ran (`of`) and how many of those it undid; a process that did not start
+    fails its own step once every other step ran, and nothing is rolled back."""
+    failed = 1 if "resource" in error else 0
+    if error.get("op") == "start":
+        return StepCounts(planned - 1, failed)
+    rollback = error.get("rollback")
+    if rollback is not None:
+        return StepCounts(rollback.get("of", 0), failed, rollback.get("undone", 0))
+    return StepCounts(error.get("step", 0), failed)
 
 
 def _failure_line(host: str, error: dict[str, Any]) -> str:
@@ -193,7 +221,7 @@ def _fail_done_hosts(
         steps = len(plans[name].steps)
         line = (f"host {name}: interrupted ({stop.why}) after its {steps} steps were done: "
                 f"the changes are kept but not verified (hint: {hint})")  # fmt: skip
-        hosts.fail(name, "verify", ApplyFailed(name, [line]))
+        hosts.fail(name, "verify", ApplyFailed(name, [line], StepCounts(steps)))
 
 
 def confirm_hosts(
@@ -210,12 +238,16 @@ def confirm_hosts(
         op = "confirm" if keep else "revert"
         answer = host.call({"version": PROTOCOL_VERSION, "op": op, "topology": outline.name})
         error = answer.get("error")
-        if error:
-            raise ApplyFailed(host.name, [f"host {host.name}: {error.get('message')}"])
-        if not keep:
-            done = answer.get("rollback") or {"undone": 0, "of": 0}
+        steps = len(plans[host.name].steps)
+        if error:  # reverted at its deadline, by how much the agent's words say
+            raise ApplyFailed(host.name, [f"host {host.name}: {error.get('message')}"],
+                              StepCounts(steps, rolled_back=None))  # fmt: skip
+        if not keep:  # no rollback in the answer: the agent's deadline came first
+            done = answer.get("rollback")
+            undone = None if done is None else done.get("undone", 0)
             differences = _still_differs(outline, host, plans[host.name])
-            lines = rollback_lines(host.name, done, differences)
-            raise ApplyFailed(host.name, [f"host {host.name}: {why}", *lines] if why else lines)
+            lines = rollback_lines(host.name, done or {"undone": 0, "of": 0}, differences)
+            raise ApplyFailed(host.name, [f"host {host.name}: {why}", *lines] if why else lines,
+                              StepCounts(steps, rolled_back=undone))
 
     hosts.each("confirm", one)

@@ -63,6 +63,11 @@ class Kernel:
     """Defaults for a resource that needs nothing first, has no parent and claims only
     its own key; kinds override what differs."""
 
+    def refusal(self, fields: list[str]) -> str:
+        """Why the kernel will not change these fields (not in MUTABLE) in place, where
+        the kind says so ("" else): the reason of a replace quotes it."""
+        return ""
+
     @property
     def key(self) -> str:
         raise NotImplementedError
@@ -225,14 +230,17 @@ class Route(Kernel):
 class Vxlan(Kernel):
     """A VXLAN device in the root namespace: this host's tunnel end (VTEP) of an overlay,
     a port of the overlay's bridge; ours carry bridge_marker(topology, network). The
-    kernel cannot change its VNI, local address, underlay device, port, learning or
-    proxy in place."""
+    kernel changes its local address, underlay device and learning in place
+    (vxlan_changelink), and refuses a new VNI, port or proxy flag: those replace it."""
 
     KIND: ClassVar[str] = "vxlan"
     ORDER: ClassVar[int] = 2
     MUTABLE: ClassVar[frozenset[str]] = frozenset(
-        {"network", "bridge", "mtu", "up", "port_learning"}
+        {"network", "bridge", "mtu", "up", "port_learning", "local", "dev", "learning"}
     )
+    REFUSED: ClassVar[dict[str, str]] = {"vni": "VNI", "port": "UDP port", "proxy": "proxy flag"}
+    """What vxlan_changelink refuses (-EOPNOTSUPP), by field: `Cannot change VNI`,
+    `Cannot change port` (even to its value), `cannot change PROXY flag`."""
 
     name: str
     network: str
@@ -264,6 +272,13 @@ class Vxlan(Kernel):
 
     def describe(self) -> str:
         return f"vxlan {self.name}"
+
+    def refusal(self, fields: list[str]) -> str:
+        named = [self.REFUSED[f] for f in fields if f in self.REFUSED]
+        if not named:
+            return ""
+        listed = named[0] if len(named) == 1 else f"{', '.join(named[:-1])} and {named[-1]}"
+        return f"the kernel refuses to change a VXLAN device's {listed}"
 
 
 @dataclass(frozen=True)

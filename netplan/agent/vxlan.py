@@ -100,8 +100,12 @@ def create(session: Session, vxlan: Vxlan) -> None:
 
 def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     """A port that joins a bridge learns (the kernel's default) until told otherwise:
-    its port settings follow a change of bridge."""
+    its port settings follow a change of bridge. The device's own settings that change
+    are sent alone: the kernel refuses IFLA_VXLAN_PORT in a change even at its value."""
     attrs: dict[str, Any] = {}
+    settings = _settings(session, vxlan, fields)
+    if settings:
+        attrs["IFLA_LINKINFO"] = ("vxlan", settings)
     if "network" in fields:
         attrs.update(links.marked(bridge_marker(session.topology, vxlan.network)))
     if "bridge" in fields:
@@ -113,6 +117,18 @@ def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
         links.change(session.root, vxlan.name, up=up, **attrs)
     if vxlan.bridge and ("bridge" in fields or "port_learning" in fields):
         _set_port(session, vxlan, flush="port_learning" in fields and not vxlan.port_learning)
+
+
+def _settings(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> list[Attr]:
+    """The IFLA_INFO_DATA of the fields vxlan_changelink takes (Vxlan.MUTABLE)."""
+    settings: list[Attr] = []
+    if "local" in fields:
+        settings.append(("IFLA_VXLAN_LOCAL", vxlan.local))
+    if "dev" in fields:
+        settings.append(("IFLA_VXLAN_LINK", session.index(ROOT, vxlan.dev)))
+    if "learning" in fields:
+        settings.append(("IFLA_VXLAN_LEARNING", int(vxlan.learning)))
+    return settings
 
 
 def _set_port(session: Session, vxlan: Vxlan, flush: bool = False) -> None:

@@ -64,10 +64,16 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         return None
     fixed = [c for c in changed if c.field not in desired.MUTABLE]
     if fixed:
-        what = ", ".join(f"{c.field} {shown(c.old)} → {shown(c.new)}" for c in fixed)
-        reason = f"cannot change {what} in place: delete and recreate"
-        return Change("replace", key, desired, observed, changed, reason)
+        return Change("replace", key, desired, observed, changed, replace_reason(desired, fixed))
     return Change("update", key, desired, observed, changed)
+
+
+def replace_reason(desired: Resource, fixed: list[FieldChange]) -> str:
+    """`cannot change vni 4096 → 42 in place (the kernel refuses …): delete and recreate`,
+    with the kernel's refusal where the kind names it."""
+    what = ", ".join(f"{c.field} {shown(c.old)} → {shown(c.new)}" for c in fixed)
+    why = desired.refusal([c.field for c in fixed])
+    return f"cannot change {what} in place{f' ({why})' if why else ''}: delete and recreate"
 
 
 def doomed_ancestor(observed: HostState, key: str, doomed: set[str]) -> bool:

@@ -111,6 +111,21 @@ def test_a_stop_while_the_steps_run_rolls_back(
     assert_returns_to(before)
 
 
+def test_a_stopped_apply_counts_its_steps_as_they_went_in_json(run: Run, tx: Path) -> None:
+    """Not the plan's steps as if they were done: those that ran, none refused, and the
+    rollback's, for the host; `steps` stays the number planned."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
+    total = steps_of(run, path)
+    result = stopped("step:7", "TERM", "apply", path, "--yes", "--json")
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["verified"] is False
+    local = report["results"]["local"]
+    assert {k: v for k, v in local.items() if k != "errors"} == {
+        "result": "failed at apply", "steps": total, "done": 7, "failed": 0, "rolled_back": 7}
+    assert local["errors"][0] == interrupted(8, total, "TERM").removeprefix("error: ")
+
+
 def test_a_stopped_destroy_puts_back_what_it_removed(run: Run, tx: Path) -> None:
     path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
     run("apply", path, "--yes", check=True)

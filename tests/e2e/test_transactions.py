@@ -123,9 +123,27 @@ def test_a_killed_holder_leaves_the_host_unlocked(run: Run, tx: Path) -> None:
     assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 
+def summary_row(stdout: str, host: str = "local") -> list[str]:
+    """The host's row of the result table: its result, then its steps planned, done,
+    failed and rolled back."""
+    rows = [re.fullmatch(rf"{host}\s+(.+?)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)", line)
+            for line in stdout.splitlines()]  # fmt: skip
+    [row] = [list(row.groups()) for row in rows if row]
+    return row
+
+
+def refused_at(path: Path, peer: str) -> tuple[int, int]:
+    """(the index of the step that makes the veth whose host end is `peer`, how many
+    steps the apply of `path` has)."""
+    steps = planned_steps(path)
+    return next(i for i, s in enumerate(steps) if isinstance(s.resource, Veth)
+                and s.resource.peer == peer), len(steps)  # fmt: skip
+
+
 def test_a_failed_step_rolls_the_host_back_to_before_the_apply(run: Run, tx: Path) -> None:
     path = bridge_topology(tx / "lab.yaml", "lab", [f"c{i}" for i in range(1, 6)])
     peer = planned_veths(path)[3].peer
+    index, total = refused_at(path, peer)
     before = settled_snapshot()
     apply = Interactive("apply", path)
     apply.wait_for(PROMPT)
@@ -135,8 +153,12 @@ def test_a_failed_step_rolls_the_host_back_to_before_the_apply(run: Run, tx: Pat
     assert result.returncode == 1, result.stdout
     lines = result.stderr.splitlines()
     assert lines[0] == ("error: host local: cannot create veth c4/eth0: already exists")
-    assert re.match(r"error: host local: rolled back (\d+) of \1 steps in ", lines[1])
+    assert lines[1].startswith(f"error: host local: rolled back {index} of {index} steps in ")
     assert lines[1].endswith(": the host is as it was before the apply")
+    # The summary says what happened, not what was planned: the steps before the refused
+    # one ran, it failed, and all of them were undone.
+    assert summary_row(result.stdout) == ["failed at apply", str(total), str(index), "1",
+                                          str(index)]  # fmt: skip
     sh(f"ip link del {peer}")  # the foreign object is untouched by the rollback
     assert_unchanged(before, settled_snapshot())
     assert not netns_names()
@@ -191,6 +213,7 @@ def root_links(state: dict[str, Any]) -> list[tuple[str, str]]:
 def test_no_rollback_keeps_the_steps_done_and_a_reapply_converges(run: Run, tx: Path) -> None:
     path = bridge_topology(tx / "lab.yaml", "lab", [f"c{i}" for i in range(1, 6)])
     peer = planned_veths(path)[3].peer
+    index, total = refused_at(path, peer)
     apply = Interactive("apply", path, "--no-rollback")
     apply.wait_for(PROMPT)
     sh(f"ip link add {peer} type bridge")
@@ -198,6 +221,7 @@ def test_no_rollback_keeps_the_steps_done_and_a_reapply_converges(run: Run, tx: 
     result = apply.finish()
     assert result.returncode == 1
     assert "kept the steps done (--no-rollback); run apply again to converge" in result.stderr
+    assert summary_row(result.stdout) == ["failed at apply", str(total), str(index), "1", "0"]
     assert netns_names() == {f"c{i}" for i in range(1, 6)}
     assert cached_entry(path).observed is None
     sh(f"ip link del {peer}")
@@ -232,6 +256,7 @@ def test_ctrl_c_during_apply_rolls_back(run: Run, tx: Path) -> None:
 @pytest.mark.parametrize("answer", ["n", None], ids=["says-no", "no-answer"])
 def test_apply_confirm_reverts_unless_kept(run: Run, tx: Path, answer: str | None) -> None:
     path = bridge_topology(tx / "lab.yaml", "lab", ["c1", "c2"])
+    total = str(len(planned_steps(path)))
     before = settled_snapshot()
     apply = Interactive("apply", path, "--confirm", "2")
     apply.wait_for(PROMPT)
@@ -243,6 +268,11 @@ def test_apply_confirm_reverts_unless_kept(run: Run, tx: Path, answer: str | Non
     result = apply.finish()
     assert result.returncode == 1
     assert result.stderr.splitlines()[-1].endswith(": the host is as it was before the apply")
+    # Every step ran, and the revert undid them all (unknown how many when the agent's
+    # own deadline came first: it reverted by itself).
+    done = [total] if answer else [total, "?"]
+    assert summary_row(result.stdout) in [["failed at confirm", total, total, "0", d]
+                                          for d in done]  # fmt: skip
     assert_unchanged(before, settled_snapshot())
     assert cached_entry(path).observed is None
 

@@ -152,12 +152,53 @@ def test_a_new_vni_is_a_planned_replace_that_brings_the_entries_back(topology: s
         desired.add(resource)
     plan = plan_host("local", desired, observe(topology))
     assert [c.reason for c in plan.changes if c.key == "link:/vx-ov"] == [
-        "cannot change vni 4096 → 42 in place: delete and recreate"]
+        "cannot change vni 4096 → 42 in place (the kernel refuses to change a VXLAN device's "
+        "VNI): delete and recreate"]
     execute(topology, plan.steps)
     assert ip("-d", "link", "show", "dev", "vx-ov")[0]["linkinfo"]["info_data"]["id"] == 42
     assert len(fdb_entries("vx-ov")) == 3
     assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
     assert port_learning("vx-ov") is False
+    assert plan_host("local", desired, observe(topology)).empty
+
+
+@pytest.fixture
+def second_underlay() -> Iterator[str]:
+    """ul1, another interface the tunnel could leave from (a veth; its peer stays)."""
+    sh("ip link add ul1 type veth peer name ul1p && ip addr add 192.168.78.1/24 dev ul1"
+       " && ip link set ul1 up && ip link set ul1p up")
+    yield "ul1"
+    sh("ip link del ul1")
+
+
+@pytest.mark.usefixtures("underlay", "second_underlay")
+@pytest.mark.parametrize(("by_hand", "fields"), [
+    ("learning", ("learning",)),
+    ("local 192.168.77.9", ("local",)),
+    ("dev ul1", ("dev",)),
+    ("local 192.168.78.1 dev ul1 learning", ("local", "dev", "learning")),
+])
+def test_what_the_kernel_changes_in_place_is_repaired_in_place(
+        topology: str, by_hand: str, fields: tuple[str, ...]) -> None:
+    """`ip link set vx-ov type vxlan …` by hand: one update puts the device back as it
+    was, the same device (its ifindex), with its FDB, neighbour and bridge entries."""
+    wanted = overlay()
+    create(topology, *wanted)
+    index = link("vx-ov")["ifindex"]
+    sh(f"ip link set vx-ov type vxlan {by_hand}")
+    desired = HostState(resources=keyed(*wanted))
+    plan = plan_host("local", desired, observe(topology))
+    assert [(c.action, c.key, tuple(f.field for f in c.fields), c.reason)
+            for c in plan.changes] == [("update", "link:/vx-ov", fields, "")]
+    execute(topology, plan.steps)
+    [shown] = ip("-d", "link", "show", "dev", "vx-ov")
+    data = shown["linkinfo"]["info_data"]
+    assert shown["ifindex"] == index
+    assert (data["id"], data["local"], data["link"], data["port"]) == (42, LOCAL, "ul0", 4789)
+    assert (data["learning"], data["proxy"]) == (False, True)
+    assert fdb_entries("vx-ov") == {(FLOOD_MAC, PEER_B), (FLOOD_MAC, PEER_C), (MAC_B, PEER_B)}
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert neighbours("vx-ov") == {"10.88.0.2": MAC_B}
     assert plan_host("local", desired, observe(topology)).empty
 
 

@@ -91,6 +91,33 @@ def test_no_arp_crosses_the_underlay_unless_peers_are_left_to_flooding(
     assert a.ping("web", "10.88.0.2")
 
 
+def test_a_host_whose_underlay_address_changes_keeps_its_tunnel_and_is_reached_there(
+        two: dict[str, SimHost], tmp_path: Path) -> None:
+    """hostB's tunnels now leave from another of its addresses: its VXLAN device changes
+    its local address in place (same ifindex, entries kept), and hostA's entries towards
+    hostB move to that address; the containers ping each other through it."""
+    a, b = two["hostA"], two["hostB"]
+    converge(two, variant(tmp_path))
+    [before] = b.json("ip", "-j", "link", "show", "vx-overlay")
+    b.run("ip", "addr", "add", "192.168.77.22/24", "dev", "ul0")
+    moved = {"hostA": {}, "hostB": {"underlay": "192.168.77.22"}}
+    plans = converge(two, variant(tmp_path, hosts=moved))
+    assert [f"{s.op} {s.resource.key} {','.join(s.fields)}" for s in plans["hostB"].steps] == [
+        "update link:/vx-overlay local"]
+    assert sorted(f"{s.op} {s.resource.key}" for s in plans["hostA"].steps) == [
+        "create fdb:vx-overlay/00:00:00:00:00:00/192.168.77.22",
+        "create fdb:vx-overlay/02:42:0a:58:00:02/192.168.77.22",
+        f"delete fdb:vx-overlay/00:00:00:00:00:00/{b.address}",
+        f"delete fdb:vx-overlay/02:42:0a:58:00:02/{b.address}"]
+    [after] = b.json("ip", "-d", "-j", "link", "show", "vx-overlay")
+    assert after["ifindex"] == before["ifindex"]
+    assert after["linkinfo"]["info_data"]["local"] == "192.168.77.22"
+    fdb = a.json("bridge", "-j", "fdb", "show", "dev", "vx-overlay")
+    assert {(e["mac"], e["dst"]) for e in fdb if "self" in e["flags"]} == {
+        ("00:00:00:00:00:00", "192.168.77.22"), ("02:42:0a:58:00:02", "192.168.77.22")}
+    assert a.ping("web", "10.88.0.2") and b.ping("db", "10.88.0.1")
+
+
 def test_a_third_host_joins_and_leaves_with_only_its_peer_entries_planned(
         three: dict[str, SimHost], tmp_path: Path) -> None:
     converge(three, variant(tmp_path, hosts=["hostA", "hostB", "hostC"]))

@@ -175,8 +175,10 @@ FAULTS = {
 
 
 def summary(stdout: str) -> dict[str, str]:
-    """The result table: host → result (`applied`, `in sync`, `failed at connect`)."""
-    rows = (re.fullmatch(r"(host\w+)\s+(.+?)\s+(\S+)", line) for line in stdout.splitlines())
+    """The result table: host → result (`applied`, `in sync`, `failed at connect`), each
+    row ending in its steps planned, done, failed and rolled back."""
+    rows = (re.fullmatch(r"(host\w+)\s+(.+?)(?:\s+[-?\d]+){4}", line)
+            for line in stdout.splitlines())  # fmt: skip
     return {row[1]: row[2] for row in rows if row}
 
 

@@ -242,6 +242,29 @@ def test_a_third_host_adds_only_its_own_entries_on_the_others() -> None:
     ]
 
 
+def test_a_host_whose_underlay_moves_keeps_its_tunnel_and_its_peers_follow() -> None:
+    """hostB's underlay is now eth1, 192.168.60.12: its VXLAN device changes its local
+    address and device in place (its entries stay: no step of theirs); hostA's entries
+    towards hostB move to the new address, the old ones deleted before the new are made
+    (one VTEP per MAC)."""
+    before = compile_topology(overlay(), hosts("hostA", "hostB"))
+    applied = {name: host(name, state=state) for name, state in before.items()}
+    applied["hostB"].facts = Facts(Underlay("eth1", "eth1", "192.168.60.12", 1500))
+    after = compile_topology(overlay(), applied)
+    moved = plan_host("hostB", after["hostB"], applied["hostB"])
+    assert [(c.action, c.key, [f.field for f in c.fields], c.reason) for c in moved.changes] == [
+        ("update", "link:/vx-ov", ["local", "dev"], "")]
+    assert [f"{s.op} {s.resource.key} {','.join(s.fields)}" for s in moved.steps] == [
+        "update link:/vx-ov local,dev"]
+    peer = plan_host("hostA", after["hostA"], applied["hostA"])
+    assert [f"{s.op} {s.resource.key}" for s in peer.steps] == [
+        "delete fdb:vx-ov/00:00:00:00:00:00/192.168.56.12",
+        "delete fdb:vx-ov/02:42:0a:58:00:02/192.168.56.12",
+        "create fdb:vx-ov/00:00:00:00:00:00/192.168.60.12",
+        "create fdb:vx-ov/02:42:0a:58:00:02/192.168.60.12",
+    ]
+
+
 @pytest.mark.parametrize("count", [2, 5, 10])
 def test_entries_per_host_grow_linearly_with_the_peers(count: int) -> None:
     """Per host: one flood entry per remote host, and per remote container one FDB entry
