@@ -465,7 +465,8 @@ def converge(
                                pipeline.settled(outline, hosts, after, recorded))
             results = host_results(hosts.names(outline), plans, hosts.failed)
             if as_json:
-                result = {"applied": not in_sync, "steps": steps, "seconds": round(elapsed, 3)}
+                applied = not in_sync and not hosts.failed and stopped is None
+                result = {"applied": applied, "steps": steps, "seconds": round(elapsed, 3)}
                 print_json({**plans_json(outline.name, plans), **result, **results_json(results)})
             else:
                 target = f"topology '{outline.name}'" if destroy else str(file)

@@ -119,7 +119,7 @@ def test_a_stopped_apply_counts_its_steps_as_they_went_in_json(run: Run, tx: Pat
     result = stopped("step:7", "TERM", "apply", path, "--yes", "--json")
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert report["verified"] is False
+    assert report["verified"] is False and report["applied"] is False
     local = report["results"]["local"]
     assert {k: v for k, v in local.items() if k != "errors"} == {
         "result": "failed at apply", "steps": total, "done": 7, "failed": 0, "rolled_back": 7}
