@@ -131,6 +131,10 @@ def rollback_lines(
     if not differences and not of:
         return [f"host {host}: nothing had been changed yet: the host is as it was before the "
                 f"{command}", *lines]  # fmt: skip
+    if not differences and lines:
+        return [f"{head}: what netplan observes is as it was before the {command}, but "
+                f"{len(lines)} undo step(s) failed (hint: see below, and remove what is "
+                f"left by hand)", *lines]  # fmt: skip
     if not differences:
         return [f"{head}: the host is as it was before the {command}", *lines]
     shown = "; ".join(differences[:MAX_DIFFERENCES])

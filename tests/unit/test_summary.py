@@ -12,7 +12,7 @@ from netplan.agent.state import Step
 from netplan.errors import NetplanError, VerifyError
 from netplan.pipeline import Failure
 from netplan.plan.changes import Change, HostPlan
-from netplan.rollback import ApplyFailed, StepCounts, step_counts
+from netplan.rollback import ApplyFailed, StepCounts, rollback_lines, step_counts
 from netplan.summary import HostResult, host_results, render_results, results_json
 
 REFUSED = {"message": "step 12: cannot create veth c4/eth0: already exists", "step": 11,
@@ -88,3 +88,21 @@ def test_the_json_counts_them_too() -> None:
                        "unverified": (4, 4, 0, 0), "down": (None, 0, 0, 0)}  # fmt: skip
     assert report["results"]["rolled"]["errors"] == ["host rolled: cannot create veth c4/eth0",
                                                      "host rolled: rolled back 11 of 11 steps"]
+
+
+@pytest.mark.parametrize(("done", "differences", "first"), [
+    ({"undone": 3, "of": 3, "seconds": 0.5}, [],
+     "host a: rolled back 3 of 3 steps in 0.50 s: the host is as it was before the apply"),
+    ({"undone": 3, "of": 3, "seconds": 0.5, "failures": ["cannot delete netns web: EROFS"]}, [],
+     "host a: rolled back 3 of 3 steps in 0.50 s: what netplan observes is as it was before "
+     "the apply, but 1 undo step(s) failed (hint: see below, and remove what is left by hand)"),
+    ({"undone": 2, "of": 3, "seconds": 0.5}, ["netns:web: present"],
+     "host a: rolled back 2 of 3 steps in 0.50 s; it still differs from before the apply: "
+     "netns:web: present (hint: run apply again to converge)"),
+])  # fmt: skip
+def test_a_rollback_says_whether_the_host_is_back(
+    done: dict[str, Any], differences: list[str], first: str
+) -> None:  # fmt: skip
+    lines = rollback_lines("a", done, differences)
+    assert lines[0] == first
+    assert lines[1:] == [f"host a: could not undo: {f}" for f in done.get("failures", [])]
