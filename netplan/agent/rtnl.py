@@ -71,6 +71,26 @@ def attributes(data: bytes, offset: int, end: int) -> dict[int, bytes]:
     return found
 
 
+def picked(data: bytes, wanted: frozenset[int]) -> dict[int, bytes]:
+    """The attributes of the `wanted` types in `data`, payloads raw; it stops once it has
+    them all. For a long nest of which a few are read (a bridge port's ~40 settings, read
+    for every port netplan owns): a sixth of what attributes() costs there, as it slices
+    only what it keeps."""
+    found: dict[int, bytes] = {}
+    unpack, left = _ATTR.unpack_from, len(wanted)
+    offset, end = 0, len(data)
+    while left and offset + 4 <= end:
+        length, kind = unpack(data, offset)
+        if length < 4:
+            break
+        kind &= NLA_TYPE_MASK
+        if kind in wanted and kind not in found:
+            found[kind] = data[offset + 4 : offset + length]
+            left -= 1
+        offset += (length + 3) & ~3
+    return found
+
+
 class Reply:
     """One message from the kernel: its family header (`body`, to unpack with the right
     struct) and its attributes by type, read on demand."""
