@@ -12,15 +12,17 @@ from typing import Any
 from netplan.agent import links, rtnl
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import Attr
-from netplan.agent.resources import PORT_STATES, BridgePort
+from netplan.agent.resources import FORWARDING, PORT_DEFAULTS, PORT_STATES, BridgePort
 from netplan.agent.rtnl import NetlinkError
 from netplan.agent.session import Session
 
 # linux/if_link.h
 IFLA_BRPORT_STATE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD = 1, 8, 9
 IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_ISOLATED = 27, 30, 33
-_READ = frozenset({IFLA_BRPORT_STATE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD,
-                   IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_ISOLATED})
+_FORWARDING = bytes([PORT_STATES.index(FORWARDING)])
+_PICKER = rtnl.Picker(frozenset({
+    IFLA_BRPORT_STATE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD,
+    IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_ISOLATED}))
 
 FLAGS = {
     "port_isolated": (IFLA_BRPORT_ISOLATED, "IFLA_BRPORT_ISOLATED"),
@@ -30,6 +32,8 @@ FLAGS = {
 }
 """The on/off settings of BridgePort, by the attribute that carries each (its type, as
 read; its name, as written)."""
+_DEFAULTS = {kind: bytes([PORT_DEFAULTS[name]]) for name, (kind, _) in FLAGS.items()}
+"""Each flag's payload at its default; a kernel that does not send a flag has it so."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +49,8 @@ class Port:
 NO_PORT = Port(settings={}, learning=False)
 """A link on no bridge: its BridgePort fields keep their defaults, and it learns
 nothing."""
+_AS_MADE = {learning: Port(settings={}, learning=learning) for learning in (False, True)}
+"""A port whose settings are all at their defaults (nearly every one): one shared value."""
 
 
 def read(link: Link, bridge: Link | None) -> Port:
@@ -54,13 +60,15 @@ def read(link: Link, bridge: Link | None) -> Port:
     forwarding when both are up, whatever it was set to."""
     if bridge is None or bridge.kind != "bridge" or not link.port_data:
         return NO_PORT
-    found = rtnl.picked(link.port_data, _READ)
-    settings: dict[str, Any] = {name: found.get(kind, b"\0") != b"\0"
-                                for name, (kind, _) in FLAGS.items()}
-    state = found.get(IFLA_BRPORT_STATE, b"")
-    if link.running and bridge.up and state and state[0] < len(PORT_STATES):
+    found = _PICKER.pick(link.port_data)
+    settings: dict[str, Any] = {
+        name: value != b"\0" for name, (kind, _) in FLAGS.items()
+        if (value := found.get(kind, _DEFAULTS[kind])) != _DEFAULTS[kind]}
+    state = found.get(IFLA_BRPORT_STATE, _FORWARDING)
+    if state != _FORWARDING and link.running and bridge.up and state[0] < len(PORT_STATES):
         settings["port_state"] = PORT_STATES[state[0]]
-    return Port(settings, found.get(IFLA_BRPORT_LEARNING, b"\0") != b"\0")
+    learning = found.get(IFLA_BRPORT_LEARNING, b"\0") != b"\0"
+    return Port(settings, learning) if settings else _AS_MADE[learning]
 
 
 def settings(port: BridgePort, fields: tuple[str, ...]) -> list[Attr]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from netplan.agent import bridge_port, rtnl
+from netplan.agent import bridge_port
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import Table, nla
 from netplan.agent.resources import PORT_DEFAULTS, Veth
@@ -78,7 +78,3 @@ def test_settings_write_only_the_fields_changed() -> None:
         ("IFLA_BRPORT_BCAST_FLOOD", 1), ("IFLA_BRPORT_STATE", 3)]
 
 
-def test_picked_stops_once_it_has_what_it_wants() -> None:
-    data = nla(1, b"\x03") + nla(2, b"\x20\x00") + nla(1, b"\x00") + b"\xff\xff"
-    assert rtnl.picked(data, frozenset({1})) == {1: b"\x03"}
-    assert rtnl.picked(data, frozenset({2, 9})) == {2: b"\x20\x00"}
