@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from netplan.agent.resources import Resource, comparable
+from netplan.agent.resources import PORT_DEFAULTS, Resource, comparable
 from netplan.plan.changes import SYMBOLS, Change, HostPlan, shown
 
 FORMAT_VERSION = 1
@@ -33,11 +33,13 @@ def plan_line(plans: Mapping[str, HostPlan]) -> str:
 
 
 def attributes(resource: Resource) -> str:
-    """The fields worth showing on a create/delete line, e.g. `mtu=1500 mac=02:42:…`."""
+    """The fields worth showing on a create/delete line, e.g. `mtu=1500 mac=02:42:…`;
+    a bridge port's settings only where they are not the kernel's defaults."""
     shown = {
         k: v
         for k, v in comparable(resource).items()
         if v not in (None, "", True) and k not in ("name", "netns", "dev", "cidr", "dst")
+        and (k not in PORT_DEFAULTS or v != PORT_DEFAULTS[k])
     }
     return " ".join(f"{k}={v}" for k, v in shown.items())
 

@@ -9,11 +9,12 @@ import os
 import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from netplan.agent import rtnl
 from netplan.agent.nlmsg import (
+    IFF_RUNNING,
     IFF_UP,
     NLM_F_CREATE,
     NLM_F_EXCL,
@@ -62,12 +63,19 @@ class Link:
     group: int = 0
     """Its device group: 0 (`default`) unless someone set one; making_group() while
     netplan is making it."""
+    running: bool = False
+    """IFF_RUNNING: up and operationally up (carrier), as the bridge needs a port to be
+    before it forwards through it."""
+    port_data: bytes = field(default=b"", compare=False, repr=False)
+    """Its settings as a port of its master (IFLA_INFO_SLAVE_DATA), raw: decoded only for
+    the ports netplan owns (bridge_port.read)."""
 
     @classmethod
     def decode(cls, reply: Reply) -> Link:
         _family, _type, index, flags, _change = _IFINFOMSG.unpack_from(reply.body)
         info = reply.attrs.get(IFLA_LINKINFO)
-        kind = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_KIND, b"") if info else b""
+        nested = rtnl.attributes(info, 0, len(info)) if info else {}
+        kind = nested.get(IFLA_INFO_KIND, b"")
         return cls(
             index=index,
             name=reply.string(IFLA_IFNAME) or "",
@@ -80,6 +88,8 @@ class Link:
             peer_index=reply.u32(IFLA_LINK) or 0,
             peer_netnsid=reply.s32(IFLA_LINK_NETNSID),
             group=reply.u32(IFLA_GROUP) or 0,
+            running=bool(flags & IFF_RUNNING),
+            port_data=nested.get(IFLA_INFO_SLAVE_DATA, b""),
         )
 
 
@@ -109,12 +119,11 @@ def marked(alias: str) -> dict[str, Any]:
     return {"IFLA_IFALIAS": alias, "IFLA_GROUP": 0}
 
 
-def info_data(reply: Reply, part: int = IFLA_INFO_DATA) -> dict[int, bytes]:
-    """The kind-specific attributes of a link (IFLA_INFO_DATA), or with
-    IFLA_INFO_SLAVE_DATA its settings as a port of its master (none if it is no port);
-    raw, by type."""
+def info_data(reply: Reply) -> dict[int, bytes]:
+    """The kind-specific attributes of a link (IFLA_INFO_DATA), raw, by type. (Its
+    settings as a port of its master are Link.port_data.)"""
     info = reply.attrs.get(IFLA_LINKINFO, b"")
-    data = rtnl.attributes(info, 0, len(info)).get(part, b"")
+    data = rtnl.attributes(info, 0, len(info)).get(IFLA_INFO_DATA, b"")
     return rtnl.attributes(data, 0, len(data))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields
+from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any, ClassVar, TypeAlias
 
 ROOT = ""
@@ -129,15 +129,55 @@ class Bridge(Kernel):
         return f"bridge {self.name}"
 
 
+FORWARDING = "forwarding"
+PORT_STATES = ("disabled", "listening", "learning", FORWARDING, "blocking")
+"""A bridge port's STP states (`bridge link` names them so), by their number
+(BR_STATE_*, IFLA_BRPORT_STATE)."""
+
+
 @dataclass(frozen=True)
-class Veth(Kernel):
+class BridgePort:
+    """The settings of a link as a port of its bridge (`bridge -d link`) that netplan
+    compares: those a hand change of which cuts traffic through the port and whose kernel
+    default is what netplan wants. Read from the link dumps the agent makes anyway
+    (netplan/agent/bridge_port.py); a link on no bridge reads as these defaults, which a
+    port has when it joins one."""
+
+    PORT_FIELDS: ClassVar[frozenset[str]] = frozenset(
+        {"port_state", "port_isolated", "port_flood", "port_mcast_flood", "port_bcast_flood"}
+    )
+
+    _: KW_ONLY
+    port_state: str = FORWARDING
+    """Its STP state, one of PORT_STATES; anything but forwarding forwards nothing (`bridge
+    link set dev PORT state 0`). Read only where the kernel forwards, the port running
+    (oper-up) and its bridge up: otherwise the kernel holds it disabled itself and makes
+    it forwarding once both are up (whatever it was set to), so it reads as forwarding."""
+    port_isolated: bool = False
+    """Isolated ports cannot reach each other (IFLA_BRPORT_ISOLATED)."""
+    port_flood: bool = True
+    """Unknown unicast is flooded to it (IFLA_BRPORT_UNICAST_FLOOD): off, a container
+    the bridge has not learned (or forgot) receives nothing."""
+    port_mcast_flood: bool = True
+    """Multicast is flooded to it (IFLA_BRPORT_MCAST_FLOOD)."""
+    port_bcast_flood: bool = True
+    """Broadcast is flooded to it (IFLA_BRPORT_BCAST_FLOOD): off, ARP requests never reach
+    it."""
+
+
+PORT_DEFAULTS: dict[str, Any] = {name: getattr(BridgePort, name) for name in BridgePort.PORT_FIELDS}
+"""Each port setting's default: what netplan wants, and the kernel gives a new port."""
+
+
+@dataclass(frozen=True)
+class Veth(BridgePort, Kernel):
     """A veth pair: `name` inside namespace `netns`, `peer` in the root namespace on `bridge`."""
 
     KIND: ClassVar[str] = "veth"
     ORDER: ClassVar[int] = 2
     MUTABLE: ClassVar[frozenset[str]] = frozenset(
         {"bridge", "container", "network", "mac", "mtu", "peer_mtu", "up"}
-    )
+    ) | BridgePort.PORT_FIELDS
 
     netns: str
     name: str
@@ -227,7 +267,7 @@ class Route(Kernel):
 
 
 @dataclass(frozen=True)
-class Vxlan(Kernel):
+class Vxlan(BridgePort, Kernel):
     """A VXLAN device in the root namespace: this host's tunnel end (VTEP) of an overlay,
     a port of the overlay's bridge; ours carry bridge_marker(topology, network). The
     kernel changes its local address, underlay device and learning in place
@@ -237,7 +277,7 @@ class Vxlan(Kernel):
     ORDER: ClassVar[int] = 2
     MUTABLE: ClassVar[frozenset[str]] = frozenset(
         {"network", "bridge", "mtu", "up", "port_learning", "local", "dev", "learning"}
-    )
+    ) | BridgePort.PORT_FIELDS
     REFUSED: ClassVar[dict[str, str]] = {"vni": "VNI", "port": "UDP port", "proxy": "proxy flag"}
     """What vxlan_changelink refuses (-EOPNOTSUPP), by field: `Cannot change VNI`,
     `Cannot change port` (even to its value), `cannot change PROXY flag`."""

@@ -71,6 +71,67 @@ def attributes(data: bytes, offset: int, end: int) -> dict[int, bytes]:
     return found
 
 
+_Layout = tuple[struct.Struct, tuple[int, ...], tuple[tuple[int, int, int], ...], bool]
+
+
+class Picker:
+    """Reads the attributes of the `wanted` types out of nests that the kernel writes alike
+    (a bridge port's ~40 settings, read for every port netplan owns), payloads raw.
+
+    A nest is walked attribute by attribute up to the last one wanted, and the headers
+    it walked are remembered; the next nest whose headers are those same (lengths, types:
+    one struct call and one tuple compare) is read at the same offsets, which is what the
+    walk would find there. Any other nest is walked, and remembered instead. The settings
+    of 500 ports read so took ~0.8 ms here, walked ~4 ms, through attributes() ~6 ms."""
+
+    def __init__(self, wanted: frozenset[int]) -> None:
+        self.wanted = wanted
+        self._layout: _Layout | None = None
+        """The headers walked last (a struct of them, their lengths and types), the type,
+        start and end of each payload wanted, and whether that nest was walked whole (it
+        lacked a wanted type); one value, replaced whole."""
+
+    def pick(self, data: bytes) -> dict[int, bytes]:
+        layout = self._layout
+        if layout is not None:
+            headers, expected, at, whole = layout
+            if (len(data) == headers.size if whole else len(data) >= headers.size) and (
+                    headers.unpack_from(data) == expected):
+                return {kind: data[start:end] for kind, start, end in at}
+        return self._walk(data)
+
+    def _walk(self, data: bytes) -> dict[int, bytes]:
+        found: dict[int, bytes] = {}
+        walked: list[tuple[int, int]] = []
+        at: list[tuple[int, int, int]] = []
+        offset, end = 0, len(data)
+        while len(found) < len(self.wanted) and offset + 4 <= end:
+            length, kind = _ATTR.unpack_from(data, offset)
+            if length < 4 or offset + length > end:
+                return found  # malformed: not a layout to remember
+            walked.append((length, kind))
+            kind &= NLA_TYPE_MASK
+            if kind in self.wanted and kind not in found:
+                found[kind] = data[offset + 4 : offset + length]
+                at.append((kind, offset + 4, offset + length))
+            offset += (length + 3) & ~3
+        if walked:  # lacking some, it was walked whole: only a nest as long lacks them too
+            self._layout = (_headers(walked), tuple(v for header in walked for v in header),
+                            tuple(at), len(found) < len(self.wanted))
+        return found
+
+
+def _headers(walked: list[tuple[int, int]]) -> struct.Struct:
+    """The attribute headers of `walked` (lengths and types, in order, from offset 0), each
+    followed by its payload and padding, the last one's payload included: a nest that
+    matches holds every payload to read."""
+    layout = ["="]
+    for length, _ in walked[:-1]:
+        layout.append(f"HH{((length + 3) & ~3) - 4}x")
+    layout.append(f"HH{walked[-1][0] - 4}x")
+    return struct.Struct("".join(layout))
+
+
 class Reply:
     """One message from the kernel: its family header (`body`, to unpack with the right
     struct) and its attributes by type, read on demand."""

@@ -8,7 +8,7 @@ import functools
 import os
 from typing import Any
 
-from netplan.agent import links, nsutil, rtnl
+from netplan.agent import bridge_port, links, nsutil, rtnl
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import RTM_GETNSID, Attr, nsidmsg
 from netplan.agent.resources import ROOT, Veth, parse_marker, veth_marker
@@ -81,12 +81,14 @@ def observe(session: Session, netns: str, ns_links: list[Link],
 def _veth(topology: str, netns: str, link: Link, peer: Link | None,
           root_links: dict[int, Link]) -> Veth:
     network = container = bridge = ""
+    port = bridge_port.NO_PORT
     if peer is not None:
         marker = parse_marker(peer.alias)
         if marker and len(marker) == 3 and marker[0] == topology:
             network, container = marker[1], marker[2]
         if peer.master in root_links:
             bridge = root_links[peer.master].name
+            port = bridge_port.read(peer, root_links[peer.master])
     return Veth(
         netns=netns,
         name=link.name,
@@ -98,6 +100,7 @@ def _veth(topology: str, netns: str, link: Link, peer: Link | None,
         mtu=link.mtu,
         peer_mtu=peer.mtu if peer else None,
         up=link.up and peer is not None and peer.up,
+        **port.settings,
     )
 
 
@@ -138,6 +141,8 @@ def update(session: Session, veth: Veth, fields: tuple[str, ...]) -> None:
         links.change(session.root, veth.peer, up=up, **host)
     if inner or up is not None:
         links.change(session.sock(veth.netns), veth.name, up=up, **inner)
+    if veth.bridge and bridge_port.changed(fields):
+        bridge_port.write(session, veth.peer, veth.bridge, bridge_port.settings(veth, fields))
 
 
 def delete(session: Session, veth: Veth) -> None:

@@ -9,7 +9,7 @@ import socket
 import struct
 from typing import Any
 
-from netplan.agent import links
+from netplan.agent import bridge_port, links
 from netplan.agent.links import Link
 from netplan.agent.nlmsg import Attr
 from netplan.agent.resources import ROOT, Vxlan, bridge_marker
@@ -20,7 +20,6 @@ from netplan.agent.state import VniInUse
 # linux/if_link.h
 IFLA_VXLAN_ID, IFLA_VXLAN_LINK, IFLA_VXLAN_LOCAL, IFLA_VXLAN_LEARNING = 1, 3, 4, 7
 IFLA_VXLAN_PROXY, IFLA_VXLAN_PORT = 11, 15
-IFLA_BRPORT_LEARNING = 8
 _BE16 = struct.Struct("!H")
 _U32 = struct.Struct("=I")
 
@@ -57,7 +56,7 @@ def _port(data: dict[int, bytes]) -> int:
 
 def _vxlan(link: Link, network: str, reply: Reply, root_links: dict[int, Link]) -> Vxlan:
     data = links.info_data(reply)
-    port = links.info_data(reply, links.IFLA_INFO_SLAVE_DATA)
+    port = bridge_port.read(link, root_links.get(link.master))
     local = data.get(IFLA_VXLAN_LOCAL, b"")
     underlay = root_links.get(_u32(data, IFLA_VXLAN_LINK))
     bridge = root_links.get(link.master)
@@ -73,7 +72,8 @@ def _vxlan(link: Link, network: str, reply: Reply, root_links: dict[int, Link]) 
         learning=data.get(IFLA_VXLAN_LEARNING, b"\0") != b"\0",
         proxy=data.get(IFLA_VXLAN_PROXY, b"\0") != b"\0",
         up=link.up,
-        port_learning=port.get(IFLA_BRPORT_LEARNING, b"\0") != b"\0",
+        port_learning=port.learning,
+        **port.settings,
     )
 
 
@@ -115,8 +115,9 @@ def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     up = vxlan.up if "up" in fields else None
     if attrs or up is not None:
         links.change(session.root, vxlan.name, up=up, **attrs)
-    if vxlan.bridge and ("bridge" in fields or "port_learning" in fields):
-        _set_port(session, vxlan, flush="port_learning" in fields and not vxlan.port_learning)
+    if vxlan.bridge and ("bridge" in fields or "port_learning" in fields
+                         or bridge_port.changed(fields)):
+        _set_port(session, vxlan, fields)
 
 
 def _settings(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> list[Attr]:
@@ -131,12 +132,15 @@ def _settings(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> list[A
     return settings
 
 
-def _set_port(session: Session, vxlan: Vxlan, flush: bool = False) -> None:
-    """Its learning as a port of its bridge; `flush` forgets the MACs the bridge learned
-    through it (not its static entries), which would otherwise stay until they age out."""
-    settings = [("IFLA_BRPORT_LEARNING", int(vxlan.port_learning)),
-                ("IFLA_BRPORT_FLUSH", True if flush else None)]
-    links.change(session.root, vxlan.name, IFLA_LINKINFO=("bridge_slave", settings))
+def _set_port(session: Session, vxlan: Vxlan, fields: tuple[str, ...] = ()) -> None:
+    """Its learning as a port of its bridge, and the other port settings among `fields`.
+    Turning learning off forgets the MACs the bridge learned through it (not its static
+    entries), which would otherwise stay until they age out."""
+    flush = "port_learning" in fields and not vxlan.port_learning
+    settings: list[Attr] = [("IFLA_BRPORT_LEARNING", int(vxlan.port_learning)),
+                            ("IFLA_BRPORT_FLUSH", True if flush else None),
+                            *bridge_port.settings(vxlan, fields)]
+    bridge_port.write(session, vxlan.name, vxlan.bridge, settings)
 
 
 def delete(session: Session, vxlan: Vxlan) -> None:

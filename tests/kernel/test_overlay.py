@@ -238,6 +238,26 @@ def test_learning_turned_on_by_hand_is_turned_off_and_what_it_learned_forgotten(
 
 
 @pytest.mark.usefixtures("underlay")
+def test_a_tunnel_port_disabled_by_hand_is_set_forwarding_with_its_entries_kept(
+        topology: str) -> None:
+    """`state 0` on the tunnel's port cuts the overlay on this host: an update of the
+    port's state, not a replace (which would remake the device and its entries)."""
+    wanted = overlay()
+    create(topology, *wanted)
+    sh("bridge link set dev vx-ov state 0")
+    assert run_json("bridge", "-j", "link", "show", "dev", "vx-ov")[0]["state"] == "disabled"
+    desired = HostState(resources=keyed(*wanted))
+    plan = plan_host("local", desired, observe(topology))
+    assert [f"{s.op} {s.resource.key} {','.join(s.fields)}" for s in plan.steps] == [
+        "update link:/vx-ov port_state"]
+    execute(topology, plan.steps)
+    assert run_json("bridge", "-j", "link", "show", "dev", "vx-ov")[0]["state"] == "forwarding"
+    assert port_learning("vx-ov") is False
+    assert bridge_entries("br-ov") == {MAC_B: ("vx-ov", "static")}
+    assert plan_host("local", desired, observe(topology)).empty
+
+
+@pytest.mark.usefixtures("underlay")
 def test_a_remote_mac_the_bridge_learned_becomes_its_static_entry(topology: str) -> None:
     """As on a host an older netplan made, whose VXLAN port learned: the entry is taken
     over, not refused as existing."""

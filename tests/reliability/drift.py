@@ -192,19 +192,7 @@ CATALOGUE: dict[str, Maker] = {
 }
 
 
-KNOWN_GAPS: dict[str, str] = {
-    "disable a bridge port": (
-        "not observed: `bridge link set dev PORT state 0` (disabled; or blocking, listening, "
-        "learning) on a container's veth or on a tunnel makes the bridge forward nothing "
-        "through it (the container, or the overlay on that host, is cut off: ping 100% "
-        "loss) and check says in sync. netplan does not read a port's STP state "
-        "(IFLA_BRPORT_STATE in IFLA_INFO_SLAVE_DATA) and Veth and Vxlan have no field for "
-        "it. The fix is a model change: observe it only where the kernel would forward (the "
-        "port oper-up and its bridge up: the kernel itself disables the ports of a link or "
-        "bridge that is down, and enables them from linkwatch once the link is up), and "
-        "set it back to forwarding (3) in the update, which the kernel refuses (EBUSY) "
-        "under kernel STP"),
-}
+KNOWN_GAPS: dict[str, str] = {}
 """Kinds netplan does not yet detect as drift or repair, with why. Their changes are still
 made and counted, each alone in its batch and put back by hand afterwards (`undo`, then an
 apply), so that it cannot hide or spoil another change (a freed address would be given to

@@ -118,8 +118,7 @@ KINDS: dict[str, Maker] = {
     "delete a bridge": maker("delete a bridge", _bridge, _on_bridge("ip link del {bridge}")),
     "set a bridge down": maker("set a bridge down", _bridge,
                                _on_bridge("ip link set {bridge} down")),
-    "disable a bridge port": maker("disable a bridge port", _port, _disable,
-                                   undo=lambda port: f"bridge link set dev {port[0]} state 3"),
+    "disable a bridge port": maker("disable a bridge port", _port, _disable),
     "turn IP forwarding off": maker("turn IP forwarding off", _with_table, _forwarding_off),
     "turn a bridge's route_localnet off": maker(
         "turn a bridge's route_localnet off", _localnet_bridge, _localnet_off),

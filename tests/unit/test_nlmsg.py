@@ -99,6 +99,19 @@ CASES: list[tuple[str, Message, Any, dict[str, int], list[list[Any]]]] = [
                 ["IFLA_BRPORT_LEARNING", 0], ["IFLA_BRPORT_FLUSH", None]]}]]}]],
     ),
     (
+        "a bridge port forwarding again, not isolated, flooding",
+        link_message(IFLA_IFNAME="veth1", IFLA_LINKINFO=("bridge_slave", [
+            ("IFLA_BRPORT_ISOLATED", 0), ("IFLA_BRPORT_UNICAST_FLOOD", 1),
+            ("IFLA_BRPORT_MCAST_FLOOD", 1), ("IFLA_BRPORT_BCAST_FLOOD", 1),
+            ("IFLA_BRPORT_STATE", 3)])),
+        ifinfmsg(), {},
+        [["IFLA_IFNAME", "veth1"], ["IFLA_LINKINFO", {"attrs": [
+            ["IFLA_INFO_SLAVE_KIND", "bridge"], ["IFLA_INFO_SLAVE_DATA", {"attrs": [
+                ["IFLA_BRPORT_ISOLATED", 0], ["IFLA_BRPORT_UNICAST_FLOOD", 1],
+                ["IFLA_BRPORT_MCAST_FLOOD", 1], ["IFLA_BRPORT_BCAST_FLOOD", 1],
+                ["IFLA_BRPORT_STATE", 3]]}]]}]],
+    ),
+    (
         "link dump of one kind without counters",
         link_message(IFLA_EXT_MASK=8, IFLA_LINKINFO=("vxlan", None)),
         ifinfmsg(), {},

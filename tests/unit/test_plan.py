@@ -51,6 +51,8 @@ def test_plan_fixture(path: Path) -> None:
     reasons = {c.key: c.reason for c in host_plan.changes}
     for key, reason in case.get("reasons", {}).items():
         assert reasons[key] == reason
+    if "differences" in case:  # the lines check and verify print
+        assert host_plan.differences() == case["differences"]
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=[p.stem for p in FIXTURES])
