@@ -20,7 +20,7 @@ from netplan.drivers.macvlan import interfaces_of
 from netplan.errors import Problem, TopologyError
 from netplan.etchosts import compile_hosts_files
 from netplan.firewall.compile import compile_firewall, published_on
-from netplan.ipam import ExhaustedError, Request, allocate, network_pool
+from netplan.ipam import AddressInUseError, ExhaustedError, InUse, Request, allocate, network_pool
 from netplan.outline import HostOutline, Outline
 from netplan.processes import compile_processes, volume_paths
 from netplan.topology.model import Topology
@@ -70,10 +70,25 @@ def assign_addresses(
                 )
             )
             continue
+        except AddressInUseError as exc:
+            problems += [_in_use(net_name, clash) for clash in exc.clashes]
+            continue
         result.update({(c, net_name): a for c, a in assigned.items()})
     if problems:
         raise TopologyError(problems)
     return result
+
+
+def _in_use(network: str, clash: InUse) -> Problem:
+    """At the static address: Docker refuses it ("Address already in use"), and
+    renumbering the running container would break whoever talks to it."""
+    return Problem(
+        f"address {clash.address} is already in use: the last apply gave it to container "
+        f"'{clash.holder}', which keeps it",
+        path=f"containers.{clash.container}.networks.{network}.ipv4",
+        hint=f"choose another address, give '{clash.holder}' a static address too, or "
+             f"remove '{clash.holder}' from the file",
+    )
 
 
 def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> dict[str, HostState]:

@@ -21,6 +21,7 @@ def exec_spec(target: ContainerTarget, argv: list[str]) -> dict[str, Any]:
     return {
         "topology": topology.name,
         "container": name,
+        "host": target.host,
         "netns": netns_of(topology, name),
         "hostname": hostname_of(topology, name),
         "workdir": container.workdir or "/",

@@ -4,7 +4,9 @@ The gateway comes first: the explicit one, else the lowest usable address of the
 (the `ip_range` when given, else the subnet). Containers with a static address keep it;
 a container keeps the address netplan last applied to it (sticky: `recorded`), or, when
 netplan has no record of it, the address it has now (`current`); the others get the
-lowest free addresses of the pool, in the order the file lists them.
+lowest free addresses of the pool, in the order the file lists them. A static address
+the last apply gave another container that still has none in the file is refused, as
+Docker refuses one in use ("Address already in use"): it would renumber that container.
 """
 
 from __future__ import annotations
@@ -85,6 +87,37 @@ class Request:
     static: IPv4Address | None = None
 
 
+@dataclass(frozen=True)
+class InUse:
+    """`container`'s static address is `holder`'s, given by the last apply."""
+
+    container: str
+    address: IPv4Address
+    holder: str
+
+
+class AddressInUseError(ValueError):
+    """Static addresses that would take running containers' addresses: every one found."""
+
+    def __init__(self, clashes: list[InUse]) -> None:
+        super().__init__("; ".join(f"{c.address} of container {c.container!r} is "
+                                   f"container {c.holder!r}'s" for c in clashes))
+        self.clashes = clashes
+
+
+def statics_in_use(requests: Sequence[Request], recorded: Mapping[str, IPv4Address]
+                   ) -> list[InUse]:
+    """The static addresses that the last apply gave (`recorded`) another container
+    still asking for a dynamic one, which would otherwise keep it (sticky). A container
+    that left the network, or that the file now gives a static address too, frees its
+    recorded one. An address a container merely has now is not in use: without a record
+    it may have been set by hand (drift)."""
+    holders = {recorded[r.container]: r.container for r in requests
+               if r.static is None and r.container in recorded}
+    return [InUse(r.container, r.static, holders[r.static]) for r in requests
+            if r.static is not None and r.static in holders]
+
+
 def allocate(
     pool: Pool,
     requests: Sequence[Request],
@@ -94,8 +127,12 @@ def allocate(
     """Addresses by container. `recorded` holds the addresses netplan last applied,
     `current` those containers have now. A recorded address wins: the current one may
     have been changed by hand (drift, which apply puts back), so it is kept only for a
-    container the record does not know (first apply by this version, a killed apply)."""
+    container the record does not know (first apply by this version, a killed apply).
+    AddressInUseError when a static address is another container's recorded one."""
     recorded = recorded or {}
+    clashes = statics_in_use(requests, recorded)
+    if clashes:
+        raise AddressInUseError(clashes)
     taken = {pool.gateway}
     result: dict[str, IPv4Address] = {}
     for request in requests:

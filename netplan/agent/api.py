@@ -144,7 +144,7 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
     if op == "probe":
         from netplan.agent import probe
 
-        return probe.handle(request)
+        return probe.handle(topology, request)
     if op == "logs":
         from netplan.agent import logs
 

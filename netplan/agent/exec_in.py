@@ -8,8 +8,9 @@ the container's hostname and a mount namespace set up like `ip netns exec`'s.
 
 The local provider calls `run` in-process; over SSH the agent bundle runs `main` on a
 channel of its own. Exit codes as `docker exec` gives them: the command's own, 125 when
-netplan could not enter the container, 126 when the command cannot be run, 127 when it is
-not found.
+netplan could not enter the container (among others: its namespace is missing, or is not
+this topology's, netplan/agent/netns_owner.py), 126 when the command cannot be run, 127
+when it is not found.
 
 Standard library only: shipped to remote hosts inside the agent.
 """
@@ -24,6 +25,7 @@ from typing import Any
 
 from netplan.agent import enter, nsutil, process
 from netplan.agent import process_record as records
+from netplan.agent.netns_owner import NotTheContainer, check_inside, missing
 from netplan.agent.process_record import DamagedRecord
 from netplan.agent.resources import ROOT
 
@@ -37,8 +39,7 @@ def run(spec: dict[str, Any]) -> int:
     (128 + N for a signal N, as shells report it)."""
     netns = spec["netns"]
     if netns != ROOT and not os.path.exists(nsutil.path_of(netns)):
-        _say(f"container {spec['container']} has no namespace here ({nsutil.path_of(netns)}): "
-             "apply the topology first")
+        _refuse(spec, missing(spec["topology"], netns))
         return CANNOT_ENTER
     pid = _running(spec["topology"], spec["container"], netns)
     child = os.fork()
@@ -79,8 +80,13 @@ def _child(spec: dict[str, Any], pid: int | None) -> None:
             netns = spec["netns"]
             fd = None if netns == ROOT else nsutil.open_named(netns)
             enter.container(fd, netns, spec["hostname"], [], spec["workdir"])
+        if spec["netns"] != ROOT:
+            check_inside(spec["topology"], spec["netns"])
     except OSError as error:
         _say(f"cannot enter container {spec['container']}: {error.strerror or error}")
+        os._exit(CANNOT_ENTER)
+    except NotTheContainer as refusal:
+        _refuse(spec, refusal)
         os._exit(CANNOT_ENTER)
     env = process.environment(spec["env"], spec["hostname"])
     if "TERM" in os.environ:
@@ -91,6 +97,10 @@ def _child(spec: dict[str, Any], pid: int | None) -> None:
     except OSError as error:
         _say(f"cannot run {argv[0]}: {(error.strerror or str(error)).lower()}")
         os._exit(NOT_FOUND if error.errno == errno.ENOENT else CANNOT_RUN)
+
+
+def _refuse(spec: dict[str, Any], refusal: NotTheContainer) -> None:
+    _say(f"container {spec['container']} on host {spec['host']}: {refusal}")
 
 
 def _say(message: str) -> None:

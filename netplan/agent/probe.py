@@ -14,6 +14,10 @@ What a probe says:
   that reply (DNS, echo ...).
 
 Each attempt waits `timeout` seconds; up to `retries` more attempts follow a failed one.
+A probe from a named namespace runs only when the namespace is the topology's (its
+marker, netplan/agent/netns_owner.py); otherwise it makes no attempt and says what the
+namespace is.
+
 Standard library only: shipped to remote hosts inside the agent.
 """
 
@@ -28,10 +32,12 @@ import struct
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Any
 
 from netplan.agent import nsutil
 from netplan.agent.errors import ProtocolError, explain
+from netplan.agent.netns_owner import NotTheContainer, check_inside, missing
 
 MAX_THREADS = 64
 ICMP_ECHO_REQUEST = 8
@@ -86,22 +92,24 @@ class Answer(Exception):
         self.reachable, self.detail = reachable, detail
 
 
-def run_probes(probes: list[Probe]) -> list[Outcome]:
-    """Every probe at once (up to MAX_THREADS), in the order given."""
+def run_probes(topology: str, probes: list[Probe]) -> list[Outcome]:
+    """Every probe of `topology` at once (up to MAX_THREADS), in the order given."""
     if not probes:
         return []
     with ThreadPoolExecutor(max_workers=min(MAX_THREADS, len(probes))) as pool:
-        return list(pool.map(run_probe, probes))
+        return list(pool.map(partial(run_probe, topology), probes))
 
 
-def run_probe(probe: Probe) -> Outcome:
+def run_probe(topology: str, probe: Probe) -> Outcome:
     started = time.monotonic()
     attempts, reachable, detail = 0, False, ""
     try:
-        with _namespace(probe.netns):
+        with _namespace(topology, probe.netns):
             while attempts <= probe.retries and not reachable:
                 attempts += 1
                 reachable, detail = _attempt(probe, attempts)
+    except NotTheContainer as refusal:
+        detail = str(refusal)
     except OSError as error:
         where = f"namespace {probe.netns}" if probe.netns else "the host"
         detail = f"cannot probe from {where}: {explain(error)}"
@@ -109,9 +117,12 @@ def run_probe(probe: Probe) -> Outcome:
 
 
 class _namespace:
-    """Enter a named namespace on this thread for the block (the host's own: nothing)."""
+    """Enter a named namespace of `topology` on this thread for the block (the host's
+    own: nothing); NotTheContainer, with the thread back home, when it is missing or not
+    the topology's."""
 
-    def __init__(self, name: str | None) -> None:
+    def __init__(self, topology: str, name: str | None) -> None:
+        self.topology = topology
         self.name = name
         self.fd = -1
         self.home = -1
@@ -119,9 +130,17 @@ class _namespace:
     def __enter__(self) -> None:
         if self.name is None:
             return
-        self.fd = nsutil.open_named(self.name)
+        try:
+            self.fd = nsutil.open_named(self.name)
+        except FileNotFoundError:
+            raise missing(self.topology, self.name) from None
         self.home = nsutil.current()
-        nsutil.setns(self.fd)
+        try:
+            nsutil.setns(self.fd)
+            check_inside(self.topology, self.name)
+        except BaseException:
+            self.__exit__()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         if self.name is None:
@@ -248,9 +267,10 @@ def _checksum(data: bytes) -> int:
     return ~total & 0xFFFF
 
 
-def handle(request: dict[str, Any]) -> dict[str, Any]:
+def handle(topology: str, request: dict[str, Any]) -> dict[str, Any]:
     """The `probe` request: {"probes": [Probe, ...]} → {"outcomes": [Outcome, ...]}."""
     data = request.get("probes")
     if not isinstance(data, list):
         raise ProtocolError("'probe' needs a list 'probes'")
-    return {"outcomes": [o.to_json() for o in run_probes([Probe.from_json(p) for p in data])]}
+    probes = [Probe.from_json(p) for p in data]
+    return {"outcomes": [o.to_json() for o in run_probes(topology, probes)]}

@@ -286,7 +286,7 @@ def test_exec_outside_a_running_process_and_into_a_missing_container(
 ) -> None:
     path = make_topology({"name": "proc-exec", "containers": {"idle": {"network_mode": "none"}}})
     missing = run("exec", path, "idle", "--", "true")
-    assert missing.returncode == 125 and "apply the topology first" in missing.stderr
+    assert missing.returncode == 125 and "the container is not applied" in missing.stderr
     run("apply", path, "--yes", check=True)
     links = run("exec", path, "idle", "--", "ip", "-j", "link", check=True).stdout
     assert [link["ifname"] for link in json.loads(links)] == ["lo"]

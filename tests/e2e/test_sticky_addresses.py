@@ -1,14 +1,25 @@
 """An address changed with `ip` behind netplan's back is drift, and apply puts the applied
 one back: IPAM keeps the addresses of the last-applied record (Facts.addresses), not the
-ones the containers have now. Checked with `ip -j`, not netplan's observer."""
+ones the containers have now; a static address that would take one is refused. Checked
+with `ip -j`, not netplan's observer."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.e2e.hostview import TOPOLOGIES, Run, ip_json, ping, sh
+from tests.e2e.hostview import (
+    TOPOLOGIES,
+    Run,
+    assert_unchanged,
+    ip_json,
+    netns_names,
+    ping,
+    sh,
+    snapshot,
+)
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 pytestmark = pytest.mark.usefixtures("clean_host")
@@ -62,3 +73,45 @@ def test_a_deleted_address_comes_back_though_another_container_took_it(run: Run)
     assert inet("alpine2", "eth0") == ["172.17.0.3/16"]
     assert ping("alpine1", "172.17.0.3")
     assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 0
+
+
+STICKY = """\
+name: sticky
+networks:
+  net: {subnet: 10.44.0.0/24}
+containers:
+"""
+
+
+def test_a_static_address_another_container_was_given_is_refused(run: Run, tx: Path) -> None:
+    """a, b, c get .2, .3, .4; b leaves and d comes (.3). A new container e asking for
+    c's .4 is refused at its address's place, as Docker refuses an address in use, and
+    the host is left as it was; e with an address of its own is applied, c keeps .4."""
+    path = tx / "sticky.yaml"
+    path.write_text(STICKY + "  a: {networks: [net]}\n  b: {networks: [net]}\n"
+                             "  c: {networks: [net]}\n")
+    run("apply", path, "--yes", check=True)
+    grown = STICKY + "  a: {networks: [net]}\n  c: {networks: [net]}\n  d: {networks: [net]}\n"
+    path.write_text(grown)
+    run("apply", path, "--yes", check=True)
+    assert [inet(n, "eth0") for n in "acd"] == [["10.44.0.2/24"], ["10.44.0.4/24"],
+                                                  ["10.44.0.3/24"]]
+    before_c, before = ip_json("-n", "c", "address"), snapshot()
+
+    path.write_text(grown + "  e: {networks: {net: {ipv4: 10.44.0.4}}}\n")
+    for command in ("plan", "apply"):
+        refused = run(command, path, *(["--yes"] if command == "apply" else []))
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert refused.stderr.splitlines() == [
+            f"error: {path}:8:30: containers.e.networks.net.ipv4: address 10.44.0.4 is already "
+            "in use: the last apply gave it to container 'c', which keeps it (hint: choose "
+            "another address, give 'c' a static address too, or remove 'c' from the file)"]
+    assert ip_json("-n", "c", "address") == before_c
+    assert_unchanged(before, snapshot())
+    assert "e" not in netns_names()
+
+    path.write_text(grown + "  e: {networks: {net: {ipv4: 10.44.0.9}}}\n")
+    run("apply", path, "--yes", check=True)
+    assert inet("c", "eth0") == ["10.44.0.4/24"] and inet("e", "eth0") == ["10.44.0.9/24"]
+    assert ping("e", "10.44.0.4")
+    assert run("plan", path, "--detailed-exitcode").returncode == 0

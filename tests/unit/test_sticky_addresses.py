@@ -1,6 +1,7 @@
 """Sticky addresses come from the last-applied record (Facts.addresses), table-driven: an
 address changed behind netplan's back is drift, put back by apply; the address a container
-has now is kept only when the record does not know it."""
+has now is kept only when the record does not know it; a static address the record gives
+another container still in the file is refused ("Address already in use")."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ import pytest
 from netplan.agent.resources import Address, Veth
 from netplan.agent.state import Facts, HostState
 from netplan.compile import compile_topology
+from netplan.errors import TopologyError
 from netplan.gate.classify import classify
 from netplan.gate.record import LastApplied, Source, address_table
-from netplan.ipam import Request, allocate, make_pool
+from netplan.ipam import AddressInUseError, InUse, Request, allocate, make_pool
 from netplan.plan.changes import HostPlan
 from netplan.plan.order import plan_host
 from netplan.topology.model import Topology
@@ -90,11 +92,26 @@ CASES = {
         {"new": {"networks": ["front"]}, **dict(reversed(FIRST.items()))}, ALL, {},
         {**KEPT, "new": "10.0.0.5"}, ["create addr:new/eth0/10.0.0.5/24"],
     ),
-    "a static address takes a recorded one: that container gets the lowest free": Case(
-        {**FIRST, "a": {"networks": {"front": {"ipv4": "10.0.0.3"}}}}, ALL, {"b": "50"},
-        {"a": "10.0.0.3", "b": "10.0.0.2", "c": "10.0.0.4"},
-        ["delete addr:a/eth0/10.0.0.2/24", "delete addr:b/eth0/10.0.0.50/24",
-         "create addr:a/eth0/10.0.0.3/24", "create addr:b/eth0/10.0.0.2/24"],
+    "both addresses given: a takes b's recorded one, b moves to its own": Case(
+        {**FIRST, "a": {"networks": {"front": {"ipv4": "10.0.0.3"}}},
+         "b": {"networks": {"front": {"ipv4": "10.0.0.9"}}}}, ALL, {},
+        {"a": "10.0.0.3", "b": "10.0.0.9", "c": "10.0.0.4"},
+        ["delete addr:a/eth0/10.0.0.2/24", "delete addr:b/eth0/10.0.0.3/24",
+         "create addr:a/eth0/10.0.0.3/24", "create addr:b/eth0/10.0.0.9/24"],
+    ),
+    "the recorded address of a container that left the file is free to take": Case(
+        {"a": {"networks": {"front": {"ipv4": "10.0.0.3"}}}, "c": FIRST["c"]}, ALL, {},
+        {"a": "10.0.0.3", "c": "10.0.0.4"},
+        ["delete addr:a/eth0/10.0.0.2/24", "create addr:a/eth0/10.0.0.3/24"],
+    ),
+    "a container's own recorded address, now written as its static one": Case(
+        {**FIRST, "b": {"networks": {"front": {"ipv4": "10.0.0.3"}}}}, ALL, {}, KEPT, [],
+    ),
+    "without a record, a static address wins over the one a container has": Case(
+        {**FIRST, "a": {"networks": {"front": {"ipv4": "10.0.0.4"}}}}, None, {},
+        {"a": "10.0.0.4", "b": "10.0.0.3", "c": "10.0.0.2"},
+        ["delete addr:a/eth0/10.0.0.2/24", "delete addr:c/eth0/10.0.0.4/24",
+         "create addr:a/eth0/10.0.0.4/24", "create addr:c/eth0/10.0.0.2/24"],
     ),
 }  # fmt: skip
 
@@ -193,3 +210,66 @@ def test_allocate_prefers_the_record(current: dict[str, str], recorded: dict[str
                    {c: IPv4Address(a) for c, a in current.items()},
                    {c: IPv4Address(a) for c, a in recorded.items()})  # fmt: skip
     assert {c: str(a) for c, a in got.items()} == expected
+
+
+STATIC_3 = {"networks": {"front": {"ipv4": "10.0.0.3"}}}
+STATIC_4 = {"networks": {"front": {"ipv4": "10.0.0.4"}}}
+
+
+@pytest.mark.parametrize(
+    ("containers", "problems"),
+    [
+        pytest.param({**FIRST, "a": STATIC_3}, ["containers.a.networks.front.ipv4: address "
+                     "10.0.0.3 is already in use: the last apply gave it to container 'b'"],
+                     id="a static address the record gives another container"),
+        pytest.param({**FIRST, "new": STATIC_4}, ["containers.new.networks.front.ipv4: address "
+                     "10.0.0.4 is already in use: the last apply gave it to container 'c'"],
+                     id="a new container's static address"),
+        pytest.param({**FIRST, "a": STATIC_4, "d": STATIC_3},
+                     ["containers.a.networks.front.ipv4: address 10.0.0.4 is already in use: "
+                      "the last apply gave it to container 'c'",
+                      "containers.d.networks.front.ipv4: address 10.0.0.3 is already in use: "
+                      "the last apply gave it to container 'b'"],
+                     id="every one is reported"),
+    ],
+)  # fmt: skip
+def test_a_static_address_the_last_apply_gave_another_container_is_refused(
+    containers: dict[str, Any], problems: list[str]
+) -> None:
+    with pytest.raises(TopologyError) as raised:
+        compile_topology(topology(containers), {"local": observed(ALL, {})})
+    lines = raised.value.lines()
+    assert [line.split(" (hint: ")[0] for line in lines] == [
+        f"{problem}, which keeps it" for problem in problems]
+    assert all("(hint: choose another address, give '" in line for line in lines)
+
+
+A = IPv4Address
+
+
+@pytest.mark.parametrize(
+    ("requests", "recorded", "expected"),
+    [
+        pytest.param([Request("a"), Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"},
+                     [InUse("b", A("10.0.0.2"), "a")], id="taken from a dynamic container"),
+        pytest.param([Request("a", A("10.0.0.5")), Request("b", A("10.0.0.2"))],
+                     {"a": "10.0.0.2"}, {"a": "10.0.0.5", "b": "10.0.0.2"},
+                     id="free: its holder is given a static address too"),
+        pytest.param([Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"}, {"b": "10.0.0.2"},
+                     id="free: its holder left the network"),
+        pytest.param([Request("a", A("10.0.0.2"))], {"a": "10.0.0.2"}, {"a": "10.0.0.2"},
+                     id="free: its own recorded address"),
+        pytest.param([Request("a"), Request("b", A("10.0.0.3"))], {"a": "10.0.0.2"},
+                     {"a": "10.0.0.2", "b": "10.0.0.3"}, id="free: nobody's"),
+    ],
+)  # fmt: skip
+def test_allocate_refuses_a_static_address_in_use(
+    requests: list[Request], recorded: dict[str, str], expected: list[InUse] | dict[str, str]
+) -> None:
+    record = {c: A(a) for c, a in recorded.items()}
+    if isinstance(expected, list):
+        with pytest.raises(AddressInUseError) as raised:
+            allocate(POOL, requests, {}, record)
+        assert raised.value.clashes == expected
+    else:
+        assert {c: str(a) for c, a in allocate(POOL, requests, {}, record).items()} == expected

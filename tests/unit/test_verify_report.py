@@ -95,10 +95,10 @@ def test_only_our_reply_counts() -> None:
 ])
 def test_malformed_probe_requests_are_refused(request_: dict[str, object], message: str) -> None:
     with pytest.raises(ProtocolError, match=message):
-        handle(request_)
+        handle("t", request_)
 
 
 def test_an_empty_batch_needs_no_kernel() -> None:
-    assert handle({"probes": []}) == {"outcomes": []}
+    assert handle("t", {"probes": []}) == {"outcomes": []}
     assert Probe.from_json({"id": 1, "netns": "a", "protocol": "tcp", "address": "10.0.0.1",
                             "port": 80}).port == 80
