@@ -123,7 +123,7 @@ def _listed(family: str, name: str, *what: str) -> list[dict[str, Any]]:
         raise TableUnreadable(family, name, str(failed)) from failed
     except json.JSONDecodeError as error:
         raise TableUnreadable(family, name, f"'nft -j list {' '.join(what)}' printed what is "
-                              f"not JSON ({error.msg} at character {error.pos})") from error
+                              f"not JSON ({error.msg}: character {error.pos})") from error
 
 
 _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
