@@ -21,6 +21,7 @@ from netplan.agent import (
     progress,
     route,
     split,
+    stray,
     sysctl,
     veth,
     vlan,
@@ -41,6 +42,7 @@ from netplan.agent.resources import (
     Process,
     Resource,
     Route,
+    StrayLink,
     Sysctl,
     Veth,
     Vlan,
@@ -75,6 +77,7 @@ KINDS: dict[type[Resource], Kind[Any]] = {
     Neighbour: Kind(neighbour.create, neighbour.update, neighbour.delete),
     Macvlan: Kind(macvlan.create, macvlan.update, macvlan.delete),
     Vlan: Kind(vlan.create, vlan.update, vlan.delete),
+    StrayLink: Kind(stray.create, None, stray.delete),
     HostsFile: Kind(hostsfile.create, hostsfile.update, hostsfile.delete),
     Process: Kind(process.create, process.update, process.delete),
 }

@@ -9,6 +9,12 @@ only the other netplan topologies' inet tables are read, when asked, for the por
 publish (netplan/agent/ports.py). (pyroute2's nftables module does not read the kernel's
 answers inside a transaction, so errors would vanish: nft it is; the table names and
 flags are listed through nfnetlink directly, without starting a process.)
+
+nft 1.0.6 (Debian 12) prints the JSON of a table with one flag from freed memory: any
+text as its flags, or output cut off after `"flags": `, which ends the whole listing. So
+a table with flags is listed chain by chain (`nft -j list chain` prints no table object):
+its chains and rules, without its sets or other objects, which is enough, as its flags
+are drift already and the update replaces the table whole.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import subprocess
 from typing import Any
 
 from netplan.agent import rtnl
+from netplan.agent.errors import AgentFailure
 from netplan.agent.nlmsg import (
     NETLINK_NETFILTER,
     NFNL_SUBSYS_NFTABLES,
@@ -47,6 +54,17 @@ class NftFailed(ValueError):
     """nft refused a transaction (or is missing): one line saying why."""
 
 
+class TableUnreadable(AgentFailure):
+    """A table nft would not list, or listed as something that is not JSON: one line
+    naming the table, with a hint."""
+
+    def __init__(self, family: str, name: str, why: str) -> None:
+        super().__init__(f"cannot read nft table {family} {name}: {why} (hint: look at it "
+                         f"with 'nft list table {family} {name}'; if it cannot be put right by "
+                         f"hand, delete it with 'nft delete table {family} {name}' and apply "
+                         "again)")
+
+
 Tables = dict[tuple[str | None, str | None], int]
 """(family, name) of nftables tables, with their flags: what `tables()` lists."""
 
@@ -58,10 +76,9 @@ def observe(topology: str, present: Tables | None = None) -> list[NftTable]:
     name = nft_table_name(topology)
     present = tables() if present is None else present
     return [
-        canonical(family, name, _nft("-j", "list", "table", family, name),
-                  present[(family, name)])
+        canonical(family, name, table_objects(family, name, flags), flags)
         for family in FAMILIES.values()
-        if (family, name) in present
+        if (flags := present.get((family, name))) is not None
     ]
 
 
@@ -77,13 +94,36 @@ def others(topology: str, present: Tables) -> dict[str, NftTable]:
         if family != "inet" or name is None or not name.startswith(prefix) or name == ours:
             continue
         try:
-            listing = _nft("-j", "list", "table", family, name)
-        except NftFailed:
+            listed = table_objects(family, name, present[(family, name)])
+        except TableUnreadable:
             if (family, name) in tables():
                 raise
             continue
-        found[name.removeprefix(prefix)] = canonical(family, name, listing)
+        found[name.removeprefix(prefix)] = canonical(family, name, listed)
     return found
+
+
+def table_objects(family: str, name: str, flags: int) -> list[dict[str, Any]]:
+    """The table's objects as `nft -j` lists them; with `flags` (as tables() read them),
+    its chains and rules only, chain by chain (the module docstring says why).
+    TableUnreadable if nft fails or prints what is not JSON."""
+    if not flags:
+        return _listed(family, name, "table", family, name)
+    chains = [item["chain"]["name"] for item in _listed(family, name, "chains", family)
+              if "chain" in item and item["chain"].get("table") == name]
+    return [item for chain in chains
+            for item in _listed(family, name, "chain", family, name, chain)]
+
+
+def _listed(family: str, name: str, *what: str) -> list[dict[str, Any]]:
+    """`nft -j list WHAT...`, run to read table `family name`."""
+    try:
+        return _nft("-j", "list", *what)
+    except NftFailed as failed:
+        raise TableUnreadable(family, name, str(failed)) from failed
+    except json.JSONDecodeError as error:
+        raise TableUnreadable(family, name, f"'nft -j list {' '.join(what)}' printed what is "
+                              f"not JSON ({error.msg}: character {error.pos})") from error
 
 
 _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
@@ -92,7 +132,7 @@ _TABLES = rtnl.dump((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, nfgenmsg())
 def tables() -> Tables:
     """(family, name) of every table of this network namespace, any family, with its
     flags (NFT_TABLE_F_*; read here because nft's JSON does not say them reliably: 1.0.6
-    prints a dormant table's name as its flags)."""
+    prints them from freed memory)."""
     sock = rtnl.Rtnl(NETLINK_NETFILTER)
     try:
         return {(FAMILIES.get(reply.body[0]), reply.string(NFTA_TABLE_NAME)): _flags(reply)

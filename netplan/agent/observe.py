@@ -25,6 +25,7 @@ from netplan.agent import (
     record,
     route,
     split,
+    stray,
     sysctl,
     veth,
     vlan,
@@ -111,7 +112,7 @@ def observe(topology: str, underlay: str | None = None,
             state.add(hosts)
         state.foreign.update(others)
         if root:
-            _observe_root_namespace(session, root_links, state, ports_asked)
+            _observe_root_namespace(session, root_links, state, ports_asked, inside is None)
     return state
 
 
@@ -133,12 +134,16 @@ def _facts(session: Session, topology: str, root_links: dict[int, Link], underla
 
 
 def _observe_root_namespace(session: Session, root_links: dict[int, Link],
-                            state: HostState, ports_asked: bool) -> None:
+                            state: HostState, ports_asked: bool, every_namespace: bool) -> None:
     """Add the root namespace's owned objects (bridges, tunnels, VLAN parents, firewall
     tables, sysctls, addresses and routes on our links), every other root link as
     foreign, and the facts of what others hold there (addresses, VNIs; ports, if
     `ports_asked`: they take ~8 ms, /proc/net/tcp and tcp6 most of it); `state` already
-    holds what was seen inside the namespaces."""
+    holds what was seen inside the namespaces. With `every_namespace` looked into, an
+    owned link that is none of the topology's resources is a stray link (a veth's host
+    end whose other end is in none of its namespaces: netplan/agent/stray.py), which the
+    plan deletes; otherwise it may be the host end of a namespace not looked into, and
+    stays foreign (netplan/plan/scope.py takes it as that namespace's)."""
     topology = session.topology
     bridges = bridge.observe(topology, list(root_links.values()))
     ours = {r.peer for r in state.resources.values() if isinstance(r, Veth)}
@@ -154,8 +159,13 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
                   *sysctl.observe(tables, bridges), *_peers(session, root_links, tunnels),
                   *parents]:
         state.add(found)
-    for link in root_links.values():
-        if link.name not in ours:
+    unclaimed = [link for link in root_links.values() if link.name not in ours]
+    strays = stray.observe(topology, unclaimed) if every_namespace else []
+    for found in strays:
+        state.add(found)
+    stray_names = {found.name for found in strays}
+    for link in unclaimed:
+        if link.name not in stray_names:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
     taken = ports.in_use(topology, present) if ports_asked else ()
     state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use,

@@ -385,6 +385,36 @@ class Vlan(Kernel):
         return f"vlan {self.name}"
 
 
+@dataclass(frozen=True)
+class StrayLink(Kernel):
+    """A root-namespace link of the topology (its marker, or its making group) that is
+    none of its bridges, veths, tunnels or VLAN links: typically a veth's host end whose
+    other end is in none of the topology's namespaces (the container's namespace was
+    deleted with `ip netns del` while its process kept it alive, unnamed). Only ever
+    observed, never desired: the plan deletes it, which takes a veth's other end too."""
+
+    KIND: ClassVar[str] = "stray-link"
+    ORDER: ClassVar[int] = 2
+    MUTABLE: ClassVar[frozenset[str]] = frozenset()
+
+    name: str
+    link_kind: str
+    """The link's kind (`veth`, `bridge`, ...; empty for a plain device). (Not `kind`:
+    that is the resource's own in its JSON.)"""
+    why: str
+    """Why it is none of the topology's links, for people: where a veth's other end is."""
+    network: str | None = None
+    container: str | None = None
+    """The network and container its marker names, if it names them."""
+
+    @property
+    def key(self) -> str:
+        return link_key(ROOT, self.name)
+
+    def describe(self) -> str:
+        return f"stray {self.link_kind or 'link'} {self.name}"
+
+
 FLOOD_MAC = "00:00:00:00:00:00"
 """An FDB entry for this MAC sends broadcast, multicast and unknown unicast to its VTEP
 (head-end replication: one entry per remote VTEP)."""
@@ -670,13 +700,13 @@ class Process(Kernel):
 
 Resource: TypeAlias = (
     Netns | Bridge | Veth | Address | Route | NftTable | Sysctl | Vxlan | Fdb | BridgeFdb
-    | Neighbour | Macvlan | Vlan | Process | HostsFile
+    | Neighbour | Macvlan | Vlan | StrayLink | Process | HostsFile
 )
 
 RESOURCE_TYPES: dict[str, type[Resource]] = {
     cls.KIND: cls
     for cls in (Netns, Bridge, Veth, Address, Route, NftTable, Sysctl, Vxlan, Fdb, BridgeFdb,
-                Neighbour, Macvlan, Vlan, Process, HostsFile)
+                Neighbour, Macvlan, Vlan, StrayLink, Process, HostsFile)
 }
 
 

@@ -54,7 +54,8 @@ class Change:
         if self.action == "create":
             return [f"{name}: desired present, {self.reason or 'observed missing'}"]
         if self.action == "delete":
-            return [f"{name}: desired absent, observed present"]
+            why = f" ({self.reason})" if self.reason and not self.implicit_delete else ""
+            return [f"{name}: desired absent, observed present{why}"]
         if not self.fields:
             return [f"{name}: {self.reason}"]
         return [f"{name}.{f.field}: desired {shown(f.new)}, observed {shown(f.old)}"

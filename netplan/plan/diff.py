@@ -12,7 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import replace
 
-from netplan.agent.resources import Address, NftTable, Resource, Route, Sysctl, field_names
+from netplan.agent.resources import (
+    Address,
+    NftTable,
+    Resource,
+    Route,
+    StrayLink,
+    Sysctl,
+    field_names,
+)
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange, shown
 from netplan.plan.overlaps import overlap_conflicts
@@ -53,7 +61,8 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         assert desired is not None
         return Change("create", key, desired, None)
     if desired is None:
-        return Change("delete", key, None, observed)
+        reason = observed.why if isinstance(observed, StrayLink) else ""
+        return Change("delete", key, None, observed, reason=reason)
     if type(desired) is not type(observed):
         reason = f"kind changes ({observed.KIND} → {desired.KIND})"
         return Change("replace", key, desired, observed, reason=reason)

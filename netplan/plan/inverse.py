@@ -4,7 +4,9 @@ Pure, like the planner: the observed state the plan was made from says what each
 changes. A create is undone by deleting what it made; an update by setting the same
 fields back to their observed values; a delete by creating the observed resource again,
 together with every observed resource the kernel removed with it (a namespace takes its
-links, addresses, routes, hosts file and processes: the planner's implicit deletes).
+links, addresses, routes, hosts file and processes: the planner's implicit deletes); but
+a stray link's delete is undone by nothing (what it was attached to cannot be reached:
+netplan/agent/stray.py).
 
 The agent runs the undo lists of the steps it has done, last step first, when an apply
 fails or is interrupted (netplan/agent/transaction.py), or when `apply --confirm` is not
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from netplan.agent.resources import Resource
+from netplan.agent.resources import Resource, StrayLink
 from netplan.agent.state import HostState, Step
 from netplan.plan.changes import HostPlan
 
@@ -37,6 +39,8 @@ def _undo(step: Step, observed: HostState, children: dict[str, list[str]]) -> li
         raise ValueError(f"{resource.describe()}: {step.op} of a resource not observed")
     if step.op == "update":
         return [Step("update", before, step.fields)]
+    if isinstance(before, StrayLink):
+        return []
     return [Step("create", r) for r in _with_descendants(before, observed, children)]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.e2e.hostview import Run, assert_unchanged, snapshot
+from tests.e2e.hostview import TOPOLOGIES, Run, assert_unchanged, ip_json, snapshot
 
 RECORDS = Path("/run/netplan/topologies")
 MakeTopology = Callable[[dict[str, Any]], Path]
@@ -169,6 +169,50 @@ def test_dead_process_is_drift_and_apply_restarts_it(
     second = pid_of("proc-web", "web")
     assert second != first and alive(second)
     wait_for(lambda: curl_ok("client", "http://10.66.0.2:8000/"), "serving again")
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_a_namespace_deleted_under_its_process_is_drift_and_apply_makes_it_again(
+    run: Run, clean_host: None
+) -> None:
+    """`ip netns del web` while web's server runs: the namespace lives on unnamed, still
+    on the bridge and still serving published port 8080, and its veth's host end still
+    carries web's marker. That end is the topology's: check calls it drift (no conflict),
+    apply deletes it, stops the old process, makes the namespace again and starts the
+    process there."""
+    path = TOPOLOGIES / "published-web.yaml"
+    url = "http://172.29.0.1:8080/"  # published on the host, asked from another bridge
+    run("apply", path, "--yes", check=True)
+    first = pid_of("published-web", "web")
+    wait_for(lambda: curl_ok("client", url), "serving")
+    [host_end] = [entry for entry in ip_json("link", "show", "type", "veth")
+                  if entry.get("ifalias") == "netplan:published-web:frontend:web"]
+
+    subprocess.run(["ip", "netns", "del", "web"], check=True)
+    assert alive(first) and curl_ok("client", url)  # the unnamed namespace still serves
+    drift = run("check", path)
+    assert drift.returncode == 2, drift.stdout + drift.stderr
+    assert (f"drift: link:/{host_end['ifname']}: desired absent, observed present (a veth host "
+            "end whose other end is in none of the topology's namespaces") in drift.stdout
+    assert "drift: netns:web: desired present, observed missing" in drift.stdout
+    assert "process:web.running: desired True, observed False" in drift.stdout
+    assert "conflict" not in drift.stdout + drift.stderr
+
+    repaired = run("apply", path, "--yes", check=True)
+    assert f"- stray veth {host_end['ifname']}" in repaired.stdout
+    assert not alive(first)
+    second = pid_of("published-web", "web")
+    assert alive(second) and netns_link(second) == f"net:[{os.stat('/run/netns/web').st_ino}]"
+    [web_id] = [entry["nsid"] for entry in ip_json("netns", "list-id")
+                if entry.get("name") == "web"]
+    [again] = [entry for entry in ip_json("link", "show", "type", "veth")
+               if entry.get("ifalias") == "netplan:published-web:frontend:web"]
+    assert again["ifname"] == host_end["ifname"] and again["link_netnsid"] == web_id
+    assert again["master"] == "br-frontend"
+    wait_for(lambda: curl_ok("client", url), "serving again")
+    listening = subprocess.run(["ip", "netns", "exec", "web", "ss", "-Hltn"],
+                               capture_output=True, text=True, check=True).stdout
+    assert "0.0.0.0:80 " in listening
     assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from netplan.agent.api import StepFailed
+from netplan.agent import firewall, ports
+from netplan.agent.api import AgentFailure, StepFailed
 from netplan.agent.resources import (
     IP_FORWARD,
     Bridge,
@@ -139,19 +140,77 @@ def test_a_flushed_table_reads_back_empty_and_is_reloaded(topology: str) -> None
     assert owned(topology) == {}
 
 
-def test_a_dormant_table_is_drift_and_loaded_awake_again(topology: str) -> None:
+def nft_text(*args: str) -> str:
+    return subprocess.run(["nft", *args], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(params=["", "-with-a-longer-name"], ids=["short name", "longer name"])
+def named(request: pytest.FixtureRequest, topology: str) -> Iterator[str]:
+    """The test's topology name, or a longer one (whose tables are deleted afterwards)."""
+    yield topology + request.param
+    for family in ("inet", "bridge"):
+        subprocess.run(["nft", "delete", "table", family, nft_table_name(topology + request.param)],
+                       capture_output=True)
+
+
+def test_a_dormant_table_is_drift_and_loaded_awake_again(named: str) -> None:
     """`flags dormant` keeps every rule and evaluates none: the published ports and the
-    masquerade are gone while `nft list` still shows them."""
-    table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")
-    create(topology, table, Sysctl(IP_FORWARD, "1"))
+    masquerade are gone while `nft list` still shows them. nft 1.0.6 prints the JSON of a
+    table with one flag from freed memory: for a short name (this test's own) the name as
+    its flags, for one of 16 characters or more (`isolated-bridges`) output cut off after
+    `"flags": `, which crashed every command."""
+    table = next(r for r in rendered(named) if isinstance(r, NftTable) and r.family == "inet")
+    create(named, table, Sysctl(IP_FORWARD, "1"))
     sh(f"nft add table inet {table.name} '{{ flags dormant; }}'")
-    assert owned(topology)[table.key] == replace(
-        table, rules=(*table.rules, "? table flags dormant"))
-    update(topology, table, "rules")
-    listed = subprocess.run(["nft", "list", "table", "inet", table.name],
-                            capture_output=True, text=True, check=True).stdout
-    assert "dormant" not in listed
-    assert_in_sync(topology, table, Sysctl(IP_FORWARD, "1"))
+    assert "\tflags dormant\n" in nft_text("list", "table", "inet", table.name)
+    assert owned(named)[table.key] == replace(table, rules=(*table.rules, "? table flags dormant"))
+    update(named, table, "rules")
+    assert "flags" not in nft_text("list", "table", "inet", table.name)
+    assert f"table inet {table.name}\n" in nft_text("list", "tables")
+    ours = [item["table"] for item in run_json("nft", "-j", "list", "ruleset")["nftables"]
+            if item.get("table", {}).get("name") == table.name]
+    assert len(ours) == 1 and "flags" not in ours[0]
+    assert_in_sync(named, table, Sysctl(IP_FORWARD, "1"))
+    delete(named, table)
+
+
+def test_another_topologys_dormant_table_is_read_for_the_ports_it_publishes(named: str) -> None:
+    """Another topology's tables are read for their published ports (netplan/agent/ports.py),
+    a dormant one chain by chain as well."""
+    table = next(r for r in rendered(named) if isinstance(r, NftTable) and r.family == "inet")
+    create(named, table)
+    sh(f"nft add table inet {table.name} '{{ flags dormant; }}'")
+    found = firewall.others("someone-else", firewall.tables())
+    assert found[named] == table
+    assert {taken.port for taken in ports.published(named, found[named])} == {
+        8080, 5353, 9000, 8443, 81}
+    delete(named, table)
+
+
+def test_a_table_nft_cannot_list_is_one_line_naming_it(
+    topology: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What nft prints that is not JSON is no internal error: the observation fails with
+    one line naming the table, and a hint."""
+    table = next(r for r in rendered(topology) if isinstance(r, NftTable) and r.family == "inet")
+    create(topology, table)
+    real = subprocess.run
+
+    def cut_off(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        done = real(command, **kwargs)
+        if command[:2] == ["nft", "-j"]:
+            done.stdout = done.stdout[:200]
+        return done
+
+    monkeypatch.setattr(subprocess, "run", cut_off)
+    with pytest.raises(AgentFailure) as failed:
+        owned(topology)
+    monkeypatch.undo()
+    assert failed.value.message.startswith(
+        f"cannot read nft table inet {table.name}: 'nft -j list table inet {table.name}' "
+        "printed what is not JSON (")
+    assert f"(hint: look at it with 'nft list table inet {table.name}'" in failed.value.message
+    assert "\n" not in failed.value.message
     delete(topology, table)
 
 
