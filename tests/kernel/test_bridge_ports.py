@@ -35,6 +35,10 @@ def port(dev: str = PORT) -> dict[str, Any]:
 
 
 def pings(netns: str, address: str) -> bool:
+    """One ping, the namespace's neighbour cache flushed first: an entry left probing by
+    a ping while the port was cut drops what is queued on it when its probes run out,
+    even once the port forwards again."""
+    subprocess.run(["ip", "-n", netns, "neigh", "flush", "all"], check=True)
     done = subprocess.run(["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
                           capture_output=True)
     return done.returncode == 0
