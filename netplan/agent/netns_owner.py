@@ -11,8 +11,7 @@ Standard library only: shipped to remote hosts inside the agent.
 
 from __future__ import annotations
 
-from netplan.agent import links, nsutil
-from netplan.agent.resources import parse_marker
+from netplan.agent import links, netns, nsutil
 from netplan.agent.rtnl import Rtnl
 
 
@@ -24,28 +23,28 @@ class NotTheContainer(Exception):
         super().__init__(f"namespace {netns} {what} (hint: {hint})")
 
 
-def missing(topology: str, netns: str) -> NotTheContainer:
+def missing(topology: str, name: str) -> NotTheContainer:
     return NotTheContainer(
-        netns, f"does not exist ({nsutil.path_of(netns)}): the container is not applied",
+        name, f"does not exist ({nsutil.path_of(name)}): the container is not applied",
         f"apply topology '{topology}' first")
 
 
-def check_inside(topology: str, netns: str) -> None:
+def check_inside(topology: str, name: str) -> None:
     """Raise NotTheContainer unless the calling thread's network namespace, entered as
-    `netns`, carries `topology`'s marker."""
+    `name`, carries `topology`'s marker (read as observation reads it: netns.observe)."""
     sock = Rtnl()
     try:
         lo = links.find(sock, links.LOOPBACK)
     finally:
         sock.close()
-    marker = parse_marker(lo.alias if lo else None)
-    if marker is None:
+    owner, _ = netns.observe(name, [lo] if lo else [])
+    if owner is None:
         raise NotTheContainer(
-            netns, "was not made by netplan (its lo carries no topology's marker)",
+            name, "was not made by netplan (its lo carries no topology's marker)",
             f"it was made by hand (ip netns add?): remove it or rename the container, "
             f"then apply topology '{topology}'")
-    if marker[0] != topology:
+    if owner != topology:
         raise NotTheContainer(
-            netns, f"belongs to netplan topology '{marker[0]}', not to '{topology}'",
-            f"use the file of topology '{marker[0]}', or destroy that topology and apply "
+            name, f"belongs to netplan topology '{owner}', not to '{topology}'",
+            f"use the file of topology '{owner}', or destroy that topology and apply "
             f"'{topology}'")
