@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from ipaddress import IPv4Address
 from itertools import accumulate
 
-from netplan.agent.resources import HostsFile, text_of
+from netplan.agent.resources import HostsFile, bytes_digest, text_of
 from netplan.drivers.base import Context
 from netplan.topology.model import Topology
 
@@ -34,26 +34,43 @@ def has_hosts_file(topology: Topology, container: str) -> bool:
 
 def render(topology: Topology, addresses: Addresses) -> dict[str, str]:
     """The text of the hosts file of every container that has one, by container:
-    localhost; itself (its name and hostname on its first address, its aliases on each
-    network); then, network by network in the order of its `networks`, every other
-    container on that network by name and aliases, at its address on that network. A
-    container met on two networks appears twice, the first network's address first
-    (which is what a lookup returns). No line repeats: each starts with an address of
-    its own, and the networks a container is on have disjoint subnets."""
+    localhost; then, network by network in the order of its `networks`, every container
+    on that network by name and aliases, at its address on that network; itself among
+    them. A container met on two networks appears twice, the first network's address
+    first (which is what a lookup returns, its own name included). No line repeats: each
+    starts with an address of its own, and the networks a container is on have disjoint
+    subnets.
+
+    So the containers on the same networks, in the same order, have one text: the same
+    str object, which the agent writes once and links (netplan/agent/hostsfile.py). At
+    N=1,000 on one network that is one file of 1,000 lines, not 1,000 of them. A
+    container with a `hostname` has a file of its own, as Docker writes it: itself first
+    (its name, hostname and short hostname on its first address, its aliases on each
+    network), then the others, network by network."""
     members = _Members(topology, addresses)
+    shared: dict[tuple[str, ...], str] = {}
     files: dict[str, str] = {}
     for container, spec in topology.containers.items():
-        if has_hosts_file(topology, container):
+        if not has_hosts_file(topology, container):
+            continue
+        if spec.hostname:
             own = text_of(_own_lines(topology, addresses, container))
             peers = [members.others(network, container) for network in spec.networks]
             files[container] = "".join([LOCALHOST_TEXT, own, *peers])
+            continue
+        networks = tuple(spec.networks)
+        text = shared.get(networks)
+        if text is None:
+            text = shared[networks] = "".join(
+                [LOCALHOST_TEXT, *(members.text[network] for network in networks)])
+        files[container] = text
     return files
 
 
 class _Members:
     """Per network, the lines each container on it is resolved by, in the file's order,
-    as one text and where each line starts in it: N containers on one network have N
-    files of N lines, and each file is that text with one line cut out."""
+    as one text, and where each line starts in it: the file of a container with a
+    hostname has that text with its own line cut out (`others`)."""
 
     def __init__(self, topology: Topology, addresses: Addresses) -> None:
         lines: dict[str, list[str]] = {network: [] for network in topology.networks}
@@ -96,7 +113,12 @@ def _line(address: IPv4Address, names: tuple[str, ...] | list[str]) -> str:
 
 
 def compile_hosts_files(context: Context) -> None:
-    """A HostsFile for every container namespace, on its host."""
+    """A HostsFile for every container namespace, on its host; each text digested once,
+    however many containers share it."""
     topology = context.topology
+    digests: dict[str, str] = {}
     for name, text in render(topology, context.addresses).items():
-        context.desired[topology.host_of_container(name)].add(HostsFile(name, text))
+        digest = digests.get(text)
+        if digest is None:
+            digest = digests[text] = bytes_digest(text.encode())
+        context.desired[topology.host_of_container(name)].add(HostsFile(name, text, digest))

@@ -107,6 +107,7 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
     except OSError as error:
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
     with session:
+        _expect_hosts_files(session, steps)
         try:
             for start, group in _groups(steps):
                 if len(group) == 1:
@@ -122,6 +123,21 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
         finally:
             failures = process.confirm(session)
     _report_processes(steps, failures)
+
+
+def _expect_hosts_files(session: Session, steps: Sequence[Step]) -> None:
+    """Tell the session which hosts files the steps write and remove (HostsSharing)."""
+    wanted, dropped = [], []
+    for step in steps:
+        resource = step.resource
+        if isinstance(resource, HostsFile):
+            if step.op == "delete":
+                dropped.append(resource.netns)
+            else:
+                wanted.append((resource.netns, resource.digest))
+        elif isinstance(resource, Netns) and step.op == "delete":
+            dropped.append(resource.name)
+    session.hosts.expect(wanted, dropped)
 
 
 def _settle_for_rollback(session: Session) -> None:

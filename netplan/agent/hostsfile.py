@@ -3,11 +3,14 @@ looks for files to bind-mount over /etc/ (iproute2's bind_etc).
 
 The file's first line is hosts_marker(topology); the rest is the resource's `content`,
 read back as its digest.
-A new file is written to a temporary name and renamed into place. An existing one is
+A new file is written to a temporary name and renamed into place, or, when this call
+already wrote a file with the same text, hard-linked to that file (the containers on the
+same networks have one text: netplan/agent/hosts_sharing.py). An existing one is
 rewritten in place, as Docker rewrites a container's /etc/hosts: a process that entered
 the namespace with `ip netns exec` holds a bind mount of the file's inode, and keeps
-seeing that inode, not a file renamed over it. Only the `hosts` file is ever written or
-removed: anything else someone keeps in /etc/netns/<netns>/ stays.
+seeing that inode, not a file renamed over it; one rewrite of a linked file reaches
+every namespace linked to it. Only the `hosts` file is ever written or removed: anything
+else someone keeps in /etc/netns/<netns>/ stays.
 
 Standard library only: shipped to remote hosts inside the agent.
 """
@@ -16,11 +19,12 @@ from __future__ import annotations
 
 import errno
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 
 from netplan.agent import fds, nsutil
+from netplan.agent.hosts_sharing import Inode
 from netplan.agent.resources import HostsFile, bytes_digest, netns_marker, parse_marker
 from netplan.agent.session import Session
 
@@ -43,13 +47,20 @@ def read(topology: str) -> list[tuple[str, HostsFile | bytes]]:
     """Every hosts file under /etc/netns, by namespace: a file with this topology's
     marker as its HostsFile (digested here), any other as its bytes (whose it is depends
     on the namespaces the topology owns: classify). Needs no namespace to be observed
-    first: an observation reads them while its other processes look into namespaces."""
+    first: an observation reads them while its other processes look into namespaces.
+    A file linked to several namespaces is read and digested once."""
     marker = hosts_marker(topology).encode() + b"\n"
-    return [
-        (netns, HostsFile(netns, digest=bytes_digest(memoryview(data)[len(marker):]))
-         if data.startswith(marker) else data)
-        for netns, data in _files()
-    ]  # fmt: skip
+    digests: dict[int, str] = {}
+    found: list[tuple[str, HostsFile | bytes]] = []
+    for netns, data in _files():
+        if not data.startswith(marker):
+            found.append((netns, data))
+            continue
+        digest = digests.get(id(data))
+        if digest is None:
+            digest = digests[id(data)] = bytes_digest(memoryview(data)[len(marker):])
+        found.append((netns, HostsFile(netns, digest=digest)))
+    return found
 
 
 def classify(
@@ -78,7 +89,7 @@ def classify(
 def _files() -> Iterator[tuple[str, bytes]]:
     """The hosts file of every directory in /etc/netns that has one, by directory name,
     sorted; each opened relative to /etc/netns (at N=1000, a third of the time went to
-    making and checking paths)."""
+    making and checking paths). The names of one file give the same bytes object."""
     try:
         top = os.open(ETC_NETNS, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
@@ -86,17 +97,20 @@ def _files() -> Iterator[tuple[str, bytes]]:
     try:
         with os.scandir(top) as entries:
             names = sorted(entry.name for entry in entries if entry.is_dir(follow_symlinks=False))
+        seen: dict[Inode, bytes] = {}
         for netns in names:
-            data = _read(f"{netns}/{FILE}", top)
+            data = _read(f"{netns}/{FILE}", top, seen)
             if data is not None:
                 yield netns, data
     finally:
         os.close(top)
 
 
-def _read(path: str, dir_fd: int | None = None) -> bytes | None:
+def _read(path: str, dir_fd: int | None = None,
+          seen: dict[Inode, bytes] | None = None) -> bytes | None:
     """The file's bytes; None when there is none. A symbolic link is not followed: it
-    reads as a line no rendering makes (drift in our namespaces, foreign elsewhere)."""
+    reads as a line no rendering makes (drift in our namespaces, foreign elsewhere).
+    With `seen`, a file already read under another name is not read again."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
     except (FileNotFoundError, NotADirectoryError):
@@ -106,7 +120,14 @@ def _read(path: str, dir_fd: int | None = None) -> bytes | None:
             return f"# a symbolic link to {os.readlink(path, dir_fd=dir_fd)}\n".encode()
         raise
     try:
-        return fds.read_to_end(fd)
+        if seen is None:
+            return fds.read_to_end(fd)
+        stat = os.fstat(fd)
+        inode = (stat.st_dev, stat.st_ino)
+        data = seen.get(inode)
+        if data is None:
+            data = seen[inode] = fds.read_to_end(fd)
+        return data
     finally:
         os.close(fd)
 
@@ -144,21 +165,37 @@ def temporary_prefix(topology: str) -> str:
 
 def create(session: Session, hosts: HostsFile) -> None:
     """Write the file under a temporary name in /etc/netns (not in the namespace's
-    directory, whose every file `ip netns exec` mounts) and rename it into place. The
-    name says whose it is (temporary_prefix), for remove_temporaries."""
+    directory, whose every file `ip netns exec` mounts) and rename it into place; or,
+    when this call wrote a file with the same text, link that file under the temporary
+    name instead. The name says whose it is (temporary_prefix), for remove_temporaries."""
     path = path_of(hosts.netns)
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f"{temporary_prefix(session.topology)}{hosts.netns}.",
-                                     suffix=TEMPORARY_SUFFIX, dir=ETC_NETNS)
+    source = session.hosts.source(hosts.digest)
+    temporary = os.path.join(
+        ETC_NETNS, f"{temporary_prefix(session.topology)}{hosts.netns}.{secrets.token_hex(4)}"
+                   f"{TEMPORARY_SUFFIX}")
     try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(render(session.topology, hosts))
-        os.chmod(temporary, 0o644)
+        if source is not None:
+            os.link(source, temporary)
+        else:
+            _write_new(temporary, render(session.topology, hosts))
         os.replace(temporary, path)
     except BaseException:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+    if source is None:
+        stat = os.lstat(path)
+        session.hosts.wrote((stat.st_dev, stat.st_ino), hosts.digest, path)
+
+
+def _write_new(path: str, content: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        os.fchmod(fd, 0o644)  # whatever the umask: every user in the namespace reads it
+        _write_all(fd, content)
+    finally:
+        os.close(fd)
 
 
 def remove_temporaries(topology: str) -> list[str]:
@@ -184,7 +221,9 @@ def remove_temporaries(topology: str) -> list[str]:
 def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     """Rewrite the file in place, keeping its inode (see the module's docstring): the
     new bytes over the old, then cut to length, so a reader never finds it empty. What
-    it held is kept first (`_keep`), read through the same open."""
+    it held is kept first (`_keep`), read through the same open. A file linked to other
+    namespaces is rewritten once, when all of them are to hold the same text
+    (HostsSharing.may_rewrite); otherwise this namespace gets a file of its own."""
     path = path_of(hosts.netns)
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -195,10 +234,22 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         create(session, hosts)  # removed since it was observed, or a symbolic link
         return
     try:
+        stat = os.fstat(fd)
+        inode = (stat.st_dev, stat.st_ino)
+        sharing = session.hosts
+        if sharing.written.get(inode) == hosts.digest:  # rewritten under another name
+            _keep(session, hosts.netns, lambda: sharing.before.get(inode))
+            return
         _keep(session, hosts.netns, lambda: fds.read_to_end(fd))
+        if not sharing.may_rewrite(inode, stat.st_nlink, hosts.digest, path_of):
+            create(session, hosts)
+            return
+        if session.replaced_hosts is not None:
+            sharing.before[inode] = session.replaced_hosts.get(hosts.netns)
         content = render(session.topology, hosts)
         _write_all(fd, content)
         os.ftruncate(fd, len(content))
+        sharing.wrote(inode, hosts.digest, path)
     finally:
         os.close(fd)
 

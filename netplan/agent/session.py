@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from netplan.agent import links, nsutil
+from netplan.agent.hosts_sharing import HostsSharing
 from netplan.agent.resources import ROOT
 from netplan.agent.rtnl import Rtnl
 
@@ -69,6 +70,8 @@ class Session:
         """What a hosts file held (after its marker line) before a step of this call
         rewrote or removed it, by namespace: a Journal's, for its undo; None when no
         journal will undo this call's steps."""
+        self.hosts = HostsSharing()
+        """The hosts files this call writes, and which of them may be one file."""
 
     def __enter__(self) -> Session:
         return self

@@ -61,7 +61,8 @@ class TestApplied:
         assert resolves("web", "redis") == ["10.61.0.3", "cache", "redis"]
         assert resolves("db", "web") == ["10.62.0.2", "web"]  # web's address on backend
         assert resolves("cache", "web") == ["10.61.0.2", "web"]  # ... and on frontend
-        assert resolves("web", "web") == ["10.61.0.2", "web"]
+        # itself on each network, as its peers see it there: the first network first
+        assert resolves("web", "web") == ["10.61.0.2", "web", "10.62.0.2", "web"]
         assert getent("cache", "db").returncode == 2  # no network in common
         assert getent("db", "redis").returncode == 2
         assert ping("web", "db") and ping("web", "redis") and ping("db", "web")

@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from netplan.agent import hostsfile
-from netplan.agent.api import handle, observe
+from netplan.agent.api import execute, handle, observe
 from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
 from netplan.agent.resources import HostsFile, Netns, text_of
 from netplan.agent.session import Session
-from netplan.agent.state import PROTOCOL_VERSION
+from netplan.agent.state import PROTOCOL_VERSION, Step
 from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
 
 LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
@@ -64,6 +64,81 @@ def test_update_keeps_the_inode_a_process_inside_has_mounted(topology: str) -> N
     assert hosts_path("h2").stat().st_ino == inode
     assert out == f"{hosts_marker(topology)}\n{newer.content}"
     assert owned(topology) == keyed(Netns("h2"), newer)
+
+
+NEWER = text_of(("127.0.0.1 localhost", "10.9.0.3 db database", "10.9.0.4 cache"))
+
+
+def inodes(*netns: str) -> list[tuple[int, int]]:
+    """(inode, link count) of each namespace's hosts file, as stat(2) gives them."""
+    return [(stat.st_ino, stat.st_nlink) for stat in (hosts_path(n).stat() for n in netns)]
+
+
+def test_namespaces_with_one_text_share_one_file_rewritten_once(topology: str) -> None:
+    """Made in one call, three files of one text are one file with three names; one
+    rewrite reaches all three, a shell already inside one of them included."""
+    create(topology, *(r for n in ("s1", "s2", "s3") for r in (Netns(n), HostsFile(n, TEXT))))
+    (inode, links), *others = inodes("s1", "s2", "s3")
+    assert links == 3 and others == [(inode, 3), (inode, 3)]
+    assert getent("s3", "database").stdout.split() == ["10.9.0.3", "db", "database"]
+    shell = subprocess.Popen(["ip", "netns", "exec", "s2", "sh", "-c", "read go; cat /etc/hosts"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        execute(topology, [Step("update", HostsFile(n, NEWER), ("digest",))
+                           for n in ("s1", "s2", "s3")])
+        out, _ = shell.communicate("go\n", timeout=10)
+    finally:
+        if shell.poll() is None:
+            shell.kill()
+    assert inodes("s1", "s2", "s3") == [(inode, 3)] * 3
+    assert out == f"{hosts_marker(topology)}\n{NEWER}"
+    assert getent("s1", "cache").stdout.split() == ["10.9.0.4", "cache"]
+    assert owned(topology) == keyed(*(r for n in ("s1", "s2", "s3")
+                                      for r in (Netns(n), HostsFile(n, NEWER))))
+
+
+def test_a_namespace_whose_text_changes_alone_gets_a_file_of_its_own(topology: str) -> None:
+    """Rewriting the shared file would change the others' too: the one that changes is
+    given its own file; the others keep theirs, still shared."""
+    create(topology, *(r for n in ("d1", "d2", "d3") for r in (Netns(n), HostsFile(n, TEXT))))
+    (inode, _), *_ = inodes("d1")
+    update(topology, HostsFile("d2", NEWER), "digest")
+    assert inodes("d1", "d3") == [(inode, 2)] * 2
+    assert inodes("d2")[0][0] != inode
+    assert getent("d2", "cache").returncode == 0 and getent("d1", "cache").returncode == 2
+    assert owned(topology) == keyed(Netns("d1"), HostsFile("d1", TEXT), Netns("d2"),
+                                    HostsFile("d2", NEWER), Netns("d3"), HostsFile("d3", TEXT))
+
+
+def test_a_namespace_deleted_in_the_same_call_does_not_keep_the_others_apart(
+    topology: str,
+) -> None:
+    """The others' rewrite comes first, while the file still has the deleted namespace's
+    name: that name is going, so the file is rewritten in place; and a namespace made in
+    the same call, of the same text, is linked to it."""
+    create(topology, *(r for n in ("r1", "r2", "r3") for r in (Netns(n), HostsFile(n, TEXT))))
+    (inode, _), *_ = inodes("r1")
+    execute(topology, [Step("update", HostsFile("r1", NEWER), ("digest",)),
+                       Step("update", HostsFile("r2", NEWER), ("digest",)),
+                       Step("delete", Netns("r3")),
+                       Step("create", Netns("r4")), Step("create", HostsFile("r4", NEWER))])
+    assert inodes("r1", "r2", "r4") == [(inode, 3)] * 3
+    assert not hosts_path("r3").parent.exists()
+    assert owned(topology) == keyed(*(r for n in ("r1", "r2", "r4")
+                                      for r in (Netns(n), HostsFile(n, NEWER))))
+
+
+def test_the_undo_of_a_shared_file_keeps_what_it_held_for_each_name(topology: str) -> None:
+    """The second name's rewrite finds the file already rewritten, and keeps for the
+    undo what the first read before it."""
+    create(topology, *(r for n in ("u1", "u2") for r in (Netns(n), HostsFile(n, TEXT))))
+    newer = [HostsFile(n, NEWER) for n in ("u1", "u2")]
+    with Session(topology, replaced_hosts={}) as session:
+        session.hosts.expect([(h.netns, h.digest) for h in newer], [])
+        for hosts in newer:
+            hostsfile.update(session, hosts, ("digest",))
+    assert session.replaced_hosts == {"u1": TEXT.encode(), "u2": TEXT.encode()}
+    assert inodes("u1", "u2") == [inodes("u1")[0]] * 2
 
 
 def test_a_hand_edit_is_observed_and_an_update_repairs_it(topology: str) -> None:

@@ -1,0 +1,80 @@
+"""Which namespaces' hosts files may be one file: what an execute call knows about the
+hosts files it writes.
+
+The containers on the same networks have the same hosts file (netplan/etchosts.py), so
+the agent writes that text once and hard-links the other namespaces' `hosts` names to it:
+at N=1,000 on one network, one file of 1,000 lines instead of 1,000 of them (35 MB). A
+file is rewritten in place (netplan/agent/hostsfile.py), so one write reaches every
+namespace linked to it, processes that bind-mounted it included. That is right only when
+every name of the file wants the same text after this call: `may_rewrite` says when.
+
+Standard library only: shipped to remote hosts inside the agent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+
+Inode = tuple[int, int]
+"""(st_dev, st_ino)"""
+
+
+class HostsSharing:
+    """The hosts files one execute call writes, by namespace, and the files it wrote."""
+
+    def __init__(self) -> None:
+        self._wanted: dict[str, list[str]] = {}
+        """Namespaces whose file this call creates or rewrites, by the digest it will hold."""
+        self._dropped: set[str] = set()
+        """Namespaces whose file this call removes (with their namespace, or alone)."""
+        self.written: dict[Inode, str] = {}
+        """The digest each file this call wrote (or rewrote) holds now."""
+        self.before: dict[Inode, bytes | None] = {}
+        """What a file this call rewrote held before, after its marker line, as its first
+        rewrite kept it for the journal (None: nothing kept)."""
+        self.sources: dict[str, tuple[str, Inode]] = {}
+        """A file this call wrote, by the digest it holds: the one to link to."""
+
+    def expect(self, wanted: Iterable[tuple[str, str]], dropped: Iterable[str]) -> None:
+        """The (namespace, digest) of every hosts file the call's steps create or rewrite,
+        and the namespaces whose file they remove."""
+        by_digest: dict[str, list[str]] = defaultdict(list)
+        for netns, digest in wanted:
+            by_digest[digest].append(netns)
+        self._wanted = dict(by_digest)
+        self._dropped = set(dropped)
+
+    def may_rewrite(self, inode: Inode, links: int, digest: str,
+                    path_of: Callable[[str], str]) -> bool:
+        """Whether a file with `links` names may be rewritten in place to hold `digest`:
+        every one of its names is a namespace whose file this call makes hold `digest`,
+        or removes. A name that is not (another namespace's file that stays as it is,
+        someone's hard link) keeps the file: the namespace asking gets a file of its own."""
+        if links == 1:
+            return True
+        names = [*self._wanted.get(digest, ()), *self._dropped]
+        return sum(_inode(path_of(name)) == inode for name in names) == links
+
+    def wrote(self, inode: Inode, digest: str, path: str) -> None:
+        self.written[inode] = digest
+        self.sources[digest] = (path, inode)
+
+    def source(self, digest: str) -> str | None:
+        """A file this call wrote that still holds `digest`, to link to; None if none."""
+        found = self.sources.get(digest)
+        if found is None:
+            return None
+        path, inode = found
+        if self.written.get(inode) != digest or _inode(path) != inode:
+            return None
+        return path
+
+
+def _inode(path: str) -> Inode | None:
+    try:
+        stat = os.lstat(path)
+    except OSError:
+        return None
+    return (stat.st_dev, stat.st_ino)
