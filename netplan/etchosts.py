@@ -15,6 +15,7 @@ from itertools import accumulate
 
 from netplan.agent.resources import HostsFile, bytes_digest, text_of
 from netplan.drivers.base import Context
+from netplan.processes import netns_of
 from netplan.topology.model import Topology
 
 LOCALHOST = ("127.0.0.1 localhost", "::1 localhost ip6-localhost ip6-loopback")
@@ -114,11 +115,17 @@ def _line(address: IPv4Address, names: tuple[str, ...] | list[str]) -> str:
 
 def compile_hosts_files(context: Context) -> None:
     """A HostsFile for every container namespace, on its host; each text digested once,
-    however many containers share it."""
+    however many containers share it. A namespace a process runs in keeps a file of its
+    own (HostsFile.shared): the process holds a mount of the file's inode, and a shared
+    file that had to be split to follow the container to other networks would leave it
+    with the old one."""
     topology = context.topology
+    running = {netns_of(topology, name) for name, spec in topology.containers.items()
+               if spec.command is not None}
     digests: dict[str, str] = {}
     for name, text in render(topology, context.addresses).items():
         digest = digests.get(text)
         if digest is None:
             digest = digests[text] = bytes_digest(text.encode())
-        context.desired[topology.host_of_container(name)].add(HostsFile(name, text, digest))
+        context.desired[topology.host_of_container(name)].add(
+            HostsFile(name, text, digest, shared=name not in running))

@@ -7,6 +7,8 @@ at N=1,000 on one network, one file of 1,000 lines instead of 1,000 of them (35 
 file is rewritten in place (netplan/agent/hostsfile.py), so one write reaches every
 namespace linked to it, processes that bind-mounted it included. That is right only when
 every name of the file wants the same text after this call: `may_rewrite` says when.
+A file marked not to be shared (HostsFile.shared: a process runs in its namespace) is
+never linked, and is given a file of its own if it was.
 
 Standard library only: shipped to remote hosts inside the agent.
 """
@@ -52,8 +54,6 @@ class HostsSharing:
         every one of its names is a namespace whose file this call makes hold `digest`,
         or removes. A name that is not (another namespace's file that stays as it is,
         someone's hard link) keeps the file: the namespace asking gets a file of its own."""
-        if links == 1:
-            return True
         names = [*self._wanted.get(digest, ()), *self._dropped]
         return sum(_inode(path_of(name)) == inode for name in names) == links
 

@@ -170,7 +170,7 @@ def create(session: Session, hosts: HostsFile) -> None:
     name instead. The name says whose it is (temporary_prefix), for remove_temporaries."""
     path = path_of(hosts.netns)
     os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    source = session.hosts.source(hosts.digest)
+    source = session.hosts.source(hosts.digest) if hosts.shared else None
     temporary = os.path.join(
         ETC_NETNS, f"{temporary_prefix(session.topology)}{hosts.netns}.{secrets.token_hex(4)}"
                    f"{TEMPORARY_SUFFIX}")
@@ -184,7 +184,7 @@ def create(session: Session, hosts: HostsFile) -> None:
         with suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    if source is None:
+    if source is None and hosts.shared:
         stat = os.lstat(path)
         session.hosts.wrote((stat.st_dev, stat.st_ino), hosts.digest, path)
 
@@ -223,7 +223,8 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     new bytes over the old, then cut to length, so a reader never finds it empty. What
     it held is kept first (`_keep`), read through the same open. A file linked to other
     namespaces is rewritten once, when all of them are to hold the same text
-    (HostsSharing.may_rewrite); otherwise this namespace gets a file of its own."""
+    (HostsSharing.may_rewrite); otherwise, or when it is not to be shared, this
+    namespace gets a file of its own."""
     path = path_of(hosts.netns)
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -237,11 +238,12 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         stat = os.fstat(fd)
         inode = (stat.st_dev, stat.st_ino)
         sharing = session.hosts
-        if sharing.written.get(inode) == hosts.digest:  # rewritten under another name
+        if hosts.shared and sharing.written.get(inode) == hosts.digest:
             _keep(session, hosts.netns, lambda: sharing.before.get(inode))
-            return
+            return  # rewritten under another name
         _keep(session, hosts.netns, lambda: fds.read_to_end(fd))
-        if not sharing.may_rewrite(inode, stat.st_nlink, hosts.digest, path_of):
+        if stat.st_nlink > 1 and not (
+                hosts.shared and sharing.may_rewrite(inode, stat.st_nlink, hosts.digest, path_of)):
             create(session, hosts)
             return
         if session.replaced_hosts is not None:
@@ -249,7 +251,8 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         content = render(session.topology, hosts)
         _write_all(fd, content)
         os.ftruncate(fd, len(content))
-        sharing.wrote(inode, hosts.digest, path)
+        if hosts.shared:
+            sharing.wrote(inode, hosts.digest, path)
     finally:
         os.close(fd)
 

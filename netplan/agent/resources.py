@@ -633,6 +633,10 @@ class HostsFile(Kernel):
     ended by a newline (text_of)."""
     digest: str = ""
     """bytes_digest() of `content`; computed from it when not given."""
+    shared: bool = field(default=True, compare=False)
+    """Whether the agent may make it one file with other namespaces' files of the same
+    text (netplan/agent/hosts_sharing.py): not where a container's process runs, which
+    holds a mount of the file's inode for as long as it runs."""
 
     def __post_init__(self) -> None:
         if not self.digest:

@@ -6,6 +6,7 @@ edit found by `netplan check` and repaired, every file gone on destroy."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -148,3 +149,49 @@ def test_a_hosts_file_someone_else_wrote_is_a_conflict(run: Run, clean_host: Non
         theirs.unlink()
         theirs.parent.rmdir()
     assert etc_netns() == before
+
+
+SHARING = {
+    "name": "sharing",
+    "networks": {"n": {"subnet": "10.71.0.0/24"}, "m": {"subnet": "10.72.0.0/24"}},
+    "containers": {**{name: {"networks": ["n"]} for name in ("a", "b", "c")},
+                   "x": {"networks": ["n"], "command": "sleep 600"},
+                   "w": {"networks": ["m"]}},
+}
+
+
+def test_one_file_for_the_containers_on_the_same_networks_and_its_own_for_a_process(
+    run: Run, clean_host: None, tmp_path: Path
+) -> None:
+    """a, b and c have one file (one inode, three links); x, whose process holds a
+    mount of its file, has its own. b and x join m: b gets a file of its own, a and c
+    keep theirs, and x's file is rewritten in place, so its running process finds w."""
+    path = tmp_path / "sharing.yaml"
+    path.write_text(yaml.safe_dump(SHARING))
+
+    def stat(name: str) -> os.stat_result:
+        return os.stat(f"/etc/netns/{name}/hosts")
+
+    try:
+        run("apply", path, "--yes", check=True)
+        shared = stat("a")
+        assert [(stat(n).st_ino, stat(n).st_nlink) for n in "bc"] == [(shared.st_ino, 3)] * 2
+        assert stat("x").st_ino != shared.st_ino and stat("x").st_nlink == 1
+        assert Path("/etc/netns/x/hosts").read_text() == Path("/etc/netns/a/hosts").read_text()
+        process_file = stat("x").st_ino
+
+        grown = {**SHARING, "containers": {**SHARING["containers"],  # type: ignore[dict-item]
+                                           "b": {"networks": ["n", "m"]},
+                                           "x": {"networks": ["n", "m"], "command": "sleep 600"}}}
+        path.write_text(yaml.safe_dump(grown))
+        run("apply", path, "--yes", check=True)
+        assert [(stat(n).st_ino, stat(n).st_nlink) for n in "ac"] == [(shared.st_ino, 2)] * 2
+        assert stat("b").st_ino != shared.st_ino
+        assert stat("x").st_ino == process_file
+        found = run("exec", path, "x", "--", "getent", "-s", "files", "hosts", "w")
+        assert found.returncode == 0 and found.stdout.split()[1:] == ["w"], found
+        assert found.stdout.startswith("10.72.0.")
+        assert resolves("b", "w")[1:] == ["w"] and getent("a", "w").returncode == 2
+        assert run("plan", path, "--detailed-exitcode").returncode == 0
+    finally:
+        run("destroy", path, "--yes")
