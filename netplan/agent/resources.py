@@ -191,8 +191,9 @@ class BridgePort:
     added (IFLA_BRPORT_LOCKED, 802.1X): locked, a container reaches nothing once the MAC
     it learned ages out or is flushed."""
     port_neigh_suppress: bool = False
-    """ARP and neighbour solicitations are not flooded to it (IFLA_BRPORT_NEIGH_SUPPRESS):
-    on, nobody can resolve the container's address."""
+    """IFLA_BRPORT_NEIGH_SUPPRESS: on, the bridge answers ARP and neighbour solicitations
+    for the container from the host's neighbour table where it has an entry, and does not
+    flood them to it; a stale entry there then answers for the container."""
     port_hairpin: bool = False
     """Frames may go back out the port they came in (IFLA_BRPORT_MODE): off, as Docker's
     bridge driver leaves it while its userland proxy is on (its default)."""
