@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
-from netplan.agent import links
+from netplan.agent import links, rtnl
 from netplan.agent.links import Link
 from netplan.agent.resources import Bridge, bridge_marker
 from netplan.agent.session import Session
+
+SETTINGS = {
+    "ageing_time": (4, "IFLA_BR_AGEING_TIME"),
+    "stp_state": (5, "IFLA_BR_STP_STATE"),
+    "vlan_filtering": (7, "IFLA_BR_VLAN_FILTERING"),
+    "mcast_snooping": (23, "IFLA_BR_MCAST_SNOOPING"),
+}
+"""Bridge's settings that change how it forwards, by the attribute that carries each (its
+type in linux/if_link.h, as read; its name, as written)."""
 
 
 def network_of(topology: str, link: Link) -> str | None:
@@ -21,16 +31,31 @@ def network_of(topology: str, link: Link) -> str | None:
 
 def observe(topology: str, root_links: list[Link]) -> list[Bridge]:
     return [
-        Bridge(link.name, network, mtu=link.mtu, up=link.up, mac=link.mac, group=link.group)
+        Bridge(link.name, network, mtu=link.mtu, up=link.up, mac=link.mac, group=link.group,
+               **settings(link))
         for link in root_links
         if (network := network_of(topology, link)) is not None
     ]
 
 
+def settings(link: Link) -> dict[str, Any]:
+    """The bridge's SETTINGS, read from the link dump's IFLA_INFO_DATA (a few
+    bridges: no Picker needed); one the kernel did not send keeps its default. STP on
+    reads as on whether the kernel or a user-space daemon runs it."""
+    data = rtnl.attributes(link.kind_data, 0, len(link.kind_data))
+    found: dict[str, Any] = {}
+    for name, (kind, _) in SETTINGS.items():
+        if kind in data:
+            value = int.from_bytes(data[kind], sys.byteorder)
+            found[name] = value if name == "ageing_time" else bool(value)
+    return found
+
+
 def create(session: Session, bridge: Bridge) -> None:
     """A bridge keeps an MTU only if it was changed after creation (the kernel then sets
     BROPT_MTU_SET_BY_USER); otherwise it follows its smallest port. So it is created
-    with a neighbouring MTU and then set to the one asked for."""
+    with a neighbouring MTU and then set to the one asked for. Its other settings are
+    the kernel's defaults, which Bridge wants."""
     start = None if bridge.mtu is None else bridge.mtu + (1 if bridge.mtu < 65535 else -1)
     marker = bridge_marker(session.topology, bridge.network)
     with links.made(session.root, bridge.name, "bridge", marker, IFLA_MTU=start,
@@ -40,6 +65,8 @@ def create(session: Session, bridge: Bridge) -> None:
 
 
 def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
+    """Its settings are set in place with the rest: turning STP off leaves each port in
+    the state STP gave it, which the ports' own updates (planned after) set forwarding."""
     attrs: dict[str, Any] = {}
     if "network" in fields:
         attrs.update(links.marked(bridge_marker(session.topology, bridge.network)))
@@ -49,6 +76,10 @@ def update(session: Session, bridge: Bridge, fields: tuple[str, ...]) -> None:
         attrs["IFLA_MTU"] = bridge.mtu
     if "mac" in fields:
         attrs["IFLA_ADDRESS"] = bridge.mac
+    data = [(attr, int(getattr(bridge, name)))
+            for name, (_, attr) in SETTINGS.items() if name in fields]
+    if data:
+        attrs["IFLA_LINKINFO"] = ("bridge", data)
     up = bridge.up if "up" in fields else None
     links.change(session.root, bridge.name, up=up, **attrs)
 

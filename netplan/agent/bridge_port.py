@@ -17,39 +17,42 @@ from netplan.agent.rtnl import NetlinkError
 from netplan.agent.session import Session
 
 # linux/if_link.h
-IFLA_BRPORT_STATE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD = 1, 8, 9
-IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_ISOLATED = 27, 30, 33
+IFLA_BRPORT_STATE, IFLA_BRPORT_MODE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD = 1, 4, 8, 9
+IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_NEIGH_SUPPRESS = 27, 30, 32
+IFLA_BRPORT_ISOLATED, IFLA_BRPORT_LOCKED = 33, 39
 _FORWARDING = bytes([PORT_STATES.index(FORWARDING)])
-_PICKER = rtnl.Picker(frozenset({
-    IFLA_BRPORT_STATE, IFLA_BRPORT_LEARNING, IFLA_BRPORT_UNICAST_FLOOD,
-    IFLA_BRPORT_MCAST_FLOOD, IFLA_BRPORT_BCAST_FLOOD, IFLA_BRPORT_ISOLATED}))
 
 FLAGS = {
     "port_isolated": (IFLA_BRPORT_ISOLATED, "IFLA_BRPORT_ISOLATED"),
     "port_flood": (IFLA_BRPORT_UNICAST_FLOOD, "IFLA_BRPORT_UNICAST_FLOOD"),
     "port_mcast_flood": (IFLA_BRPORT_MCAST_FLOOD, "IFLA_BRPORT_MCAST_FLOOD"),
     "port_bcast_flood": (IFLA_BRPORT_BCAST_FLOOD, "IFLA_BRPORT_BCAST_FLOOD"),
+    "port_learning": (IFLA_BRPORT_LEARNING, "IFLA_BRPORT_LEARNING"),
+    "port_locked": (IFLA_BRPORT_LOCKED, "IFLA_BRPORT_LOCKED"),
+    "port_neigh_suppress": (IFLA_BRPORT_NEIGH_SUPPRESS, "IFLA_BRPORT_NEIGH_SUPPRESS"),
+    "port_hairpin": (IFLA_BRPORT_MODE, "IFLA_BRPORT_MODE"),
 }
 """The on/off settings of BridgePort, by the attribute that carries each (its type, as
 read; its name, as written)."""
 _DEFAULTS = {kind: bytes([PORT_DEFAULTS[name]]) for name, (kind, _) in FLAGS.items()}
 """Each flag's payload at its default; a kernel that does not send a flag has it so."""
+_PICKER = rtnl.Picker(frozenset({IFLA_BRPORT_STATE, *(kind for kind, _ in FLAGS.values())}))
 
 
 @dataclass(frozen=True)
 class Port:
-    """What the agent reads of a bridge port: the BridgePort fields, and its learning
-    (compared for a tunnel only: resources.Vxlan.port_learning)."""
+    """What the agent reads of a bridge port: the BridgePort fields that differ from their
+    defaults, and its learning (which a tunnel wants off: resources.Vxlan.port_learning)."""
 
     settings: dict[str, Any]
-    """BridgePort's fields, by name."""
+    """BridgePort's fields that differ from PORT_DEFAULTS, by name."""
     learning: bool
 
 
 NO_PORT = Port(settings={}, learning=False)
 """A link on no bridge: its BridgePort fields keep their defaults, and it learns
 nothing."""
-_AS_MADE = {learning: Port(settings={}, learning=learning) for learning in (False, True)}
+_AS_MADE = Port(settings={}, learning=True)
 """A port whose settings are all at their defaults (nearly every one): one shared value."""
 
 
@@ -67,8 +70,7 @@ def read(link: Link, bridge: Link | None) -> Port:
     state = found.get(IFLA_BRPORT_STATE, _FORWARDING)
     if state != _FORWARDING and link.running and bridge.up and state[0] < len(PORT_STATES):
         settings["port_state"] = PORT_STATES[state[0]]
-    learning = found.get(IFLA_BRPORT_LEARNING, b"\0") != b"\0"
-    return Port(settings, learning) if settings else _AS_MADE[learning]
+    return Port(settings, "port_learning" not in settings) if settings else _AS_MADE
 
 
 def settings(port: BridgePort, fields: tuple[str, ...]) -> list[Attr]:

@@ -69,6 +69,9 @@ class Link:
     port_data: bytes = field(default=b"", compare=False, repr=False)
     """Its settings as a port of its master (IFLA_INFO_SLAVE_DATA), raw: decoded only for
     the ports netplan owns (bridge_port.read)."""
+    kind_data: bytes = field(default=b"", compare=False, repr=False)
+    """Its kind's own settings (IFLA_INFO_DATA), raw: decoded only for the bridges netplan
+    owns (bridge.observe)."""
 
     @classmethod
     def decode(cls, reply: Reply) -> Link:
@@ -90,6 +93,7 @@ class Link:
             group=reply.u32(IFLA_GROUP) or 0,
             running=bool(flags & IFF_RUNNING),
             port_data=nested.get(IFLA_INFO_SLAVE_DATA, b""),
+            kind_data=nested.get(IFLA_INFO_DATA, b""),
         )
 
 

@@ -131,15 +131,23 @@ VXLAN_ATTRS = Table({
 })
 MACVLAN_ATTRS = Table({"IFLA_MACVLAN_MODE": (1, _u32), "IFLA_MACVLAN_FLAGS": (2, _u16)})
 VLAN_ATTRS = Table({"IFLA_VLAN_ID": (1, _u16), "IFLA_VLAN_PROTOCOL": (5, _be16)})
-BRIDGE_ATTRS = Table({})
+BRIDGE_ATTRS = Table({
+    "IFLA_BR_AGEING_TIME": (4, _u32),
+    "IFLA_BR_STP_STATE": (5, _u32),
+    "IFLA_BR_VLAN_FILTERING": (7, _u8),
+    "IFLA_BR_MCAST_SNOOPING": (23, _u8),
+})
 BRPORT_ATTRS = Table({
     "IFLA_BRPORT_STATE": (1, _u8),
+    "IFLA_BRPORT_MODE": (4, _u8),
     "IFLA_BRPORT_LEARNING": (8, _u8),
     "IFLA_BRPORT_UNICAST_FLOOD": (9, _u8),
     "IFLA_BRPORT_FLUSH": (24, _flag),
     "IFLA_BRPORT_MCAST_FLOOD": (27, _u8),
     "IFLA_BRPORT_BCAST_FLOOD": (30, _u8),
+    "IFLA_BRPORT_NEIGH_SUPPRESS": (32, _u8),
     "IFLA_BRPORT_ISOLATED": (33, _u8),
+    "IFLA_BRPORT_LOCKED": (39, _u8),
 })
 
 

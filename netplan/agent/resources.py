@@ -107,7 +107,14 @@ class Bridge(Kernel):
 
     KIND: ClassVar[str] = "bridge"
     ORDER: ClassVar[int] = 1
-    MUTABLE: ClassVar[frozenset[str]] = frozenset({"network", "mtu", "up", "mac", "group"})
+    MUTABLE: ClassVar[frozenset[str]] = frozenset(
+        {"network", "mtu", "up", "mac", "group", "stp_state", "vlan_filtering", "ageing_time",
+         "mcast_snooping"})
+    """stp_state, vlan_filtering, ageing_time and mcast_snooping are its own settings (`ip
+    -d link show type bridge`) that change how it forwards, each at the kernel's default
+    for a new bridge, which Docker's bridge driver keeps (it makes the bridge with a name
+    and a MAC only). Not compared: forward_delay, hello_time and max_age, which only STP
+    reads (off here), and the multicast timers."""
 
     name: str
     network: str
@@ -120,6 +127,18 @@ class Bridge(Kernel):
     kernel, which gives a bridge the lowest MAC of its ports."""
     group: int = BRIDGE_GROUP
     """Its device group; a bridge made before netplan set it is in 0 (`default`)."""
+    stp_state: bool = False
+    """The kernel's STP (IFLA_BR_STP_STATE): on, every port goes through listening and
+    learning (2 x forward_delay, 30 s) before it forwards, and may be made blocking."""
+    vlan_filtering: bool = False
+    """On, a port forwards only the VLANs `bridge vlan` gives it (IFLA_BR_VLAN_FILTERING)."""
+    ageing_time: int = 30000
+    """How long a learned MAC is kept, in centiseconds as `ip -d link` shows it
+    (IFLA_BR_AGEING_TIME): at 0 the bridge keeps none and floods every frame to every
+    port, where each container can read it."""
+    mcast_snooping: bool = True
+    """Multicast goes only to ports that joined its group (IFLA_BR_MCAST_SNOOPING); off,
+    it is flooded to every port."""
 
     @property
     def key(self) -> str:
@@ -144,7 +163,8 @@ class BridgePort:
     port has when it joins one."""
 
     PORT_FIELDS: ClassVar[frozenset[str]] = frozenset(
-        {"port_state", "port_isolated", "port_flood", "port_mcast_flood", "port_bcast_flood"}
+        {"port_state", "port_isolated", "port_flood", "port_mcast_flood", "port_bcast_flood",
+         "port_learning", "port_locked", "port_neigh_suppress", "port_hairpin"}
     )
 
     _: KW_ONLY
@@ -163,6 +183,20 @@ class BridgePort:
     port_bcast_flood: bool = True
     """Broadcast is flooded to it (IFLA_BRPORT_BCAST_FLOOD): off, ARP requests never reach
     it."""
+    port_learning: bool = True
+    """The bridge learns source MACs arriving through it (IFLA_BRPORT_LEARNING): off, what
+    is sent to the container is flooded to every port (Vxlan wants it off)."""
+    port_locked: bool = False
+    """The bridge drops frames from MACs without an FDB entry on this port that a user
+    added (IFLA_BRPORT_LOCKED, 802.1X): locked, a container reaches nothing once the MAC
+    it learned ages out or is flushed."""
+    port_neigh_suppress: bool = False
+    """IFLA_BRPORT_NEIGH_SUPPRESS: on, the bridge answers ARP and neighbour solicitations
+    for the container from the host's neighbour table where it has an entry, and does not
+    flood them to it; a stale entry there then answers for the container."""
+    port_hairpin: bool = False
+    """Frames may go back out the port they came in (IFLA_BRPORT_MODE): off, as Docker's
+    bridge driver leaves it while its userland proxy is on (its default)."""
 
 
 PORT_DEFAULTS: dict[str, Any] = {name: getattr(BridgePort, name) for name in BridgePort.PORT_FIELDS}
@@ -298,7 +332,7 @@ class Vxlan(BridgePort, Kernel):
     proxy: bool = True
     """Answer ARP from the device's neighbour entries instead of sending it to peers."""
     up: bool = True
-    port_learning: bool = False
+    port_learning: bool = field(default=False, kw_only=True)
     """The bridge learns source MACs arriving through this port (IFLA_BRPORT_LEARNING).
     Off: a MAC learned from the tunnel would stay pinned to it after its container moved
     to this host, or its address went to a container here, until it aged out (300 s)."""

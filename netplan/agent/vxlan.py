@@ -72,8 +72,7 @@ def _vxlan(link: Link, network: str, reply: Reply, root_links: dict[int, Link]) 
         learning=data.get(IFLA_VXLAN_LEARNING, b"\0") != b"\0",
         proxy=data.get(IFLA_VXLAN_PROXY, b"\0") != b"\0",
         up=link.up,
-        port_learning=port.learning,
-        **port.settings,
+        **(port.settings | {"port_learning": port.learning}),
     )
 
 
@@ -115,8 +114,7 @@ def update(session: Session, vxlan: Vxlan, fields: tuple[str, ...]) -> None:
     up = vxlan.up if "up" in fields else None
     if attrs or up is not None:
         links.change(session.root, vxlan.name, up=up, **attrs)
-    if vxlan.bridge and ("bridge" in fields or "port_learning" in fields
-                         or bridge_port.changed(fields)):
+    if vxlan.bridge and ("bridge" in fields or bridge_port.changed(fields)):
         _set_port(session, vxlan, fields)
 
 
@@ -137,9 +135,8 @@ def _set_port(session: Session, vxlan: Vxlan, fields: tuple[str, ...] = ()) -> N
     Turning learning off forgets the MACs the bridge learned through it (not its static
     entries), which would otherwise stay until they age out."""
     flush = "port_learning" in fields and not vxlan.port_learning
-    settings: list[Attr] = [("IFLA_BRPORT_LEARNING", int(vxlan.port_learning)),
-                            ("IFLA_BRPORT_FLUSH", True if flush else None),
-                            *bridge_port.settings(vxlan, fields)]
+    settings: list[Attr] = [*bridge_port.settings(vxlan, ("port_learning", *fields)),
+                            ("IFLA_BRPORT_FLUSH", True if flush else None)]
     bridge_port.write(session, vxlan.name, vxlan.bridge, settings)
 
 

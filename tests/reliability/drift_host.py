@@ -1,6 +1,7 @@
 """Drift of the host's side, as an operator makes it with `ip`, `bridge`, `sysctl` and
-`nft`: a bridge deleted or set down, a bridge port disabled (`state 0`: it forwards
-nothing), IP forwarding or a bridge's route_localnet turned off, and inside the nft
+`nft`: a bridge deleted or set down, its STP turned on, its ageing to 0 or its multicast
+snooping off, a bridge port disabled (`state 0`: it forwards nothing), locked or set
+hairpin, IP forwarding or a bridge's route_localnet turned off, and inside the nft
 table a rule, chain or set added, a chain's policy turned to drop, the table made
 dormant (kept, evaluating nothing).
 """
@@ -67,6 +68,14 @@ def _disable(owned: Owned, port: Port, rng: random.Random) -> Made:
     return f"bridge link set dev {port[0]} state 0", (port[1],)
 
 
+def _port_set(flags: str) -> Callable[[Owned, Port, random.Random], Made]:
+    """`bridge link set dev PORT flags`: a setting every port netplan makes has off."""
+    def made(owned: Owned, port: Port, rng: random.Random) -> Made:
+        return f"bridge link set dev {port[0]} {flags}", (port[1],)
+
+    return made
+
+
 def _with_table(owned: Owned, rng: random.Random, used: set[str]) -> tuple[str, str] | None:
     """The inet table, whose existence ip_forward is observed with: no other change to
     it in the same batch."""
@@ -119,6 +128,17 @@ KINDS: dict[str, Maker] = {
     "set a bridge down": maker("set a bridge down", _bridge,
                                _on_bridge("ip link set {bridge} down")),
     "disable a bridge port": maker("disable a bridge port", _port, _disable),
+    "lock a bridge port": maker("lock a bridge port", _port, _port_set("locked on")),
+    "set a bridge port hairpin": maker("set a bridge port hairpin", _port,
+                                       _port_set("hairpin on")),
+    "turn STP on on a bridge": maker("turn STP on on a bridge", _bridge,
+                                     _on_bridge("ip link set {bridge} type bridge stp_state 1")),
+    "make a bridge keep no MACs": maker(
+        "make a bridge keep no MACs", _bridge,
+        _on_bridge("ip link set {bridge} type bridge ageing_time 0")),
+    "turn a bridge's multicast snooping off": maker(
+        "turn a bridge's multicast snooping off", _bridge,
+        _on_bridge("ip link set {bridge} type bridge mcast_snooping 0")),
     "turn IP forwarding off": maker("turn IP forwarding off", _with_table, _forwarding_off),
     "turn a bridge's route_localnet off": maker(
         "turn a bridge's route_localnet off", _localnet_bridge, _localnet_off),

@@ -21,15 +21,17 @@ PRIORITY = nla(2, (32).to_bytes(2, "little"))
 
 
 def port_data(state: int = 3, learning: int = 1, flood: int = 1, mcast: int = 1,
-              bcast: int = 1, isolated: int = 0) -> bytes:
-    """Slave data in the kernel's order: the state first, the isolation much later."""
+              bcast: int = 1, isolated: int = 0, hairpin: int = 0, suppress: int = 0,
+              locked: int = 0) -> bytes:
+    """Slave data in the kernel's order: the state first, the lock much later."""
     u8 = Table({name: (kind, lambda v: bytes([v])) for name, kind in (
-        ("state", 1), ("learning", 8), ("flood", 9), ("mcast", 27), ("bcast", 30),
-        ("isolated", 33))})
-    return (u8.pack([("state", state)]) + PRIORITY
+        ("state", 1), ("hairpin", 4), ("learning", 8), ("flood", 9), ("mcast", 27),
+        ("bcast", 30), ("suppress", 32), ("isolated", 33), ("locked", 39))})
+    return (u8.pack([("state", state)]) + PRIORITY + u8.pack([("hairpin", hairpin)])
             + u8.pack([("learning", learning), ("flood", flood), ("mcast", mcast),
                        ("bcast", bcast)])
-            + nla(14, bytes(8)) + u8.pack([("isolated", isolated)]))
+            + nla(14, bytes(8)) + u8.pack([("suppress", suppress), ("isolated", isolated)])
+            + nla(34, bytes(4)) + u8.pack([("locked", locked)]))
 
 
 def port(running: bool = True, data: bytes | None = None) -> Link:
@@ -53,7 +55,12 @@ CASES: list[tuple[str, Link, Link | None, dict[str, Any], bool]] = [
     ("isolated, no unicast, multicast or broadcast flooding, not learning",
      port(data=port_data(isolated=1, flood=0, mcast=0, bcast=0, learning=0)), BRIDGE,
      {"port_isolated": True, "port_flood": False, "port_mcast_flood": False,
-      "port_bcast_flood": False}, False),
+      "port_bcast_flood": False, "port_learning": False}, False),
+    ("locked, its neighbour solicitations suppressed, in hairpin mode",
+     port(data=port_data(locked=1, suppress=1, hairpin=1)), BRIDGE,
+     {"port_locked": True, "port_neigh_suppress": True, "port_hairpin": True}, True),
+    ("a kernel that sends no lock (older than 6.0): the default",
+     port(data=port_data()[:-8]), BRIDGE, {}, True),
     ("on no bridge", port(data=b""), None, {}, False),
     ("a port of something else than a bridge", port(data=port_data(state=0)),
      replace(BRIDGE, kind="bond"), {}, False),
