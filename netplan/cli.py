@@ -724,7 +724,7 @@ def run_verify(opened: "TopologyFile", hosts: "Hosts", fmt: ReportFormat) -> Non
     from netplan.reachability.verify import check_positions, verify_checks
 
     file, topology = opened.path, opened.topology
-    results = verify_checks(topology, opened.outline, hosts)
+    results = verify_checks(topology, str(file), opened.outline, hosts)
     if fmt is ReportFormat.json:
         print_json({**report.report_json(topology.name, str(file), results),
                     **failed_json(hosts)})

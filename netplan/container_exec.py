@@ -15,13 +15,15 @@ from netplan.logs import read
 from netplan.processes import environment, hostname_of, netns_of
 
 
-def exec_spec(target: ContainerTarget, argv: list[str]) -> dict[str, Any]:
+def exec_spec(target: ContainerTarget, file: Path, argv: list[str]) -> dict[str, Any]:
+    """What the host's side needs; `file` only for a hint (`netplan apply FILE`)."""
     topology, name = target.topology, target.name
     container = topology.containers[name]
     return {
         "topology": topology.name,
         "container": name,
         "host": target.host,
+        "file": str(file),
         "netns": netns_of(topology, name),
         "hostname": hostname_of(topology, name),
         "workdir": container.workdir or "/",
@@ -37,6 +39,6 @@ def run_exec(file: Path, container: str, argv: list[str], provider: str,
     host = target.connect(provider, inventory)
     try:
         read(host, target, None, 0)  # one agent call: over SSH it stores the agent if missing
-        return host.exec_in(exec_spec(target, argv))
+        return host.exec_in(exec_spec(target, file, argv))
     finally:
         host.close()

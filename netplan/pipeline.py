@@ -140,13 +140,15 @@ def answered(host: HostConnection, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def observe(
-    outline: Outline, hosts: Hosts, shown: str = "observe", records: bool = False
+    outline: Outline, hosts: Hosts, shown: str = "observe", records: bool = False,
+    owners: bool = False,
 ) -> dict[str, HostState]:
     """Each host's state; with `records`, its last-applied record is read in the same
-    request, into hosts.records."""
+    request, into hosts.records; with `owners`, whose the other named namespaces are
+    (Facts.namespace_owners)."""
 
     def one(host: HostConnection) -> HostState:
-        answer = call(host, observe_request(outline, host, records=records))
+        answer = call(host, observe_request(outline, host, records=records, owners=owners))
         return _observed(hosts, host.name, answer)
 
     return hosts.each("observe", one, shown)
@@ -194,13 +196,16 @@ def observe_host(outline: Outline, host: HostConnection,
 
 
 def observe_request(outline: Outline, host: HostConnection, scope: Scope | None = None,
-                    records: bool = False) -> dict[str, Any]:
+                    records: bool = False, owners: bool = False) -> dict[str, Any]:
     """The observe request of `host`, within `scope`, with the last-applied record if
-    `records`. A scope that leaves out the root namespace asks for no facts:
-    with_untouched keeps those of the observation before."""
+    `records` and the other namespaces' owners if `owners`. A scope that leaves out the
+    root namespace asks for no facts: with_untouched keeps those of the observation
+    before."""
     request: dict[str, Any] = {"op": "observe", "topology": outline.name}
     if records:
         request["record"] = True
+    if owners:
+        request["owners"] = True
     if scope is not None and scope.namespaces is not None:
         request["inside"] = scope.namespaces
     if scope is not None and not scope.root:

@@ -9,7 +9,8 @@ the container's hostname and a mount namespace set up like `ip netns exec`'s.
 The local provider calls `run` in-process; over SSH the agent bundle runs `main` on a
 channel of its own. Exit codes as `docker exec` gives them: the command's own, 125 when
 netplan could not enter the container (among others: its namespace is missing, or is not
-this topology's, netplan/agent/netns_owner.py), 126 when the command cannot be run, 127
+this topology's; in `host` mode, the topology is not applied on this host:
+netplan/agent/netns_owner.py), 126 when the command cannot be run, 127
 when it is not found.
 
 Standard library only: shipped to remote hosts inside the agent.
@@ -25,7 +26,7 @@ from typing import Any
 
 from netplan.agent import enter, nsutil, process
 from netplan.agent import process_record as records
-from netplan.agent.netns_owner import NotTheContainer, check_inside, missing
+from netplan.agent.netns_owner import NotTheContainer, check_applied, check_inside, missing
 from netplan.agent.process_record import DamagedRecord
 from netplan.agent.resources import ROOT
 
@@ -38,8 +39,13 @@ def run(spec: dict[str, Any]) -> int:
     """Fork; the child enters the container and execs; the exit code of the command
     (128 + N for a signal N, as shells report it)."""
     netns = spec["netns"]
-    if netns != ROOT and not os.path.exists(nsutil.path_of(netns)):
-        _refuse(spec, missing(spec["topology"], netns))
+    try:
+        if netns == ROOT:
+            check_applied(spec["topology"], spec["host"], spec["file"])
+        elif not os.path.exists(nsutil.path_of(netns)):
+            raise missing(spec["topology"], netns)
+    except NotTheContainer as refusal:
+        _refuse(spec, refusal)
         return CANNOT_ENTER
     pid = _running(spec["topology"], spec["container"], netns)
     child = os.fork()

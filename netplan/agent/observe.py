@@ -69,13 +69,16 @@ and two processes at once each go ~8% slower than one alone."""
 def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
-            ports_asked: bool = False, local_ips_asked: bool = False) -> HostState:
+            ports_asked: bool = False, local_ips_asked: bool = False,
+            owners_asked: bool = False) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
     of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about, and
     with `ports_asked`, the host ports others take (Facts.ports_in_use), and with
-    `local_ips_asked`, the host's IPv4 addresses (Facts.local_ips). With `inside`, only
+    `local_ips_asked`, the host's IPv4 addresses (Facts.local_ips), and with
+    `owners_asked`, whose the other named namespaces are (Facts.namespace_owners). With
+    `inside`, only
     those named namespaces are looked into; with `root` false, the root namespace's own
     objects and holders are not read, only the root-namespace ends of the links in the
     namespaces looked into (netplan/plan/scope.py), and the underlay's, interfaces',
@@ -103,9 +106,13 @@ def observe(topology: str, underlay: str | None = None,
 
         found, (files, state.facts) = split.beside_parts(
             names, observe_part, parts, beside, int(len(names) * BESIDE_PER_NAMESPACE))
+        owners: dict[str, str] = {}
         for part in found:
             state.resources.update(part.resources)
             state.foreign.update(part.foreign)
+            owners.update(part.facts.namespace_owners)
+        if owners_asked:
+            state.facts = replace(state.facts, namespace_owners=owners)
         owned = [r.name for r in state.resources.values() if isinstance(r, Netns)]
         ours, others = hostsfile.classify(topology, files, owned)
         for hosts in ours:
@@ -190,22 +197,27 @@ def _root_addresses(session: Session, root_links: dict[int, Link],
 
 def _observe_namespaces(topology: str, root_links: dict[int, Link], read_ends: bool,
                         names: Sequence[str]) -> HostState:
-    """The named namespaces: what each owned one holds, and whose the others are. With
-    a session of its own: a part observed in a forked child (netplan/agent/split.py)
-    must not share its parent's netlink sockets."""
+    """The named namespaces: what each owned one holds, and whose the others are (as a
+    phrase in `foreign`, and as the topology their marker names in
+    Facts.namespace_owners). With a session of its own: a part observed in a forked
+    child (netplan/agent/split.py) must not share its parent's netlink sockets."""
     part = HostState()
+    owners: dict[str, str] = {}
     with Session(topology) as session:
         for name in names:
-            owner = _observe_netns(session, name, root_links, part, read_ends)
-            if owner is not None:
-                part.foreign[Netns(name).key] = owner
+            other = _observe_netns(session, name, root_links, part, read_ends)
+            if other is not None:
+                phrase, owners[name] = other
+                part.foreign[Netns(name).key] = phrase
+    part.facts = replace(part.facts, namespace_owners=owners)
     return part
 
 
 def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
-                   state: HostState, read_ends: bool = False) -> str | None:
-    """Add an owned namespace and what is inside it; else say whose it is. With
-    `read_ends`, the root-namespace links it needs are read into `root_links` first."""
+                   state: HostState, read_ends: bool = False) -> tuple[str, str] | None:
+    """Add an owned namespace and what is inside it; else say whose it is: a phrase,
+    and the topology its marker names ('' for none). With `read_ends`, the
+    root-namespace links it needs are read into `root_links` first."""
     try:
         sock = session.sock(name)
     except OSError as error:
@@ -213,12 +225,12 @@ def _observe_netns(session: Session, name: str, root_links: dict[int, Link],
             raise
         if nsutil.stale_marker(name) == netns_marker(session.topology):
             return None  # begun by this topology and never mounted: made again by apply
-        return "is not a network namespace"  # a stale file, or deleted meanwhile
+        return "is not a network namespace", ""  # a stale file, or deleted meanwhile
     ns_links = links.dump(sock)
     owner, found = netns.observe(name, ns_links)
     if owner != session.topology:
         session.forget(name)
-        return _owned_by(owner)
+        return _owned_by(owner), owner or ""
     if read_ends:
         _read_root_ends(session, name, ns_links, root_links)
     names = {link.index: link.name for link in ns_links}

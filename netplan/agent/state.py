@@ -100,6 +100,11 @@ class Facts:
     """The IPv4 networks of the addresses the root namespace's links have, whoever owns
     them (`192.0.2.1/32`, and lo's `127.0.0.0/8`), sorted: a port published on a host IP
     must be bound to one (netplan/plan/publish_ips.py). None: not asked."""
+    namespace_owners: dict[str, str] = field(default_factory=dict)
+    """When asked: the named namespaces the topology does not own, each with the
+    topology the marker on its `lo` names ('' when it has none: made by hand, or not a
+    namespace). verify judges the containers a check involves by it
+    (netplan/reachability/ownership.py)."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -122,6 +127,8 @@ class Facts:
             data["ports_in_use"] = [asdict(p) for p in self.ports_in_use]
         if self.local_ips is not None:
             data["local_ips"] = list(self.local_ips)
+        if self.namespace_owners:
+            data["namespace_owners"] = dict(self.namespace_owners)
         return data
 
     @classmethod
@@ -139,6 +146,8 @@ class Facts:
             vnis_in_use={n: _known(VniInUse, v) for n, v in data.get("vnis_in_use", {}).items()},
             ports_in_use=tuple(_known(PortInUse, p) for p in data.get("ports_in_use", ())),
             local_ips=None if local_ips is None else tuple(map(str, local_ips)),
+            namespace_owners={str(n): str(o)
+                              for n, o in data.get("namespace_owners", {}).items()},
         )
 
 

@@ -3,6 +3,7 @@ the hosts in parallel; a host that cannot be reached fails its checks, not the o
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,9 +29,11 @@ class CheckResult:
         return self.got == self.planned.check.expect
 
 
-def run_checks(topology: str, planned: list[PlannedCheck], hosts: Hosts) -> list[CheckResult]:
-    """A result for every planned check, in the order of `checks:`."""
-    grouped = by_host(planned)
+def run_checks(topology: str, planned: list[PlannedCheck], hosts: Hosts,
+               refused: Mapping[int, str]) -> list[CheckResult]:
+    """A result for every planned check, in the order of `checks:`; those `refused` (by
+    index, with why) make no probe and fail with that reason."""
+    grouped = by_host([check for check in planned if check.index not in refused])
 
     def one(host: HostConnection) -> list[CheckResult]:
         checks = grouped.get(host.name, [])
@@ -41,7 +44,9 @@ def run_checks(topology: str, planned: list[PlannedCheck], hosts: Hosts) -> list
         outcomes = {o["id"]: o for o in answer["outcomes"]}
         return [_result(check, outcomes.get(check.index)) for check in checks]
 
-    results = [r for found in hosts.each("verify", one).values() for r in found]
+    results = [CheckResult(check, "error", refused[check.index], 0, 0.0)
+               for check in planned if check.index in refused]
+    results += [r for found in hosts.each("verify", one).values() for r in found]
     for name, failure in hosts.failed.items():
         results += [_failed(check, name, failure.error) for check in grouped.get(name, [])]
     return sorted(results, key=lambda r: r.planned.index)

@@ -7,6 +7,7 @@ import os
 from netplan import pipeline
 from netplan.compile import assign_addresses
 from netplan.outline import Outline
+from netplan.reachability.ownership import refusals
 from netplan.reachability.resolve import plan_checks
 from netplan.reachability.run import CheckResult, run_checks
 from netplan.topology.loader import load_positions
@@ -14,13 +15,18 @@ from netplan.topology.model import Topology
 from netplan.topology.positions import Pos
 
 
-def verify_checks(topology: Topology, outline: Outline, hosts: pipeline.Hosts) -> list[CheckResult]:
+def verify_checks(topology: Topology, file: str, outline: Outline,
+                  hosts: pipeline.Hosts) -> list[CheckResult]:
     """Every check of the topology run on the hosts it starts from. Containers are
-    probed at the addresses apply gives them (the same central allocation)."""
+    probed at the addresses apply gives them (the same central allocation); a check
+    whose containers the observation shows are not the topology's is not run (`file`
+    is named in its hint)."""
     if not topology.checks:
         return []
-    addresses = assign_addresses(topology, pipeline.observe(outline, hosts))
-    return run_checks(topology.name, plan_checks(topology, addresses), hosts)
+    observed = pipeline.observe(outline, hosts, owners=True)
+    planned = plan_checks(topology, assign_addresses(topology, observed))
+    return run_checks(topology.name, planned, hosts,
+                      refusals(topology, file, planned, observed))
 
 
 def check_positions(path: str | os.PathLike[str], topology: Topology) -> dict[int, Pos]:

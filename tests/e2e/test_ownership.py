@@ -1,11 +1,14 @@
 """`exec` and `verify` enter a container's namespace only when it is the topology's: its
 `lo` carries the topology's marker. A namespace of the container's name that is missing,
 another topology's, or made by hand (`ip netns add`) is refused with one line saying
-which, and nothing runs in it."""
+which, and nothing runs in it. verify refuses a check to such a container too (from the
+host, which enters no namespace), and a `host`-mode container is the topology's only
+where the topology is applied."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -125,3 +128,68 @@ def test_verify_probes_only_from_the_topologys_namespaces(
     assert "verify: all 4 checks passed" in passed.stdout
     assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 0
     assert {"alpine1", "alpine2"} <= netns_names()
+
+
+def web_and_db(name: str, checks: list[dict[str, str]]) -> dict[str, object]:
+    """A topology of containers web and db at the same addresses whatever its name."""
+    return {"name": name, "networks": {"net": {"subnet": "10.46.0.0/24"}},
+            "containers": {"web": {"networks": ["net"]}, "db": {"networks": ["net"]},
+                           "mon": {"network_mode": "host"}},
+            "checks": checks}
+
+
+def test_verify_probes_to_a_container_only_when_it_is_the_topologys(run: Run, tx: Path) -> None:
+    """A check from the host, which enters no namespace, and one from a `host`-mode
+    container are judged from verify's observation like the ones that enter one."""
+    applied, other = tx / "applied.yaml", tx / "other.yaml"
+    applied.write_text(yaml.safe_dump(web_and_db("applied", [])))
+    other.write_text(yaml.safe_dump(web_and_db("other", [
+        {"name": "the host reaches a container", "from": "host:local", "to": "web"},
+        {"name": "web reaches db", "from": "web", "to": "db"},
+        {"name": "host mode", "from": "mon", "to": "10.46.0.1"},
+    ])))
+    run("apply", applied, "--yes", check=True)
+    [lo] = json.loads(subprocess.run(["ip", "-n", "web", "-j", "link", "show", "lo"],
+                                     check=True, capture_output=True, text=True).stdout)
+    assert lo["ifalias"].startswith("netplan:applied")  # web is the other topology's
+    answered = subprocess.run(["ping", "-c", "1", "-W", "1", "10.46.0.2"], capture_output=True)
+    assert answered.returncode == 0  # so a probe sent from the host would be answered
+
+    result = run("verify", other, "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert {(c["got"], c["attempts"]) for c in checks.values()} == {("error", 0)}
+    assert checks["the host reaches a container"]["detail"] == (
+        "namespace web belongs to netplan topology 'applied', not to 'other' (hint: use the "
+        "file of topology 'applied', or destroy that topology and apply 'other')")
+    assert checks["web reaches db"]["detail"].startswith(
+        "namespace web belongs to netplan topology 'applied'")
+    assert checks["host mode"]["detail"] == (
+        f"topology 'other' is not applied on host local (hint: netplan apply {other})")
+
+    run("destroy", applied, "--yes", check=True)
+    run("apply", other, "--yes", check=True)
+    passed = run("verify", other)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "verify: all 3 checks passed" in passed.stdout
+    assert run("plan", other, "--detailed-exitcode").returncode == 0
+
+
+def test_exec_in_host_mode_only_where_the_topology_is_applied(run: Run) -> None:
+    """`on-host` has no namespace to carry a marker: the last-applied record's roster is
+    what ties it to the host."""
+    line = (f"error: container on-host on host local: topology 'network-modes' is not applied "
+            f"on host local (hint: netplan apply {NETWORK_MODES})")
+    assert refused(run, NETWORK_MODES, "on-host") == line
+    run("apply", DEFAULT_BRIDGE, "--yes", check=True)  # another topology applied: not this one
+    assert refused(run, NETWORK_MODES, "on-host") == line
+
+    run("apply", NETWORK_MODES, "--yes", check=True)
+    inside = run("exec", NETWORK_MODES, "on-host", "--", "readlink", "/proc/self/ns/net",
+                 check=True)
+    assert inside.stdout == f"{os.readlink('/proc/self/ns/net')}\n"  # the host's own
+    assert run("plan", NETWORK_MODES, "--detailed-exitcode").returncode == 0
+
+    run("destroy", NETWORK_MODES, "--yes", check=True)
+    assert refused(run, NETWORK_MODES, "on-host") == line
+    assert run("plan", DEFAULT_BRIDGE, "--detailed-exitcode").returncode == 0
