@@ -33,9 +33,11 @@ class HostsSharing:
         """Namespaces whose file this call removes (with their namespace, or alone)."""
         self.written: dict[Inode, str] = {}
         """The digest each file this call wrote (or rewrote) holds now."""
-        self.before: dict[Inode, bytes | None] = {}
-        """What a file this call rewrote held before, after its marker line, as its first
-        rewrite kept it for the journal (None: nothing kept)."""
+        self.before: dict[Inode, bytes] = {}
+        """What a file this call rewrote held before, as its rewrite read it for the
+        journal (nothing when no journal keeps it)."""
+        self.seen: dict[Inode, bytes] = {}
+        """Files read for the journal before they were removed, under any of their names."""
         self.sources: dict[str, tuple[str, Inode]] = {}
         """A file this call wrote, by the digest it holds: the one to link to."""
 

@@ -129,16 +129,18 @@ def test_a_namespace_deleted_in_the_same_call_does_not_keep_the_others_apart(
 
 
 def test_the_undo_of_a_shared_file_keeps_what_it_held_for_each_name(topology: str) -> None:
-    """The second name's rewrite finds the file already rewritten, and keeps for the
-    undo what the first read before it."""
-    create(topology, *(r for n in ("u1", "u2") for r in (Netns(n), HostsFile(n, TEXT))))
+    """The second name's rewrite finds the file already rewritten, and a name removed
+    after it finds it rewritten too: both keep for the undo what the first rewrite read."""
+    create(topology, *(r for n in ("u1", "u2", "u3") for r in (Netns(n), HostsFile(n, TEXT))))
     newer = [HostsFile(n, NEWER) for n in ("u1", "u2")]
     with Session(topology, replaced_hosts={}) as session:
-        session.hosts.expect([(h.netns, h.digest) for h in newer], [])
+        session.hosts.expect([(h.netns, h.digest) for h in newer], ["u3"])
         for hosts in newer:
             hostsfile.update(session, hosts, ("digest",))
-    assert session.replaced_hosts == {"u1": TEXT.encode(), "u2": TEXT.encode()}
+        hostsfile.remove(session, "u3")
+    assert session.replaced_hosts == {n: TEXT.encode() for n in ("u1", "u2", "u3")}
     assert inodes("u1", "u2") == [inodes("u1")[0]] * 2
+    assert not hosts_path("u3").exists()
 
 
 def test_a_hand_edit_is_observed_and_an_update_repairs_it(topology: str) -> None:
