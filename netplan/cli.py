@@ -455,7 +455,7 @@ def converge(
                 if pending:
                     keep_or_revert(outline, hosts, plans, pending, yes, guard.confirm)
             elapsed, stopped = time.perf_counter() - started, run.stopped
-        with interrupt.held() as late:  # the record is not cut short
+        with interrupt.recording(verb):  # not cut short; a stop after it stops nothing
             from netplan.gate.commands import remember
 
             recorded = remember(outline, opened.source, plans, hosts, destroy)
@@ -472,7 +472,7 @@ def converge(
                 target = f"topology '{outline.name}'" if destroy else str(file)
                 print_outcome(target, verb, results, in_sync, (steps, elapsed), stopped)
     fail_hosts(outline, hosts)
-    fail_if_stopped(verb, stopped, late)
+    fail_if_stopped(stopped)
 
 
 def unverified_hint(topology: Path, destroy: bool) -> str:
@@ -482,14 +482,11 @@ def unverified_hint(topology: Path, destroy: bool) -> str:
     return f"run `netplan check {topology}`"
 
 
-def fail_if_stopped(verb: str, stopped: interrupt.Stopped | None, late: interrupt.Held) -> None:
-    """Exit 1 after a stop signal that no host's error reported: one that came as the
-    command was recording what it did."""
+def fail_if_stopped(stopped: interrupt.Stopped | None) -> None:
+    """Exit 1 after a stop signal that stopped the steps or their verification. One that
+    came as the command recorded what it did, or later, stopped nothing: `main` notes it."""
     if stopped is not None:
         fail(stopped.lines())
-    if late.signum is not None:
-        fail([f"interrupted ({interrupt.describe(late.signum)}) as the {verb} ended: it was "
-              f"already done"])  # fmt: skip
 
 
 def keep_or_revert(
@@ -602,6 +599,11 @@ def apply(
         converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=False, guard=guard)
         if run_checks:
             from netplan import pipeline
+
+            late = interrupt.release()
+            if late is not None:
+                fail([f"interrupted ({interrupt.describe(late)}) before the checks: the apply "
+                      f"was done and recorded (hint: run `netplan verify {file}`)"])  # fmt: skip
             from netplan.topology_file import TopologyFile
 
             opened = TopologyFile(file)
@@ -849,6 +851,9 @@ def main() -> None:
     except typer.Abort:
         typer.echo("error: aborted", err=True)
         code = EXIT_ERROR
+    note = interrupt.exiting()
+    if note is not None:
+        typer.echo(f"note: {note}", err=True)
     sys.exit(code if isinstance(code, int) else 0)
 
 

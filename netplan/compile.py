@@ -82,9 +82,10 @@ def assign_addresses(
 def _in_use(network: str, clash: InUse) -> Problem:
     """At the static address: Docker refuses it ("Address already in use"), and
     renumbering the running container would break whoever talks to it."""
+    holder = (f"the last apply gave it to container '{clash.holder}'" if clash.recorded
+              else f"container '{clash.holder}' has it (no last apply recorded it)")
     return Problem(
-        f"address {clash.address} is already in use: the last apply gave it to container "
-        f"'{clash.holder}', which keeps it",
+        f"address {clash.address} is already in use: {holder}, which keeps it",
         path=f"containers.{clash.container}.networks.{network}.ipv4",
         hint=f"choose another address, give '{clash.holder}' a static address too, or "
              f"remove '{clash.holder}' from the file",

@@ -10,7 +10,12 @@ closed) all mean one thing: stop at the next safe point, and leave no host half-
 - while the agents run the steps, or while the command records what it did (`held`):
   the first signal is held, and whoever holds it acts on it once that work is done (the
   steps: each agent is asked at once to stop between two steps and roll back); a second
-  one raises Stopped at once, cutting that work short.
+  one raises Stopped at once, cutting that work short;
+- once the work is done and recorded (`recording`), until the process exits: there is
+  nothing left to stop. The signal is noted, not raised, and the command ends with its
+  own exit code (0 when it succeeded) and a note naming the signal (`exiting`): a CI job
+  or a systemd unit sees the apply for what it was, not a failure or death by signal
+  (exit 143, Python's default action, which the interpreter puts back as it ends).
 
 One handler serves the whole command (`guarded`); what it does is read from this
 module's state when the signal is handled, in the main thread between two bytecodes, so
@@ -26,6 +31,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -72,6 +79,9 @@ def _nothing() -> None:
     """What a held signal wakes when nothing is waiting for it."""
 
 
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+
 @dataclass
 class _State:
     installed: bool = False
@@ -79,12 +89,21 @@ class _State:
     """The steps have been sent (in this command)."""
     holder: Held | None = None
     on_hold: Callable[[], None] = field(default=_nothing)
+    finished: str | None = None
+    """What the command did ("apply"), once its work is done and recorded."""
+    late: Held = field(default_factory=Held)
+    """The first stop signal after that."""
+    previous: dict[int, _Handler] = field(default_factory=dict)
+    """The handlers `guarded` replaced and left in place because the work was finished."""
 
 
 _state = _State()
 
 
 def _handle(signum: int, frame: object) -> None:
+    if _state.finished is not None:
+        _state.late.signum = _state.late.signum or signum
+        return
     holder = _state.holder
     if holder is not None and holder.signum is None:
         holder.signum = signum
@@ -105,7 +124,7 @@ def guarded() -> Iterator[None]:
     if _state.installed or not _on_main_thread():
         yield
         return
-    previous = {}
+    previous: dict[int, _Handler] = {}
     for signum in STOP_SIGNALS:
         if signal.getsignal(signum) is not signal.SIG_IGN:
             before = signal.signal(signum, _handle)
@@ -114,9 +133,16 @@ def guarded() -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        _state.installed, _state.changed = False, False
+        if _state.finished is None:
+            _restore(previous)
+            _state.installed, _state.changed = False, False
+        else:  # the handler notes stop signals until `release` or `exiting`
+            _state.previous = previous
+
+
+def _restore(handlers: dict[int, _Handler]) -> None:
+    for signum, handler in handlers.items():
+        signal.signal(signum, handler)
 
 
 @contextmanager
@@ -137,3 +163,40 @@ def held(on_hold: Callable[[], None] = _nothing, sends_steps: bool = False) -> I
             yield holder
         finally:
             _state.holder, _state.on_hold = outer, outer_on_hold
+
+
+@contextmanager
+def recording(verb: str) -> Iterator[None]:
+    """The command records what it did (`verb`: apply, destroy): `held`, and once the
+    record is written the work is finished, up to the process's exit: a stop signal
+    that comes then, or came while the record was written, stops nothing (`exiting`
+    names it). Off the main thread, only `held`."""
+    with held() as late:
+        yield
+    if _state.installed:
+        _state.finished, _state.late = verb, late
+
+
+def release() -> int | None:
+    """A finished command goes on with work a stop signal may stop (`apply --verify`'s
+    checks): the handlers from before `guarded` back. The stop signal noted since the
+    work was finished, if one was."""
+    late = _state.late.signum if _state.finished is not None else None
+    if _state.finished is not None:
+        _restore(_state.previous)
+        _state.installed, _state.finished, _state.late, _state.previous = False, None, Held(), {}
+    return late
+
+
+def exiting() -> str | None:
+    """The command has returned and its exit code is decided: from here every stop
+    signal is ignored (as the interpreter ends, it would put back the default action).
+    The note for a stop signal that came after the work was finished, if one did."""
+    verb = _state.finished
+    late = release()
+    if _on_main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+    if late is None:
+        return None
+    return f"{describe(late)} came after the {verb} was done and recorded: it stopped nothing"

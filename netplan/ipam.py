@@ -5,8 +5,9 @@ The gateway comes first: the explicit one, else the lowest usable address of the
 a container keeps the address netplan last applied to it (sticky: `recorded`), or, when
 netplan has no record of it, the address it has now (`current`); the others get the
 lowest free addresses of the pool, in the order the file lists them. A static address
-the last apply gave another container that still has none in the file is refused, as
-Docker refuses one in use ("Address already in use"): it would renumber that container.
+that another container still asking for none would keep (the last apply gave it, or,
+without a record, the container has it now) is refused, as Docker refuses one in use
+("Address already in use"): it would renumber that container.
 """
 
 from __future__ import annotations
@@ -89,11 +90,13 @@ class Request:
 
 @dataclass(frozen=True)
 class InUse:
-    """`container`'s static address is `holder`'s, given by the last apply."""
+    """`container`'s static address is `holder`'s: given by the last apply (`recorded`),
+    or, without a record of it, the one it has now."""
 
     container: str
     address: IPv4Address
     holder: str
+    recorded: bool = True
 
 
 class AddressInUseError(ValueError):
@@ -105,16 +108,23 @@ class AddressInUseError(ValueError):
         self.clashes = clashes
 
 
-def statics_in_use(requests: Sequence[Request], recorded: Mapping[str, IPv4Address]
-                   ) -> list[InUse]:
-    """The static addresses that the last apply gave (`recorded`) another container
-    still asking for a dynamic one, which would otherwise keep it (sticky). A container
-    that left the network, or that the file now gives a static address too, frees its
-    recorded one. An address a container merely has now is not in use: without a record
-    it may have been set by hand (drift)."""
-    holders = {recorded[r.container]: r.container for r in requests
-               if r.static is None and r.container in recorded}
-    return [InUse(r.container, r.static, holders[r.static]) for r in requests
+def statics_in_use(
+    requests: Sequence[Request], recorded: Mapping[str, IPv4Address],
+    current: Mapping[str, IPv4Address],
+) -> list[InUse]:  # fmt: skip
+    """The static addresses that another container still asking for a dynamic one would
+    keep (sticky): the one the last apply gave it (`recorded`); when no record knows the
+    container (an older netplan, an apply killed before it recorded), the one it has now
+    (`current`). A container with a record is not judged by what it has now: that may
+    have been changed by hand (drift, which apply puts back). A container that left the
+    network, or that the file now gives a static address too, frees its address."""
+    holders: dict[IPv4Address, tuple[str, bool]] = {}
+    for request in requests:
+        known = request.container in recorded
+        kept = (recorded if known else current).get(request.container)
+        if request.static is None and kept is not None:
+            holders[kept] = (request.container, known)
+    return [InUse(r.container, r.static, *holders[r.static]) for r in requests
             if r.static is not None and r.static in holders]
 
 
@@ -128,9 +138,9 @@ def allocate(
     `current` those containers have now. A recorded address wins: the current one may
     have been changed by hand (drift, which apply puts back), so it is kept only for a
     container the record does not know (first apply by this version, a killed apply).
-    AddressInUseError when a static address is another container's recorded one."""
+    AddressInUseError when a static address is one another container keeps."""
     recorded = recorded or {}
-    clashes = statics_in_use(requests, recorded)
+    clashes = statics_in_use(requests, recorded, current)
     if clashes:
         raise AddressInUseError(clashes)
     taken = {pool.gateway}

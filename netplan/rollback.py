@@ -98,21 +98,19 @@ def apply_host(
     elif ("resource" in error or error.get("interrupted")) and not transaction.rollback:
         lines.append(f"host {host.name}: kept the steps done (--no-rollback); run "
                      f"{transaction.command} again to converge")  # fmt: skip
-    raise ApplyFailed(host.name, lines, step_counts(error, len(plan.steps)))
+    raise ApplyFailed(host.name, lines, step_counts(error))
 
 
-def step_counts(error: dict[str, Any], planned: int) -> StepCounts:
-    """What became of the steps, from the agent's error: the steps before the one it
-    refused, or before it stopped, ran (`step`, the index of that one); a rollback says
-    how many ran (`of`) and how many of those it undid; a process that did not start
-    fails its own step once every other step ran, and nothing is rolled back."""
-    failed = 1 if "resource" in error else 0
-    if error.get("op") == "start":
-        return StepCounts(planned - 1, failed)
-    rollback = error.get("rollback")
-    if rollback is not None:
-        return StepCounts(rollback.get("of", 0), failed, rollback.get("undone", 0))
-    return StepCounts(error.get("step", 0), failed)
+def step_counts(error: dict[str, Any]) -> StepCounts:
+    """What became of the steps, as the agent's journal counted them (not from the index
+    of the step that failed: namespaces made side by side run past it): `steps_done`,
+    those that ran, kept or undone since; `steps_failed`, the one refused, or each
+    process that did not start (its step ran, the others too, and nothing is rolled
+    back); a rollback says how many it undid. An error from before the steps (no counts):
+    none ran."""
+    rollback = error.get("rollback") or {}
+    done, failed = error.get("steps_done", 0), error.get("steps_failed", 0)
+    return StepCounts(done, failed, rollback.get("undone", 0))
 
 
 def _failure_line(host: str, error: dict[str, Any]) -> str:

@@ -69,6 +69,8 @@ def handle(
         error = failure.to_json()
         if failure.rollback is not None:
             error["rollback"] = failure.rollback
+        if failure.counted is not None:
+            error["steps_done"], error["steps_failed"] = failure.counted
         return {"version": PROTOCOL_VERSION, "ok": False, "error": error}
 
 

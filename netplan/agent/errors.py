@@ -45,19 +45,23 @@ class AgentFailure(Exception):
         self.message = message
         self.rollback: dict[str, Any] | None = None
         """What undoing the steps already done achieved (netplan/agent/transaction.py)."""
+        self.counted: tuple[int, int] | None = None
+        """In an apply, how many steps ran (kept or undone since) and how many failed, as
+        the journal saw them: namespaces made side by side run past a step that fails."""
 
     def to_json(self) -> dict[str, Any]:
         return {"message": self.message}
 
 
 class StepFailed(AgentFailure):
-    """Step `step_index` (0-based) was refused; the steps before it are done."""
+    """Step `step_index` (0-based) was refused; the steps before it are done. `refused`:
+    how many steps it stands for (op `start`: each process that did not start)."""
 
     def __init__(self, step_index: int, op: str, resource: str, reason: str,
-                 code: int = 0) -> None:
+                 code: int = 0, refused: int = 1) -> None:  # fmt: skip
         super().__init__(f"step {step_index + 1}: cannot {op} {resource}: {reason}")
         self.step_index, self.op, self.resource, self.reason = step_index, op, resource, reason
-        self.errno = code
+        self.errno, self.refused = code, refused
 
     def to_json(self) -> dict[str, Any]:
         return {"message": self.message, "step": self.step_index, "op": self.op,

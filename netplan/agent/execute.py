@@ -217,7 +217,7 @@ def _report_processes(steps: Sequence[Step], failures: list[tuple[Process, str]]
     if others:
         reason += "; also not started: " + "; ".join(f"{p.describe()}: {why}" for p, why in others)
     index = next(i for i, s in enumerate(steps) if s.resource.key == first.key and s.op != "delete")
-    raise StepFailed(index, "start", first.describe(), reason)
+    raise StepFailed(index, "start", first.describe(), reason, refused=len(failures))
 
 
 @contextmanager

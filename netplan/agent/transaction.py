@@ -104,20 +104,25 @@ def apply(topology: str, steps: Sequence[Step], undo: list[list[Step]] | None,
     journal = Journal.of(steps, undo, stop_reason)
     try:
         _execute.execute(topology, steps, journal)
-    except StepFailed as failure:
-        if failure.op == "start":
-            raise
-        if rollback:
-            failure.rollback = undo_journal(topology, journal).to_json()
-        raise
-    except Interrupted as failure:
-        if rollback:
+    except AgentFailure as failure:
+        failure.counted = _counted(failure, journal)
+        started = isinstance(failure, StepFailed) and failure.op == "start"
+        if rollback and not started and isinstance(failure, (StepFailed, Interrupted)):
             failure.rollback = undo_journal(topology, journal).to_json()
         raise
     if confirm is None or not journal.done:
         return {"done": len(journal.done)}
     _hold(Pending(topology, journal, time.monotonic() + confirm, confirm))
     return {"done": len(journal.done), "pending": {"seconds": confirm}}
+
+
+def _counted(failure: AgentFailure, journal: Journal) -> tuple[int, int]:
+    """How many steps ran and how many failed. A process that did not start ran its
+    step (its child was forked), and fails it."""
+    refused = failure.refused if isinstance(failure, StepFailed) else 0
+    if isinstance(failure, StepFailed) and failure.op == "start":
+        return len(journal.done) - refused, refused
+    return len(journal.done), refused
 
 
 def undo_journal(topology: str, journal: Journal) -> Rollback:

@@ -140,7 +140,7 @@ def apply_saved(
             cli.confirm(f"{verb} these changes (saved in {path})?", yes)
             elapsed, stopped = _run(outline, plans, hosts, saved, guard, yes)
         verb = "destroy" if saved.destroy else "apply"
-        with interrupt.held() as late:  # the record is not cut short
+        with interrupt.recording(verb):  # not cut short; a stop after it stops nothing
             remember(outline, saved.source, plans, hosts, saved.destroy)
             results = host_results(hosts.names(outline), plans, hosts.failed)
             if as_json:
@@ -153,7 +153,7 @@ def apply_saved(
                     f"the plan saved in {path} (made from {saved.source.file})"
                 cli.print_outcome(target, verb, results, in_sync, (steps, elapsed), stopped)
     cli.fail_hosts(outline, hosts)
-    cli.fail_if_stopped(verb, stopped, late)
+    cli.fail_if_stopped(stopped)
 
 
 def _run(

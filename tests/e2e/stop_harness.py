@@ -13,7 +13,8 @@ POINT is where SIGNAL (INT, TERM or HUP) is sent, to this process unless said ot
   whole process group, as a terminal sends Ctrl-C or its hangup to every process of its
   foreground group; the next step waits until the cancel has reached the agent;
 - `verify`: as the apply verifies what it did;
-- `record`: as the apply records what it did.
+- `record`: as the apply records what it did;
+- `done`: once apply or destroy has returned, done and recorded, before the process exits.
 
 SIGNAL `outside` sends nothing: at the point, the harness writes the file named by
 $STOP_HARNESS_READY and waits (up to a minute) until a signal from outside has reached
@@ -30,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from netplan import pipeline, rollback
+from netplan import cli, pipeline, rollback
 from netplan.agent import netns
 from netplan.agent.journal import Journal
 from netplan.cli import main
@@ -72,6 +73,17 @@ def _before(sender: str, then: Callable[..., Any], wait: bool) -> Callable[..., 
         return then(*args, **kwargs)
 
     return reached
+
+
+def _after(sender: str, then: Callable[..., Any]) -> Callable[..., Any]:
+    """`then`, the signal sent once it has returned."""
+
+    def returned(*args: Any, **kwargs: Any) -> Any:
+        result = then(*args, **kwargs)
+        _arrive(sender)
+        return result
+
+    return returned
 
 
 def _at_step(sender: str, first: int) -> None:
@@ -121,6 +133,8 @@ def install(point: str, sender: str) -> None:
         pipeline.verify = _before(sender, pipeline.verify, wait=False)
     elif point == "record":
         commands.remember = _before(sender, commands.remember, wait=False)
+    elif point == "done":
+        cli.converge = _after(sender, cli.converge)
     else:
         raise SystemExit(f"stop_harness: unknown point {point!r}")
 

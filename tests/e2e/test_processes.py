@@ -300,6 +300,34 @@ def test_failing_command_is_reported_with_its_output_and_the_rest_is_applied(
     assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 
+def test_several_processes_that_do_not_start_each_fail_their_step_in_the_summary(
+    run: Run, make_topology: MakeTopology
+) -> None:
+    """Two of three processes exit at once: FAILED 2 and DONE the others, in the table and
+    in --json alike (the summary said FAILED 1)."""
+    spec: dict[str, Any] = {
+        "name": "proc-fails",
+        "networks": {"front": {"subnet": "10.69.0.0/24"}},
+        "containers": {
+            "good": {"networks": ["front"], "command": "sleep 3600"},
+            "bad1": {"networks": ["front"], "command": ["sh", "-c", "exit 3"]},
+            "bad2": {"networks": ["front"], "command": ["sh", "-c", "exit 4"]},
+        },
+    }
+    path = make_topology(spec)
+    hosts = json.loads(run("plan", path, "--json").stdout)["hosts"]
+    planned = sum(host["steps"] for host in hosts.values())
+    applied = run("apply", path, "--yes", "--json")
+    assert applied.returncode == 1
+    local = json.loads(applied.stdout)["results"]["local"]
+    assert (local["steps"], local["done"], local["failed"], local["rolled_back"]) == (
+        planned, planned - 2, 2, 0)
+    run("destroy", path, "--yes", check=True)
+    text = run("apply", path, "--yes")
+    row = next(line for line in text.stdout.splitlines() if line.startswith("local"))
+    assert row.split()[-4:] == [str(planned), str(planned - 2), "2", "0"]
+
+
 def curl_free_ping(netns: str, address: str) -> bool:
     return subprocess.run(["ip", "netns", "exec", netns, "ping", "-c", "1", "-W", "1", address],
                           capture_output=True).returncode == 0

@@ -83,6 +83,17 @@ containers:
 """
 
 
+def assert_in_use(run: Run, path: Path, refusal: str) -> None:
+    """plan and apply of `path` stop with one line: `refusal`, then that container 'c'
+    keeps it, and the hint."""
+    for command in ("plan", "apply"):
+        refused = run(command, path, *(["--yes"] if command == "apply" else []))
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert refused.stderr.splitlines() == [
+            f"error: {refusal}, which keeps it (hint: choose another address, give 'c' a "
+            "static address too, or remove 'c' from the file)"]
+
+
 def test_a_static_address_another_container_was_given_is_refused(run: Run, tx: Path) -> None:
     """a, b, c get .2, .3, .4; b leaves and d comes (.3). A new container e asking for
     c's .4 is refused at its address's place, as Docker refuses an address in use, and
@@ -99,13 +110,8 @@ def test_a_static_address_another_container_was_given_is_refused(run: Run, tx: P
     before_c, before = ip_json("-n", "c", "address"), snapshot()
 
     path.write_text(grown + "  e: {networks: {net: {ipv4: 10.44.0.4}}}\n")
-    for command in ("plan", "apply"):
-        refused = run(command, path, *(["--yes"] if command == "apply" else []))
-        assert refused.returncode == 1, refused.stdout + refused.stderr
-        assert refused.stderr.splitlines() == [
-            f"error: {path}:8:30: containers.e.networks.net.ipv4: address 10.44.0.4 is already "
-            "in use: the last apply gave it to container 'c', which keeps it (hint: choose "
-            "another address, give 'c' a static address too, or remove 'c' from the file)"]
+    assert_in_use(run, path, f"{path}:8:30: containers.e.networks.net.ipv4: address 10.44.0.4 "
+                  "is already in use: the last apply gave it to container 'c'")
     assert ip_json("-n", "c", "address") == before_c
     assert_unchanged(before, snapshot())
     assert "e" not in netns_names()
@@ -114,4 +120,29 @@ def test_a_static_address_another_container_was_given_is_refused(run: Run, tx: P
     run("apply", path, "--yes", check=True)
     assert inet("c", "eth0") == ["10.44.0.4/24"] and inet("e", "eth0") == ["10.44.0.9/24"]
     assert ping("e", "10.44.0.4")
+    assert run("plan", path, "--detailed-exitcode").returncode == 0
+
+
+def test_a_static_address_a_container_has_without_a_record_is_refused(run: Run, tx: Path) -> None:
+    """a, b, c get .2, .3, .4, and the last-applied record is lost (an older netplan
+    applied them, or the apply was killed before it recorded). a asking for c's .4 is
+    refused as in the recorded case, the host left as it was; c keeps .4."""
+    path = tx / "sticky.yaml"
+    containers = "  b: {networks: [net]}\n  c: {networks: [net]}\n"
+    path.write_text(STICKY + "  a: {networks: [net]}\n" + containers)
+    run("apply", path, "--yes", check=True)
+    sh("rm -r /run/netplan/topologies/sticky")
+    before_c, before = ip_json("-n", "c", "address"), snapshot()
+
+    path.write_text(STICKY + "  a: {networks: {net: {ipv4: 10.44.0.4}}}\n" + containers)
+    assert_in_use(run, path, f"{path}:5:30: containers.a.networks.net.ipv4: address 10.44.0.4 "
+                  "is already in use: container 'c' has it (no last apply recorded it)")
+    assert ip_json("-n", "c", "address") == before_c
+    assert_unchanged(before, snapshot())
+
+    path.write_text(STICKY + "  a: {networks: {net: {ipv4: 10.44.0.9}}}\n" + containers)
+    run("apply", path, "--yes", check=True)
+    assert [inet(n, "eth0") for n in "abc"] == [["10.44.0.9/24"], ["10.44.0.3/24"],
+                                                  ["10.44.0.4/24"]]
+    assert ping("a", "10.44.0.4")
     assert run("plan", path, "--detailed-exitcode").returncode == 0

@@ -169,13 +169,33 @@ def test_a_stop_while_verifying_with_confirm_reverts(run: Run, tx: Path) -> None
     assert_returns_to(before)
 
 
-def test_a_stop_as_the_apply_is_recorded_lets_it_finish(run: Run, tx: Path) -> None:
+@pytest.mark.parametrize(
+    ("point", "signal"), [("record", "HUP"), ("done", "TERM"), ("done", "INT")]
+)
+def test_a_stop_once_the_apply_is_done_stops_nothing_and_exits_as_the_apply_did(
+    run: Run, tx: Path, point: str, signal: str
+) -> None:
+    """As the apply is recorded (it finishes the record), or after (the exit was 143,
+    SIGTERM's default action): the apply's own exit code, and one note."""
     path = bridge_topology(tx / "lab.yaml", "lab", containers(5))
-    result = stopped("record", "HUP", "apply", path, "--yes")
-    assert result.returncode == 1, result.stderr
+    result = stopped(point, signal, "apply", path, "--yes")
+    assert result.returncode == 0, result.stderr
     assert "Apply complete" in result.stdout
-    assert errors(result) == ["error: interrupted (SIGHUP) as the apply ended: it was already done"]
+    assert errors(result) == [
+        f"note: {WHY[signal]} came after the apply was done and recorded: it stopped nothing"]
     assert run("check", path).returncode == 0
+    assert netns_names() == set(containers(5))
+
+
+def test_a_stop_once_a_destroy_is_done_stops_nothing(run: Run, tx: Path) -> None:
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(3))
+    run("apply", path, "--yes", check=True)
+    result = stopped("done", "TERM", "destroy", path, "--yes", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["verified"] is True
+    assert errors(result) == [
+        "note: SIGTERM came after the destroy was done and recorded: it stopped nothing"]
+    assert netns_names() == set()
 
 
 def test_a_stop_before_any_change_changes_nothing(run: Run, tx: Path) -> None:

@@ -11,9 +11,10 @@ import pytest
 
 from netplan.agent import journal as journal_module
 from netplan.agent import netns, transaction
-from netplan.agent.api import StepFailed
+from netplan.agent.api import StepFailed, handle
 from netplan.agent.resources import Netns, Resource, netns_marker
-from netplan.agent.state import Step
+from netplan.agent.state import PROTOCOL_VERSION, Step
+from netplan.rollback import StepCounts, step_counts
 from tests.kernel.kernel_helpers import (
     container,
     ip,
@@ -84,6 +85,26 @@ def test_a_failed_part_names_its_step_and_the_rollback_removes_every_part(
         assert owned(topology) == {}
     finally:
         sh("ip netns del p6")
+
+
+def test_without_rollback_the_summary_counts_the_namespaces_made_past_the_failed_step(
+        topology: str, in_three_parts: list[int]) -> None:
+    """Step 5 (p6) fails, and the third part makes p8 and p9 side by side: 6 done, as the
+    agent's journal saw them, not the 4 before the failed step."""
+    sh("ip netns add p6")
+    try:
+        request = {"version": PROTOCOL_VERSION, "op": "apply", "topology": topology,
+                   "steps": [Step("create", Netns(name)).to_json() for name in NAMES],
+                   "rollback": False}  # fmt: skip
+        error = handle(request)["error"]
+        assert error["step"] == 4 and in_three_parts == [3]
+        assert step_counts(error) == StepCounts(6, 1, 0)
+        assert netns_names() & set(NAMES) == {"p2", "p3", "p4", "p5", "p6", "p8", "p9"}
+    finally:
+        sh("ip netns del p6")
+    undo = [Step("delete", Netns(name)) for name in NAMES if name not in ("p6", "p7")]
+    transaction.apply(topology, undo, None, rollback=False, confirm=None)
+    assert owned(topology) == {}
 
 
 def test_a_part_whose_process_dies_is_found_out_and_rolled_back(

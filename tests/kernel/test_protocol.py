@@ -55,7 +55,8 @@ def test_a_refused_step_is_an_error_object(topology: str) -> None:
     reply = _apply(topology, Step("create", bridge), Step("create", bridge))
     assert reply == {"version": 2, "ok": False, "error": {
         "message": "step 2: cannot create bridge nbr0: already exists", "step": 1,
-        "op": "create", "resource": "bridge nbr0", "reason": "already exists", "errno": 17}}
+        "op": "create", "resource": "bridge nbr0", "reason": "already exists", "errno": 17,
+        "steps_done": 1, "steps_failed": 1}}
 
 
 @pytest.mark.parametrize(("request_", "words"), [

@@ -12,7 +12,7 @@ import pytest
 
 from netplan.agent import transaction
 from netplan.agent.__main__ import Requests, _took_cancel
-from netplan.interrupt import Stopped, guarded, held
+from netplan.interrupt import STOP_SIGNALS, Stopped, exiting, guarded, held, recording, release
 from netplan.rollback import cancel_on_interrupt
 
 pytestmark = pytest.mark.skipif(
@@ -65,6 +65,67 @@ def test_an_ignored_signal_stays_ignored() -> None:
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.fixture
+def handlers_back() -> Iterator[None]:
+    """The test process's own handlers, whatever `exiting` set."""
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    yield
+    release()
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+
+
+@pytest.mark.usefixtures("handlers_back")
+@pytest.mark.parametrize(
+    ("during_record", "after_record", "noted"),
+    [([], [], None),
+     ([signal.SIGHUP], [], "SIGHUP"),
+     ([], [signal.SIGTERM], "SIGTERM"),
+     ([], [signal.SIGTERM, signal.SIGINT], "SIGTERM"),
+     ([signal.SIGINT], [signal.SIGTERM], "Ctrl-C")],
+)  # fmt: skip
+def test_once_the_work_is_recorded_a_stop_stops_nothing_and_is_noted_at_the_exit(
+    during_record: list[int], after_record: list[int], noted: str | None
+) -> None:
+    """Signals that come while the record is written or after it, up to the exit (the
+    handler stays past `guarded`): none raises, the first is named, and from the exit on
+    every stop signal is ignored, so the interpreter's end cannot turn one into exit 143."""
+    with guarded():
+        with held(sends_steps=True):
+            pass
+        with recording("apply"):
+            for signum in during_record:
+                signal.raise_signal(signum)
+        for signum in after_record[:1]:
+            signal.raise_signal(signum)
+    for signum in after_record[1:]:
+        signal.raise_signal(signum)
+    note = exiting()
+    expected = f"{noted} came after the apply was done and recorded: it stopped nothing"
+    assert note == (None if noted is None else expected)
+    assert all(signal.getsignal(signum) is signal.SIG_IGN for signum in STOP_SIGNALS)
+
+
+@pytest.mark.usefixtures("handlers_back")
+def test_a_finished_command_that_goes_on_is_stopped_again() -> None:
+    """apply --verify's checks after the apply: its handlers from before are back."""
+    with guarded(), recording("apply"):
+        pass
+    signal.raise_signal(signal.SIGHUP)
+    assert release() == signal.SIGHUP
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    with pytest.raises(Stopped) as raised, guarded():
+        signal.raise_signal(signal.SIGTERM)
+    assert seen(raised.value) == ("SIGTERM", False, False)
+
+
+def test_a_record_that_fails_leaves_the_stop_signals_as_they_were() -> None:
+    with pytest.raises(OSError), guarded(), recording("apply"):
+        raise OSError("disk full")
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert release() is None
 
 
 class Connection:

@@ -6,7 +6,16 @@ from ipaddress import IPv4Address, IPv4Network
 
 import pytest
 
-from netplan.ipam import ExhaustedError, Request, allocate, dynamic_capacity, mac_for, make_pool
+from netplan.ipam import (
+    AddressInUseError,
+    ExhaustedError,
+    InUse,
+    Request,
+    allocate,
+    dynamic_capacity,
+    mac_for,
+    make_pool,
+)
 
 A = IPv4Address
 
@@ -84,10 +93,51 @@ def test_a_current_address_outside_the_subnet_is_not_kept() -> None:
     assert allocate(pool, [Request("a")], {"a": A("192.0.2.7")}) == {"a": A("10.0.0.2")}
 
 
-def test_a_static_address_wins_over_a_current_one() -> None:
-    pool = make_pool(IPv4Network("10.0.0.0/24"), None, None)
-    got = allocate(pool, [Request("a"), Request("b", A("10.0.0.2"))], {"a": A("10.0.0.2")})
-    assert got == {"a": A("10.0.0.3"), "b": A("10.0.0.2")}
+POOL = make_pool(IPv4Network("10.0.0.0/24"), None, None)
+
+
+@pytest.mark.parametrize(
+    ("requests", "current", "recorded", "expected"),
+    [
+        pytest.param([Request("a"), Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"}, {},
+                     [InUse("b", A("10.0.0.2"), "a", recorded=False)],
+                     id="the address a container has, without a record"),
+        pytest.param([Request("a"), Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"},
+                     {"a": "10.0.0.2"}, [InUse("b", A("10.0.0.2"), "a")],
+                     id="the address the record gives it"),
+        pytest.param([Request("a"), Request("b"), Request("c", A("10.0.0.7")),
+                      Request("d", A("10.0.0.9"))], {"a": "10.0.0.7", "b": "10.0.0.9"},
+                     {"b": "10.0.0.9"},
+                     [InUse("c", A("10.0.0.7"), "a", recorded=False),
+                      InUse("d", A("10.0.0.9"), "b")], id="every one is found"),
+        pytest.param([Request("a"), Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"},
+                     {"a": "10.0.0.5"}, {"a": "10.0.0.5", "b": "10.0.0.2"},
+                     id="free: the record gives its holder another (drift put back)"),
+        pytest.param([Request("a", A("10.0.0.5")), Request("b", A("10.0.0.2"))],
+                     {"a": "10.0.0.2"}, {}, {"a": "10.0.0.5", "b": "10.0.0.2"},
+                     id="free: its holder is given a static address too"),
+        pytest.param([Request("b", A("10.0.0.2"))], {"a": "10.0.0.2"}, {},
+                     {"b": "10.0.0.2"}, id="free: its holder left the network"),
+        pytest.param([Request("a", A("10.0.0.2"))], {"a": "10.0.0.2"}, {},
+                     {"a": "10.0.0.2"}, id="free: the address it has, now written"),
+        pytest.param([Request("a"), Request("b", A("10.0.0.3"))], {"a": "10.0.0.2"}, {},
+                     {"a": "10.0.0.2", "b": "10.0.0.3"}, id="free: nobody's"),
+    ],
+)  # fmt: skip
+def test_a_static_address_another_container_keeps_is_in_use(
+    requests: list[Request], current: dict[str, str], recorded: dict[str, str],
+    expected: list[InUse] | dict[str, str],
+) -> None:  # fmt: skip
+    """Docker: "Address already in use". The holder would keep it (sticky): renumbering
+    it would break whoever talks to it."""
+    has = {c: A(a) for c, a in current.items()}
+    record = {c: A(a) for c, a in recorded.items()}
+    if isinstance(expected, list):
+        with pytest.raises(AddressInUseError) as raised:
+            allocate(POOL, requests, has, record)
+        assert raised.value.clashes == expected
+    else:
+        assert {c: str(a) for c, a in allocate(POOL, requests, has, record).items()} == expected
 
 
 def test_exhaustion_names_the_container() -> None:

@@ -16,9 +16,17 @@ from netplan.rollback import ApplyFailed, StepCounts, rollback_lines, step_count
 from netplan.summary import HostResult, host_results, render_results, results_json
 
 REFUSED = {"message": "step 12: cannot create veth c4/eth0: already exists", "step": 11,
-           "op": "create", "resource": "veth c4/eth0", "reason": "already exists", "errno": 17}
+           "op": "create", "resource": "veth c4/eth0", "reason": "already exists", "errno": 17,
+           "steps_done": 11, "steps_failed": 1}
 STOPPED = {"message": "interrupted before step 8 of 29: cancelled (Ctrl-C)",
-           "interrupted": True, "step": 7}
+           "interrupted": True, "step": 7, "steps_done": 7, "steps_failed": 0}
+IN_PARTS = {"message": "step 5: cannot create netns p6: already exists", "step": 4,
+            "op": "create", "resource": "netns p6", "reason": "already exists", "errno": 17,
+            "steps_done": 6, "steps_failed": 1}
+NOT_STARTED = {"message": "step 27: cannot start process web: exited with 1; also not "
+                          "started: process db: exited with 2", "step": 26, "op": "start",
+               "resource": "process web", "reason": "…", "errno": 0,
+               "steps_done": 27, "steps_failed": 2}
 
 
 @pytest.mark.parametrize(("error", "counts"), [
@@ -30,14 +38,20 @@ STOPPED = {"message": "interrupted before step 8 of 29: cancelled (Ctrl-C)",
     ({**STOPPED, "rollback": {"undone": 7, "of": 7, "failures": [], "seconds": 0.1}},
      StepCounts(7, 0, 7)),
     (STOPPED, StepCounts(7, 0, 0)),
-    ({**REFUSED, "op": "start", "resource": "process web"}, StepCounts(28, 1, 0)),
-    ({"message": "cannot open a netlink socket: operation not permitted"}, StepCounts(0, 0, 0)),
+    (IN_PARTS, StepCounts(6, 1, 0)),  # --no-rollback: two made past step 5, side by side
+    ({**IN_PARTS, "rollback": {"undone": 6, "of": 6, "failures": [], "seconds": 0.1}},
+     StepCounts(6, 1, 6)),
+    (NOT_STARTED, StepCounts(27, 2, 0)),
+    ({"message": "cannot open a netlink socket: operation not permitted", "steps_done": 0,
+      "steps_failed": 0}, StepCounts(0, 0, 0)),
+    ({"message": "'undo' must be a list with one list of steps per step"}, StepCounts(0, 0, 0)),
 ], ids=["rolled-back", "partly-rolled-back", "kept", "stopped", "stopped-kept",
-        "process-not-started", "nothing-ran"])  # fmt: skip
+        "in-parts-kept", "in-parts-rolled-back", "processes-not-started", "nothing-ran",
+        "refused-request"])  # fmt: skip
 def test_the_agents_error_says_what_became_of_the_steps(
     error: dict[str, Any], counts: StepCounts
 ) -> None:
-    assert step_counts(error, 29) == counts
+    assert step_counts(error) == counts
 
 
 def plan(steps: int) -> HostPlan:
