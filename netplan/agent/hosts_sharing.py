@@ -57,7 +57,7 @@ class HostsSharing:
         or removes. A name that is not (another namespace's file that stays as it is,
         someone's hard link) keeps the file: the namespace asking gets a file of its own."""
         names = [*self._wanted.get(digest, ()), *self._dropped]
-        return sum(_inode(path_of(name)) == inode for name in names) == links
+        return sum(inode_of(path_of(name)) == inode for name in names) == links
 
     def wrote(self, inode: Inode, digest: str, path: str) -> None:
         self.written[inode] = digest
@@ -69,12 +69,13 @@ class HostsSharing:
         if found is None:
             return None
         path, inode = found
-        if self.written.get(inode) != digest or _inode(path) != inode:
+        if self.written.get(inode) != digest or inode_of(path) != inode:
             return None
         return path
 
 
-def _inode(path: str) -> Inode | None:
+def inode_of(path: str) -> Inode | None:
+    """The file at `path` (a symbolic link itself, not followed); None if there is none."""
     try:
         stat = os.lstat(path)
     except OSError:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 
 from netplan.agent import fds, nsutil
-from netplan.agent.hosts_sharing import Inode
+from netplan.agent.hosts_sharing import Inode, inode_of
 from netplan.agent.resources import HostsFile, bytes_digest, netns_marker, parse_marker
 from netplan.agent.session import Session
 
@@ -226,6 +226,12 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     (HostsSharing.may_rewrite); otherwise, or when it is not to be shared, this
     namespace gets a file of its own."""
     path = path_of(hosts.netns)
+    sharing = session.hosts
+    if hosts.shared and sharing.written:
+        linked = inode_of(path)  # one call, where most of a shared file's names end
+        if linked is not None and sharing.written.get(linked) == hosts.digest:
+            _keep(session, hosts.netns, lambda: sharing.before.get(linked))
+            return  # rewritten under another name
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:
@@ -237,10 +243,6 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     try:
         stat = os.fstat(fd)
         inode = (stat.st_dev, stat.st_ino)
-        sharing = session.hosts
-        if hosts.shared and sharing.written.get(inode) == hosts.digest:
-            _keep(session, hosts.netns, lambda: sharing.before.get(inode))
-            return  # rewritten under another name
         held: list[bytes] = []
 
         def read_held() -> bytes:
@@ -279,11 +281,9 @@ def _held_before(session: Session, path: str) -> bytes | None:
     """The file's bytes before this call: what the call's rewrite under another name of
     the same file read, if there was one; else the file as it is, read once however
     many names it has (a destroy removes them one by one)."""
-    try:
-        stat = os.lstat(path)
-    except FileNotFoundError:
+    inode = inode_of(path)
+    if inode is None:
         return None
-    inode = (stat.st_dev, stat.st_ino)
     sharing = session.hosts
     if inode in sharing.written:
         return sharing.before.get(inode)
