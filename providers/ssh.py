@@ -32,7 +32,7 @@ import paramiko
 from netplan.agent.bundle import agent_bundle
 from providers.base import HostConnection
 from providers.hostkeys import HostKeyPolicy, KeyCheck
-from providers.ssh_errors import SSHError, connect_error
+from providers.ssh_errors import SSHError, connect_error, handshake_timeout
 
 # paramiko logs what it raises too (a jump host's refused channel: "Secsh channel 0 open
 # FAILED: ..."); with no handler of its own, Python's last resort would print that to
@@ -348,6 +348,7 @@ def dial(target: SSHTarget, host: str) -> list[paramiko.SSHClient]:
     """SSH clients to `target`, through its jump hosts: the jump hosts first, the target last."""
     clients: list[paramiko.SSHClient] = []
     sock: paramiko.Channel | None = None
+    started: float | None = None
     where = target.where
     try:
         if target.jump is not None:
@@ -363,6 +364,7 @@ def dial(target: SSHTarget, host: str) -> list[paramiko.SSHClient]:
         client = paramiko.SSHClient()
         clients.append(client)
         KeyCheck(target.known_hosts, target.host_keys).install(client)
+        started = time.monotonic()
         client.connect(
             target.address,
             port=target.port,
@@ -376,10 +378,25 @@ def dial(target: SSHTarget, host: str) -> list[paramiko.SSHClient]:
             sock=sock,
         )
     except (paramiko.SSHException, OSError, EOFError) as error:
+        hung = handshake_hung(clients[-1] if clients else None, started, target.timeout)
         for client in reversed(clients):
             client.close()
+        if hung:
+            raise handshake_timeout(host, where, target.timeout) from error
         raise connect_error(host, where, target.known_hosts, error) from error
     return clients
+
+
+def handshake_hung(client: paramiko.SSHClient | None, started: float | None,
+                   timeout: float) -> bool:
+    """The target took the TCP connection, then did not finish the SSH handshake before
+    `timeout` (its sshd stopped or swamped). paramiko stops waiting for the handshake
+    without an error of its own, then fails on the missing session ("No existing
+    session"), so this is told from the transport's state and the time spent, not from
+    paramiko's words."""
+    transport = client.get_transport() if client is not None else None
+    return (transport is not None and started is not None
+            and not transport.initial_kex_done and time.monotonic() - started >= timeout)
 
 
 def connect(target: SSHTarget) -> SSHConnection:

@@ -81,6 +81,17 @@ def connect_error(host: str, where: str, known_hosts: Path, error: Exception) ->
     return SSHError(host, f"SSH to {where} failed: {error}")
 
 
+def handshake_timeout(host: str, where: str, timeout: float) -> SSHError:
+    """`where` took the connection and then did not answer within the connect timeout."""
+    return SSHError(
+        host,
+        f"{where} took the connection but did not answer the SSH handshake within "
+        f"{timeout:g} s (the connect timeout)",
+        "is the host, or its sshd, stopped or overloaded? with an ssh inventory, a slow "
+        "host can be given a larger `timeout:`",
+    )
+
+
 def os_reason(error: OSError) -> str:
     if isinstance(error, paramiko.ssh_exception.NoValidConnectionsError):
         codes = {e.errno for e in error.errors.values() if e.errno}

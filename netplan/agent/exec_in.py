@@ -13,6 +13,12 @@ this topology's; in `host` mode, the topology is not applied on this host:
 netplan/agent/netns_owner.py), 126 when the command cannot be run, 127
 when it is not found.
 
+While the command runs, netplan ignores SIGINT, as a shell (and POSIX `system()`) does
+for its foreground command: the terminal's Ctrl-C reaches the whole process group, the
+command decides what it means, and its exit status (130 when SIGINT ended it) is
+netplan's. Handling it instead would race the wait: a SIGINT handled by another thread
+runs its Python handler only after `waitpid` has already reaped the command.
+
 Standard library only: shipped to remote hosts inside the agent.
 """
 
@@ -21,7 +27,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from netplan.agent import enter, nsutil, process
@@ -48,19 +57,26 @@ def run(spec: dict[str, Any]) -> int:
         _refuse(spec, refusal)
         return CANNOT_ENTER
     pid = _running(spec["topology"], spec["container"], netns)
-    child = os.fork()
-    if child == 0:
-        _child(spec, pid)
-    while True:
-        try:
-            _, status = os.waitpid(child, 0)
-            break
-        except InterruptedError:
-            continue
-        except KeyboardInterrupt:  # the terminal's ^C reached the command too
-            continue
+    with _sigint_ignored() as command_sigint:
+        child = os.fork()
+        if child == 0:
+            signal.signal(signal.SIGINT, command_sigint)
+            _child(spec, pid)
+        _, status = os.waitpid(child, 0)
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[signal.Handlers]:
+    """SIGINT ignored in this process until the block ends; yields what the command
+    should get: ignored if netplan was started with it ignored (`nohup`, `&`), else the
+    default (a Python handler would not survive exec anyway)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield signal.SIG_IGN if previous == signal.SIG_IGN else signal.SIG_DFL
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _running(topology: str, container: str, netns: str) -> int | None:

@@ -19,6 +19,7 @@ from netplan.agent.resources import (
     Route,
     StrayLink,
     Sysctl,
+    Veth,
     field_names,
 )
 from netplan.agent.state import HostState
@@ -156,6 +157,33 @@ def unread_settings(changes: dict[str, Change]) -> dict[str, Change]:
             and change.desired.dev is None}
 
 
+def moved_interfaces(changes: dict[str, Change], desired: HostState) -> dict[str, Change]:
+    """Replaced veths whose interface now joins another network, with that as the
+    reason: a veth's peer is named after its network, so the kernel's refusal to rename
+    it would hide why it changes (a veth whose host end is gone, with no network seen,
+    keeps that refusal). When the old network is still joined, on another
+    interface, the container's networks were reordered (eth0, eth1 follow their order)."""
+    moved = {key: change for key, change in changes.items()
+             if change.action == "replace" and isinstance(change.desired, Veth)
+             and isinstance(change.observed, Veth) and change.observed.network
+             and change.desired.network != change.observed.network}
+    if not moved:
+        return {}
+    joined = {(r.netns, r.network): r.name for r in desired.resources.values()
+              if isinstance(r, Veth)}
+    result = {}
+    for key, change in moved.items():
+        new, old = change.desired, change.observed
+        assert isinstance(new, Veth) and isinstance(old, Veth)
+        move = f"{new.name} moves from network {old.network} to {new.network}"
+        now = joined.get((new.netns, old.network))
+        why = (f"the order of container {new.container}'s networks changed, which renames "
+               f"its interfaces: {move} ({old.network} is now on {now})" if now is not None
+               else f"{move} (container {new.container})")
+        result[key] = replace(change, reason=f"{why}: delete and recreate")
+    return result
+
+
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
@@ -164,6 +192,7 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
         if change is not None:
             changes[key] = change
     changes.update(unread_settings(changes))
+    changes.update(moved_interfaces(changes, desired))
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}
     for key, ancestor in (doomed_children(observed, doomed) if doomed else {}).items():
         described = observed.resources[ancestor].describe()

@@ -31,6 +31,7 @@ from netplan.topology.names import bridge_name
 from netplan.topology.positions import dotted
 from netplan.topology.process_checks import check_hostname_mode, check_process_fields
 from netplan.topology.reach_checks import check_reachability_checks
+from netplan.topology.special_ranges import check_special_subnets
 from netplan.topology.wording import suggest
 
 Check = Callable[[Topology], Iterator[Problem]]
@@ -220,6 +221,7 @@ CHECKS: tuple[Check, ...] = (
     check_network_references,
     check_network_modes,
     check_sharing_cycles,
+    check_special_subnets,
     check_ip_ranges,
     check_gateways,
     check_addresses,

@@ -369,6 +369,36 @@ def test_exec_outside_a_running_process_and_into_a_missing_container(
     assert no_process.returncode == 1 and "runs no process" in no_process.stderr
 
 
+@pytest.mark.parametrize(("command", "status"), [
+    ("echo ready; exec sleep 61", 130),  # ended by SIGINT, as a shell reports it
+    ("trap 'exit 7' INT; echo ready; while :; do sleep 0.1; done", 7),  # its own status
+])
+@pytest.mark.parametrize("container", ["runs", "idle"])
+def test_ctrl_c_on_exec_ends_with_the_commands_status(
+    run: Run, make_topology: MakeTopology, container: str, command: str, status: int
+) -> None:
+    """The terminal's Ctrl-C reaches the whole process group, netplan and the command;
+    with the container's process running or not, netplan exits as the command did."""
+    path = make_topology({"name": "proc-ctrl-c", "containers": {
+        "runs": {"network_mode": "none", "command": "sleep 3600"},
+        "idle": {"network_mode": "none"},
+    }})
+    run("apply", path, "--yes", check=True)
+    execed = subprocess.Popen(
+        [sys.executable, "-m", "netplan", "exec", str(path), container, "--", "sh", "-c", command],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert execed.stdout is not None
+        assert execed.stdout.readline() == "ready\n"
+        os.killpg(execed.pid, signal.SIGINT)
+        _, err = execed.communicate(timeout=10)
+    finally:
+        if execed.poll() is None:
+            os.killpg(execed.pid, signal.SIGKILL)
+            execed.wait()
+    assert (execed.returncode, err) == (status, "")
+
+
 def follow_ticker(run: Run, make_topology: MakeTopology, name: str) -> subprocess.Popen[str]:
     """`netplan logs FILE ticker -f` on an applied container printing `tick N` 5 times a
     second."""

@@ -218,6 +218,27 @@ def test_the_healthy_inventory_works(lab: Lab, tmp_path: Path) -> None:
     assert netns_names(lab, "hostA") == netns_names(lab, "hostB") == set()
 
 
+def test_a_host_whose_sshd_is_stopped_did_not_answer_in_time(lab: Lab, tmp_path: Path) -> None:
+    """hostB's sshd (the lab host's PID 1) is stopped (SIGSTOP): the kernel still takes
+    the connection, nothing answers. One line says so, with the lab's 5 s connect timeout;
+    paramiko's own words ("No existing session") are not shown."""
+    topology = write_topology(tmp_path / "t.yaml", "stopped", {"hostA": 1, "hostB": 1})
+    sshd = lab.hosts["hostB"].process.pid
+    os.kill(sshd, signal.SIGSTOP)
+    try:
+        check = netplan("check", topology, "-p", "lab")
+    finally:
+        os.kill(sshd, signal.SIGCONT)
+    assert check.returncode == 1, check.stdout + check.stderr
+    errors = [line for line in check.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: host hostB: root@{ADDRESS['hostB']}:22 took the connection but did not answer "
+        "the SSH handshake within 5 s (the connect timeout) (hint: is the host, or its sshd, "
+        "stopped or overloaded? with an ssh inventory, a slow host can be given a larger "
+        "`timeout:`)"]
+    assert "Traceback" not in check.stderr
+
+
 # -- the connection dropped in the middle of an apply ------------------------------------
 
 

@@ -29,6 +29,14 @@ def on(network: str, **attachment: Any) -> dict[str, Any]:
 
 CASES = [
     pytest.param(
+        {"networks": {"lo": {"subnet": "127.0.0.0/24"},
+                      "mc": {**OVERLAY, "subnet": "224.0.0.0/24"},
+                      "ok": {"subnet": "169.253.0.0/16"}}},
+        [("networks.lo.subnet", "overlaps loopback (127.0.0.0/8)"),
+         ("networks.mc.subnet", "overlaps multicast (224.0.0.0/4)")],
+        id="special-subnets",
+    ),
+    pytest.param(
         {
             "networks": {"tiny": {"subnet": "10.0.0.0/30"}},
             "containers": {"a": {"networks": ["tiny"]}, "b": {"networks": ["tiny"]}},
