@@ -37,7 +37,7 @@ def clean_host() -> Iterator[None]:
     yield
     for path in TOPOLOGIES.glob("*.yaml"):
         if owns_anything(yaml.safe_load(path.read_text())["name"]):
-            netplan("destroy", path, "--yes")
+            netplan("destroy", path, "--yes", "--replace")
     assert_unchanged(before, snapshot())
 
 
@@ -73,7 +73,8 @@ def applied(request: pytest.FixtureRequest, class_topology: Path) -> Iterator[Pa
 @pytest.fixture
 def tx(tmp_path: Path, run: Run) -> Iterator[Path]:
     """A directory for this test's topologies; whatever they made is destroyed after (the
-    tests remove the objects they make themselves, to show they are still there)."""
+    tests remove the objects they make themselves, to show they are still there), whichever
+    of them it was last applied from."""
     yield tmp_path
     for path in tmp_path.glob("*.yaml"):
-        run("destroy", path, "--yes")
+        run("destroy", path, "--yes", "--replace")
