@@ -56,7 +56,7 @@ def class_topology(request: pytest.FixtureRequest) -> Iterator[Path]:
     before = snapshot()
     netplan("apply", path, "--yes", check=True)
     yield path
-    netplan("destroy", path, "--yes", check=True)
+    netplan("destroy", path, "--yes", "--replace", check=True)
     assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
     assert_unchanged(before, snapshot())
 
@@ -64,10 +64,10 @@ def class_topology(request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.fixture
 def applied(request: pytest.FixtureRequest, class_topology: Path) -> Iterator[Path]:
     """The class's applied topology for one test; applied again if the test failed, so
-    that the next test starts in sync whatever this one left."""
+    that the next test starts in sync whatever this one left (whichever file it applied)."""
     yield class_topology
     if request.node.stash.get(CALL_FAILED, True):
-        netplan("apply", class_topology, "--yes", check=True)
+        netplan("apply", class_topology, "--yes", "--replace", check=True)
 
 
 @pytest.fixture
