@@ -104,7 +104,7 @@ def test_a_stop_over_ssh_rolls_back_and_says_so(
     big = write_topology(before.parent / "big.yaml", "confirm", {"hostA": 1, "hostB": 200})
     run_netns = Path(f"/proc/{lab.hosts['hostB'].process.pid}/root/run/netns")
     apply = subprocess.Popen(
-        [sys.executable, "-m", "netplan", "apply", str(big), "-p", "lab", "--yes"],
+        [sys.executable, "-m", "netplan", "apply", str(big), "-p", "lab", "--yes", "--replace"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(lambda: len(list(run_netns.iterdir())) > 5, timeout=60)
