@@ -26,8 +26,9 @@ from netplan.output import Output
 
 if TYPE_CHECKING:
     from netplan.errors import Problem
+    from netplan.gate.record import Source
     from netplan.outline import Outline
-    from netplan.pipeline import Hosts
+    from netplan.pipeline import Hosts, Record
     from netplan.plan.changes import HostPlan
     from netplan.topology_file import CacheUse, TopologyFile
 
@@ -103,6 +104,12 @@ NoRollbackOption = Annotated[
     bool,
     typer.Option("--no-rollback", help="When a step fails or the run is interrupted, keep "
                  "the steps done on that host instead of undoing them."),
+]
+ReplaceOption = Annotated[
+    bool,
+    typer.Option("--replace", help="Act on the topology even if its last apply was made "
+                 "from another file that still declares its name (take it over from that "
+                 "file)."),
 ]
 YesOption = Annotated[
     bool, typer.Option("--yes", "-y", help="Do not ask for confirmation (implied without a TTY).")
@@ -287,20 +294,25 @@ class HostsFrom(NamedTuple):
 
 
 class Guard(NamedTuple):
-    """How apply and destroy guard the hosts: --lock-timeout, --no-rollback, --confirm."""
+    """How apply and destroy guard the hosts: --lock-timeout, --no-rollback, --confirm,
+    --replace."""
 
     lock_timeout: float = 0.0
     rollback: bool = True
     confirm: float | None = None
+    replace: bool = False
+    """Take the topology over from another file that still declares it
+    (netplan/gate/other_file.py)."""
 
 
 def run_plan(
     file: Path, hosts_from: HostsFrom, destroy: bool, lock: str | None = None,
-    lock_timeout: float = 0.0, use: "CacheUse | None" = None, records: bool = False,
+    lock_timeout: float = 0.0, use: "CacheUse | None" = None, records: "Record | None" = None,
 ) -> "tuple[TopologyFile, Hosts, dict[str, HostPlan]]":  # fmt: skip
     """Open the file, connect, (with `lock`, the command that locks: take each host's
     lock,) observe and plan; through the compile cache as `use` says (default: none);
-    with `records`, each host's last-applied record is read with its observation.
+    each host's last-applied record is read with its observation as `records` says
+    (default: not).
 
     When the outline is known before the model is loaded (the cache's, or its guess),
     the hosts are observed while the file loads; a guess that loading proves wrong (the
@@ -309,6 +321,7 @@ def run_plan(
     from netplan.topology_file import CacheUse, TopologyFile
 
     opened = TopologyFile(file, use or CacheUse.NONE)
+    records = records or pipeline.Record.NONE
     while True:
         outline = opened.outline
         hosts = pipeline.connect_hosts(outline, *hosts_from)
@@ -427,9 +440,10 @@ def converge(
 
     verb = "destroy" if destroy else "apply"
     opened, hosts, plans = run_plan(file, hosts_from, destroy, verb, guard.lock_timeout,
-                                    CacheUse.OUTLINE)  # fmt: skip
+                                    CacheUse.OUTLINE, pipeline.Record.SOURCE)  # fmt: skip
     outline = opened.outline
     with hosts:
+        refuse_other_files(outline.name, opened.source, hosts, verb, guard)
         in_sync = all(p.empty for p in plans.values())
         if not as_json and not Options.quiet:
             print_styled(render_plans(plans))
@@ -473,6 +487,18 @@ def converge(
                 print_outcome(target, verb, results, in_sync, (steps, elapsed), stopped)
     fail_hosts(outline, hosts)
     fail_if_stopped(stopped)
+
+
+def refuse_other_files(
+    topology: str, source: "Source", hosts: "Hosts", verb: str, guard: Guard
+) -> None:  # fmt: skip
+    """Before anything is changed: refuse a topology another file still holds, unless
+    --replace (netplan/gate/other_file.py)."""
+    if guard.replace:
+        return
+    from netplan.gate.other_file import refuse_other_files as refuse
+
+    refuse(topology, source, hosts.sources, verb)
 
 
 def unverified_hint(topology: Path, destroy: bool) -> str:
@@ -569,6 +595,7 @@ def apply(
     ] = False,
     lock_timeout: LockTimeoutOption = 0.0,
     no_rollback: NoRollbackOption = False,
+    replace: ReplaceOption = False,
     confirm_in: Annotated[
         float | None,
         typer.Option("--confirm", min=1, max=3600, metavar="SECONDS", show_default=False,
@@ -586,7 +613,7 @@ def apply(
         from netplan.gate.saved import read_saved_plan
 
         hosts_from = HostsFrom(provider, inventory, forks)
-        guard = Guard(lock_timeout, not no_rollback, confirm_in)
+        guard = Guard(lock_timeout, not no_rollback, confirm_in, replace)
         saved = read_saved_plan(file)
         if run_checks and (saved is not None or wants_json(fmt, as_json)):
             fail(["apply --verify takes a topology file and prints a table (hint: run "
@@ -622,6 +649,7 @@ def destroy(
     as_json: JsonOption = False,
     lock_timeout: LockTimeoutOption = 0.0,
     no_rollback: NoRollbackOption = False,
+    replace: ReplaceOption = False,
 ) -> None:
     """Remove everything the topology owns on its hosts, and nothing else."""
     from netplan.report import FORMAT_VERSION
@@ -629,7 +657,7 @@ def destroy(
     with reported(Output("destroy", "json" if as_json else fmt, file, FORMAT_VERSION)):
         hosts_from = HostsFrom(provider, inventory, forks)
         converge(file, hosts_from, yes, wants_json(fmt, as_json), destroy=True,
-                 guard=Guard(lock_timeout, not no_rollback))  # fmt: skip
+                 guard=Guard(lock_timeout, not no_rollback, replace=replace))  # fmt: skip
 
 
 @app.command()

@@ -43,19 +43,20 @@ class LockedError(NetplanError):
                 f"(hint: wait for it to finish, or pass --lock-timeout SECONDS to wait)"]
 
 
-def holder(outline: Outline, command: str) -> dict[str, Any]:
-    """Who this command is, as the lock file keeps it."""
+def holder(command: str, topology: str | None = None) -> dict[str, Any]:
+    """Who this command is, as the lock file keeps it (the lab's lock too)."""
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = str(os.getuid())
-    return {"command": command, "topology": outline.name, "pid": os.getpid(), "user": user,
-            "controller": socket.gethostname()}  # fmt: skip
+    found = {"command": command, "pid": os.getpid(), "user": user,
+             "controller": socket.gethostname()}  # fmt: skip
+    return found if topology is None else {**found, "topology": topology}
 
 
 def lock_host(outline: Outline, host: HostConnection, request: LockRequest) -> None:
     answer = host.call({"version": PROTOCOL_VERSION, "op": "lock", "topology": outline.name,
-                        "holder": holder(outline, request.command),
+                        "holder": holder(request.command, outline.name),
                         "timeout": request.timeout})  # fmt: skip
     error = answer.get("error")
     if not error:

@@ -26,6 +26,14 @@ DirOption = Annotated[
 ]
 
 
+LabLockTimeoutOption = Annotated[
+    float | None,
+    typer.Option("--lock-timeout", min=0, max=86400, metavar="SECONDS", show_default=False,
+                 help="Wait up to SECONDS for another `netplan lab up` or `down` on this "
+                 "machine to finish (0: fail at once, naming it). [default: 120]"),
+]
+
+
 def print_lab(lab: "Lab") -> None:
     from netplan.cli import print_styled
 
@@ -57,8 +65,10 @@ def up(
         int | None, typer.Option("--count", "-n", min=1, help="hostA, hostB, … (default 2).")
     ] = None,
     directory: DirOption = None,
+    lock_timeout: LabLockTimeoutOption = None,
 ) -> None:
-    """Start the hosts (those already running are kept)."""
+    """Start the hosts (those already running are kept). One lab command at a time: a
+    second waits for the first."""
     from netplan.cli import fail, reported
 
     with reported():
@@ -68,7 +78,7 @@ def up(
         if hosts is not None and count is not None:
             fail(["give --hosts or --count, not both"])
         names = [n for n in hosts.split(",") if n] if hosts else lab.default_names(count or 2)
-        started = lab.up(names, lab.lab_dir(directory))
+        started = lab.up(names, lab.lab_dir(directory), lock_timeout)
         print_lab(started)
         note = forwarding_note()
         if note:
@@ -76,7 +86,7 @@ def up(
 
 
 @app.command()
-def down(directory: DirOption = None) -> None:
+def down(directory: DirOption = None, lock_timeout: LabLockTimeoutOption = None) -> None:
     """Stop every lab host and remove the underlay bridge and the lab's directory."""
     from netplan.cli import reported
 
@@ -84,7 +94,7 @@ def down(directory: DirOption = None) -> None:
         from providers import lab
 
         where = lab.lab_dir(directory)
-        stopped = lab.down(where)
+        stopped = lab.down(where, lock_timeout)
         typer.echo(f"stopped {', '.join(stopped)}" if stopped else f"no lab was running in {where}")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from enum import Enum
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -33,6 +34,16 @@ if TYPE_CHECKING:
 Result = TypeVar("Result")
 
 
+class Record(Enum):
+    """What an observation reads of each host's last-applied record."""
+
+    NONE = "none"
+    SOURCE = "source"
+    """Only which file it was made from (apply and destroy), into Hosts.sources."""
+    WHOLE = "whole"
+    """All of it (check), into Hosts.records."""
+
+
 @dataclass(frozen=True)
 class Failure:
     stage: str
@@ -53,6 +64,9 @@ class Hosts(dict[str, HostConnection]):
         """Hosts no longer in the file that the topology had at its last apply."""
         self.records: dict[str, LastApplied | None] = {}
         """Last-applied records read with the observation (last_applied())."""
+        self.sources: dict[str, Source | None] = {}
+        """Which file each host's last apply was made from, read with the observation
+        (Record.SOURCE); None: no record."""
 
     def names(self, outline: Outline) -> list[str]:
         """The topology's hosts in its order, then those that left it."""
@@ -140,12 +154,12 @@ def answered(host: HostConnection, answer: dict[str, Any]) -> dict[str, Any]:
 
 
 def observe(
-    outline: Outline, hosts: Hosts, shown: str = "observe", records: bool = False,
+    outline: Outline, hosts: Hosts, shown: str = "observe", records: Record = Record.NONE,
     owners: bool = False,
 ) -> dict[str, HostState]:
-    """Each host's state; with `records`, its last-applied record is read in the same
-    request, into hosts.records; with `owners`, whose the other named namespaces are
-    (Facts.namespace_owners)."""
+    """Each host's state; with `records`, its last-applied record (or its source) is read
+    in the same request, into hosts.records (hosts.sources); with `owners`, whose the
+    other named namespaces are (Facts.namespace_owners)."""
 
     def one(host: HostConnection) -> HostState:
         answer = call(host, observe_request(outline, host, records=records, owners=owners))
@@ -155,7 +169,7 @@ def observe(
 
 
 def observe_beside(
-    outline: Outline, hosts: Hosts, work: Callable[[], Result], records: bool = False
+    outline: Outline, hosts: Hosts, work: Callable[[], Result], records: Record = Record.NONE
 ) -> tuple[dict[str, HostState], Result]:
     """observe(), with `work()` done on this thread while the hosts observe (loading the
     file: at N=500 its imports and validation take as long as the observation). Every
@@ -196,14 +210,16 @@ def observe_host(outline: Outline, host: HostConnection,
 
 
 def observe_request(outline: Outline, host: HostConnection, scope: Scope | None = None,
-                    records: bool = False, owners: bool = False) -> dict[str, Any]:
-    """The observe request of `host`, within `scope`, with the last-applied record if
-    `records` and the other namespaces' owners if `owners`. A scope that leaves out the
-    root namespace asks for no facts: with_untouched keeps those of the observation
-    before."""
+                    records: Record = Record.NONE, owners: bool = False) -> dict[str, Any]:
+    """The observe request of `host`, within `scope`, with as much of the last-applied
+    record as `records` says and the other namespaces' owners if `owners`. A scope that
+    leaves out the root namespace asks for no facts: with_untouched keeps those of the
+    observation before."""
     request: dict[str, Any] = {"op": "observe", "topology": outline.name}
-    if records:
+    if records is Record.WHOLE:
         request["record"] = True
+    elif records is Record.SOURCE:
+        request["source"] = True
     if owners:
         request["owners"] = True
     if scope is not None and scope.namespaces is not None:
@@ -221,9 +237,12 @@ def observed_state(answer: dict[str, Any]) -> HostState:
 
 
 def _observed(hosts: Hosts, name: str, answer: dict[str, Any]) -> HostState:
-    """The state in an observation's answer; its record, if it has one, kept in hosts."""
+    """The state in an observation's answer; its record or source, if it has one, kept
+    in hosts."""
     if "record" in answer:
         hosts.records[name] = LastApplied.from_json(answer["record"])
+    if "source" in answer:
+        hosts.sources[name] = Source.from_json(answer["source"])
     return observed_state(answer)
 
 

@@ -14,7 +14,6 @@ settles: the commands observe the hosts with it while the file loads (cli.run_pl
 from __future__ import annotations
 
 import importlib
-import os
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
@@ -63,7 +62,7 @@ class TopologyFile:
             self._entry = self._keyed[0].lookup(path, self._keyed[1])
         if self._entry is not None:
             self.outline: Outline = self._entry.outline
-            self.source = Source(os.fspath(path), self._entry.source_digest)
+            self.source = Source.given(path, self._entry.source_digest)
             self.warnings = self._entry.warnings
             log_warnings(self.warnings)
             return

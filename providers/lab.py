@@ -25,6 +25,7 @@ from pathlib import Path
 from providers.base import HostConnection
 from providers.lab_host import SSHD, Process, Starting, release, spawn, wait_ready
 from providers.lab_keys import HOST_KEY, ensure_key, known_hosts, sshd_config, write
+from providers.lab_lock import lab_locked
 from providers.lab_net import (
     UNDERLAY,
     LabError,
@@ -126,8 +127,10 @@ def check_names(names: Sequence[str]) -> None:
         raise LabError(f"a lab host is named twice in {', '.join(names)}")
 
 
-def up(names: Sequence[str], directory: Path) -> Lab:
-    """Start the named hosts that are not running (the others are kept); the lab after."""
+def up(names: Sequence[str], directory: Path, lock_timeout: float | None = None) -> Lab:
+    """Start the named hosts that are not running (the others are kept); the lab after.
+    Once another lab command is done, if one is running: up to `lock_timeout` seconds,
+    by default lab_lock.WAIT (providers/lab_lock.py)."""
     check_names(names)
     if os.geteuid() != 0:
         raise LabError("the lab needs root: it makes namespaces and links (hint: sudo)")
@@ -135,6 +138,11 @@ def up(names: Sequence[str], directory: Path) -> Lab:
         raise LabError(
             f"{SSHD} is missing (hint: apt-get install -y openssh-server; only the binary is used)"
         )
+    with lab_locked("lab up", lock_timeout):
+        return _up(names, directory)
+
+
+def _up(names: Sequence[str], directory: Path) -> Lab:
     lab = Lab.load(directory)
     if len(set(lab.hosts) | set(names)) > MAX_HOSTS:
         raise LabError(f"the lab has room for {MAX_HOSTS} hosts")
@@ -222,8 +230,15 @@ def _write_known_hosts(lab: Lab) -> None:
     write(lab.known_hosts, known_hosts(keys), 0o644)
 
 
-def down(directory: Path) -> list[str]:
-    """Stop every host, remove the underlay and the lab's directory; the hosts stopped."""
+def down(directory: Path, lock_timeout: float | None = None) -> list[str]:
+    """Stop every host, remove the underlay and the lab's directory; the hosts stopped.
+    Once another lab command is done, if one is running: up to `lock_timeout` seconds,
+    by default lab_lock.WAIT (providers/lab_lock.py)."""
+    with lab_locked("lab down", lock_timeout):
+        return _down(directory)
+
+
+def _down(directory: Path) -> list[str]:
     lab = Lab.load(directory)
     if not lab.state.is_file():
         return []

@@ -111,9 +111,10 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
         root = request.get("root", True)
         if not isinstance(root, bool):
             raise ProtocolError("'root' must be true or false")
-        with_record = request.get("record", False)
-        if not isinstance(with_record, bool):
-            raise ProtocolError("'record' must be true or false")
+        with_record, with_source = request.get("record", False), request.get("source", False)
+        for key, value in (("record", with_record), ("source", with_source)):
+            if not isinstance(value, bool):
+                raise ProtocolError(f"'{key}' must be true or false")
         ports, local_ips = request.get("ports", False), request.get("local_ips", False)
         owners = request.get("owners", False)
         for key, value in (("ports", ports), ("local_ips", local_ips), ("owners", owners)):
@@ -130,6 +131,10 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
             from netplan.agent import record
 
             answer["record"] = record.read(topology)
+        if with_source:  # apply and destroy: which file the last apply was made from
+            from netplan.agent import record
+
+            answer["source"] = record.source(topology)
         return answer
     if op == "apply":
         return _apply(topology, request)

@@ -71,14 +71,21 @@ def acquire(holder: dict[str, Any], timeout: float) -> None:
     global _held
     if _held is not None:
         return
+    _held = take(LOCK, holder, timeout, "the host lock")
+
+
+def take(lock: Path, holder: dict[str, Any], timeout: float, what: str) -> int:
+    """flock `lock`, waiting up to `timeout` seconds, and write `holder` into it; the open
+    file descriptor that holds it (closing it lets go). Locked if it stays taken; `what`
+    names the lock in other errors. The lab locks its own file with this too."""
     if not 0 <= timeout <= MAX_WAIT:
         raise ProtocolError(f"lock timeout {timeout!r} is out of range (0 to {MAX_WAIT:g} s)")
     try:
-        LOCK.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        fd = os.open(LOCK, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        lock.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as error:
         denied = " (hint: netplan must run as root)" if isinstance(error, PermissionError) else ""
-        raise AgentFailure(f"cannot open the host lock {LOCK}: {error.strerror}{denied}") \
+        raise AgentFailure(f"cannot open {what} {lock}: {error.strerror}{denied}") \
             from error
     started = time.monotonic()
     while True:
@@ -88,7 +95,7 @@ def acquire(holder: dict[str, Any], timeout: float) -> None:
         except OSError as error:
             if error.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 os.close(fd)
-                raise AgentFailure(f"cannot lock {LOCK}: {error.strerror}") from error
+                raise AgentFailure(f"cannot lock {lock}: {error.strerror}") from error
         waited = time.monotonic() - started
         if waited >= timeout:
             found = _read_holder(fd)
@@ -100,7 +107,7 @@ def acquire(holder: dict[str, Any], timeout: float) -> None:
     record["agent_pid"] = os.getpid()
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(record).encode(), 0)
-    _held = fd
+    return fd
 
 
 def release() -> None:

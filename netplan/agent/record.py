@@ -30,6 +30,10 @@ record so that every observation can read it without parsing the whole record.""
 ADDRESSES = "addresses.json"
 """The IPv4 address of each (container, network) at the last apply (the record's
 `addresses`), kept apart for the same reason: IPAM keeps them (Facts.addresses)."""
+SOURCE = "source.json"
+"""Which file the last apply was made from (the record's `file`, `path`, `digest`), kept
+apart so that apply can tell, in its observation, whether another file made it."""
+SOURCE_KEYS = ("file", "path", "digest")
 MAX_BYTES = 64 << 20
 """A record is a few hundred bytes per resource; anything far larger is not ours."""
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
@@ -59,14 +63,15 @@ def read(topology: str) -> dict[str, Any] | None:
 
 
 def write(topology: str, record: dict[str, Any]) -> None:
-    """Replace the record (and the roster of its `hosts`, the table of its `addresses`)
-    atomically: a reader sees the old one or the new one, whole. A record without
+    """Replace the record (and the roster of its `hosts`, the table of its `addresses`,
+    its source) atomically: a reader sees the old one or the new one, whole. A record without
     `addresses` (an older controller's) drops the table: IPAM then keeps what the
     containers have."""
     where = path(topology)
     hosts = record.get("hosts")
     addresses = record.get("addresses")
     _replace(where, record)
+    _replace(where.with_name(SOURCE), {k: record[k] for k in SOURCE_KEYS if k in record})
     if isinstance(hosts, list):
         _replace(where.with_name(ROSTER), {"hosts": [str(h) for h in hosts]})
     if isinstance(addresses, dict):
@@ -96,6 +101,20 @@ def roster(topology: str) -> tuple[str, ...]:
     return tuple(h for h in hosts if isinstance(h, str)) if isinstance(hosts, list) else ()
 
 
+def source(topology: str) -> dict[str, Any] | None:
+    """The file the last apply here was made from (`file`, `path`, `digest`); None when
+    there is no record. A record written before the source was kept beside it is read."""
+    try:
+        data = json.loads(path(topology).with_name(SOURCE).read_bytes())
+    except FileNotFoundError:
+        data = read(topology)
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return None
+    return {k: data[k] for k in SOURCE_KEYS if k in data}
+
+
 def addresses(topology: str) -> dict[str, dict[str, str]]:
     """container → network → IPv4 address at the last apply here; {} when unknown.
     Entries of the wrong shape are left out (the controller checks the addresses)."""
@@ -118,9 +137,9 @@ def _unlink(where: Path) -> None:
 
 
 def remove(topology: str) -> None:
-    """After a destroy: the record, its roster and address table (and their partial
-    copies, if a writer was killed before renaming one into place), and the namespace
-    files and temporary hosts files an apply killed half-way left behind
+    """After a destroy: the record, its roster, address table and source (and their
+    partial copies, if a writer was killed before renaming one into place), and the
+    namespace files and temporary hosts files an apply killed half-way left behind
     (netns.remove_half_made, hostsfile.remove_temporaries)."""
     where = path(topology)
     try:
@@ -129,7 +148,7 @@ def remove(topology: str) -> None:
     except OSError as error:
         raise AgentFailure(f"cannot remove {error.filename}: {error.strerror}") from error
     try:
-        for name in (FILE, ROSTER, ADDRESSES):
+        for name in (FILE, ROSTER, ADDRESSES, SOURCE):
             where.with_name(name).unlink(missing_ok=True)
             for partial in where.parent.glob(f".{name}.*"):  # _replace's, if it was killed
                 partial.unlink(missing_ok=True)

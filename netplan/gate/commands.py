@@ -30,8 +30,8 @@ def check(file: Path, hosts_from: cli.HostsFrom, fmt: str) -> None:
     """Exit 0 in sync, 2 on drift or pending changes, 1 when a host could not be checked.
     Through the compile cache: the file is loaded and compiled only when it, netplan or
     the hosts' observation changed since the check before."""
-    opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False,
-                                        use=CacheUse.COMPARED, records=True)  # fmt: skip
+    opened, hosts, plans = cli.run_plan(file, hosts_from, destroy=False, use=CacheUse.COMPARED,
+                                        records=pipeline.Record.WHOLE)  # fmt: skip
     outline = opened.outline
     with hosts:
         records = pipeline.last_applied(outline, hosts)
@@ -118,10 +118,11 @@ def apply_saved(
     with hosts:
         verb = "destroy" if saved.destroy else "apply"
         pipeline.lock(outline, hosts, LockRequest(verb, guard.lock_timeout))
-        observed = pipeline.observe(outline, hosts)
+        observed = pipeline.observe(outline, hosts, records=pipeline.Record.SOURCE)
         if hosts.failed:
             lines = [line for f in hosts.failed.values() for line in f.error.lines()]
             cli.fail([*lines, f"nothing was changed: {path} needs every one of its hosts"])
+        cli.refuse_other_files(outline.name, saved.source, hosts, verb, guard)
         stale = stale_hosts(saved, observed)
         if stale:
             raise StalePlanError(path, saved.source.file, stale)

@@ -33,11 +33,35 @@ class Source:
     """The topology file an apply was made from."""
 
     file: str
+    """As it was given: what messages name."""
     digest: str
+    path: str = ""
+    """Absolute: the file whatever directory netplan runs in next (empty: not known, in
+    a record or plan made before netplan kept it)."""
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> Source:
-        return cls(os.fspath(path), file_digest(path))
+        return cls.given(path, file_digest(path))
+
+    @classmethod
+    def given(cls, path: str | os.PathLike[str], digest: str) -> Source:
+        return cls(os.fspath(path), digest, os.path.abspath(path))
+
+    @classmethod
+    def from_json(cls, data: Any) -> Source | None:
+        """From a record's or a saved plan's `file`, `digest` and `path`; None if it has
+        no `file`."""
+        if not isinstance(data, dict) or not isinstance(data.get("file"), str):
+            return None
+        return cls(data["file"], str(data.get("digest", "")), str(data.get("path", "")))
+
+    def to_json(self) -> dict[str, str]:
+        return {"file": self.file, "digest": self.digest, "path": self.path}
+
+    @property
+    def where(self) -> str:
+        """The path to find the file by: the absolute one when known."""
+        return self.path or self.file
 
 
 @dataclass(frozen=True)
@@ -70,8 +94,7 @@ class LastApplied:
     def to_json(self) -> dict[str, Any]:
         return {
             "format_version": RECORD_VERSION,
-            "file": self.source.file,
-            "digest": self.source.digest,
+            **self.source.to_json(),
             "applied_at": self.applied_at,
             "hosts": list(self.hosts),
             "addresses": {c: dict(n) for c, n in self.addresses.items()},
@@ -87,7 +110,7 @@ class LastApplied:
             resources = tuple(data["resources"])
             if not all(_decodes(item) for item in resources):
                 return None
-            source = Source(str(data["file"]), str(data["digest"]))
+            source = Source(str(data["file"]), str(data["digest"]), str(data.get("path", "")))
             hosts = tuple(str(h) for h in data.get("hosts", ()))
             addresses = address_table_from_json(data.get("addresses", {}))
             return cls(resources, source, str(data["applied_at"]), hosts, addresses)

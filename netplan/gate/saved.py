@@ -111,8 +111,7 @@ class SavedPlan:
             "format_version": FORMAT_VERSION,
             "kind": PLAN_KIND,
             "topology": self.topology,
-            "file": self.source.file,
-            "digest": self.source.digest,
+            **self.source.to_json(),
             "destroy": self.destroy,
             "hosts": {
                 name: {
@@ -142,7 +141,7 @@ class SavedPlan:
                 steps = [Step.from_json(step) for step in host["steps"]]
                 hosts[str(name)] = SavedHost(host["underlay"], str(host["fingerprint"]),
                                              desired, steps)  # fmt: skip
-            source = Source(str(data["file"]), str(data["digest"]))
+            source = Source(str(data["file"]), str(data["digest"]), str(data.get("path", "")))
             return cls(str(data["topology"]), source, bool(data["destroy"]), hosts)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise PlanFileError(

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from netplan.gate.other_file import same_file
 from netplan.gate.report import CheckReport
 
 
@@ -59,20 +58,13 @@ def _why_pending(report: CheckReport) -> str:
     """The file changed since the last apply, or the last apply was made from another file
     (of the same topology name), or there was none."""
     file = report.source.file
-    applied_from = sorted({h.record.source.file for h in report.hosts
-                           if h.record is not None and h.count("pending")})  # fmt: skip
+    applied_from = {h.record.source for h in report.hosts
+                    if h.record is not None and h.count("pending")}  # fmt: skip
     if not applied_from:
         return "not applied yet"
-    others = [other for other in applied_from if not _same_file(other, file)]
+    others = sorted({other.file for other in applied_from
+                     if not same_file(other.where, report.source.where)})  # fmt: skip
     if others:
         return f"the last apply was made from {', '.join(others)}, not {file}"
     return f"{file} changed since the last apply"
 
-
-def _same_file(recorded: str, file: str) -> bool:
-    """Whether the file a record names (as it was given to that apply, perhaps relative
-    to another directory) is `file`."""
-    try:
-        return os.path.samefile(recorded, file)
-    except OSError:
-        return recorded == file

@@ -37,7 +37,7 @@ def clean_host() -> Iterator[None]:
     yield
     for path in TOPOLOGIES.glob("*.yaml"):
         if owns_anything(yaml.safe_load(path.read_text())["name"]):
-            netplan("destroy", path, "--yes")
+            netplan("destroy", path, "--yes", "--replace")
     assert_unchanged(before, snapshot())
 
 
@@ -56,7 +56,7 @@ def class_topology(request: pytest.FixtureRequest) -> Iterator[Path]:
     before = snapshot()
     netplan("apply", path, "--yes", check=True)
     yield path
-    netplan("destroy", path, "--yes", check=True)
+    netplan("destroy", path, "--yes", "--replace", check=True)
     assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
     assert_unchanged(before, snapshot())
 
@@ -64,16 +64,17 @@ def class_topology(request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.fixture
 def applied(request: pytest.FixtureRequest, class_topology: Path) -> Iterator[Path]:
     """The class's applied topology for one test; applied again if the test failed, so
-    that the next test starts in sync whatever this one left."""
+    that the next test starts in sync whatever this one left (whichever file it applied)."""
     yield class_topology
     if request.node.stash.get(CALL_FAILED, True):
-        netplan("apply", class_topology, "--yes", check=True)
+        netplan("apply", class_topology, "--yes", "--replace", check=True)
 
 
 @pytest.fixture
 def tx(tmp_path: Path, run: Run) -> Iterator[Path]:
     """A directory for this test's topologies; whatever they made is destroyed after (the
-    tests remove the objects they make themselves, to show they are still there)."""
+    tests remove the objects they make themselves, to show they are still there), whichever
+    of them it was last applied from."""
     yield tmp_path
     for path in tmp_path.glob("*.yaml"):
-        run("destroy", path, "--yes")
+        run("destroy", path, "--yes", "--replace")

@@ -82,7 +82,7 @@ def test_a_failed_apply_with_an_address_change_restores_the_container(
     web = next(s.resource for s in planned
                if isinstance(s.resource, Veth) and s.resource.netns == "web")  # fmt: skip
     assert steps.index("delete addr:cache/eth0/10.10.0.2/24") < steps.index("create link:web/eth0")
-    apply = Interactive("apply", second)
+    apply = Interactive("apply", second, "--replace")  # first.yaml still declares its name
     apply.wait_for(PROMPT)
     sh(f"ip link add {web.peer} type bridge")
     apply.answer("y")

@@ -175,7 +175,7 @@ def test_mode_change_is_a_replace(lan: str, run: Run, clean_host: None,
     private = variant(tmp_path, "macvlan", mode="private")  # the example's name: clean_host
     plan = run("plan", private)
     assert "cannot change mode bridge → private in place" in plan.stdout
-    run("apply", private, "--yes", check=True)
+    run("apply", private, "--yes", "--replace", check=True)  # EXAMPLE still declares it
     assert link("alpine2", "eth0")["linkinfo"]["info_data"]["mode"] == "private"
     assert run("plan", private, "--detailed-exitcode").returncode == 0
     run("destroy", private, "--yes", check=True)

@@ -91,7 +91,7 @@ class TestApplied:
         assert "~ hosts file /etc/netns/web/hosts" in shown
         assert "hosts file /etc/netns/cache/hosts" not in shown
 
-        run("apply", grown, "--yes", check=True)
+        run("apply", grown, "--yes", "--replace", check=True)  # NAMES still declares it
         assert resolves("web", "mq") == ["10.62.0.4", "queue", "mq"]
         assert resolves("queue", "database") == ["10.62.0.3", "db", "database"]
         assert getent("cache", "queue").returncode == 2
@@ -100,7 +100,7 @@ class TestApplied:
         shrunk = json.loads(run("plan", NAMES, "--json", check=True).stdout)
         assert hosts_changes(shrunk) == {
             "hosts:web": "update", "hosts:db": "update", "hosts:queue": "delete"}
-        run("apply", NAMES, "--yes", check=True)
+        run("apply", NAMES, "--yes", "--replace", check=True)  # and so does grown
         assert getent("web", "mq").returncode == 2
         assert "queue" not in etc_netns()
         assert run("plan", NAMES, "--detailed-exitcode").returncode == 0

@@ -174,7 +174,7 @@ def test_rollback_of_deletes_and_updates_brings_back_what_was_there(run: Run, tx
     hosts_files = {p: p.read_bytes() for p in Path("/etc/netns").glob("*/hosts")}
     second = bridge_topology(tx / "lab2.yaml", "lab", ["c1", "c4", "c5"])  # c2, c3 go
     peer = planned_veths(second)[-1].peer
-    apply = Interactive("apply", second)
+    apply = Interactive("apply", second, "--replace")  # lab.yaml still declares `lab`
     apply.wait_for(PROMPT)
     sh(f"ip link add {peer} type bridge")
     apply.answer("y")

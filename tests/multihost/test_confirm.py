@@ -29,12 +29,13 @@ AFTER = {"hostA": 1, "hostB": 40}
 
 @pytest.fixture
 def applied(lab: Lab, tmp_path: Path) -> Iterator[tuple[Path, Path]]:
-    """The topology as applied (hostB: 1 container), and the change (hostB: 40)."""
+    """The topology as applied (hostB: 1 container), and the change (hostB: 40): another
+    file of the same name, applied with --replace."""
     before = write_topology(tmp_path / "before.yaml", "confirm", BEFORE)
     after = write_topology(tmp_path / "after.yaml", "confirm", AFTER)
     netplan("apply", before, "-p", "lab", "--yes", check=True)
     yield before, after
-    netplan("destroy", after, "-p", "lab", "--yes", check=True)
+    netplan("destroy", after, "-p", "lab", "--yes", "--replace", check=True)
     assert netns_names(lab, "hostA") == netns_names(lab, "hostB") == set()
 
 
@@ -43,7 +44,7 @@ def frozen_apply(lab: Lab, after: Path, seconds: int) -> subprocess.Popen[str]:
     run_netns = Path(f"/proc/{lab.hosts['hostB'].process.pid}/root/run/netns")
     apply = subprocess.Popen(
         [sys.executable, "-m", "netplan", "apply", str(after), "-p", "lab", "--yes",
-         "--confirm", str(seconds)],
+         "--replace", "--confirm", str(seconds)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(lambda: len(list(run_netns.iterdir())) > 1, timeout=60)
@@ -84,7 +85,8 @@ def test_unconfirmed_change_is_reverted_when_the_connection_goes(
 
 def test_a_confirmed_change_stays(lab: Lab, applied: tuple[Path, Path]) -> None:
     _, after = applied
-    result = netplan("apply", after, "-p", "lab", "--yes", "--confirm", "2", check=True)
+    result = netplan("apply", after, "-p", "lab", "--yes", "--replace", "--confirm", "2",
+                     check=True)
     assert "Apply complete" in result.stdout
     time.sleep(3)  # past the deadline it was confirmed within
     assert len(netns_names(lab, "hostB")) == 40
@@ -102,7 +104,7 @@ def test_a_stop_over_ssh_rolls_back_and_says_so(
     big = write_topology(before.parent / "big.yaml", "confirm", {"hostA": 1, "hostB": 200})
     run_netns = Path(f"/proc/{lab.hosts['hostB'].process.pid}/root/run/netns")
     apply = subprocess.Popen(
-        [sys.executable, "-m", "netplan", "apply", str(big), "-p", "lab", "--yes"],
+        [sys.executable, "-m", "netplan", "apply", str(big), "-p", "lab", "--yes", "--replace"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     wait_for(lambda: len(list(run_netns.iterdir())) > 5, timeout=60)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from providers.lab import Lab
-from tests.e2e.hostview import assert_unchanged, netplan, snapshot
+from providers.lab_lock import lab_locked
+from tests.e2e.hostview import assert_unchanged, ip_json, netplan, snapshot
 from tests.multihost.labview import alive, in_host, netns_names
 
 
@@ -80,3 +83,37 @@ def test_a_lab_directory_that_cannot_be_made_changes_nothing(tmp_path: Path) -> 
         f"(hint: choose a writable directory with --dir or NETPLAN_LAB_DIR)\n"
     )
     assert_unchanged(before, snapshot())
+
+
+def test_two_lab_ups_at_once_both_succeed_one_after_the_other(lab_dir: Path) -> None:
+    """The second waits for the lab lock, then finds the hosts running (no "RTNETLINK
+    answers: File exists" from making the bridge or a host's link twice)."""
+    before = snapshot()
+    command = [sys.executable, "-m", "netplan", "lab", "up", "--hosts", "hostA,hostB"]
+    both = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]  # fmt: skip
+    outcomes = [(p.wait(timeout=120), *p.communicate()) for p in both]
+    assert [(code, err) for code, _, err in outcomes] == [(0, ""), (0, "")], outcomes
+    lab = Lab.load(lab_dir)
+    assert sorted(lab.hosts) == ["hostA", "hostB"]
+    assert all(alive(host.process.pid) for host in lab.hosts.values())
+    assert [i["ifname"] for i in ip_json("link", "show", "master", "labbr0")] == \
+        ["lab-hostA", "lab-hostB"]  # fmt: skip
+    downs = [subprocess.Popen([*command[:4], "down"], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]  # fmt: skip
+    said = sorted(p.communicate(timeout=120)[0] for p in downs)
+    assert [p.returncode for p in downs] == [0, 0]
+    assert said == ["no lab was running in " + str(lab_dir) + "\n", "stopped hostA, hostB\n"]
+    assert not lab_dir.exists()
+    assert_unchanged(before, snapshot())
+
+
+def test_a_lab_command_that_finds_the_lab_locked_says_by_whom(lab_dir: Path) -> None:
+    with lab_locked("lab up"):
+        result = netplan("lab", "up", "--lock-timeout", "0")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: the lab is locked by netplan lab up (PID ")
+    assert result.stderr.endswith("; nothing was changed (hint: wait for it to finish, or pass "
+                                  "--lock-timeout SECONDS to wait longer)\n")
+    assert result.stderr.count("\n") == 1
+    assert not lab_dir.exists()

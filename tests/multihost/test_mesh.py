@@ -174,7 +174,7 @@ def test_a_host_leaves_the_overlay(three_hosts: Lab, tmp_path: Path) -> None:
     assert plan["hosts"]["hostC"]["changes"]
     assert {c["action"] for c in plan["hosts"]["hostC"]["changes"]} == {"delete"}
 
-    netplan("apply", after, "-p", "lab", "--yes", check=True)
+    netplan("apply", after, "-p", "lab", "--yes", "--replace", check=True)  # before.yaml: mesh
     assert netns_names(lab, "hostC") == set()
     assert set(links(lab, "hostC")) == {"lo", "ul0"}
     remaining = containers(lab, ["hostA", "hostB"])

@@ -110,3 +110,13 @@ def test_remove_takes_the_partial_copies_of_a_killed_writer(records: Path) -> No
     (folder / "notes.txt").write_text("someone's")
     call(action="remove")
     assert sorted(p.name for p in folder.iterdir()) == ["notes.txt"]
+
+
+def test_the_source_is_kept_beside_the_record(records: Path) -> None:
+    source = {"file": "a.yaml", "path": "/srv/a.yaml", "digest": "sha256:00"}
+    call(action="write", record={**source, "hosts": ["local"], "resources": []})
+    assert agent_record.source("t") == source
+    (records / "topologies" / "t" / agent_record.SOURCE).unlink()  # an older netplan's record
+    assert agent_record.source("t") == source
+    call(action="remove")
+    assert agent_record.source("t") is None

@@ -65,3 +65,24 @@ def test_taking_it_again_is_a_no_op_and_release_lets_others_in(lock_file: Path) 
     child = holding(lock_file)
     child.kill()
     child.wait()
+
+
+def test_the_lab_lock_is_one_command_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lab up` and `lab down` take the agent's kind of lock on their own file: a second
+    one fails with one line naming the first, once its wait is over."""
+    from providers import lab_lock
+    from providers.lab_net import LabError
+
+    monkeypatch.setattr(lab_lock, "LAB_LOCK", tmp_path / "lab.lock")
+    with lab_lock.lab_locked("lab up"):
+        with pytest.raises(LabError) as refused, lab_lock.lab_locked("lab down", 0):
+            pass
+        assert not lock.held()  # the host lock is another lock
+    (line,) = refused.value.lines()
+    assert line.startswith("the lab is locked by netplan lab up (PID ")
+    assert line.endswith("; nothing was changed (hint: wait for it to finish, or pass "
+                         "--lock-timeout SECONDS to wait longer)")  # fmt: skip
+    with lab_lock.lab_locked("lab down", 0):  # let go when the first was done
+        pass
