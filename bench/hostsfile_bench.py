@@ -1,16 +1,17 @@
-"""What name resolution costs: N containers on one network have N hosts files of N lines.
+"""What name resolution costs: N containers on one network have N hosts files of N lines
+(one file under N names since they share it, netplan/agent/hosts_sharing.py).
 
 Run only inside the throwaway sandbox (it writes /etc/netns and makes namespaces):
 
     tests/sandbox.sh .venv/bin/python bench/hostsfile_bench.py --sizes 100,500 --rounds 3
 
 Per N, medians of R rounds: rendering every file (controller), the agent writing them all
-(create), rewriting them all (update), reading them back (observe, as digests), the size
-of the files in the steps' JSON (what an SSH host receives when they change) and in an
-observation's (digests: what it sends back every time), and a whole in-process no-op check
-(observe, compile, plan, as `netplan check` runs them, without interpreter start-up) with
-and without hosts files, the latter with netplan.compile.compile_hosts_files patched out
-in this process only.
+(create), rewriting them all as one more container on the network changes them (update),
+reading them back (observe, as digests), the size of the files in the steps' JSON (what an
+SSH host receives when they change) and in an observation's (digests: what it sends back
+every time), and a whole in-process no-op check (observe, compile, plan, as `netplan
+check` runs them, without interpreter start-up) with and without hosts files, the latter
+with netplan.compile.compile_hosts_files patched out in this process only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import netplan.compile
 import netplan.etchosts
 from netplan import pipeline
 from netplan.agent import hostsfile
+from netplan.agent.hosts_sharing import HostsSharing
 from netplan.agent.resources import HostsFile, to_json
 from netplan.compile import assign_addresses
 from netplan.etchosts import render
@@ -48,26 +50,40 @@ def timed(work: Callable[[], Any]) -> float:
 
 
 class Caller:
-    """What the agent's file functions take from a session: the topology's name, and no
-    journal to keep the files' old bytes for (nothing is undone here)."""
+    """What the agent's file functions take from a session: the topology's name, no
+    journal to keep the files' old bytes for (nothing is undone here), and the files
+    one execute call writes (netplan.agent.execute tells its session the same)."""
 
     topology = "hostsbench"
     replaced_hosts = None
+
+    def __init__(self, files: list[HostsFile]) -> None:
+        self.hosts = HostsSharing()
+        self.hosts.expect([(f.netns, f.digest) for f in files], [])
+
+
+def rendered(size: int) -> list[HostsFile]:
+    spec = topology(size)
+    texts = render(spec, assign_addresses(spec, {}))
+    return [HostsFile(name, text) for name, text in texts.items()]
 
 
 def files_round(size: int) -> dict[str, float]:
     spec = topology(size)
     addresses = assign_addresses(spec, {})
     result = {"render": timed(lambda: render(spec, addresses))}
-    files = [HostsFile(name, text) for name, text in render(spec, addresses).items()]
-    session: Any = Caller()
+    files = rendered(size)
+    grown = rendered(size + 1)[:size]
+    """The same files as an added container changes them."""
 
     def create() -> None:
+        session: Any = Caller(files)
         for found in files:
             hostsfile.create(session, found)
 
     def update() -> None:
-        for found in files:
+        session: Any = Caller(grown)
+        for found in grown:
             hostsfile.update(session, found, ("digest",))
 
     result["create"] = timed(create)
@@ -76,6 +92,7 @@ def files_round(size: int) -> dict[str, float]:
     owned = [f.netns for f in files]
     result["observe"] = timed(lambda: observed.extend(
         hostsfile.classify("hostsbench", hostsfile.read("hostsbench"), owned)[0]))
+    session: Any = Caller([])
     for found in files:
         hostsfile.remove(session, found.netns)
     result["json_mb"] = sum(len(json.dumps(to_json(f))) for f in files) / 1e6
