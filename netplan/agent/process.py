@@ -1,5 +1,6 @@
 """Containers' processes: started from the agent in the container's namespaces, detached
-so they outlive it, observed through their records, stopped with SIGTERM then SIGKILL.
+so they outlive it, observed through their records, stopped with SIGTERM then SIGKILL
+together with every other process inside the container (netplan/agent/inside.py).
 
 Starting forks twice. The child enters the container (netplan/agent/enter.py), forks the
 process itself (which calls setsid, points stdout and stderr at the log and execs), sends
