@@ -1,5 +1,6 @@
 """Containers' processes: started from the agent in the container's namespaces, detached
-so they outlive it, observed through their records, stopped with SIGTERM then SIGKILL.
+so they outlive it, observed through their records, stopped with SIGTERM then SIGKILL
+together with every other process inside the container (netplan/agent/inside.py).
 
 Starting forks twice. The child enters the container (netplan/agent/enter.py), forks the
 process itself (which calls setsid, points stdout and stderr at the log and execs), sends
@@ -25,7 +26,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass, replace
 
-from netplan.agent import enter, fds, nsutil
+from netplan.agent import enter, fds, inside, nsutil
 from netplan.agent import process_record as records
 from netplan.agent.process_record import DamagedRecord, Record
 from netplan.agent.resources import ROOT, Process
@@ -87,8 +88,12 @@ def delete(session: Session, process: Process) -> None:
 
 
 def delete_in(session: Session, netns: str) -> None:
-    """Stop and forget every process of the topology running in namespace `netns`: what
-    deleting the namespace does to them (they are its children in the plan)."""
+    """Stop and forget every process of the topology running in namespace `netns`, then
+    end whatever else is still inside it: what deleting the namespace does to them (they
+    are its children in the plan). What is left gets SIGKILL after the largest
+    `stop_timeout` of those processes (none: at once), as a stopped Docker container
+    takes its `docker exec` processes with it."""
+    timeout = 0
     for container in records.listed(session.topology):
         folder = records.directory(session.topology, container)
         try:
@@ -98,6 +103,8 @@ def delete_in(session: Session, netns: str) -> None:
         if record is not None and record.spec["netns"] == netns:
             stop(record, record.spec["stop_timeout"])
             records.remove(session.topology, container)
+            timeout = max(timeout, record.spec["stop_timeout"])
+    _end(None, [("net", nsutil.path_of(netns))], timeout)
 
 
 def _stop_recorded(topology: str, container: str, timeout: int | None = None) -> None:
@@ -107,16 +114,51 @@ def _stop_recorded(topology: str, container: str, timeout: int | None = None) ->
 
 
 def stop(record: Record, timeout: float) -> None:
-    """SIGTERM to its process group, SIGKILL after `timeout` seconds; only while /proc
-    still shows the recorded start time (a reused PID is someone else's)."""
-    if not records.alive(record):
-        return
-    _signal(record.pid, signal.SIGTERM)
-    if _gone(record, timeout):
-        _signal(record.pid, signal.SIGKILL)  # what it left in its group
-        return
-    _signal(record.pid, signal.SIGKILL)
-    if not _gone(record, KILL_WAIT):
+    """SIGTERM to its process group and to every other process in the mount namespace the
+    agent made for it (what it detached with setsid, a `netplan exec` joined to it), then
+    SIGKILL to all of them once it has ended or after `timeout` seconds; only while /proc
+    still shows the recorded start time (a reused PID is someone else's). In `host` mode
+    too: that mount namespace is the container's alone, unlike the network one."""
+    if records.alive(record):
+        _end(record, [("mnt", f"/proc/{record.pid}/ns/mnt")], timeout)
+
+
+def _end(record: Record | None, files: list[tuple[str, str]], timeout: float) -> None:
+    """SIGTERM to the recorded process's group and to every process inside the namespaces
+    (kind, file) (netplan/agent/inside.py); wait up to `timeout` seconds for the recorded
+    process to end (without one: for all of them); then SIGKILL to what is left."""
+    with inside.held(files) as namespaces:
+        if record is not None and not records.alive(record):
+            return  # ended before its mount namespace was held: that may be another's now
+        found = inside.processes(namespaces)
+        try:
+            if record is not None:
+                _signal(record.pid, signal.SIGTERM)
+            inside.send(found, signal.SIGTERM)
+            if record is not None:
+                _gone(record, timeout)
+            else:
+                inside.wait_ended(found, timeout)
+        finally:
+            inside.release(found)
+        _kill(record, namespaces)
+
+
+def _kill(record: Record | None, namespaces: frozenset[inside.Namespace]) -> None:
+    """SIGKILL to the group and to whatever is inside, found again until nothing is (a
+    process may have started another meanwhile)."""
+    if record is not None:
+        _signal(record.pid, signal.SIGKILL)
+    deadline = time.monotonic() + KILL_WAIT
+    while found := inside.processes(namespaces):
+        try:
+            inside.send(found, signal.SIGKILL)
+            if not inside.wait_ended(found, deadline - time.monotonic()):
+                raise TimeoutError(0, f"processes {', '.join(map(str, sorted(found)))} "
+                                      f"survived SIGKILL for {KILL_WAIT:.0f} s")
+        finally:
+            inside.release(found)
+    if record is not None and not _gone(record, max(0.0, deadline - time.monotonic())):
         raise TimeoutError(0, f"process {record.pid} survived SIGKILL for {KILL_WAIT:.0f} s")
 
 

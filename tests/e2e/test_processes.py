@@ -261,6 +261,56 @@ def test_sidecar_runs_in_the_namespace_it_shares(run: Run, make_topology: MakeTo
     assert run("plan", path, "--detailed-exitcode").returncode == 0
 
 
+def netns_pids(netns: str) -> set[int]:
+    out = subprocess.run(["ip", "netns", "pids", netns], capture_output=True, text=True,
+                         check=True).stdout
+    return {int(word) for word in out.split()}
+
+
+def test_stopping_a_process_ends_what_it_detached_and_an_exec_joined_to_it(
+    run: Run, make_topology: MakeTopology
+) -> None:
+    """As `docker stop` ends every process of the container, also `docker exec`'s: a
+    replaced command and a destroy leave nothing in the container, and nothing of the
+    test's own ends."""
+    spec: dict[str, Any] = {
+        "name": "proc-detach",
+        "networks": {"front": {"subnet": "10.69.0.0/24"}},
+        "containers": {"web": {"networks": ["front"], "stop_timeout": 1,
+                               "command": "setsid sleep 921 & exec sleep 1921"}},
+    }
+    path = make_topology(spec)
+    started = [subprocess.Popen(["sleep", "3004"])]
+    try:
+        run("apply", path, "--yes", check=True)
+        first = pid_of("proc-detach", "web")
+        wait_for(lambda: len(netns_pids("web")) == 2, "detached")
+        shell = subprocess.Popen([*netplan_argv(), "exec", str(path), "web", "--",
+                                  "sleep", "3005"])
+        started.append(shell)
+        wait_for(lambda: len(netns_pids("web")) == 3, "exec'd")
+        old = netns_pids("web")
+
+        spec["containers"]["web"]["command"] = "setsid sleep 922 & exec sleep 1922"
+        path.write_text(yaml.safe_dump(spec, sort_keys=False))
+        replaced = run("apply", path, "--yes", check=True)
+        assert "process web" in replaced.stdout
+        assert shell.wait(timeout=30) == 128 + signal.SIGTERM  # as exec reports the end
+        assert not [pid for pid in old if alive(pid)]
+        second = pid_of("proc-detach", "web")
+        wait_for(lambda: len(netns_pids("web")) == 2, "detached again")
+        left = netns_pids("web")
+        assert second in left
+
+        run("destroy", path, "--yes", check=True)
+        assert not [pid for pid in left | {first} if alive(pid)]
+        assert started[0].poll() is None
+    finally:
+        for proc in started:
+            proc.kill()
+            proc.wait()
+
+
 def test_failing_command_is_reported_with_its_output_and_the_rest_is_applied(
     run: Run, make_topology: MakeTopology
 ) -> None:
