@@ -7,12 +7,12 @@ Run inside the sandbox, as root:
     tests/sandbox.sh .venv/bin/python bench/add_vs_check.py --n 1000 --rounds 10 . /tmp/old
 
 Each round, for each tree: `netplan check` at N, `netplan apply` of N+1 (timed), then the
-extra container is removed again (untimed), and the kernel is given `--pause` seconds to
-finish freeing the namespace (its cleanup runs in the background and otherwise lands in
-the next timed process). Every tree's .py files are compiled first. Besides the wall
-times it reports the CPU time (user + system) of each process, which the other work of a
-shared machine disturbs less.
-"""
+extra container is removed again (untimed): one file, rewritten, as a user edits it (two
+files of one topology would need `apply --replace`), and the kernel is given `--pause`
+seconds to finish freeing the namespace (its cleanup runs in the background and otherwise
+lands in the next timed process). Every tree's .py files are compiled first. Besides the
+wall times it reports the CPU time (user + system) of each process, which the other work
+of a shared machine disturbs less. """
 
 from __future__ import annotations
 
@@ -71,23 +71,25 @@ def main() -> None:
         compileall.compile_dir(tree / "providers", quiet=1)
     with tempfile.TemporaryDirectory() as scratch:
         topo = Topo(options.n, 1)
-        base, grown = Path(scratch, "base.yaml"), Path(scratch, "grown.yaml")
-        base.write_text(topo.yaml())
-        grown.write_text(topo.grown().yaml())
-        timed(trees[0], "apply", str(base), "--yes")
+        file = Path(scratch, "topology.yaml")
+        base, grown = topo.yaml(), topo.grown().yaml()
+        file.write_text(base)
+        timed(trees[0], "apply", str(file), "--yes")
         time.sleep(options.pause)
         results: dict[Path, list[tuple[Timing, Timing]]] = {tree: [] for tree in trees}
         for round_ in range(options.rounds):
             for tree in trees:
-                check = timed(tree, "check", str(base))
-                add = timed(tree, "apply", str(grown), "--yes")
-                timed(tree, "apply", str(base), "--yes")
+                check = timed(tree, "check", str(file))
+                file.write_text(grown)
+                add = timed(tree, "apply", str(file), "--yes")
+                file.write_text(base)
+                timed(tree, "apply", str(file), "--yes")
                 time.sleep(options.pause)
                 results[tree].append((check, add))
                 print(f"round {round_} {tree}: check {check.wall:.3f} s, add {add.wall:.3f} s, "
                       f"add - check {add.wall - check.wall:+.3f} s (CPU {check.cpu:.3f}, "
                       f"{add.cpu:.3f}, {add.cpu - check.cpu:+.3f} s)", flush=True)
-        timed(trees[0], "destroy", str(base), "--yes")
+        timed(trees[0], "destroy", str(file), "--yes")
     for tree, pairs in results.items():
         for what in ("wall", "cpu"):
             checks = [getattr(c, what) for c, _ in pairs]
