@@ -92,8 +92,9 @@ def delete_in(session: Session, netns: str) -> None:
     end whatever else is still inside it: what deleting the namespace does to them (they
     are its children in the plan). What is left gets SIGKILL after the largest
     `stop_timeout` of those processes (none: at once), as a stopped Docker container
-    takes its `docker exec` processes with it."""
-    timeout = 0
+    takes its `docker exec` processes with it. A namespace none of the topology's
+    processes ran in is looked into only when the session's census saw a process there."""
+    timeout, recorded = 0, False
     for container in records.listed(session.topology):
         folder = records.directory(session.topology, container)
         try:
@@ -103,8 +104,10 @@ def delete_in(session: Session, netns: str) -> None:
         if record is not None and record.spec["netns"] == netns:
             stop(record, record.spec["stop_timeout"])
             records.remove(session.topology, container)
-            timeout = max(timeout, record.spec["stop_timeout"])
-    _end(None, [("net", nsutil.path_of(netns))], timeout)
+            timeout, recorded = max(timeout, record.spec["stop_timeout"]), True
+    path = nsutil.path_of(netns)
+    if recorded or session.census.occupied(path):
+        _end(None, [("net", path)], timeout)
 
 
 def _stop_recorded(topology: str, container: str, timeout: int | None = None) -> None:

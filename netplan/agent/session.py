@@ -12,7 +12,7 @@ from collections import OrderedDict
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from netplan.agent import links, nsutil
+from netplan.agent import inside, links, nsutil
 from netplan.agent.hosts_sharing import HostsSharing
 from netplan.agent.resources import ROOT
 from netplan.agent.rtnl import Rtnl
@@ -72,6 +72,8 @@ class Session:
         journal will undo this call's steps."""
         self.hosts = HostsSharing()
         """The hosts files this call writes, and which of them may be one file."""
+        self.census = inside.Census()
+        """Which namespaces processes are in, walked once for this call's deletes."""
 
     def __enter__(self) -> Session:
         return self
