@@ -81,9 +81,10 @@ def files(place: Place, root: str, skip: str = "") -> dict[str, str]:
     return found
 
 
-HOST_WIDE = ("/run/netplan/topologies", "/run/netplan/lock")
+HOST_WIDE = ("/run/netplan/topologies", "/run/netplan/lock", "/run/netplan/lab.lock")
 """netplan's own, not a topology's: made once and kept (the directory that holds every
-topology's, and the host lock file, flock(2)ed, whose text names its last holder)."""
+topology's, and the host and lab lock files, flock(2)ed, whose text names their last
+holder)."""
 
 
 def netplan_files(place: Place) -> dict[str, str]:

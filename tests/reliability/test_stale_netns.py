@@ -28,7 +28,8 @@ def test_a_half_made_namespace_is_made_again(tmp_path: Path,
     half = Path("/run/netns/c03")
     half.write_text("netplan:stale")
     half.chmod(0)
-    assert run.cli("destroy", larger, "--yes", places=local).returncode == 0
+    # larger.yaml names the topology stale.yaml applied, and stale.yaml is still there
+    assert run.cli("destroy", larger, "--yes", "--replace", places=local).returncode == 0
     assert not census.owned(LOCAL, "stale")
     assert not stale.exists() and not half.exists()
     planned = run.cli("plan", larger, "--destroy", "--detailed-exitcode", places=local)
