@@ -6,7 +6,7 @@ the agent writes that text once and hard-links the other namespaces' `hosts` nam
 at N=1,000 on one network, one file of 1,000 lines instead of 1,000 of them (35 MB). A
 file is rewritten in place (netplan/agent/hostsfile.py), so one write reaches every
 namespace linked to it, processes that bind-mounted it included. That is right only when
-every name of the file wants the same text after this call: `may_rewrite` says when.
+none of the file's names keeps its text after this call: `may_rewrite` says when.
 A file marked not to be shared (HostsFile.shared: a process runs in its namespace) is
 never linked, and is given a file of its own if it was.
 
@@ -40,6 +40,8 @@ class HostsSharing:
         """Files read for the journal before they were removed, under any of their names."""
         self.sources: dict[str, tuple[str, Inode]] = {}
         """A file this call wrote, by the digest it holds: the one to link to."""
+        self._kept: set[Inode] = set()
+        """Files a name keeps as they are: never rewritten in place by this call."""
 
     def expect(self, wanted: Iterable[tuple[str, str]], dropped: Iterable[str]) -> None:
         """The (namespace, digest) of every hosts file the call's steps create or rewrite,
@@ -53,11 +55,26 @@ class HostsSharing:
     def may_rewrite(self, inode: Inode, links: int, digest: str,
                     path_of: Callable[[str], str]) -> bool:
         """Whether a file with `links` names may be rewritten in place to hold `digest`:
-        every one of its names is a namespace whose file this call makes hold `digest`,
-        or removes. A name that is not (another namespace's file that stays as it is,
-        someone's hard link) keeps the file: the namespace asking gets a file of its own."""
-        names = [*self._wanted.get(digest, ()), *self._dropped]
-        return sum(inode_of(path_of(name)) == inode for name in names) == links
+        none of its names keeps what it holds. Every one is a namespace whose file this
+        call makes hold `digest`, removes, or makes hold another text (which then gets a
+        file of its own: the file was rewritten). A name that is none of these (another
+        namespace's file that stays as it is, someone's hard link) keeps the file, and
+        every namespace that changes gets a file of its own; that answer is kept, so a
+        file of N names is counted once, not N times."""
+        if inode in self._kept:
+            return False
+        same = self._linked(inode, [*self._wanted.get(digest, ()), *self._dropped], path_of)
+        if same != links:
+            others = [name for wanted, names in self._wanted.items() if wanted != digest
+                      for name in names]
+            if same + self._linked(inode, others, path_of) != links:
+                self._kept.add(inode)
+                return False
+        return True
+
+    @staticmethod
+    def _linked(inode: Inode, names: Iterable[str], path_of: Callable[[str], str]) -> int:
+        return sum(inode_of(path_of(name)) == inode for name in names)
 
     def wrote(self, inode: Inode, digest: str, path: str) -> None:
         self.written[inode] = digest

@@ -222,9 +222,9 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     """Rewrite the file in place, keeping its inode (see the module's docstring): the
     new bytes over the old, then cut to length, so a reader never finds it empty. What
     it held is kept first (`_keep`), read through the same open. A file linked to other
-    namespaces is rewritten once, when all of them are to hold the same text
-    (HostsSharing.may_rewrite); otherwise, or when it is not to be shared, this
-    namespace gets a file of its own."""
+    namespaces is rewritten once, when none of them is to keep what it holds
+    (HostsSharing.may_rewrite); otherwise, when this call already rewrote it to another
+    text, or when it is not to be shared, this namespace gets a file of its own."""
     path = path_of(hosts.netns)
     sharing = session.hosts
     if hosts.shared and sharing.written:
@@ -249,9 +249,11 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
             held.append(fds.read_to_end(fd))
             return held[0]
 
-        _keep(session, hosts.netns, read_held)
-        if stat.st_nlink > 1 and not (
-                hosts.shared and sharing.may_rewrite(inode, stat.st_nlink, hosts.digest, path_of)):
+        rewritten = inode in sharing.written  # under another name, to another text
+        _keep(session, hosts.netns,
+              (lambda: sharing.before.get(inode)) if rewritten else read_held)
+        if stat.st_nlink > 1 and (rewritten or not (
+                hosts.shared and sharing.may_rewrite(inode, stat.st_nlink, hosts.digest, path_of))):
             create(session, hosts)
             return
         if held:

@@ -128,6 +128,36 @@ def test_a_namespace_deleted_in_the_same_call_does_not_keep_the_others_apart(
                                       for r in (Netns(n), HostsFile(n, NEWER))))
 
 
+OTHER = text_of(("127.0.0.1 localhost", "10.9.0.7 queue"))
+
+
+def test_one_namespace_leaving_while_the_others_change_keeps_them_on_one_file(
+    topology: str,
+) -> None:
+    """Three names of one file: two go to NEWER, one to OTHER (it left their network).
+    Whichever comes first, the file is rewritten once in place and the one whose text
+    differs gets its own file, not every one of them; each keeps the old bytes for the
+    undo."""
+    for order, names in (("leaver last", ("o1", "o2", "o3")), ("leaver first", ("o6", "o4", "o5"))):
+        a, b, leaver = sorted(names)
+        create(topology, *(r for n in names for r in (Netns(n), HostsFile(n, TEXT))))
+        (original, _), *_ = inodes(a)
+        wanted = {a: NEWER, b: NEWER, leaver: OTHER}
+        with Session(topology, replaced_hosts={}) as session:
+            files = [HostsFile(n, wanted[n]) for n in names]
+            session.hosts.expect([(f.netns, f.digest) for f in files], [])
+            for hosts in files:
+                hostsfile.update(session, hosts, ("digest",))
+        assert session.replaced_hosts == {n: TEXT.encode() for n in names}, order
+        assert inodes(a) == inodes(b) and inodes(a)[0][1] == 2, order
+        assert inodes(leaver)[0][1] == 1, order
+        rewritten_in_place = leaver if order == "leaver first" else a  # the first to ask
+        assert inodes(rewritten_in_place)[0][0] == original, order
+        assert owned(topology) == keyed(*(r for n in names
+                                          for r in (Netns(n), HostsFile(n, wanted[n])))), order
+        delete(topology, *(Netns(n) for n in names))
+
+
 def test_the_undo_of_a_shared_file_keeps_what_it_held_for_each_name(topology: str) -> None:
     """The second name's rewrite finds the file already rewritten, and a name removed
     after it finds it rewritten too: both keep for the undo what the first rewrite read."""
