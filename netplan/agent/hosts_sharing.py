@@ -36,6 +36,9 @@ class HostsSharing:
         self.before: dict[Inode, bytes] = {}
         """What a file this call rewrote held before, as its rewrite read it for the
         journal (nothing when no journal keeps it)."""
+        self.bodies: dict[Inode, bytes] = {}
+        """The lines (after the marker) a file held before this call, as the journal keeps
+        them: one copy for all of the file's names."""
         self.seen: dict[Inode, bytes] = {}
         """Files read for the journal before they were removed, under any of their names."""
         self.sources: dict[str, tuple[str, Inode]] = {}

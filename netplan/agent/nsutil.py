@@ -37,10 +37,15 @@ def _check(result: int, what: str, path: str | None = None) -> None:
         raise _fail(what, path)
 
 
-def path_of(name: str) -> str:
+def check_name(name: str) -> None:
+    """Refuses a name that is not a single path component."""
     if not name or "/" in name or name in (".", ".."):
         raise ValueError(f"{name!r} is not a valid namespace name")
-    return os.path.join(RUN_DIR, name)
+
+
+def path_of(name: str) -> str:
+    check_name(name)
+    return f"{RUN_DIR}/{name}"
 
 
 def current() -> int:
