@@ -11,11 +11,16 @@ from netplan.agent.state import HostState
 def current_addresses(state: HostState) -> dict[tuple[str, str], IPv4Address]:
     """IPv4 address each (container, network) has in `state`, read from its veths and
     macvlans."""
-    by_link: dict[tuple[str, str], IPv4Address] = {}
+    return {attachment: IPv4Address(text) for attachment, text in address_texts(state).items()}
+
+
+def address_texts(state: HostState) -> dict[tuple[str, str], str]:
+    """current_addresses, as the text of each address's CIDR (the kernel's and
+    compile's are canonical: IPv4Address accepts no other), without parsing it."""
+    by_link: dict[tuple[str, str], str] = {}
     for resource in state.resources.values():
         if isinstance(resource, Address) and ":" not in resource.cidr:
-            address = IPv4Address(resource.cidr.partition("/")[0])  # 1/3 of an IPv4Interface
-            by_link.setdefault((resource.netns, resource.dev), address)
+            by_link.setdefault((resource.netns, resource.dev), resource.cidr.partition("/")[0])
     return {
         (r.container, r.network): by_link[(r.netns, r.name)]
         for r in state.resources.values()

@@ -12,7 +12,7 @@ Standard library only: this module is shipped to remote hosts inside the agent.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import KW_ONLY, dataclass, field, fields
 from typing import Any, ClassVar, TypeAlias
 
@@ -766,14 +766,38 @@ def field_names(kind: type, carried: bool = False) -> tuple[str, ...]:
     return names
 
 
+def sequence_fields(kind: type) -> frozenset[str]:
+    """The fields of a resource type that hold tuples (lists in JSON)."""
+    return frozenset(f.name for f in fields(kind) if str(f.type).startswith("tuple"))
+
+
+Encoder: TypeAlias = Callable[[Any], dict[str, Any]]
+
+_ENCODERS: dict[tuple[type, bool], Encoder] = {}
+
+
 def to_json(resource: Resource, carried: bool = True) -> dict[str, Any]:
     """JSON-native values: tuples become lists (from_json turns them back). Without
     `carried`, only the compared fields (a hosts file without its lines)."""
-    data: dict[str, Any] = {"kind": resource.KIND}
-    for name in field_names(type(resource), carried):
-        value = getattr(resource, name)
-        data[name] = _plain(value) if isinstance(value, tuple) else value
-    return data
+    encode = _ENCODERS.get((type(resource), carried))
+    if encode is None:
+        encode = _ENCODERS[(type(resource), carried)] = _encoder(type(resource), carried)
+    return encode(resource)
+
+
+def _encoder(kind: type, carried: bool) -> Encoder:
+    """to_json of one resource type, as one dict display made for its fields (as
+    dataclasses makes __init__): every step, record and cache entry encodes thousands
+    of resources at N=1,000, and a loop over their fields took 3/4 of it."""
+    sequences = sequence_fields(kind)
+    items = [f"'kind': {kind.KIND!r}"] + [  # type: ignore[attr-defined]
+        f"{name!r}: _plain(r.{name})" if name in sequences else f"{name!r}: r.{name}"
+        for name in field_names(kind, carried)
+    ]
+    namespace: dict[str, Any] = {"_plain": _plain}
+    exec(f"def encode(r):\n    return {{{', '.join(items)}}}\n", namespace)
+    encoder: Encoder = namespace["encode"]
+    return encoder
 
 
 def from_json(data: dict[str, Any]) -> Resource:

@@ -16,7 +16,7 @@ from typing import Any
 
 from netplan.agent.resources import RESOURCE_TYPES, field_names, to_json
 from netplan.agent.state import AddressTable, HostState, address_table_from_json
-from netplan.attachments import current_addresses
+from netplan.attachments import address_texts
 
 RECORD_VERSION = 1
 
@@ -133,6 +133,6 @@ def _record_keys(kind: str) -> frozenset[str]:
 def address_table(desired: HostState) -> AddressTable:
     """container → network → IPv4 address, of the attachments in a desired state."""
     table: AddressTable = {}
-    for (container, network), address in sorted(current_addresses(desired).items()):
-        table.setdefault(container, {})[network] = str(address)
+    for (container, network), address in sorted(address_texts(desired).items()):
+        table.setdefault(container, {})[network] = address
     return table

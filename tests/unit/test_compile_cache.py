@@ -18,7 +18,7 @@ import pytest
 
 import netplan.compile
 from netplan import compile_cache
-from netplan.agent.resources import Address, Netns
+from netplan.agent.resources import Address, HostsFile, Netns
 from netplan.agent.state import Facts, HostState
 from netplan.compile_cache import Cache, Entry, bytes_digest, comparable, observation_digest
 from netplan.errors import NetplanError, TopologyError
@@ -246,6 +246,10 @@ def test_the_observation_digest_covers_everything_observed() -> None:
         state_with(foreign={"netns:x": "theirs"}),
         {"local": HostState(resources={**base.resources,
                                        "a": Address("web", "eth0", "10.0.0.2/24")})},
+        {"local": HostState(resources={**base.resources,
+                                       "netns:web": Netns("web", lo_up=False)})},
+        {"local": HostState(resources={**base.resources, "h": HostsFile("web", "a\n")})},
+        {"local": HostState(resources={**base.resources, "h": HostsFile("web", "b\n")})},
     ]
     digests = {observation_digest(v) for v in variants}
     assert len(digests) == len(variants) and observation_digest({"local": base}) not in digests
@@ -573,3 +577,15 @@ def test_a_plan_reads_the_outline_and_writes_nothing(cache: Path, file: Path) ->
     assert planned._topology is None and not planned.guessed  # the outline, not loaded
     planned.desired(EMPTY)
     assert sorted((p.name, p.read_bytes()) for p in cache.iterdir()) == before
+
+
+def test_comparable_drops_what_is_not_compared_and_keeps_the_rest() -> None:
+    state = HostState()
+    netns, hosts = Netns("web"), HostsFile("web", "10.0.0.2 web\n")
+    for resource in (netns, hosts, Address("web", "eth0", "10.0.0.2/24")):
+        state.add(resource)
+    kept = comparable({"local": state})["local"]
+    assert list(kept.resources) == list(state.resources)
+    assert kept.resources[netns.key] is netns
+    assert kept.resources[hosts.key] == hosts and kept.resources[hosts.key].content == ""
+    assert state.resources[hosts.key].content == "10.0.0.2 web\n"
