@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
 from netplan.agent.resources import Address, Veth
 from netplan.agent.state import HostState
-from netplan.ipam import mac_for
+from netplan.ipam import Pool, mac_for, network_pool
 from netplan.topology.model import Attachment, Topology
 from netplan.topology.names import veth_name
 
@@ -26,6 +26,24 @@ class Context:
     observed: Mapping[str, HostState]
     """What each reachable host has now, and its facts (an overlay needs each host's
     underlay); a host missing here could not be observed, and is not planned."""
+    _hosts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    _pools: dict[str, Pool] = field(default_factory=dict, compare=False, repr=False)
+
+    def host_of(self, container: str) -> str:
+        """Topology.host_of_container, worked out once per container: every driver and
+        stage of a compile asks it again for each of the container's resources."""
+        host = self._hosts.get(container)
+        if host is None:
+            host = self._hosts[container] = self.topology.host_of_container(container)
+        return host
+
+    def pool(self, network: str) -> Pool:
+        """The network's address pool (ipam.network_pool), made once per compile: each
+        attachment's gateway comes from it."""
+        pool = self._pools.get(network)
+        if pool is None:
+            pool = self._pools[network] = network_pool(self.topology.networks[network])
+        return pool
 
 
 @dataclass(frozen=True)
@@ -51,7 +69,7 @@ def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
     """A container's veth on `bridge` and its address: what every bridged driver makes."""
     topology = context.topology
     network = topology.networks[link.network]
-    state = context.desired[topology.host_of_container(link.container)]
+    state = context.desired[context.host_of(link.container)]
     address = context.addresses[(link.container, link.network)]
     state.add(
         Veth(

@@ -42,7 +42,7 @@ def published(context: Context, host: str) -> list[Published]:
     found = []
     for name, container in topology.containers.items():
         network = topology.gateway_network(name)
-        if network is None or topology.host_of_container(name) != host:
+        if network is None or context.host_of(name) != host:
             continue
         spec = topology.networks[network]
         if not isinstance(spec, BridgeNetwork):
