@@ -10,6 +10,7 @@ routes with one of its addresses: those the plan deletes and creates again itsel
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import replace
 
 from netplan.agent.resources import (
@@ -184,11 +185,24 @@ def moved_interfaces(changes: dict[str, Change], desired: HostState) -> dict[str
     return result
 
 
+def pairs(desired: HostState,
+          observed: HostState) -> Iterator[tuple[str, Resource | None, Resource | None]]:
+    """(key, desired, observed) of every resource on either side, None where it is not."""
+    wanted, found = desired.resources, observed.resources
+    for key, resource in wanted.items():
+        yield key, resource, found.get(key)
+    for key, resource in found.items():
+        if key not in wanted:
+            yield key, None, resource
+
+
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
-    for key in desired.resources.keys() | observed.resources.keys():
-        change = compare(key, desired.resources.get(key), observed.resources.get(key))
+    for key, wanted, found in pairs(desired, observed):
+        if type(wanted) is type(found) and wanted == found:
+            continue  # the common case, thousands of times a plan: settled without a call
+        change = compare(key, wanted, found)
         if change is not None:
             changes[key] = change
     changes.update(unread_settings(changes))
