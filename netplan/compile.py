@@ -110,7 +110,7 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
         if container.network_mode == "host" or container.shares_with:
             continue
         context.desired[context.host_of(name)].add(Netns(name))
-        gateway = topology.gateway_network(name)
+        gateway = context.gateway_network(name)
         for index, (net_name, attachment) in enumerate(container.networks.items()):
             link = Link(name, net_name, attachment, f"eth{index}", net_name == gateway)
             DRIVERS[topology.networks[net_name].driver].compile_attachment(context, link)

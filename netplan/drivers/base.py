@@ -28,6 +28,8 @@ class Context:
     underlay); a host missing here could not be observed, and is not planned."""
     _hosts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
     _pools: dict[str, Pool] = field(default_factory=dict, compare=False, repr=False)
+    _gateways: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
+    _veths: dict[tuple[str, str], str] = field(default_factory=dict, compare=False, repr=False)
 
     def host_of(self, container: str) -> str:
         """Topology.host_of_container, worked out once per container: every driver and
@@ -44,6 +46,22 @@ class Context:
         if pool is None:
             pool = self._pools[network] = network_pool(self.topology.networks[network])
         return pool
+
+    def gateway_network(self, container: str) -> str | None:
+        """Topology.gateway_network, worked out once per container (its default route,
+        then the firewall's published ports)."""
+        if container not in self._gateways:
+            self._gateways[container] = self.topology.gateway_network(container)
+        return self._gateways[container]
+
+    def veth_name(self, container: str, network: str) -> str:
+        """names.veth_name (a sha256), worked out once per attachment (its veth, then
+        the firewall's ports of the bridge)."""
+        name = self._veths.get((container, network))
+        if name is None:
+            name = self._veths[(container, network)] = veth_name(self.topology.name,
+                                                                  container, network)
+        return name
 
 
 @dataclass(frozen=True)
@@ -75,7 +93,7 @@ def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
         Veth(
             netns=link.container,
             name=link.dev,
-            peer=veth_name(topology.name, link.container, link.network),
+            peer=context.veth_name(link.container, link.network),
             bridge=bridge,
             container=link.container,
             network=link.network,
