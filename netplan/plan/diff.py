@@ -10,7 +10,6 @@ routes with one of its addresses: those the plan deletes and creates again itsel
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 
 from netplan.agent.resources import (
@@ -63,8 +62,7 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         assert desired is not None
         return Change("create", key, desired, None)
     if desired is None:
-        reason = observed.why if isinstance(observed, StrayLink) else ""
-        return Change("delete", key, None, observed, reason=reason)
+        return Change("delete", key, None, observed, reason=stray_reason(observed))
     if type(desired) is not type(observed):
         reason = f"kind changes ({observed.KIND} → {desired.KIND})"
         return Change("replace", key, desired, observed, reason=reason)
@@ -77,6 +75,11 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
     if fixed:
         return Change("replace", key, desired, observed, changed, replace_reason(desired, fixed))
     return Change("update", key, desired, observed, changed)
+
+
+def stray_reason(observed: Resource) -> str:
+    """Why a resource the topology does not want is deleted: said only of a stray link."""
+    return observed.why if isinstance(observed, StrayLink) else ""
 
 
 def replace_reason(desired: Resource, fixed: list[FieldChange]) -> str:
@@ -185,26 +188,19 @@ def moved_interfaces(changes: dict[str, Change], desired: HostState) -> dict[str
     return result
 
 
-def pairs(desired: HostState,
-          observed: HostState) -> Iterator[tuple[str, Resource | None, Resource | None]]:
-    """(key, desired, observed) of every resource on either side, None where it is not."""
-    wanted, found = desired.resources, observed.resources
-    for key, resource in wanted.items():
-        yield key, resource, found.get(key)
-    for key, resource in found.items():
-        if key not in wanted:
-            yield key, None, resource
-
-
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
-    for key, wanted, found in pairs(desired, observed):
-        if type(wanted) is type(found) and wanted == found:
+    wanted, found = desired.resources, observed.resources
+    for key, resource in wanted.items():
+        other = found.get(key)
+        if type(other) is type(resource) and other == resource:
             continue  # the common case, thousands of times a plan: settled without a call
-        change = compare(key, wanted, found)
+        change = compare(key, resource, other)
         if change is not None:
             changes[key] = change
+    for key in found.keys() - wanted.keys():
+        changes[key] = Change("delete", key, None, found[key], reason=stray_reason(found[key]))
     changes.update(unread_settings(changes))
     changes.update(moved_interfaces(changes, desired))
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}

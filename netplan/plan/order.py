@@ -66,18 +66,17 @@ def dependency_graph(steps: list[Step]) -> Graph:
         graph[after].add(before)
 
     addresses: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for step in steps:
-        if isinstance(step.resource, Address):
-            addresses[(step.resource.netns, step.resource.dev)].append(step.resource.key)
     inside: dict[str, list[str]] = defaultdict(list)
-    for step in steps:
-        netns = getattr(step.resource, "netns", None)
-        if netns is not None and not isinstance(step.resource, Process):
-            inside[netns].append(step.resource.key)
     created_claims: dict[str, Node] = {}
     for (op, key), step in nodes.items():
+        resource = step.resource
+        if isinstance(resource, Address):
+            addresses[(resource.netns, resource.dev)].append(key)
+        netns = getattr(resource, "netns", None)
+        if netns is not None and not isinstance(resource, Process):
+            inside[netns].append(key)
         if op != "delete":
-            for claim in step.resource.claims():
+            for claim in resource.claims():
                 created_claims[claim] = (op, key)
     for (op, key), step in nodes.items():
         for needed in requirements(step.resource, addresses, inside):
