@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from ipaddress import IPv4Address
 
 from netplan.agent.resources import Address, Macvlan, Veth
 from netplan.agent.state import HostState
 
 
-def current_addresses(state: HostState) -> dict[tuple[str, str], IPv4Address]:
+def current_addresses(
+    state: HostState, parse: Callable[[str], IPv4Address] = IPv4Address
+) -> dict[tuple[str, str], IPv4Address]:
     """IPv4 address each (container, network) has in `state`, read from its veths and
-    macvlans."""
-    return {attachment: IPv4Address(text) for attachment, text in address_texts(state).items()}
+    macvlans (each parsed by `parse`)."""
+    return {attachment: parse(text) for attachment, text in address_texts(state).items()}
 
 
 def address_texts(state: HostState) -> dict[tuple[str, str], str]:

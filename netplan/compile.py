@@ -8,7 +8,8 @@ network and an attachment become is each driver's business (netplan/drivers/).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from ipaddress import IPv4Address
 
 from netplan.agent.resources import Netns
@@ -26,7 +27,9 @@ from netplan.processes import compile_processes, volume_paths
 from netplan.topology.model import Topology
 
 
-def recorded_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address]:
+def recorded_addresses(
+    observed: HostState, parse: Callable[[str], IPv4Address] = IPv4Address
+) -> dict[tuple[str, str], IPv4Address]:
     """IPv4 address of each (container, network) at the last apply on the host, as its
     agent keeps them beside the last-applied record (Facts.addresses); unreadable entries
     are left out, so their attachments fall back to the address they have now."""
@@ -34,7 +37,7 @@ def recorded_addresses(observed: HostState) -> dict[tuple[str, str], IPv4Address
     for container, networks in observed.facts.addresses.items():
         for network, text in networks.items():
             try:
-                recorded[(container, network)] = IPv4Address(text)
+                recorded[(container, network)] = parse(text)
             except ValueError:
                 continue
     return recorded
@@ -46,9 +49,10 @@ def assign_addresses(
     """Address of every (container, network) attachment, for all hosts at once."""
     current: dict[tuple[str, str], IPv4Address] = {}
     recorded: dict[tuple[str, str], IPv4Address] = {}
+    parse = cache(IPv4Address)  # the record and the links name mostly the same addresses
     for state in observed.values():
-        current.update(current_addresses(state))
-        recorded.update(recorded_addresses(state))
+        current.update(current_addresses(state, parse))
+        recorded.update(recorded_addresses(state, parse))
     result: dict[tuple[str, str], IPv4Address] = {}
     problems: list[Problem] = []
     for net_name, network in topology.networks.items():
@@ -105,8 +109,8 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
     for name, container in topology.containers.items():
         if container.network_mode == "host" or container.shares_with:
             continue
-        context.desired[topology.host_of_container(name)].add(Netns(name))
-        gateway = topology.gateway_network(name)
+        context.desired[context.host_of(name)].add(Netns(name))
+        gateway = context.gateway_network(name)
         for index, (net_name, attachment) in enumerate(container.networks.items()):
             link = Link(name, net_name, attachment, f"eth{index}", net_name == gateway)
             DRIVERS[topology.networks[net_name].driver].compile_attachment(context, link)

@@ -127,5 +127,5 @@ def compile_hosts_files(context: Context) -> None:
         digest = digests.get(text)
         if digest is None:
             digest = digests[text] = bytes_digest(text.encode())
-        context.desired[topology.host_of_container(name)].add(
+        context.desired[context.host_of(name)].add(
             HostsFile(name, text, digest, shared=name not in running))

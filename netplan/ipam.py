@@ -34,12 +34,18 @@ class Pool:
 
     def dynamic_addresses(self) -> Iterator[IPv4Address]:
         """Addresses handed out automatically, lowest first (range ∩ usable)."""
-        first = int(self.range.network_address)
-        last = int(self.range.broadcast_address)
-        for value in range(first, last + 1):
-            address = IPv4Address(value)
-            if self.usable(address):
-                yield address
+        return map(IPv4Address, self.dynamic_values())
+
+    def dynamic_values(self) -> Sequence[int]:
+        """dynamic_addresses as integers: range ∩ usable is one run of them, so a pool
+        of a thousand taken addresses is walked without making an address of each."""
+        low = int(self.subnet.network_address)
+        high = int(self.subnet.broadcast_address)
+        if self.subnet.prefixlen < 31:
+            high -= 1
+        first = max(int(self.range.network_address), low + 1)
+        last = min(int(self.range.broadcast_address), high)
+        return range(first, last + 1)
 
 
 def make_pool(
@@ -157,7 +163,8 @@ def allocate(
         if kept is not None and pool.usable(kept) and kept not in taken:
             result[container] = kept
             taken.add(kept)
-    free = (a for a in pool.dynamic_addresses() if a not in taken)
+    taken_values = {int(address) for address in taken}
+    free = (IPv4Address(v) for v in pool.dynamic_values() if v not in taken_values)
     for request in requests:
         if request.container not in result:
             address = next(free, None)
@@ -179,4 +186,4 @@ def dynamic_capacity(pool: Pool, statics: Sequence[IPv4Address]) -> int:
 
 def mac_for(address: IPv4Address) -> str:
     """Docker's derived MAC: 02:42 followed by the four bytes of the IPv4 address."""
-    return "02:42:" + ":".join(f"{b:02x}" for b in address.packed)
+    return "02:42:{:02x}:{:02x}:{:02x}:{:02x}".format(*address.packed)

@@ -88,7 +88,7 @@ def compile_processes(context: Context) -> None:
     problems = []
     for name, container in topology.containers.items():
         process = process_of(topology, name)
-        host = topology.host_of_container(name)
+        host = context.host_of(name)
         if process is None or host not in context.observed:
             continue
         found = context.observed[host].facts.paths

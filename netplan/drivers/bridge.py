@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from netplan.agent.resources import ROOT, Address, Bridge, Route
 from netplan.drivers.base import Context, Link, add_veth
-from netplan.ipam import network_pool
 from netplan.topology.model import BridgeNetwork
 from netplan.topology.names import bridge_mac, bridge_name
 
@@ -23,7 +22,7 @@ def compile_network(context: Context, name: str, network: BridgeNetwork) -> None
     state = context.desired[host]
     bridge = bridge_name(topology.name, name, network)
     state.add(Bridge(bridge, name, mtu(network), mac=bridge_mac(topology.name, name, host)))
-    gateway = network_pool(network).gateway
+    gateway = context.pool(name).gateway
     state.add(Address(ROOT, bridge, f"{gateway}/{network.subnet.prefixlen}"))
 
 
@@ -33,6 +32,6 @@ def compile_attachment(context: Context, link: Link) -> None:
     assert isinstance(network, BridgeNetwork)
     add_veth(context, link, bridge_name(topology.name, link.network, network), mtu(network))
     if link.default_route:
-        gateway = network_pool(network).gateway
-        state = context.desired[topology.host_of_container(link.container)]
+        gateway = context.pool(link.network).gateway
+        state = context.desired[context.host_of(link.container)]
         state.add(Route(link.container, "default", link.dev, str(gateway)))

@@ -95,7 +95,7 @@ def compile_attachment(context: Context, link: Link) -> None:
     topology = context.topology
     network = topology.networks[link.network]
     assert isinstance(network, MacvlanNetwork)
-    state = context.desired[topology.host_of_container(link.container)]
+    state = context.desired[context.host_of(link.container)]
     address = context.addresses[(link.container, link.network)]
     passthru = network.mode == "passthru"
     state.add(

@@ -107,7 +107,7 @@ def compile_attachment(context: Context, link: Link) -> None:
     topology = context.topology
     network = topology.networks[link.network]
     assert isinstance(network, OverlayNetwork)
-    state = context.desired[topology.host_of_container(link.container)]
+    state = context.desired[context.host_of(link.container)]
     bridge = state.resources.get(link_key(ROOT, bridge_name(topology.name, link.network, network)))
     if not isinstance(bridge, Bridge) or bridge.mtu is None:
         return  # the host could not be observed: nothing is planned there

@@ -6,7 +6,7 @@ from netplan.drivers.base import Context
 from netplan.firewall.ports import PortMapping
 from netplan.firewall.rules import Published, Segment, render
 from netplan.topology.model import BridgeNetwork, Topology
-from netplan.topology.names import bridge_name, veth_name
+from netplan.topology.names import bridge_name
 
 
 def compile_firewall(context: Context) -> None:
@@ -24,7 +24,7 @@ def segments(context: Context, host: str) -> list[Segment]:
         if not isinstance(network, BridgeNetwork) or topology.host_of_network(name) != host:
             continue  # an overlay: the hosts route nothing to it, nor NAT it
         ports = tuple(
-            veth_name(topology.name, container, name)
+            context.veth_name(container, name)
             for container, spec in topology.containers.items()
             if name in spec.networks
         )
@@ -41,8 +41,8 @@ def published(context: Context, host: str) -> list[Published]:
     topology = context.topology
     found = []
     for name, container in topology.containers.items():
-        network = topology.gateway_network(name)
-        if network is None or topology.host_of_container(name) != host:
+        network = context.gateway_network(name)
+        if network is None or context.host_of(name) != host:
             continue
         spec = topology.networks[network]
         if not isinstance(spec, BridgeNetwork):

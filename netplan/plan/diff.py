@@ -62,8 +62,7 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         assert desired is not None
         return Change("create", key, desired, None)
     if desired is None:
-        reason = observed.why if isinstance(observed, StrayLink) else ""
-        return Change("delete", key, None, observed, reason=reason)
+        return Change("delete", key, None, observed, reason=stray_reason(observed))
     if type(desired) is not type(observed):
         reason = f"kind changes ({observed.KIND} → {desired.KIND})"
         return Change("replace", key, desired, observed, reason=reason)
@@ -76,6 +75,11 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
     if fixed:
         return Change("replace", key, desired, observed, changed, replace_reason(desired, fixed))
     return Change("update", key, desired, observed, changed)
+
+
+def stray_reason(observed: Resource) -> str:
+    """Why a resource the topology does not want is deleted: said only of a stray link."""
+    return observed.why if isinstance(observed, StrayLink) else ""
 
 
 def replace_reason(desired: Resource, fixed: list[FieldChange]) -> str:
@@ -187,10 +191,16 @@ def moved_interfaces(changes: dict[str, Change], desired: HostState) -> dict[str
 def diff(desired: HostState, observed: HostState) -> list[Change]:
     """One Change per resource that differs, in no particular order (see order.py)."""
     changes: dict[str, Change] = {}
-    for key in desired.resources.keys() | observed.resources.keys():
-        change = compare(key, desired.resources.get(key), observed.resources.get(key))
+    wanted, found = desired.resources, observed.resources
+    for key, resource in wanted.items():
+        other = found.get(key)
+        if type(other) is type(resource) and other == resource:
+            continue  # the common case, thousands of times a plan: settled without a call
+        change = compare(key, resource, other)
         if change is not None:
             changes[key] = change
+    for key in found.keys() - wanted.keys():
+        changes[key] = Change("delete", key, None, found[key], reason=stray_reason(found[key]))
     changes.update(unread_settings(changes))
     changes.update(moved_interfaces(changes, desired))
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}

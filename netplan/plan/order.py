@@ -66,18 +66,17 @@ def dependency_graph(steps: list[Step]) -> Graph:
         graph[after].add(before)
 
     addresses: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for step in steps:
-        if isinstance(step.resource, Address):
-            addresses[(step.resource.netns, step.resource.dev)].append(step.resource.key)
     inside: dict[str, list[str]] = defaultdict(list)
-    for step in steps:
-        netns = getattr(step.resource, "netns", None)
-        if netns is not None and not isinstance(step.resource, Process):
-            inside[netns].append(step.resource.key)
     created_claims: dict[str, Node] = {}
     for (op, key), step in nodes.items():
+        resource = step.resource
+        if isinstance(resource, Address):
+            addresses[(resource.netns, resource.dev)].append(key)
+        netns = getattr(resource, "netns", None)
+        if netns is not None and not isinstance(resource, Process):
+            inside[netns].append(key)
         if op != "delete":
-            for claim in step.resource.claims():
+            for claim in resource.claims():
                 created_claims[claim] = (op, key)
     for (op, key), step in nodes.items():
         for needed in requirements(step.resource, addresses, inside):
@@ -131,15 +130,24 @@ def order_steps(steps: list[Step]) -> list[list[Step]]:
 
 
 def generations(graph: Graph) -> list[list[Node]]:
-    """Kahn's layers: each node in the first generation after all of its predecessors."""
-    sorter = TopologicalSorter(graph)
+    """Kahn's layers: each node in the first generation after all of its predecessors.
+
+    A node with no edge either way (a thousand hosts files rewritten when a container
+    joins their network) belongs to the first and is put there directly: the sorter
+    only gets the nodes that have an edge."""
+    predecessors: set[Node] = set().union(*graph.values())
+    alone = [node for node, before in graph.items() if not before and node not in predecessors]
+    sorter = TopologicalSorter({node: before for node, before in graph.items()
+                                if before or node in predecessors})
     sorter.prepare()
-    layers = []
+    layers: list[list[Node]] = []
     while sorter.is_active():
         ready = list(sorter.get_ready())
         layers.append(ready)
         sorter.done(*ready)
-    return layers
+    if not alone:
+        return layers
+    return [alone + layers[0], *layers[1:]] if layers else [alone]
 
 
 def plan_host(host: str, desired: HostState, observed: HostState) -> HostPlan:

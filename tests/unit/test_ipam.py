@@ -10,6 +10,7 @@ from netplan.ipam import (
     AddressInUseError,
     ExhaustedError,
     InUse,
+    Pool,
     Request,
     allocate,
     dynamic_capacity,
@@ -162,6 +163,29 @@ def test_dynamic_capacity(
 ) -> None:
     pool = make_pool(IPv4Network(subnet), ip_range and IPv4Network(ip_range), None)
     assert dynamic_capacity(pool, [A(s) for s in statics]) == capacity
+
+
+@pytest.mark.parametrize(
+    ("subnet", "ip_range"),
+    [
+        ("10.0.0.0/24", "10.0.0.0/24"),
+        ("172.21.0.0/16", "172.21.240.0/20"),
+        ("10.0.0.0/24", "10.0.0.128/25"),
+        ("10.0.0.0/24", "10.0.0.0/25"),
+        ("10.0.0.0/30", "10.0.0.0/30"),
+        ("10.0.0.0/31", "10.0.0.0/31"),
+        ("10.0.0.7/32", "10.0.0.7/32"),
+        ("10.0.0.0/24", "10.0.0.252/30"),
+        ("10.0.0.0/24", "10.0.1.0/24"),
+    ],
+)
+def test_dynamic_addresses_are_the_usable_addresses_of_the_range(subnet: str,
+                                                                ip_range: str) -> None:
+    """dynamic_values works the run out from the ends; it agrees with usable() one by one."""
+    pool = Pool(IPv4Network(subnet), IPv4Network(ip_range), A(0))
+    every = [A(v) for v in range(int(pool.range.network_address),
+                                 int(pool.range.broadcast_address) + 1)]
+    assert list(pool.dynamic_addresses()) == [a for a in every if pool.usable(a)]
 
 
 def test_mac_is_derived_from_the_address_like_docker() -> None:
