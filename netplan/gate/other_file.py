@@ -86,14 +86,17 @@ def same_file(a: str, b: str) -> bool:
 
 def declared_name(path: str) -> str | None:
     """The `name:` a topology file declares; None if it is gone or not a topology (only
-    its top level is read: a file with errors further down still names its topology)."""
+    its top level is read: a file with errors further down still names its topology).
+    Read as `yaml.safe_load` reads it, with libyaml's parser: the pure-Python one took
+    0.2 s at 1,000 containers."""
     import yaml
 
     from netplan.errors import TopologyError
     from netplan.topology.source import read_source
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        data = yaml.safe_load(read_source(path))
+        data = yaml.load(read_source(path), Loader=loader)
     except (TopologyError, yaml.YAMLError):
         return None
     name = data.get("name") if isinstance(data, dict) else None

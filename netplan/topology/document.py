@@ -8,6 +8,7 @@ the last one); only plain YAML is accepted: no custom tags, no Python objects.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +16,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from netplan.errors import Problem, TopologyError
-from netplan.topology.positions import Entry, Pos, Positions, child
+from netplan.topology.positions import Place, Positions, Recorded, child
 from netplan.topology.wording import describe
 
 MAX_DEPTH = 64
@@ -49,25 +50,21 @@ class Document:
     """Problems found while reading (duplicate keys, keys that are not text)."""
 
 
-@dataclass(frozen=True)
-class _Slot:
-    """Where the next value goes: its path, the position of its key, whether to record it."""
+@dataclass(slots=True)
+class _Frame:
+    """An open mapping or list, and where its next value goes."""
 
     path: str
-    key: Pos | None
     record: bool
-
-
-@dataclass
-class _Frame:
-    slot: _Slot
-    entry: Entry
+    entry: Recorded
     anchor: str | None
     value: dict[str, Any] | list[Any]
     nodes: int = 1
     key: object = None
     """Mappings: None while a key is awaited, then the key (str, _MERGE or _SKIP)."""
-    key_pos: Pos | None = None
+    key_pos: Place | None = None
+    key_path: str = ""
+    """The path of the value the key awaits (`<path>.<key>`, `<path>.<<`, `<path>.?`)."""
     merges: list[tuple[Any, str]] = field(default_factory=list)
 
 
@@ -76,8 +73,8 @@ def parse_document(text: str, file: str) -> Document:
     return _Builder(text, file).build()
 
 
-def _pos(mark: Any) -> Pos:
-    return Pos(mark.line + 1, mark.column + 1)
+def _pos(mark: Any) -> Place:
+    return mark.line + 1, mark.column + 1
 
 
 def _show_tag(tag: str) -> str:
@@ -85,17 +82,24 @@ def _show_tag(tag: str) -> str:
 
 
 class _Builder:
+    """One pass over the parser's events. Runs once per value of the file, so the
+    per-event work is kept flat: one dispatch by event type, positions as plain tuples."""
+
     def __init__(self, text: str, file: str) -> None:
         self.text = text
         self.file = file
         self.positions = Positions(file)
+        self.entries = self.positions.entries
         self.problems: list[Problem] = []
         self.stack: list[_Frame] = []
         self.anchors: dict[str, tuple[Any, int, str]] = {}
         self.nodes = 0
         self.aliased = False
         self.root: list[Any] = []
+        self.documents = 0
         self.loader = _LOADER(text)
+        self.tags: dict[str, str] = {}
+        """The tag the resolver gives each plain scalar's text, asked once per text."""
 
     def build(self) -> Document:
         try:
@@ -115,7 +119,7 @@ class _Builder:
         data = self.root[0]
         if not isinstance(data, dict):
             raise self._fail(
-                self.positions.entries[""].value,
+                self.entries[""][1],
                 f"the top level must be a mapping (name:, networks:, ...), got {describe(data)}",
                 "write the topology as unindented `key: value` lines, starting with "
                 "`name: <topology name>`",
@@ -123,48 +127,58 @@ class _Builder:
         return Document(data, self.positions, self.problems)
 
     def _run(self) -> None:
-        documents = 0
+        handlers: dict[type, Callable[[Any], None]] = {
+            yaml.ScalarEvent: self._scalar,
+            yaml.AliasEvent: self._alias,
+            yaml.MappingStartEvent: self._open,
+            yaml.SequenceStartEvent: self._open,
+            yaml.MappingEndEvent: self._close,
+            yaml.SequenceEndEvent: self._close,
+            yaml.DocumentStartEvent: self._document_start,
+        }
+        get_event = self.loader.get_event
         while True:
-            event = self.loader.get_event()
-            if isinstance(event, yaml.StreamEndEvent):
+            event = get_event()
+            handler = handlers.get(type(event))
+            if handler is not None:
+                handler(event)
+            elif isinstance(event, yaml.StreamEndEvent):
                 return
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise self._fail(
-                        _pos(event.start_mark),
-                        "a second YAML document ('---'): a topology file holds one",
-                        "remove the '---' line, or split the file",
-                    )
-            elif isinstance(event, yaml.ScalarEvent):
-                self._scalar(event)
-            elif isinstance(event, yaml.AliasEvent):
-                self._alias(event)
-            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-                self._open(event)
-            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-                self._close()
 
     # -- events ------------------------------------------------------------------------
+
+    def _document_start(self, event: Any) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            raise self._fail(
+                _pos(event.start_mark),
+                "a second YAML document ('---'): a topology file holds one",
+                "remove the '---' line, or split the file",
+            )
 
     def _scalar(self, event: Any) -> None:
         pos = _pos(event.start_mark)
         self._count(1, pos)
-        tag = event.tag
-        if tag is None and event.implicit[0]:
-            tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag, text, implicit = event.tag, event.value, event.implicit[0]
+        if tag is None and implicit:
+            tag = self.tags.get(text)
+            if tag is None:
+                tag = self.tags[text] = self.loader.resolve(yaml.ScalarNode, text, event.implicit)
         elif tag is None or tag == "!":
             tag = _STR_TAG
-        if tag == _MERGE_TAG and self._awaiting_key():
-            self._deliver(_MERGE, Entry(None, pos, True), None, 1, event.anchor)
+        if tag == _STR_TAG:
+            value: Any = text
+        elif tag == _MERGE_TAG and self._awaiting_key():
+            self._deliver(_MERGE, pos, True, None, None, 1, event.anchor)
             return
-        value = self._construct(tag, event, pos)
-        text = event.value if event.implicit[0] and not isinstance(value, str) else None
-        scalar = bool(event.value) or event.style in ("'", '"')
-        self._deliver(value, Entry(None, pos, scalar, text), None, 1, event.anchor)
+        else:
+            value = self._construct(tag, event, pos)
+        source = text if implicit and not isinstance(value, str) else None
+        scalar = bool(text) or event.style in ("'", '"')
+        self._deliver(value, pos, scalar, source, None, 1, event.anchor)
 
-    def _construct(self, tag: str, event: Any, pos: Pos) -> Any:
-        if tag in (_STR_TAG, _MERGE_TAG):
+    def _construct(self, tag: str, event: Any, pos: Place) -> Any:
+        if tag == _MERGE_TAG:
             return event.value
         if tag not in _SCALAR_TAGS:
             raise self._unknown_tag(tag, pos)
@@ -195,11 +209,11 @@ class _Builder:
         value, nodes, origin = self.anchors[event.anchor]
         self.aliased = True
         self._count(nodes, pos)
-        self._deliver(value, Entry(None, pos, False), origin, nodes, None)
+        self._deliver(value, pos, False, None, origin, nodes, None)
 
     def _open(self, event: Any) -> None:
         pos = _pos(event.start_mark)
-        mapping = isinstance(event, yaml.MappingStartEvent)
+        mapping = type(event) is yaml.MappingStartEvent
         if event.tag not in (None, "!", _CORE + ("map" if mapping else "seq")):
             raise self._unknown_tag(event.tag, pos)
         if len(self.stack) >= MAX_DEPTH:
@@ -209,19 +223,19 @@ class _Builder:
                 "a topology is only a few levels deep; check for stray '[' or '{'",
             )
         self._count(1, pos)
-        slot = self._slot()
-        entry = Entry(slot.key, pos, False)
-        if slot.record:
-            self.positions.add(slot.path, entry)
-        self.stack.append(_Frame(slot, entry, event.anchor, {} if mapping else []))
+        path, key, record = self._slot()
+        entry = (key, pos, False, None)
+        if record:
+            self.entries[path] = entry
+        self.stack.append(_Frame(path, record, entry, event.anchor, {} if mapping else []))
 
-    def _close(self) -> None:
+    def _close(self, event: Any) -> None:
         frame = self.stack.pop()
         value = frame.value
         if isinstance(value, dict) and frame.merges:
-            value = self._merge(frame.slot.path, value, frame.merges)
+            value = self._merge(frame.path, value, frame.merges)
         if frame.anchor is not None:
-            self.anchors[frame.anchor] = (value, frame.nodes, frame.slot.path)
+            self.anchors[frame.anchor] = (value, frame.nodes, frame.path)
         self._attach(value, frame.nodes, frame.entry)
 
     # -- placing values ----------------------------------------------------------------
@@ -230,35 +244,40 @@ class _Builder:
         top = self.stack[-1] if self.stack else None
         return top is not None and isinstance(top.value, dict) and top.key is None
 
-    def _slot(self) -> _Slot:
+    def _slot(self) -> tuple[str, Place | None, bool]:
+        """Where the next value goes: its path, the position of its key, whether to
+        record it (not for keys, nor for values whose key was dropped)."""
         if not self.stack:
-            return _Slot("", None, True)
+            return "", None, True
         top = self.stack[-1]
         if isinstance(top.value, list):
-            return _Slot(child(top.slot.path, len(top.value)), None, top.slot.record)
+            return f"{top.path}[{len(top.value)}]", None, top.record
         if top.key is None:
-            return _Slot(child(top.slot.path, "?"), None, False)
-        if top.key is _MERGE:
-            return _Slot(child(top.slot.path, "<<"), top.key_pos, top.slot.record)
-        if isinstance(top.key, str):
-            return _Slot(child(top.slot.path, top.key), top.key_pos, top.slot.record)
-        return _Slot(child(top.slot.path, "?"), top.key_pos, False)
+            return child(top.path, "?"), None, False
+        return top.key_path, top.key_pos, top.record and top.key is not _SKIP
 
     def _deliver(
-        self, value: Any, entry: Entry, origin: str | None, nodes: int, anchor: str | None
+        self,
+        value: Any,
+        pos: Place,
+        scalar: bool,
+        text: str | None,
+        origin: str | None,
+        nodes: int,
+        anchor: str | None,
     ) -> None:
         """A scalar or alias value: record where it is, then attach it to its parent."""
-        slot = self._slot()
-        entry = entry._replace(key=slot.key)
-        if slot.record:
-            self.positions.add(slot.path, entry)
+        path, key, record = self._slot()
+        entry: Recorded = (key, pos, scalar, text)
+        if record:
+            self.entries[path] = entry
             if origin is not None:
-                self.positions.link(slot.path, origin)
+                self.positions.link(path, origin)
         if anchor is not None:
-            self.anchors[anchor] = (value, nodes, origin or slot.path)
+            self.anchors[anchor] = (value, nodes, origin or path)
         self._attach(value, nodes, entry)
 
-    def _attach(self, value: Any, nodes: int, entry: Entry) -> None:
+    def _attach(self, value: Any, nodes: int, entry: Recorded) -> None:
         if not self.stack:
             self.root.append(value)
             return
@@ -270,32 +289,38 @@ class _Builder:
             self._take_key(top, value, entry)
         else:
             if top.key is _MERGE:
-                top.merges.append((value, child(top.slot.path, "<<")))
+                top.merges.append((value, top.key_path))
             elif isinstance(top.key, str):
                 top.value[top.key] = value
             top.key = None
 
-    def _take_key(self, top: _Frame, key: Any, entry: Entry) -> None:
-        top.key_pos = entry.value
+    def _take_key(self, top: _Frame, key: Any, entry: Recorded) -> None:
+        _, pos, _, text = entry
+        top.key_pos = pos
         if key is _MERGE:
             top.key = _MERGE
+            top.key_path = child(top.path, "<<")
         elif not isinstance(key, str):
             top.key = _SKIP
-            hint = f'quote it: "{entry.text}"' if entry.text else "write a name as the key"
-            path = child(top.slot.path, entry.text) if entry.text else top.slot.path
-            self._problem(entry.value, f"keys must be text, got {describe(key)}", hint, path)
+            top.key_path = child(top.path, "?")
+            hint = f'quote it: "{text}"' if text else "write a name as the key"
+            path = child(top.path, text) if text else top.path
+            self._problem(pos, f"keys must be text, got {describe(key)}", hint, path)
         elif key in top.value:
             top.key = _SKIP
-            first = self.positions.entries.get(child(top.slot.path, key))
-            where = f" (first at line {first.key.line})" if first and first.key else ""
+            top.key_path = child(top.path, "?")
+            first = self.entries.get(child(top.path, key))
+            first_key = first[0] if first else None
+            where = f" (first at line {first_key[0]})" if first_key else ""
             self._problem(
-                entry.value,
+                pos,
                 f"duplicate key '{key}'{where}",
                 "YAML would silently keep the last one; remove or rename one of them",
-                child(top.slot.path, key),
+                child(top.path, key),
             )
         else:
             top.key = key
+            top.key_path = child(top.path, key)
 
     def _merge(
         self, path: str, explicit: dict[str, Any], merges: list[tuple[Any, str]]
@@ -309,7 +334,7 @@ class _Builder:
                 if not isinstance(source, dict):
                     found = self.positions.find(at)
                     self._problem(
-                        found[0].value if found else Pos(0, 0),
+                        found[0].value if found else (0, 0),
                         f"'<<' merges mappings, got {describe(source)}",
                         "write `<<: *anchor` where &anchor names a mapping",
                         path,
@@ -326,7 +351,7 @@ class _Builder:
 
     # -- limits and problems -----------------------------------------------------------
 
-    def _count(self, nodes: int, pos: Pos) -> None:
+    def _count(self, nodes: int, pos: Place) -> None:
         self.nodes += nodes
         if self.nodes > MAX_NODES:
             if self.aliased:
@@ -341,12 +366,12 @@ class _Builder:
                 "is this the right file?",
             )
 
-    def _problem(self, pos: Pos, message: str, hint: str, path: str) -> None:
+    def _problem(self, pos: Place, message: str, hint: str, path: str) -> None:
         self.problems.append(
-            Problem(message, path, hint, file=self.file, line=pos.line, column=pos.column)
+            Problem(message, path, hint, file=self.file, line=pos[0], column=pos[1])
         )
 
-    def _unknown_tag(self, tag: str, pos: Pos) -> TopologyError:
+    def _unknown_tag(self, tag: str, pos: Place) -> TopologyError:
         return self._fail(
             pos,
             f"unknown tag '{_show_tag(tag)}': topology files are plain YAML",
@@ -366,9 +391,9 @@ class _Builder:
             hint = _SYNTAX_HINTS.get(line[mark.column : mark.column + 1], _SYNTAX_HINT)
             pos = _pos(mark)
             if mark.line >= len(lines):  # the parser's end of a file without a last newline
-                pos = Pos(len(lines), len(lines[-1]) + 1)
+                pos = len(lines), len(lines[-1]) + 1
         return self._fail(pos, message, hint)
 
-    def _fail(self, pos: Pos | None, message: str, hint: str) -> TopologyError:
-        line, column = (pos.line, pos.column) if pos else (0, 0)
+    def _fail(self, pos: Place | None, message: str, hint: str) -> TopologyError:
+        line, column = pos or (0, 0)
         return TopologyError([Problem(message, "", hint, self.file, line, column)])

@@ -36,9 +36,12 @@ class ListForm:
         """`value` as the mapping pydantic validates: a list becomes `{name: None, ...}`,
         a mapping is kept, anything else is refused naming both forms."""
         if isinstance(value, list):
-            self._items.validate_python(value)
-            once_each(value, self.what)
-            return dict.fromkeys(value)
+            if not all(type(item) is str for item in value):
+                self._items.validate_python(value)  # it refuses each item that is no name
+            mapping = dict.fromkeys(value)
+            if len(mapping) < len(value):
+                once_each(value, self.what)
+            return mapping
         if value is None or isinstance(value, dict):
             return value
         if isinstance(value, str):

@@ -49,6 +49,8 @@ NAME_MAX = 63
 
 
 def _name(value: str) -> str:
+    if len(value) <= NAME_MAX and NAME_PATTERN.fullmatch(value):
+        return value  # the pattern is ASCII: characters are bytes; the rules below word why not
     if not value:
         raise FieldError("a name must not be empty", _rename_hint(value, NAME_MAX))
     if len(value.encode()) > NAME_MAX:
@@ -540,8 +542,12 @@ class Topology(Strict):
 
     def host_of_container(self, name: str) -> str:
         """Its `host`; else, in `container:X` mode, the host of X; else the default host."""
-        seen = {name}
         container = self.containers[name]
+        if container.host is not None:
+            return container.host
+        if container.network_mode is None:
+            return self.default_host  # the common case, without the walk below
+        seen = {name}
         while container.host is None:
             target = container.shares_with
             if target is None or target not in self.containers or target in seen:

@@ -54,13 +54,21 @@ class Entry(NamedTuple):
     """The source text of a plain scalar that YAML typed as something other than text."""
 
 
+Place = tuple[int, int]
+"""Line and column, both 1-based: what a Pos holds, as a plain tuple."""
+Recorded = tuple[Place | None, Place, bool, str | None]
+"""An Entry's fields as recorded, plain tuples: the parser records every value of the
+file (5,000 at 1,000 containers) and a load looks up a handful, so the Entry and its Pos
+are made when looked up (a plain tuple costs a tenth of a NamedTuple to make)."""
+
+
 class Positions:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.entries: dict[str, Entry] = {}
+        self.entries: dict[str, Recorded] = {}
         self.links: dict[str, str] = {}
 
-    def add(self, path: str, entry: Entry) -> None:
+    def add(self, path: str, entry: Recorded) -> None:
         self.entries[path] = entry
 
     def link(self, path: str, target: str) -> None:
@@ -69,12 +77,16 @@ class Positions:
 
     def copy(self, path: str, source: str) -> None:
         """Make `path` point where `source` was written (e.g. a list item named by it)."""
-        found = self.find(source)
+        found = self._find(source)
         if found is not None and found[1]:
             self.entries.setdefault(path, found[0])
 
     def find(self, path: str) -> tuple[Entry, bool] | None:
         """The entry of `path`, or of its nearest recorded ancestor; and whether it is exact."""
+        found = self._find(path)
+        return None if found is None else (_entry(found[0]), found[1])
+
+    def _find(self, path: str) -> tuple[Recorded, bool] | None:
         full = candidate = path
         for _ in range(_MAX_STEPS):
             if candidate == full and candidate in self.entries:
@@ -101,3 +113,8 @@ class Positions:
         entry, exact = found
         pos = entry.value if exact and entry.scalar and not at_key else entry.key or entry.value
         return replace(problem, file=self.file, line=pos.line, column=pos.column)
+
+
+def _entry(recorded: Recorded) -> Entry:
+    key, value, scalar, text = recorded
+    return Entry(None if key is None else Pos(*key), Pos(*value), scalar, text)

@@ -30,8 +30,9 @@ def check_process_fields(topology: Topology) -> Iterator[Problem]:
     """volumes, restart and stop_timeout need a command; a container path is mounted once."""
     for name, container in topology.containers.items():
         if container.command is None:
+            given = container.model_fields_set
             for field in NEEDS_COMMAND:
-                if field in container.model_fields_set:
+                if field in given:
                     yield Problem(
                         f"`{field}` needs a process: the container has no command",
                         dotted(("containers", name, field)),

@@ -7,8 +7,15 @@ import os
 from pathlib import Path
 
 import pytest
+import yaml
 
-from netplan.gate.other_file import OtherFile, OtherFileError, other_files, refuse_other_files
+from netplan.gate.other_file import (
+    OtherFile,
+    OtherFileError,
+    declared_name,
+    other_files,
+    refuse_other_files,
+)
 from netplan.gate.record import Source
 
 THIS = Source("b.yaml", "sha256:b", "/srv/b.yaml")
@@ -77,3 +84,43 @@ def test_a_file_that_is_not_a_topology_does_not_hold_it(tmp_path: Path, text: st
     a = Source("a.yaml", "sha256:a", str(tmp_path / "a.yaml"))
     b = write(tmp_path / "b.yaml", "demo")
     refuse_other_files("demo", b, {"local": a}, "apply")
+
+
+NAMES = {
+    "plain": ("name: demo\ncontainers: {web: {}}\n", "demo"),
+    "quoted number": ('name: "123"\n', "123"),
+    "a number is no name": ("name: 123\n", None),
+    "a boolean is no name": ("name: yes\n", None),
+    "no name": ("containers: {web: {}}\n", None),
+    "the last of two names, as YAML keeps it": ("name: a\nname: b\n", "b"),
+    "named by an alias": ("x: &n demo\nname: *n\n", "demo"),
+    "named by a merge key": ("base: &b {name: demo}\n<<: *b\n", "demo"),
+    "errors below the top level": ("name: demo\ncontainers: {web: {mtu: x}}\nnope: 1\n", "demo"),
+    "a syntax error further down": ("name: demo\nnetworks: [\n", None),
+    "two documents": ("name: demo\n---\nname: other\n", None),
+    "an unknown tag": ("name: demo\nx: !python/object {}\n", None),
+    "an unknown alias": ("name: demo\nx: *nowhere\n", None),
+    "a list": ("- name: demo\n", None),
+    "empty": ("", None),
+    "only comments": ("# name: demo\n", None),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), list(NAMES.values()), ids=list(NAMES))
+def test_declared_name_reads_the_top_level_name_as_safe_load_does(
+    tmp_path: Path, text: str, expected: str | None
+) -> None:
+    """libyaml's reading gives the answers the pure-Python `yaml.safe_load` gave."""
+    path = tmp_path / "a.yaml"
+    path.write_text(text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        data = None
+    by_safe_load = data.get("name") if isinstance(data, dict) else None
+    assert declared_name(str(path)) == expected
+    assert expected == (by_safe_load if isinstance(by_safe_load, str) else None)
+
+
+def test_declared_name_of_a_file_that_is_gone_is_none(tmp_path: Path) -> None:
+    assert declared_name(str(tmp_path / "gone.yaml")) is None
