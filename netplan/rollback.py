@@ -11,12 +11,12 @@ ran.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from netplan.agent.state import PROTOCOL_VERSION
+from netplan.agent.state import PROTOCOL_VERSION, Step
 from netplan.errors import AgentError, NetplanError
 from netplan.interrupt import Stopped, describe, held
 from netplan.outline import Outline
@@ -74,8 +74,8 @@ def apply_host(
     """Run the host's steps; True when they wait for a confirm. ApplyFailed on failure."""
     request: dict[str, Any] = {
         "version": PROTOCOL_VERSION, "op": "apply", "topology": outline.name,
-        "steps": [step.to_json() for step in plan.steps],
-        "undo": [[s.to_json() for s in undo] for undo in undo_steps(plan)],
+        "steps": _sent(host, plan.steps),
+        "undo": [_sent(host, undo) for undo in undo_steps(plan)],
         "rollback": transaction.rollback,
     }  # fmt: skip
     if transaction.confirm is not None:
@@ -99,6 +99,11 @@ def apply_host(
         lines.append(f"host {host.name}: kept the steps done (--no-rollback); run "
                      f"{transaction.command} again to converge")  # fmt: skip
     raise ApplyFailed(host.name, lines, step_counts(error))
+
+
+def _sent(host: HostConnection, steps: Sequence[Step]) -> list[Any]:
+    """Steps as the host's agent takes them: as they are in this process, else as JSON."""
+    return list(steps) if host.in_process else [step.to_json() for step in steps]
 
 
 def step_counts(error: dict[str, Any]) -> StepCounts:

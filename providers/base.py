@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 
 class HostConnection(ABC):
     """An open connection to one host's agent, kept for a whole command."""
+
+    in_process: ClassVar[bool] = False
+    """Whether the agent runs in this process: an apply request then carries the
+    planner's Step objects as they are, which JSON would only encode and decode again
+    (~20 ms for an add's 1,000 hosts-file steps and their undo at N=1,000)."""
 
     def __init__(self, name: str, underlay: str | None = None) -> None:
         self.name = name

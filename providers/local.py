@@ -14,7 +14,10 @@ class LocalConnection(HostConnection):
     """Calls the agent in this process with the same JSON-shaped requests a remote host
     gets (tests/unit/test_protocol_json.py keeps them JSON-clean), without encoding them;
     an observation comes back as the agent's HostState, not its JSON (decoding it again
-    took ~6 ms at N=500; tests/kernel/test_protocol.py checks that both are the same)."""
+    took ~6 ms at N=500; tests/kernel/test_protocol.py checks that both are the same);
+    an apply request carries the steps as objects (HostConnection.in_process)."""
+
+    in_process = True
 
     def call(self, request: dict[str, Any]) -> dict[str, Any]:
         from netplan.agent.api import handle

@@ -137,7 +137,7 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
             answer["source"] = record.source(topology)
         return answer
     if op == "apply":
-        return _apply(topology, request)
+        return _apply(topology, request, encoded)
     if op in ("lock", "unlock"):
         from netplan.agent import lock
 
@@ -164,16 +164,17 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
     )
 
 
-def _apply(topology: str, request: dict[str, Any]) -> dict[str, Any]:
+def _apply(topology: str, request: dict[str, Any], encoded: bool = True) -> dict[str, Any]:
     """`{"op": "apply", "steps": [...], "undo": [[...], ...], "rollback": true,
-    "confirm": SECONDS}`: without `undo`, nothing can be rolled back."""
-    steps = _steps(request.get("steps"))
+    "confirm": SECONDS}`: without `undo`, nothing can be rolled back. Not `encoded` (the
+    local provider, in this process): the steps may be the planner's Step objects."""
+    steps = _steps(request.get("steps"), encoded)
     undo_data = request.get("undo")
     undo = None
     if undo_data is not None:
         if not isinstance(undo_data, list):
             raise ProtocolError("'undo' must be a list with one list of steps per step")
-        undo = [_steps(item) for item in undo_data]
+        undo = [_steps(item, encoded) for item in undo_data]
         if len(undo) != len(steps):
             raise ProtocolError(f"{len(undo)} undo lists for {len(steps)} steps")
     confirm = request.get("confirm")
@@ -188,10 +189,12 @@ def _apply(topology: str, request: dict[str, Any]) -> dict[str, Any]:
     return transaction.apply(topology, steps, undo, rollback and undo is not None, confirm)
 
 
-def _steps(data: Any) -> list[Step]:
+def _steps(data: Any, encoded: bool = True) -> list[Step]:
     if not isinstance(data, list):
         raise ProtocolError("'apply' needs a list 'steps'")
     try:
+        if not encoded:
+            return [item if type(item) is Step else Step.from_json(item) for item in data]
         return [Step.from_json(item) for item in data]
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ProtocolError(f"malformed step: {error!r}") from error
