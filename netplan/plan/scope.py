@@ -81,9 +81,10 @@ def with_untouched(before: HostState, after: HostState, scope: Scope) -> HostSta
         return after
     inside = set(scope.namespaces)
     merged = HostState(facts=after.facts if scope.root else before.facts)
-    kept = [r for r in before.resources.values() if _outside(r, inside, scope.root)]
-    for resource in [*kept, *after.resources.values()]:
-        merged.add(resource)
+    merged.resources = {key: resource for key, resource in before.resources.items()
+                        if _outside(resource, inside, scope.root)}
+    kept = list(merged.resources.values())
+    merged.resources.update(after.resources)
     netns_key = Netns("").key  # the prefix of every namespace's key
     merged.foreign.update({key: owner for key, owner in before.foreign.items()
                            if (key.startswith(netns_key)
@@ -104,11 +105,9 @@ def within(state: HostState, scope: Scope) -> HostState:
     if scope.namespaces is None:
         return state
     inside = set(scope.namespaces)
-    part = HostState(foreign=state.foreign, facts=state.facts)
-    for resource in state.resources.values():
-        if not _outside(resource, inside, scope.root):
-            part.add(resource)
-    return part
+    return HostState({key: resource for key, resource in state.resources.items()
+                      if not _outside(resource, inside, scope.root)},
+                     foreign=state.foreign, facts=state.facts)
 
 
 def _outside(resource: Resource, inside: set[str], root_read: bool) -> bool:
