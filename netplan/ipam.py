@@ -26,11 +26,15 @@ class Pool:
 
     def usable(self, address: IPv4Address) -> bool:
         """In the subnet, and neither its network nor its broadcast address."""
-        return (
-            address in self.subnet
-            and address != self.subnet.network_address
-            and (address != self.subnet.broadcast_address or self.subnet.prefixlen >= 31)
-        )
+        low, high = self._usable_bounds()
+        return low <= int(address) <= high
+
+    def _usable_bounds(self) -> tuple[int, int]:
+        """The lowest and highest usable address as integers: the subnet less its network
+        address, and less its broadcast address below /31."""
+        low = int(self.subnet.network_address) + 1
+        high = int(self.subnet.broadcast_address) - (self.subnet.prefixlen < 31)
+        return low, high
 
     def dynamic_addresses(self) -> Iterator[IPv4Address]:
         """Addresses handed out automatically, lowest first (range ∩ usable)."""
@@ -39,11 +43,8 @@ class Pool:
     def dynamic_values(self) -> Sequence[int]:
         """dynamic_addresses as integers: range ∩ usable is one run of them, so a pool
         of a thousand taken addresses is walked without making an address of each."""
-        low = int(self.subnet.network_address)
-        high = int(self.subnet.broadcast_address)
-        if self.subnet.prefixlen < 31:
-            high -= 1
-        first = max(int(self.range.network_address), low + 1)
+        low, high = self._usable_bounds()
+        first = max(int(self.range.network_address), low)
         last = min(int(self.range.broadcast_address), high)
         return range(first, last + 1)
 

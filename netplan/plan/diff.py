@@ -62,7 +62,8 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         assert desired is not None
         return Change("create", key, desired, None)
     if desired is None:
-        return Change("delete", key, None, observed, reason=stray_reason(observed))
+        reason = observed.why if isinstance(observed, StrayLink) else ""
+        return Change("delete", key, None, observed, reason=reason)
     if type(desired) is not type(observed):
         reason = f"kind changes ({observed.KIND} → {desired.KIND})"
         return Change("replace", key, desired, observed, reason=reason)
@@ -75,11 +76,6 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
     if fixed:
         return Change("replace", key, desired, observed, changed, replace_reason(desired, fixed))
     return Change("update", key, desired, observed, changed)
-
-
-def stray_reason(observed: Resource) -> str:
-    """Why a resource the topology does not want is deleted: said only of a stray link."""
-    return observed.why if isinstance(observed, StrayLink) else ""
 
 
 def replace_reason(desired: Resource, fixed: list[FieldChange]) -> str:
@@ -200,7 +196,9 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
         if change is not None:
             changes[key] = change
     for key in found.keys() - wanted.keys():
-        changes[key] = Change("delete", key, None, found[key], reason=stray_reason(found[key]))
+        change = compare(key, None, found[key])
+        if change is not None:
+            changes[key] = change
     changes.update(unread_settings(changes))
     changes.update(moved_interfaces(changes, desired))
     doomed = {k for k, c in changes.items() if c.action in ("delete", "replace")}
