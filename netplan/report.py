@@ -68,9 +68,45 @@ def render_plans(plans: Mapping[str, HostPlan]) -> list[tuple[str, str | None]]:
             lines.append((f"host {host}: no changes, in sync", None))
             continue
         lines.append((f"host {host}: {summary(host_plan)}", "bold"))
+        folded = folded_updates(host_plan.changes)
         for change in host_plan.changes:
-            lines.append(("  " + change_line(change), COLORS[change.action]))
+            group = folded.get(id(change))
+            if group is None:
+                lines.append(("  " + change_line(change), COLORS[change.action]))
+            elif group[0] is change:
+                lines.append(("  " + folded_line(group), COLORS[change.action]))
     return lines
+
+
+FOLDED_FROM = 4
+"""Updates alike from how many on are shown as one line (folded_line)."""
+
+
+def folded_updates(changes: list[Change]) -> dict[int, list[Change]]:
+    """The updates shown as one line, each (by id) to all of its group: updates of the same
+    kind with the same field differences and reason, FOLDED_FROM or more. Adding a
+    container to a network rewrites every hosts file on it the same way (1,000 lines at
+    N=1,000), and changing a network's MTU every veth on it."""
+    updates: dict[tuple[object, ...], list[Change]] = {}
+    for change in changes:
+        if change.action == "update":
+            fields = tuple((f.field, shown(f.old), shown(f.new)) for f in change.fields)
+            alike = (change.resource.KIND, fields, change.reason)
+            updates.setdefault(alike, []).append(change)
+    return {id(change): group for group in updates.values() if len(group) >= FOLDED_FROM
+            for change in group}  # fmt: skip
+
+
+def folded_line(group: list[Change]) -> str:
+    """`~ hosts file /etc/netns/c0/hosts … c999/hosts (1000 alike): digest A → B`: the
+    first and the last resource, the latter without the words they begin with alike."""
+    first, last = group[0].resource.describe(), group[-1].resource.describe()
+    common = next((i for i, (a, b) in enumerate(zip(first, last, strict=False))
+                   if a != b),
+                  min(len(first), len(last)))
+    cut = max(first.rfind(" ", 0, common), first.rfind("/", 0, common)) + 1
+    alike = f"{first} … {last[cut:]} ({len(group)} alike)"
+    return change_line(group[0]).replace(first, alike, 1)
 
 
 def change_json(change: Change) -> dict[str, Any]:
