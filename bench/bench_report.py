@@ -421,7 +421,8 @@ def targets(run: Run, rows: Sequence[dict[str, Any]], layout: str = "one-bridge"
                 f"add one container at N={n}: netplan's plan has {plan['kernel_steps']} kernel "
                 f"steps ({', '.join(plan['kinds'])}), all for the new container: "
                 f"{'yes' if plan['only_new'] else 'NO: ' + ', '.join(plan['others'][:5])}; "
-                f"and {plan['file_steps']} hosts files rewritten (name resolution)"
+                f"and {plan['file_steps']} hosts-file steps (name resolution: one per "
+                f"namespace; the namespaces sharing a file have it written once)"
             )
     found += monitor_lines(run, layout)
     n = nearest(TARGET_N)
