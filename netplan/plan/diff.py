@@ -10,7 +10,10 @@ routes with one of its addresses: those the plan deletes and creates again itsel
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
+from operator import attrgetter
+from typing import Any
 
 from netplan.agent.resources import (
     Address,
@@ -47,14 +50,29 @@ def conflicts(host: str, desired: HostState, observed: HostState) -> list[Confli
             *port_conflicts(desired, observed), *local_ip_conflicts(host, desired, observed)]
 
 
+Values = Callable[[Resource], tuple[Any, ...]]
+"""A kind's compared fields of one resource, in field_names() order."""
+_VALUES: dict[type, tuple[tuple[str, ...], Values]] = {}
+
+
+def compared_values(kind: type) -> tuple[tuple[str, ...], Values]:
+    """The compared fields of a resource kind and what reads them all in one call (a
+    plan that rewrites a thousand hosts files compares a thousand pairs)."""
+    known = _VALUES.get(kind)
+    if known is None:
+        names = field_names(kind)
+        read = attrgetter(*names)
+        values: Values = read if len(names) > 1 else lambda resource: (read(resource),)
+        known = _VALUES[kind] = (names, values)
+    return known
+
+
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
-    result = []
-    for name in field_names(type(desired)):
-        new = getattr(desired, name)
-        old = getattr(observed, name)
-        if new is not None and new != old:
-            result.append(FieldChange(name, old, new))
-    return tuple(result)
+    names, values = compared_values(type(desired))
+    return tuple([FieldChange(name, old, new)
+                  for name, new, old in zip(names, values(desired), values(observed),
+                                             strict=True)
+                  if new is not None and new != old])
 
 
 def compare(key: str, desired: Resource | None, observed: Resource | None) -> Change | None:
@@ -69,6 +87,12 @@ def compare(key: str, desired: Resource | None, observed: Resource | None) -> Ch
         return Change("replace", key, desired, observed, reason=reason)
     if desired == observed:  # every compared field equal: the common case, compared at once
         return None
+    return differing(key, desired, observed)
+
+
+def differing(key: str, desired: Resource, observed: Resource) -> Change | None:
+    """compare() of two resources of one kind that are not equal as a whole (a field
+    the topology leaves as None may be all that differs)."""
     changed = field_changes(desired, observed)
     if not changed:
         return None
@@ -190,9 +214,12 @@ def diff(desired: HostState, observed: HostState) -> list[Change]:
     wanted, found = desired.resources, observed.resources
     for key, resource in wanted.items():
         other = found.get(key)
-        if type(other) is type(resource) and other == resource:
+        if type(other) is not type(resource):
+            change = compare(key, resource, other)
+        elif other == resource:
             continue  # the common case, thousands of times a plan: settled without a call
-        change = compare(key, resource, other)
+        else:
+            change = differing(key, resource, other)
         if change is not None:
             changes[key] = change
     for key in found.keys() - wanted.keys():

@@ -35,7 +35,7 @@ def change_steps(change: Change) -> list[Step]:
         return [Step("create", change.desired)]
     if change.action == "update":
         assert change.desired is not None
-        return [Step("update", change.desired, tuple(f.field for f in change.fields))]
+        return [Step("update", change.desired, tuple([f.field for f in change.fields]))]
     steps = []
     if not change.implicit_delete:
         assert change.observed is not None
@@ -47,86 +47,114 @@ def change_steps(change: Change) -> list[Step]:
 
 
 def requirements(resource: Resource, addresses: dict[tuple[str, str], list[str]],
-                 inside: dict[str, list[str]]) -> list[str]:
+                 inside: dict[str, list[str]]) -> tuple[str, ...] | list[str]:
     """Keys a resource needs first; a route also needs the addresses on its device, and
     a process everything in its namespace (so that it starts with its network there)."""
-    needed = list(resource.requires())
+    needed = resource.requires()
     if isinstance(resource, Route):
-        needed += addresses.get((resource.netns, resource.dev), [])
+        return [*needed, *addresses.get((resource.netns, resource.dev), ())]
     if isinstance(resource, Process):
-        needed += inside.get(resource.netns, [])
+        return [*needed, *inside.get(resource.netns, ())]
     return needed
 
 
+def step_nodes(steps: list[Step]) -> dict[Node, Step]:
+    return {(s.op, s.resource.key): s for s in steps}
+
+
 def dependency_graph(steps: list[Step]) -> Graph:
-    nodes: dict[Node, Step] = {(s.op, s.resource.key): s for s in steps}
+    return graph_of(step_nodes(steps))
+
+
+def graph_of(nodes: dict[Node, Step]) -> Graph:
+    """The graph of the steps `nodes` names. A requirement is looked up by its key among
+    the keys that steps make (create or update) or delete, not as a node per operation;
+    names freed and addresses removed are looked at only when a step deletes: most
+    steps of a big plan (a thousand hosts files rewritten) have no edge, and cost a
+    lookup or two each."""
     graph: Graph = {node: set() for node in nodes}
-
-    def add_edge(before: Node, after: Node) -> None:
-        graph[after].add(before)
-
     addresses: dict[tuple[str, str], list[str]] = defaultdict(list)
-    inside: dict[str, list[str]] = defaultdict(list)
-    created_claims: dict[str, Node] = {}
-    for (op, key), step in nodes.items():
+    made: dict[str, list[Node]] = defaultdict(list)
+    """Key → its create and update nodes."""
+    deleted: set[str] = set()
+    processes = False
+    for node, step in nodes.items():
+        op, key = node
         resource = step.resource
         if isinstance(resource, Address):
             addresses[(resource.netns, resource.dev)].append(key)
-        netns = getattr(resource, "netns", None)
-        if netns is not None and not isinstance(resource, Process):
-            inside[netns].append(key)
-        if op != "delete":
-            for claim in resource.claims():
-                created_claims[claim] = (op, key)
-    for (op, key), step in nodes.items():
-        for needed in requirements(step.resource, addresses, inside):
-            if op == "delete":
-                if ("delete", needed) in nodes:
-                    add_edge((op, key), ("delete", needed))
-                continue
-            # After what creates the requirement, or changes it (a link set up again).
-            for first in (("create", needed), ("update", needed)):
-                if first in nodes:
-                    add_edge(first, (op, key))
+        processes = processes or isinstance(resource, Process)
         if op == "delete":
-            for claim in step.resource.claims():
-                taker = created_claims.get(claim)
-                if taker is not None:
-                    add_edge((op, key), taker)
-    for before, after in device_edges(nodes, addresses):
-        add_edge(before, after)
+            deleted.add(key)
+        else:
+            made[key].append(node)
+    inside = namespace_contents(nodes) if processes else {}
+    for node, step in nodes.items():
+        for needed in requirements(step.resource, addresses, inside):
+            if node[0] != "delete":
+                # After what creates the requirement, or changes it (a link set up again).
+                for first in made.get(needed, ()):
+                    graph[node].add(first)
+            elif needed in deleted:
+                graph[("delete", needed)].add(node)
+    if deleted:
+        for before, after in [*freed_names(nodes), *device_edges(nodes, addresses, deleted)]:
+            graph[after].add(before)
     return graph
 
 
-def device_edges(nodes: dict[Node, Step],
-                 addresses: dict[tuple[str, str], list[str]]) -> list[tuple[Node, Node]]:
+def namespace_contents(nodes: dict[Node, Step]) -> dict[str, list[str]]:
+    """Namespace → the keys of the steps' resources in it, other than processes."""
+    inside: dict[str, list[str]] = defaultdict(list)
+    for (_, key), step in nodes.items():
+        netns = getattr(step.resource, "netns", None)
+        if netns is not None and not isinstance(step.resource, Process):
+            inside[netns].append(key)
+    return inside
+
+
+def freed_names(nodes: dict[Node, Step]) -> list[tuple[Node, Node]]:
+    """A resource takes a name (or other claim) after the one deleted that held it."""
+    taken: dict[str, Node] = {}
+    for node, step in nodes.items():
+        if node[0] != "delete":
+            for claim in step.resource.claims():
+                taken[claim] = node
+    edges = []
+    for node, step in nodes.items():
+        if node[0] == "delete":
+            for claim in step.resource.claims():
+                taker = taken.get(claim)
+                if taker is not None:
+                    edges.append((node, taker))
+    return edges
+
+
+def device_edges(nodes: dict[Node, Step], addresses: dict[tuple[str, str], list[str]],
+                 deleted: set[str]) -> list[tuple[Node, Node]]:
     """An address or route added to a device comes after the addresses deleted from it.
 
     Deleting a primary IPv4 address deletes the secondaries of its subnet (unless
     promote_secondaries is set), which an address of that subnet added first would be;
     deleting a device's last IPv4 address deletes its routes."""
     edges = []
-    for (op, key), step in nodes.items():
+    for node, step in nodes.items():
         resource = step.resource
-        if op == "delete" or not isinstance(resource, Address | Route):
+        if node[0] == "delete" or not isinstance(resource, Address | Route):
             continue
         for other in addresses.get((resource.netns, resource.dev), ()):
-            if ("delete", other) in nodes:
-                edges.append((("delete", other), (op, key)))
+            if other in deleted:
+                edges.append((("delete", other), node))
     return edges
 
 
 def order_steps(steps: list[Step]) -> list[list[Step]]:
     """Generations of steps; every step comes after everything it depends on."""
-    graph = dependency_graph(steps)
-    by_node: dict[Node, Step] = {(s.op, s.resource.key): s for s in steps}
-
-    def rank(node: Node) -> tuple[int, int, str]:
-        step = by_node[node]
-        return (OP_ORDER[step.op], step.resource.ORDER, step.resource.key)
-
-    return [[by_node[n] for n in sorted(generation, key=rank)]
-            for generation in generations(graph)]
+    nodes = step_nodes(steps)
+    rank = {node: (OP_ORDER[node[0]], step.resource.ORDER, node[1])
+            for node, step in nodes.items()}
+    return [[nodes[n] for n in sorted(generation, key=rank.__getitem__)]
+            for generation in generations(graph_of(nodes))]
 
 
 def generations(graph: Graph) -> list[list[Node]]:
