@@ -11,7 +11,10 @@ bridge), not 1,000 namespaces and 1,000 root links. Pure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 from netplan.agent.resources import (
     ROOT,
@@ -81,19 +84,18 @@ def with_untouched(before: HostState, after: HostState, scope: Scope) -> HostSta
         return after
     inside = set(scope.namespaces)
     merged = HostState(facts=after.facts if scope.root else before.facts)
-    merged.resources = {key: resource for key, resource in before.resources.items()
-                        if _outside(resource, inside, scope.root)}
-    kept = list(merged.resources.values())
-    merged.resources.update(after.resources)
+    kept = merged.resources = _read_within(before.resources, inside, scope.root)[1]
     netns_key = Netns("").key  # the prefix of every namespace's key
     merged.foreign.update({key: owner for key, owner in before.foreign.items()
                            if (key.startswith(netns_key)
                                and key.removeprefix(netns_key) not in inside)
                            or (not scope.root and key.startswith(ROOT_HOLDERS))})
     merged.foreign.update(after.foreign)
-    for resource in kept:  # a veth's host end is known as ours from inside its namespace
-        for claim in resource.claims():
-            merged.foreign.pop(claim, None)
+    if merged.foreign:  # a veth's host end is known as ours from inside its namespace
+        for resource in kept.values():
+            for claim in resource.claims():
+                merged.foreign.pop(claim, None)
+    merged.resources = {**kept, **after.resources}
     return merged
 
 
@@ -104,16 +106,46 @@ def within(state: HostState, scope: Scope) -> HostState:
     At N=1,000, an add's verify compares ~1,000 resources, not ~5,000."""
     if scope.namespaces is None:
         return state
-    inside = set(scope.namespaces)
-    return HostState({key: resource for key, resource in state.resources.items()
-                      if not _outside(resource, inside, scope.root)},
-                     foreign=state.foreign, facts=state.facts)
+    read = _read_within(state.resources, set(scope.namespaces), scope.root)[0]
+    return HostState(read, foreign=state.foreign, facts=state.facts)
 
 
-def _outside(resource: Resource, inside: set[str], root_read: bool) -> bool:
-    """Whether `resource` is read outside a scope of `inside` namespaces (and the root
-    namespace, if `root_read`)."""
-    name = namespace_of(resource)
-    if name is not None:
-        return name not in inside
-    return not root_read and not isinstance(resource, READ_WHOLE)
+Where = Callable[[Any], str] | None
+_WHERE: dict[type, Where] = {}
+"""By kind of resource, the namespace an observation reads it in (ROOT: the root
+namespace's own objects); None: read whole, whatever the scope."""
+
+
+def _where(kind: type) -> Where:
+    if issubclass(kind, Netns):
+        return attrgetter("name")
+    if issubclass(kind, SEEN_INSIDE):
+        return attrgetter("netns")
+    if issubclass(kind, READ_WHOLE):
+        return None
+    return lambda resource: ROOT
+
+
+def _read_within(
+    resources: dict[str, Resource], inside: set[str], root_read: bool
+) -> tuple[dict[str, Resource], dict[str, Resource]]:
+    """`resources` split: those an observation within a scope of the `inside` namespaces
+    (and the root namespace's own objects, if `root_read`) reads, and the others. One
+    loop and a lookup by kind per resource: verify splits ~5,000 of them three times."""
+    read: dict[str, Resource] = {}
+    unread: dict[str, Resource] = {}
+    known = _WHERE
+    for key, resource in resources.items():
+        kind = type(resource)
+        if kind not in known:
+            known[kind] = _where(kind)
+        where = known[kind]
+        if where is None:
+            read[key] = resource
+            continue
+        name = where(resource)
+        if root_read if name == ROOT else name in inside:
+            read[key] = resource
+        else:
+            unread[key] = resource
+    return read, unread
