@@ -84,7 +84,8 @@ def _replace(where: Path, data: dict[str, Any]) -> None:
     partial = where.with_name(f".{where.name}.{os.getpid()}")
     try:
         where.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-        partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+        partial.write_text(json.dumps(data, sort_keys=True, check_circular=False),
+                           encoding="utf-8")  # JSON-shaped: decoded, or the controller's
         os.replace(partial, where)
     except OSError as error:
         partial.unlink(missing_ok=True)

@@ -88,16 +88,17 @@ class LastApplied:
     @classmethod
     def now(cls, desired: HostState, source: Source, hosts: tuple[str, ...] = ()) -> LastApplied:
         at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        resources = tuple(to_json(r, carried=False) for r in desired.resources.values())
+        resources = tuple([to_json(r, False) for r in desired.resources.values()])
         return cls(resources, source, at, hosts, address_table(desired))
 
     def to_json(self) -> dict[str, Any]:
+        """For the agent to write: its address table is the record's own, not a copy."""
         return {
             "format_version": RECORD_VERSION,
             **self.source.to_json(),
             "applied_at": self.applied_at,
             "hosts": list(self.hosts),
-            "addresses": {c: dict(n) for c, n in self.addresses.items()},
+            "addresses": self.addresses,
             "resources": list(self.resources),
         }
 
