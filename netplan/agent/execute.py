@@ -90,9 +90,9 @@ def run(session: Session, step: Step) -> None:
     elif step.op == "delete":
         kind.delete(session, resource)
     else:
-        fixed = ", ".join(sorted(set(step.fields) - resource.MUTABLE))
+        fixed = set(step.fields) - resource.MUTABLE
         if kind.update is None or fixed:
-            what = fixed or f"a {resource.KIND}"
+            what = ", ".join(sorted(fixed)) or f"a {resource.KIND}"
             raise ValueError(f"{what} cannot be changed in place: delete and recreate it")
         kind.update(session, resource, step.fields)
 
@@ -112,8 +112,10 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
             for start, group in _groups(steps):
                 if len(group) == 1:
                     _run_one(session, start, group[0], journal, len(steps))
-                else:
+                elif _makes_namespace(group[0]):
                     _make_namespaces(session, start, group, journal, len(steps))
+                else:
+                    _rewrite_hosts_files(session, start, group, journal, len(steps))
             if steps:
                 with _blame(len(steps) - 1, steps[-1]):
                     netns.settle(session)
@@ -151,7 +153,8 @@ def _settle_for_rollback(session: Session) -> None:
 
 def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
     """The steps one by one, with their index; except a run of namespaces to make long
-    enough to be made in parts (netns.create_in_parts), which comes as one group."""
+    enough to be made in parts (netns.create_in_parts), and a run of hosts files to
+    rewrite (_rewrite_hosts_files), each of which comes as one group."""
     index = 0
     while index < len(steps):
         end = index
@@ -159,6 +162,13 @@ def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
             end += 1
         if end > index and split.part_count(end - index, netns.NAMESPACES_PER_PROCESS,
                                             split.cpus()) > 1:
+            yield index, list(steps[index:end])
+            index = end
+            continue
+        end = index
+        while end < len(steps) and _rewrites_hosts_file(steps[end]):
+            end += 1
+        if end - index > 1:
             yield index, list(steps[index:end])
         else:
             end = max(end, index + 1)
@@ -168,6 +178,10 @@ def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
 
 def _makes_namespace(step: Step) -> bool:
     return step.op == "create" and isinstance(step.resource, Netns)
+
+
+def _rewrites_hosts_file(step: Step) -> bool:
+    return step.op == "update" and isinstance(step.resource, HostsFile)
 
 
 def _run_one(session: Session, index: int, step: Step, journal: Journal | None,
@@ -209,6 +223,28 @@ def _make_namespaces(session: Session, start: int, group: list[Step], journal: J
     progress.step_done(start + len(group), total)
 
 
+def _rewrite_hosts_files(session: Session, start: int, group: list[Step],
+                         journal: Journal | None, total: int) -> None:
+    """Steps `start`... (each rewrites a hosts file) in one go: a stop asked for is heard
+    before them; each is noted done, and reported, as it is done. Adding a container to a
+    network rewrites the file of every container on it, mostly names of one file that
+    the first step rewrote (netplan/agent/hosts_sharing.py): at N=1,000, a step's own
+    bookkeeping in _run_one cost more than the step."""
+    if journal is not None:
+        journal.before(start, group[0], total)
+    with _blame(start, group[0]):
+        netns.settle(session)
+    index = start
+    try:
+        for index, step in enumerate(group, start):
+            run(session, step)
+            if journal is not None:
+                journal.done.append(index)
+            progress.step_done(index + 1, total)
+    except (OSError, ValueError) as error:
+        raise _failed(index, group[index - start], error) from error
+
+
 def _report_processes(steps: Sequence[Step], failures: list[tuple[Process, str]]) -> None:
     """A process that did not start fails its own step only: the steps after it ran."""
     if not failures:
@@ -223,10 +259,15 @@ def _report_processes(steps: Sequence[Step], failures: list[tuple[Process, str]]
 @contextmanager
 def _blame(index: int, step: Step) -> Iterator[None]:
     """Turn a kernel refusal into StepFailed naming the step."""
-    what = step.resource.describe()
     try:
         yield
-    except OSError as error:
-        raise StepFailed(index, step.op, what, explain(error), error.errno or 0) from error
-    except ValueError as error:
-        raise StepFailed(index, step.op, what, str(error)) from error
+    except (OSError, ValueError) as error:
+        raise _failed(index, step, error) from error
+
+
+def _failed(index: int, step: Step, error: OSError | ValueError) -> StepFailed:
+    """The kernel's (or the step's own) refusal of step `index`, naming it."""
+    what = step.resource.describe()
+    if isinstance(error, OSError):
+        return StepFailed(index, step.op, what, explain(error), error.errno or 0)
+    return StepFailed(index, step.op, what, str(error))

@@ -234,13 +234,15 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     namespaces is rewritten once, when none of them is to keep what it holds
     (HostsSharing.may_rewrite); otherwise, when this call already rewrote it to another
     text, or when it is not to be shared, this namespace gets a file of its own."""
-    path = path_of(hosts.netns)
     sharing = session.hosts
     if hosts.shared and sharing.written:
-        linked = inode_of(path)  # one call, where most of a shared file's names end
+        # where most of a shared file's names end: known since the file's rewrite
+        # counted its names (HostsSharing.names), else one call
+        linked = sharing.names.get(hosts.netns) or inode_of(path_of(hosts.netns))
         if linked is not None and sharing.written.get(linked) == hosts.digest:
             _keep(session, hosts.netns, lambda: sharing.before.get(linked), linked)
             return  # rewritten under another name
+    path = path_of(hosts.netns)
     try:
         fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as error:

@@ -11,8 +11,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from netplan.agent import hostsfile
+import pytest
+
+from netplan.agent import hostsfile, transaction
 from netplan.agent.api import execute, handle, observe
+from netplan.agent.errors import StepFailed
 from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
 from netplan.agent.resources import HostsFile, Netns, text_of
 from netplan.agent.session import Session
@@ -287,3 +290,25 @@ def test_a_temporary_left_by_a_killed_agent_goes_with_the_destroy(topology: str)
             other.name]
     finally:
         other.unlink()
+
+
+def test_a_step_refused_among_rewrites_of_one_file_rolls_back_every_name(topology: str) -> None:
+    """The executor runs a run of hosts-file rewrites in one go: the third one refused,
+    the two before it are undone (both names of the file they rewrote hold what they
+    held again), and the one after it never ran."""
+    own = {"r3": text_of(("10.9.0.7 r3",)), "r4": text_of(("10.9.0.8 r4",))}
+    texts = {"r1": TEXT, "r2": TEXT, **own}
+    create(topology, *(r for n, text in texts.items() for r in (Netns(n), HostsFile(n, text))))
+    before = owned(topology)
+    assert inodes("r1") == inodes("r2") and inodes("r1")[0][1] == 2
+    steps = [Step("update", HostsFile(n, NEWER), ("digest",)) for n in texts]
+    steps[2] = Step("update", HostsFile("r3", NEWER), ("netns",))  # not changeable in place
+    undo = [[Step("update", before[step.resource.key], ("digest",))] for step in steps]
+    with pytest.raises(StepFailed) as failed:
+        transaction.apply(topology, steps, undo, True, None)
+    assert failed.value.step_index == 2 and failed.value.resource == HostsFile("r3").describe()
+    assert failed.value.rollback is not None
+    assert (failed.value.rollback["undone"], failed.value.rollback["of"]) == (2, 2)
+    assert {n: hosts_path(n).read_text() for n in texts} == {
+        n: f"{hosts_marker(topology)}\n{text}" for n, text in texts.items()}
+    assert owned(topology) == before

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netplan.agent import execute, netns, split
-from netplan.agent.resources import ROOT, Address, Netns
+from netplan.agent.resources import ROOT, Address, HostsFile, Netns
 from netplan.agent.state import Step
 
 
@@ -15,6 +15,10 @@ def make(name: str) -> Step:
 
 def other(name: str) -> Step:
     return Step("create", Address(ROOT, name, "10.0.0.1/24"))
+
+
+def rewrite(name: str) -> Step:
+    return Step("update", HostsFile(name, "10.0.0.1 x\n"), ("digest",))
 
 
 @pytest.mark.parametrize(("steps", "cpus", "groups"), [
@@ -27,8 +31,15 @@ def other(name: str) -> Step:
     ([make("a"), other("x"), make("b"), make("c"), make("d"), make("e")], 2,
      [[0], [1], [2, 3, 4, 5]]),
     ([Step("delete", Netns(n)) for n in "abcd"], 2, [[0], [1], [2], [3]]),  # makes only
+    ([rewrite("a"), rewrite("b"), rewrite("c")], 1, [[0, 1, 2]]),  # hosts files: any CPUs
+    ([other("x"), rewrite("a"), rewrite("b"), other("y"), rewrite("c")], 2,
+     [[0], [1, 2], [3], [4]]),
+    ([make("a"), make("b"), make("c"), make("d"), rewrite("a"), rewrite("b")], 2,
+     [[0, 1, 2, 3], [4, 5]]),
+    ([Step("create", HostsFile("a", "")), Step("delete", HostsFile("b")), rewrite("c")], 2,
+     [[0], [1], [2]]),  # rewrites only
 ])  # fmt: skip
-def test_a_long_enough_run_of_namespaces_to_make_is_one_group(
+def test_a_long_enough_run_of_namespaces_to_make_and_a_run_of_rewrites_are_groups(
         steps: list[Step], cpus: int, groups: list[list[int]],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(netns, "NAMESPACES_PER_PROCESS", 2)
