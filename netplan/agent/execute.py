@@ -157,23 +157,27 @@ def _groups(steps: Sequence[Step]) -> Iterator[tuple[int, list[Step]]]:
     rewrite (_rewrite_hosts_files), each of which comes as one group."""
     index = 0
     while index < len(steps):
-        end = index
-        while end < len(steps) and _makes_namespace(steps[end]):
-            end += 1
-        if end > index and split.part_count(end - index, netns.NAMESPACES_PER_PROCESS,
-                                            split.cpus()) > 1:
-            yield index, list(steps[index:end])
-            index = end
-            continue
-        end = index
-        while end < len(steps) and _rewrites_hosts_file(steps[end]):
-            end += 1
-        if end - index > 1:
-            yield index, list(steps[index:end])
+        namespaces = _run_end(steps, index, _makes_namespace)
+        rewrites = _run_end(steps, index, _rewrites_hosts_file)
+        if split.part_count(namespaces - index, netns.NAMESPACES_PER_PROCESS,
+                            split.cpus()) > 1:
+            yield index, list(steps[index:namespaces])
+            index = namespaces
+        elif rewrites - index > 1:
+            yield index, list(steps[index:rewrites])
+            index = rewrites
         else:
-            end = max(end, index + 1)
+            end = max(namespaces, index + 1)
             yield from ((i, [steps[i]]) for i in range(index, end))
-        index = end
+            index = end
+
+
+def _run_end(steps: Sequence[Step], start: int, alike: Callable[[Step], bool]) -> int:
+    """Where the run of steps from `start` that are all `alike` ends."""
+    end = start
+    while end < len(steps) and alike(steps[end]):
+        end += 1
+    return end
 
 
 def _makes_namespace(step: Step) -> bool:
