@@ -33,12 +33,11 @@ import os
 import pickle
 import sys
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields
 from functools import cached_property
 from importlib.util import find_spec
 from itertools import compress, repeat
-from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from netplan.agent.resources import (
     RESOURCE_TYPES,
     Resource,
     field_names,
+    field_values,
     from_json,
     to_json,
 )
@@ -120,18 +120,10 @@ def observation_digest(observed: Mapping[str, HostState]) -> str:
     return digest.hexdigest()
 
 
-_GETTERS: dict[tuple[type, bool], Callable[[Any], tuple[Any, ...]]] = {}
-
-
 def _values(resource: Resource, carried: bool = True) -> tuple[Any, ...]:
     """Every field's value of `resource` (or, without `carried`, every compared field's),
     in the order of its fields."""
-    getter = _GETTERS.get((type(resource), carried))
-    if getter is None:
-        names = field_names(type(resource), carried)
-        getter = _GETTERS[(type(resource), carried)] = attrgetter(*names) \
-            if len(names) > 1 else lambda r: (getattr(r, names[0]),)  # fmt: skip
-    return getter(resource)
+    return field_values(type(resource), carried)(resource)
 
 
 def _file_key(file: Path) -> str:

@@ -10,13 +10,11 @@ routes with one of its addresses: those the plan deletes and creates again itsel
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import replace
-from operator import attrgetter
-from typing import Any
 
 from netplan.agent.resources import (
     Address,
+    FieldValues,
     NftTable,
     Resource,
     Route,
@@ -24,6 +22,7 @@ from netplan.agent.resources import (
     Sysctl,
     Veth,
     field_names,
+    field_values,
 )
 from netplan.agent.state import HostState
 from netplan.plan.changes import Change, Conflict, FieldChange, shown
@@ -50,21 +49,10 @@ def conflicts(host: str, desired: HostState, observed: HostState) -> list[Confli
             *port_conflicts(desired, observed), *local_ip_conflicts(host, desired, observed)]
 
 
-Values = Callable[[Resource], tuple[Any, ...]]
-"""A kind's compared fields of one resource, in field_names() order."""
-_VALUES: dict[type, tuple[tuple[str, ...], Values]] = {}
-
-
-def compared_values(kind: type) -> tuple[tuple[str, ...], Values]:
+def compared_values(kind: type) -> tuple[tuple[str, ...], FieldValues]:
     """The compared fields of a resource kind and what reads them all in one call (a
     plan that rewrites a thousand hosts files compares a thousand pairs)."""
-    known = _VALUES.get(kind)
-    if known is None:
-        names = field_names(kind)
-        read = attrgetter(*names)
-        values: Values = read if len(names) > 1 else lambda resource: (read(resource),)
-        known = _VALUES[kind] = (names, values)
-    return known
+    return field_names(kind), field_values(kind)
 
 
 def field_changes(desired: Resource, observed: Resource) -> tuple[FieldChange, ...]:
