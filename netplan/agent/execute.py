@@ -103,11 +103,13 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
     once every step is done, for the first process that did not start. A `journal`
     notes each step done, and may stop the run between two steps (Interrupted)."""
     try:
-        session = Session(topology, replaced_hosts=None if journal is None else journal.hosts_files)
+        session = (Session(topology) if journal is None else
+                   Session(topology, replaced_hosts=journal.hosts_files,
+                           shared_rewrites=journal.shared_rewrites))
     except OSError as error:
         raise AgentFailure(f"cannot open a netlink socket: {explain(error)}") from error
     with session:
-        _expect_hosts_files(session, steps)
+        expect_hosts_files(session, steps)
         try:
             for start, group in _groups(steps):
                 if len(group) == 1:
@@ -127,8 +129,10 @@ def execute(topology: str, steps: Sequence[Step], journal: Journal | None = None
     _report_processes(steps, failures)
 
 
-def _expect_hosts_files(session: Session, steps: Sequence[Step]) -> None:
-    """Tell the session which hosts files the steps write and remove (HostsSharing)."""
+def expect_hosts_files(session: Session, steps: Sequence[Step]) -> None:
+    """Tell the session which hosts files the steps write and remove (HostsSharing): an
+    execute's, and a rollback's (whose undo of a shared file's rewrite in place wants
+    every name of the file back at its old text, so the file is rewritten back in place)."""
     wanted, dropped = [], []
     for step in steps:
         resource = step.resource

@@ -50,6 +50,9 @@ class HostsSharing:
         counted and let be rewritten (those no step removes): found then, so the name's
         own step need not look again (nothing but that step changes the name during the
         call). At N=1,000 names of one file, ~3 ms less per rewrite of them all."""
+        self.linked: dict[Inode, list[str]] = {}
+        """Every name of a file may_rewrite let be rewritten (removed ones included), as it
+        counted them: whose file a rewrite in place changes, for its undo (Journal)."""
 
     def expect(self, wanted: Iterable[tuple[str, str]], dropped: Iterable[str]) -> None:
         """The (namespace, digest) of every hosts file the call's steps create or rewrite,
@@ -80,6 +83,7 @@ class HostsSharing:
                 self._kept.add(inode)
                 return False
         self.names.update((name, inode) for name in same if name not in self._dropped)
+        self.linked[inode] = same
         return True
 
     @staticmethod

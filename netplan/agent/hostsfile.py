@@ -233,7 +233,9 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
     it held is kept first (`_keep`), read through the same open. A file linked to other
     namespaces is rewritten once, when none of them is to keep what it holds
     (HostsSharing.may_rewrite); otherwise, when this call already rewrote it to another
-    text, or when it is not to be shared, this namespace gets a file of its own."""
+    text, or when it is not to be shared, this namespace gets a file of its own. A
+    rewrite in place of a file with other names notes them all for the journal's undo
+    (Session.shared_rewrites): their own steps may never run."""
     sharing = session.hosts
     if hosts.shared and sharing.written:
         # where most of a shared file's names end: known since the file's rewrite
@@ -274,6 +276,8 @@ def update(session: Session, hosts: HostsFile, fields: tuple[str, ...]) -> None:
         os.ftruncate(fd, len(content))
         if hosts.shared:
             sharing.wrote(inode, hosts.digest, path)
+        if stat.st_nlink > 1 and session.shared_rewrites is not None:
+            session.shared_rewrites[hosts.netns] = sharing.linked[inode]
     finally:
         os.close(fd)
 

@@ -45,6 +45,12 @@ class Journal:
     observed state has its digest only. The step keeps it here itself, from the open it
     rewrites or removes the file with (execute makes this its Session's
     `replaced_hosts`)."""
+    shared_rewrites: dict[str, list[str]] = field(default_factory=dict)
+    """Every name a hosts file had when a step rewrote it in place for all of them (the
+    namespaces on one network share one file: netplan/agent/hosts_sharing.py), by the
+    namespace of that step; kept by the step itself (execute makes this its Session's
+    `shared_rewrites`). The names whose own step did not run still have the file, with
+    the new text: that step's undo puts back theirs too."""
 
     @classmethod
     def of(cls, steps: Sequence[Step], undo: list[list[Step]] | None,
@@ -71,9 +77,31 @@ class Journal:
         namespace's veth costs ~20 ms to delete; with its namespace, nearly nothing."""
         todo = [[self._with_saved_bytes(s) for s in self.undo[index]]
                 for index in reversed(self.done)]
+        if self.shared_rewrites:
+            todo = self._with_linked_names(todo)
         deleted = {s.resource.key for steps in todo for s in steps if s.op == "delete"}
         return [[s for s in steps if not (s.op == "delete" and s.resource.parent() in deleted)]
                 for steps in todo]  # fmt: skip
+
+    def _with_linked_names(self, todo: list[list[Step]]) -> list[list[Step]]:
+        """`todo` where the undo of each step that rewrote a shared hosts file in place
+        also puts back the file of every other name it had whose own step is not undone
+        (it never ran): all of them, wanted with one text in the rollback's execute,
+        let it rewrite the one file back in place, still shared (HostsSharing)."""
+        undone = {s.resource.netns for steps in todo for s in steps
+                  if isinstance(s.resource, HostsFile)}  # fmt: skip
+        return [[*steps, *(s for undo in steps for s in self._linked_undo(undo, undone))]
+                for steps in todo]  # fmt: skip
+
+    def _linked_undo(self, undo: Step, undone: set[str]) -> list[Step]:
+        """For the undo of a step that rewrote a shared hosts file in place, the same
+        undo for each of the file's other names not in `undone` (then added to it)."""
+        resource = undo.resource
+        if not isinstance(resource, HostsFile) or undo.op != "update":
+            return []
+        others = [n for n in self.shared_rewrites.get(resource.netns, ()) if n not in undone]
+        undone.update(others)
+        return [replace(undo, resource=replace(resource, netns=name)) for name in others]
 
     def _with_saved_bytes(self, undo: Step) -> Step:
         """A hosts file put back with the bytes saved before the step."""

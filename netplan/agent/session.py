@@ -43,7 +43,8 @@ class Session:
     topology whose markers it reads and writes."""
 
     def __init__(self, topology: str, open_at_most: int | None = None,
-                 replaced_hosts: dict[str, bytes] | None = None) -> None:
+                 replaced_hosts: dict[str, bytes] | None = None,
+                 shared_rewrites: dict[str, list[str]] | None = None) -> None:
         self.topology = topology
         self.open_at_most = max_open() if open_at_most is None else open_at_most
         """Namespaces whose handles stay open; the least recently used are closed."""
@@ -69,6 +70,10 @@ class Session:
         self.replaced_hosts = replaced_hosts
         """What a hosts file held (after its marker line) before a step of this call
         rewrote or removed it, by namespace: a Journal's, for its undo; None when no
+        journal will undo this call's steps."""
+        self.shared_rewrites = shared_rewrites
+        """Every name a hosts file had when a step of this call rewrote it in place, by
+        the namespace of that step: a Journal's (Journal.shared_rewrites); None when no
         journal will undo this call's steps."""
         self.hosts = HostsSharing()
         """The hosts files this call writes, and which of them may be one file."""

@@ -136,6 +136,7 @@ def undo_journal(topology: str, journal: Journal) -> Rollback:
     except OSError as error:
         return Rollback(0, len(todo), [f"cannot open a netlink socket: {explain(error)}"], 0.0)
     with session:
+        _execute.expect_hosts_files(session, [step for steps in todo for step in steps])
         for steps in todo:
             refused = [line for step in steps if (line := _undo_one(session, step))]
             failures += refused

@@ -20,7 +20,7 @@ from netplan.agent.hostsfile import ETC_NETNS, hosts_marker
 from netplan.agent.resources import HostsFile, Netns, text_of
 from netplan.agent.session import Session
 from netplan.agent.state import PROTOCOL_VERSION, Step
-from tests.kernel.kernel_helpers import create, delete, keyed, owned, update
+from tests.kernel.kernel_helpers import create, delete, keyed, owned, plan, update
 
 LINES = ("127.0.0.1 localhost", "10.9.0.3 db database")
 TEXT = text_of(LINES)
@@ -312,3 +312,36 @@ def test_a_step_refused_among_rewrites_of_one_file_rolls_back_every_name(topolog
     assert {n: hosts_path(n).read_text() for n in texts} == {
         n: f"{hosts_marker(topology)}\n{text}" for n, text in texts.items()}
     assert owned(topology) == before
+
+
+def test_a_step_refused_after_a_shared_file_was_rewritten_puts_back_every_name(
+    topology: str,
+) -> None:
+    """Five names of one file: the first step rewrites it in place for all of them and the
+    second finds it rewritten; the third is refused, so the fourth (an update) and the
+    fifth (its namespace's delete) never run. Their names still have the file, now with
+    the new text: the undo of the first step puts back theirs too, and the rollback
+    rewrites the one file back in place, still shared by all five (same inode as before,
+    five links), so a process inside any of them sees its old text again."""
+    names = ("k1", "k2", "k3", "k4", "k5")
+    wanted = [r for n in names for r in (Netns(n), HostsFile(n, TEXT))]
+    create(topology, *wanted)
+    before = owned(topology)
+    shared = inodes(*names)
+    assert shared == [(shared[0][0], 5)] * 5
+    held = {n: hosts_path(n).read_bytes() for n in names}
+    steps = [Step("update", HostsFile(n, NEWER), ("digest",)) for n in names[:4]]
+    steps[2] = Step("update", HostsFile("k3", NEWER), ("netns",))  # not changeable in place
+    steps.append(Step("delete", Netns("k5")))
+    undo = [[Step("update", before[f"hosts:{n}"], ("digest",))] for n in names[:4]]
+    undo.append([Step("create", before["netns:k5"]), Step("create", before["hosts:k5"])])
+    with pytest.raises(StepFailed) as failed:
+        transaction.apply(topology, steps, undo, True, None)
+    assert failed.value.step_index == 2 and failed.value.rollback is not None
+    assert (failed.value.rollback["undone"], failed.value.rollback["of"],
+            failed.value.rollback["failures"]) == (2, 2, [])
+    assert {n: hosts_path(n).read_bytes() for n in names} == held
+    assert inodes(*names) == shared
+    assert [getent(n, "cache").returncode for n in names] == [2] * 5
+    assert owned(topology) == before
+    assert plan(topology, *wanted).steps == []

@@ -28,6 +28,7 @@ def test_a_file_rewritten_remembers_its_names_but_not_those_removed(tmp_path: Pa
     sharing.expect([("a", "new"), ("b", "new"), ("c", "other")], ["d"])
     assert sharing.may_rewrite(inode, 4, "new", lambda n: f"{tmp_path}/{n}/hosts")
     assert sharing.names == {"a": inode, "b": inode, "c": inode}
+    assert sharing.linked == {inode: ["a", "b", "d", "c"]}  # whose file the rewrite changes
 
 
 def test_a_file_another_name_keeps_remembers_no_name(tmp_path: Path) -> None:
@@ -36,3 +37,4 @@ def test_a_file_another_name_keeps_remembers_no_name(tmp_path: Path) -> None:
     sharing.expect([("a", "new"), ("b", "new")], [])
     assert not sharing.may_rewrite(inode, 3, "new", lambda n: f"{tmp_path}/{n}/hosts")
     assert sharing.names == {}
+    assert sharing.linked == {}
