@@ -6,7 +6,10 @@ fields back to their observed values; a delete by creating the observed resource
 together with every observed resource the kernel removed with it (a namespace takes its
 links, addresses, routes, hosts file and processes: the planner's implicit deletes); but
 a stray link's delete is undone by nothing (what it was attached to cannot be reached:
-netplan/agent/stray.py).
+netplan/agent/stray.py). A hosts file put back is never one the agent may share with
+other namespaces (HostsFile.shared) where a container's process runs: the step's own
+file says so for an update, the namespace's observed process for a delete (an observed
+hosts file is read back as shareable: the kernel does not say).
 
 The agent runs the undo lists of the steps it has done, last step first, when an apply
 fails or is interrupted (netplan/agent/transaction.py), or when `apply --confirm` is not
@@ -16,8 +19,9 @@ confirmed in time.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
-from netplan.agent.resources import Resource, StrayLink
+from netplan.agent.resources import HostsFile, Process, Resource, StrayLink
 from netplan.agent.state import HostState, Step
 from netplan.plan.changes import HostPlan
 
@@ -41,10 +45,22 @@ def _undo(step: Step, observed: HostState, children: dict[str, list[str]]) -> li
         # The planner only updates and deletes what it observed.
         raise ValueError(f"{resource.describe()}: {step.op} of a resource not observed")
     if step.op == "update":
+        if isinstance(before, HostsFile) and isinstance(resource, HostsFile):
+            before = replace(before, shared=before.shared and resource.shared)
         return [Step("update", before, step.fields)]
     if isinstance(before, StrayLink):
         return []
-    return [Step("create", r) for r in _with_descendants(before, observed, children)]
+    return [Step("create", r) for r in _unshared(_with_descendants(before, observed, children))]
+
+
+def _unshared(resources: list[Resource]) -> list[Resource]:
+    """`resources`, with the hosts file of a namespace a process among them runs in not
+    to be shared."""
+    running = {r.netns for r in resources if isinstance(r, Process)}
+    if not running:
+        return resources
+    return [replace(r, shared=False) if isinstance(r, HostsFile) and r.netns in running else r
+            for r in resources]  # fmt: skip
 
 
 def _children(observed: HostState) -> dict[str, list[str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netplan.agent.resources import Netns, Process, StrayLink, Veth
+from netplan.agent.resources import HostsFile, Netns, Process, Resource, StrayLink, Veth
 from netplan.agent.state import HostState
 from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
@@ -71,3 +71,31 @@ def test_a_stray_links_delete_is_undone_by_nothing() -> None:
     plan = plan_host("local", HostState(), HostState(resources={stray.key: stray}))
     assert [f"{s.op} {s.resource.key}" for s in plan.steps] == ["delete link:/veth1"]
     assert undo_steps(plan) == [[]]
+
+
+OLD, NEW = "10.0.0.2 web\n", "10.0.0.2 web\n10.0.0.3 db\n"
+SLEEP = Process("web", "web", ("sleep", "60"))
+
+
+@pytest.mark.parametrize(("desired", "observed", "shared"), [
+    pytest.param([HostsFile("web", NEW)], [Netns("web"), HostsFile("web", OLD)], True,
+                 id="update-shareable"),
+    pytest.param([HostsFile("web", NEW, shared=False)], [Netns("web"), HostsFile("web", OLD)],
+                 False, id="update-where-a-process-runs"),
+    pytest.param([], [Netns("web"), HostsFile("web", OLD)], True, id="delete"),
+    pytest.param([], [Netns("web"), HostsFile("web", OLD), SLEEP], False,
+                 id="delete-with-its-process"),
+])  # fmt: skip
+def test_a_hosts_file_put_back_is_shared_only_where_no_process_runs(
+    desired: list[Resource], observed: list[Resource], shared: bool
+) -> None:
+    """The kernel does not say whether a hosts file was shareable (HostsFile.shared): the
+    observed file always reads as shareable, and the undo must not link the file of a
+    namespace a container's process runs in to the other namespaces' file."""
+    with_netns = [Netns("web"), *desired] if desired else []
+    plan = plan_host("local", HostState(resources={r.key: r for r in with_netns}),
+                     HostState(resources={r.key: r for r in observed}))
+    put_back = [s.resource for undo in undo_steps(plan) for s in undo
+                if isinstance(s.resource, HostsFile)]  # fmt: skip
+    assert [(h.netns, h.digest, h.shared) for h in put_back] == [
+        ("web", HostsFile("web", OLD).digest, shared)]
