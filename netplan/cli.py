@@ -712,7 +712,7 @@ def show(
         else:
             raise NetplanError("show needs a topology file or --name NAME")
         with pipeline.connect_hosts(outline, provider, inventory, forks) as hosts:
-            observed = pipeline.observe(outline, hosts)
+            observed = pipeline.observe(outline, hosts, hosts_text=True)  # aliases
         if not hosts.failed and not any(state.resources for state in observed.values()):
             where = ", ".join(observed) or "no host"
             how = f"netplan apply {file}" if file is not None else "check the name"

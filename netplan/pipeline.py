@@ -155,14 +155,16 @@ def answered(host: HostConnection, answer: dict[str, Any]) -> dict[str, Any]:
 
 def observe(
     outline: Outline, hosts: Hosts, shown: str = "observe", records: Record = Record.NONE,
-    owners: bool = False,
+    owners: bool = False, hosts_text: bool = False,
 ) -> dict[str, HostState]:
     """Each host's state; with `records`, its last-applied record (or its source) is read
     in the same request, into hosts.records (hosts.sources); with `owners`, whose the
-    other named namespaces are (Facts.namespace_owners)."""
+    other named namespaces are (Facts.namespace_owners); with `hosts_text`, each hosts
+    file's text (HostsFile.content), which only `netplan show` reads."""
 
     def one(host: HostConnection) -> HostState:
-        answer = call(host, observe_request(outline, host, records=records, owners=owners))
+        answer = call(host, observe_request(outline, host, records=records, owners=owners,
+                                            hosts_text=hosts_text))
         return _observed(hosts, host.name, answer)
 
     return hosts.each("observe", one, shown)
@@ -210,9 +212,11 @@ def observe_host(outline: Outline, host: HostConnection,
 
 
 def observe_request(outline: Outline, host: HostConnection, scope: Scope | None = None,
-                    records: Record = Record.NONE, owners: bool = False) -> dict[str, Any]:
+                    records: Record = Record.NONE, owners: bool = False,
+                    hosts_text: bool = False) -> dict[str, Any]:
     """The observe request of `host`, within `scope`, with as much of the last-applied
-    record as `records` says and the other namespaces' owners if `owners`. A scope that
+    record as `records` says, the other namespaces' owners if `owners`, and the hosts
+    files' text if `hosts_text`. A scope that
     leaves out the root namespace asks for no facts: with_untouched keeps those of the
     observation before."""
     request: dict[str, Any] = {"op": "observe", "topology": outline.name}
@@ -222,6 +226,8 @@ def observe_request(outline: Outline, host: HostConnection, scope: Scope | None 
         request["source"] = True
     if owners:
         request["owners"] = True
+    if hosts_text:
+        request["hosts"] = True
     if scope is not None and scope.namespaces is not None:
         request["inside"] = scope.namespaces
     if scope is not None and not scope.root:

@@ -2,7 +2,8 @@
 
 The output is itself a valid topology (`netplan validate` accepts it): nmstate's rule
 that `show` prints what `apply` takes. Addresses appear as static `ipv4`, MACs only
-where they differ from the address-derived default, MTUs only where not 1500.
+where they differ from the address-derived default, MTUs only where not 1500, aliases
+as the hosts files name them (netplan/show_aliases.py).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from ipaddress import IPv4Interface
 from typing import Any
 
-from netplan.agent.resources import ROOT, Address, Bridge, Macvlan, Netns, Veth
+from netplan.agent.resources import ROOT, Address, Bridge, HostsFile, Macvlan, Netns, Veth
 from netplan.agent.state import HostState
 from netplan.drivers.bridge import DEFAULT_MTU
 from netplan.drivers.macvlan_show import macvlan_networks
@@ -20,6 +21,7 @@ from netplan.drivers.overlay_show import overlay_networks
 from netplan.firewall.show import network_settings, published_ports
 from netplan.ipam import mac_for
 from netplan.processes import shown_processes
+from netplan.show_aliases import read_aliases
 
 
 def ipv4_addresses(state: HostState) -> dict[tuple[str, str], IPv4Interface]:
@@ -95,6 +97,22 @@ def observed_topology(name: str, observed: Mapping[str, HostState]) -> dict[str,
             containers[container]["publish"] = ports
     networks.update(overlay_networks(observed))  # their bridges are not bridge networks
     networks.update(macvlan_networks(observed))
+    shown_aliases(observed, containers)
     topology["networks"] = networks
     topology["containers"] = containers
     return topology
+
+
+def shown_aliases(observed: Mapping[str, HostState], containers: dict[str, dict[str, Any]]) -> None:
+    """Write each container's aliases under its networks, read from the hosts files of
+    every host (a container's peers on an overlay network may be on other hosts)."""
+    files = {resource.netns: resource.content for state in observed.values()
+             for resource in state.resources.values() if isinstance(resource, HostsFile)}
+    addresses = {(container, network): attachment["ipv4"]
+                 for container, spec in containers.items()
+                 for network, attachment in spec.get("networks", {}).items()
+                 if "ipv4" in attachment}
+    hostnames = {container: spec["hostname"] for container, spec in containers.items()
+                 if "hostname" in spec}
+    for (container, network), aliases in read_aliases(files, addresses, hostnames).items():
+        containers[container]["networks"][network]["aliases"] = aliases

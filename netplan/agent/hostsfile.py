@@ -43,32 +43,37 @@ def path_of(netns: str) -> str:
     return f"{ETC_NETNS}/{netns}/{FILE}"
 
 
-def read(topology: str) -> list[tuple[str, HostsFile | bytes]]:
+def read(topology: str, content: bool = False) -> list[tuple[str, HostsFile | bytes]]:
     """Every hosts file under /etc/netns, by namespace: a file with this topology's
-    marker as its HostsFile (digested here), any other as its bytes (whose it is depends
-    on the namespaces the topology owns: classify). Needs no namespace to be observed
-    first: an observation reads them while its other processes look into namespaces.
-    A file linked to several namespaces is read and digested once."""
+    marker as its HostsFile (digested here; with `content`, its text too: `netplan show`
+    reads the aliases back from it), any other as its bytes (whose it is depends on the
+    namespaces the topology owns: classify). Needs no namespace to be observed first: an
+    observation reads them while its other processes look into namespaces. A file linked
+    to several namespaces is read and digested once."""
     marker = hosts_marker(topology).encode() + b"\n"
-    digests: dict[int, str] = {}
+    digests: dict[int, tuple[str, str]] = {}
     found: list[tuple[str, HostsFile | bytes]] = []
     for netns, data in _files():
         if not data.startswith(marker):
             found.append((netns, data))
             continue
-        digest = digests.get(id(data))
-        if digest is None:
-            digest = digests[id(data)] = bytes_digest(memoryview(data)[len(marker):])
-        found.append((netns, HostsFile(netns, digest=digest)))
+        known = digests.get(id(data))
+        if known is None:
+            body = memoryview(data)[len(marker):]
+            known = digests[id(data)] = (bytes_digest(body), _text(body) if content else "")
+        digest, text = known
+        found.append((netns, HostsFile(netns, text, digest)))
     return found
 
 
 def classify(
-    topology: str, files: list[tuple[str, HostsFile | bytes]], owned: Iterable[str]
+    topology: str, files: list[tuple[str, HostsFile | bytes]], owned: Iterable[str],
+    content: bool = False,
 ) -> tuple[list[HostsFile], dict[str, str]]:
     """Of the files read(): those of the namespaces this topology owns, and the files it
-    wrote for namespaces that are gone, by digest; plus `foreign`: every other hosts file
-    under /etc/netns, by key, with a phrase saying whose it is."""
+    wrote for namespaces that are gone, by digest (with `content`, their text too); plus
+    `foreign`: every other hosts file under /etc/netns, by key, with a phrase saying
+    whose it is."""
     ours = set(owned)
     found: list[HostsFile] = []
     foreign: dict[str, str] = {}
@@ -78,7 +83,7 @@ def classify(
             continue
         owner = _owner(_first_line(data))
         if netns in ours or owner == topology:
-            found.append(HostsFile(netns, digest=bytes_digest(data)))
+            found.append(HostsFile(netns, _text(data) if content else "", bytes_digest(data)))
         elif owner is None:
             foreign[HostsFile(netns).key] = "is not managed by netplan"
         else:
@@ -145,6 +150,11 @@ def _body(data: bytes) -> bytes:
     """A file's bytes after its marker line (all of them if it has none)."""
     first, _, rest = data.partition(b"\n")
     return rest if _owner(first.decode("utf-8", "replace")) is not None else data
+
+
+def _text(data: bytes | memoryview) -> str:
+    """A file's bytes as text; bytes no rendering makes read as U+FFFD, not an error."""
+    return bytes(data).decode("utf-8", "replace")
 
 
 def _first_line(data: bytes) -> str:

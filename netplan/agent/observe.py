@@ -70,15 +70,16 @@ def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
             ports_asked: bool = False, local_ips_asked: bool = False,
-            owners_asked: bool = False) -> HostState:
+            owners_asked: bool = False, hosts_asked: bool = False) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
     of the `interfaces` (macvlan parents) and host `paths` (volumes) asked about, and
     with `ports_asked`, the host ports others take (Facts.ports_in_use), and with
     `local_ips_asked`, the host's IPv4 addresses (Facts.local_ips), and with
-    `owners_asked`, whose the other named namespaces are (Facts.namespace_owners). With
-    `inside`, only
+    `owners_asked`, whose the other named namespaces are (Facts.namespace_owners), and
+    with `hosts_asked`, each hosts file's text beside its digest (HostsFile.content:
+    `netplan show` reads aliases from it). With `inside`, only
     those named namespaces are looked into; with `root` false, the root namespace's own
     objects and holders are not read, only the root-namespace ends of the links in the
     namespaces looked into (netplan/plan/scope.py), and the underlay's, interfaces',
@@ -96,7 +97,7 @@ def observe(topology: str, underlay: str | None = None,
         observe_part = partial(_observe_namespaces, topology, root_links, not root)
 
         def beside() -> tuple[list[tuple[str, HostsFile | bytes]], Facts]:
-            files = hostsfile.read(topology)
+            files = hostsfile.read(topology, hosts_asked)
             processes, damaged = process.observe(topology)
             for started in processes:
                 state.add(started)
@@ -114,7 +115,7 @@ def observe(topology: str, underlay: str | None = None,
         if owners_asked:
             state.facts = replace(state.facts, namespace_owners=owners)
         owned = [r.name for r in state.resources.values() if isinstance(r, Netns)]
-        ours, others = hostsfile.classify(topology, files, owned)
+        ours, others = hostsfile.classify(topology, files, owned, hosts_asked)
         for hosts in ours:
             state.add(hosts)
         state.foreign.update(others)

@@ -1,13 +1,16 @@
 """`netplan show`: what the kernel has that a topology owns, found by its file or by its
-name alone (`--name`, on every host the provider reaches)."""
+name alone (`--name`, on every host the provider reaches); its output applied again
+plans nothing, aliases and hostnames included."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import yaml
 
-from tests.e2e.hostview import TOPOLOGIES, netns_names, netplan
+from tests.e2e.hostview import TOPOLOGIES, assert_unchanged, netns_names, netplan, snapshot
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 
@@ -29,3 +32,54 @@ def test_show_by_file_and_by_name_alone() -> None:
     assert after.stderr == ("error: topology 'default-bridge' has nothing on local: never "
                             "applied there, or destroyed (hint: check the name)\n")
 
+
+
+ALIASES = {
+    "version": 1,
+    "name": "showaliases",
+    "networks": {"back": {"subnet": "10.72.0.0/24"}, "front": {"subnet": "10.71.0.0/24"}},
+    "containers": {  # in name order, as show prints them (which the hosts files follow)
+        "cache": {"networks": {"front": {}, "back": {"aliases": ["redis"]}}},
+        "db": {"networks": {"back": {"aliases": ["database", "pg"]}}},
+        "web": {"hostname": "www.example", "command": "sleep 3600",
+                "networks": {"front": {"aliases": ["www", "site"]},
+                             "back": {"aliases": ["api"]}}},
+    },
+}
+
+
+def getent(netns: str, name: str) -> list[str]:
+    """`address name aliases...` as the container's hosts file answers (`-s files`)."""
+    found = subprocess.run(["ip", "netns", "exec", netns, "getent", "-s", "files", "hosts", name],
+                           capture_output=True, text=True, check=True)
+    return found.stdout.split()
+
+
+def test_show_prints_aliases_and_its_output_plans_nothing(tmp_path: Path) -> None:
+    before = snapshot()
+    path = tmp_path / "showaliases.yaml"
+    path.write_text(yaml.safe_dump(ALIASES, sort_keys=False))
+    netplan("apply", path, "--yes", check=True)
+    try:
+        shown_text = netplan("show", path, check=True).stdout
+        shown = yaml.safe_load(shown_text)["containers"]
+        assert shown["web"]["hostname"] == "www.example"
+        assert shown["web"]["networks"]["front"]["aliases"] == ["www", "site"]
+        assert shown["web"]["networks"]["back"]["aliases"] == ["api"]
+        assert shown["db"]["networks"]["back"]["aliases"] == ["database", "pg"]
+        assert "aliases" not in shown["cache"]["networks"]["front"]
+        assert shown["cache"]["networks"]["back"]["aliases"] == ["redis"]
+        again = tmp_path / "shown.yaml"
+        again.write_text(shown_text)
+        netplan("validate", again, check=True)
+        assert netplan("plan", again, "--detailed-exitcode").returncode == 0
+        assert netplan("plan", path, "--detailed-exitcode").returncode == 0
+        assert getent("db", "api") == ["10.72.0.4", "web", "api"]
+        assert getent("db", "pg") == ["10.72.0.3", "db", "database", "pg"]
+        assert getent("cache", "site") == ["10.71.0.3", "web", "www", "site"]
+        assert getent("web", "redis") == ["10.72.0.2", "cache", "redis"]
+        assert getent("web", "api") == ["10.72.0.4", "api"]  # its own line: no name
+    finally:
+        netplan("destroy", path, "--yes", check=True)
+    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
+    assert_unchanged(before, snapshot())

@@ -21,12 +21,14 @@ MODES = {
 
 
 def test_show_names_host_and_container_modes_only_with_a_command() -> None:
-    """As README says: aliases and a `host` or `container:` container without a command
-    are not in the kernel, so not in `show`; one with a command is, with its mode."""
+    """As README says: a `host` or `container:` container without a command is not in
+    the kernel, so not in `show`; one with a command is, with its mode. Aliases are, in
+    the hosts files."""
     state = compile_topology(Topology.model_validate(MODES), {"local": HostState()})["local"]
     shown = observed_topology("modes", {"local": state})["containers"]
     assert shown == {
-        "web": {"networks": {"n": {"ipv4": "10.0.0.2"}}, "command": "sleep 3600"},
+        "web": {"networks": {"n": {"ipv4": "10.0.0.2", "aliases": ["www"]}},
+                "command": "sleep 3600"},
         "side": {"network_mode": "container:web", "command": "sleep 3601"},
         "hostproc": {"network_mode": "host", "command": "sleep 3602"},
     }
