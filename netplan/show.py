@@ -3,7 +3,8 @@
 The output is itself a valid topology (`netplan validate` accepts it): nmstate's rule
 that `show` prints what `apply` takes. Addresses appear as static `ipv4`, MACs only
 where they differ from the address-derived default, MTUs only where not 1500, aliases
-as the hosts files name them (netplan/show_aliases.py).
+as the hosts files name them (netplan/show_aliases.py); containers and networks in an
+order that renders the same hosts files and firewall rules (netplan/show_order.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from netplan.agent.state import HostState
 from netplan.drivers.bridge import DEFAULT_MTU
 from netplan.drivers.macvlan_show import macvlan_networks
 from netplan.drivers.overlay_show import overlay_networks
-from netplan.firewall.show import network_settings, published_ports
+from netplan.firewall.show import network_orders, network_settings, published_ports
 from netplan.ipam import mac_for
 from netplan.processes import shown_processes
-from netplan.show_aliases import read_aliases
+from netplan.show_aliases import Attachment, read_aliases
+from netplan.show_order import merged_order, network_members
 
 
 def ipv4_addresses(state: HostState) -> dict[tuple[str, str], IPv4Interface]:
@@ -97,22 +99,34 @@ def observed_topology(name: str, observed: Mapping[str, HostState]) -> dict[str,
             containers[container]["publish"] = ports
     networks.update(overlay_networks(observed))  # their bridges are not bridge networks
     networks.update(macvlan_networks(observed))
-    shown_aliases(observed, containers)
-    topology["networks"] = networks
-    topology["containers"] = containers
-    return topology
-
-
-def shown_aliases(observed: Mapping[str, HostState], containers: dict[str, dict[str, Any]]) -> None:
-    """Write each container's aliases under its networks, read from the hosts files of
-    every host (a container's peers on an overlay network may be on other hosts)."""
-    files = {resource.netns: resource.content for state in observed.values()
-             for resource in state.resources.values() if isinstance(resource, HostsFile)}
-    addresses = {(container, network): attachment["ipv4"]
-                 for container, spec in containers.items()
-                 for network, attachment in spec.get("networks", {}).items()
-                 if "ipv4" in attachment}
+    files = hosts_files(observed)
+    addresses = attachment_addresses(containers)
     hostnames = {container: spec["hostname"] for container, spec in containers.items()
                  if "hostname" in spec}
     for (container, network), aliases in read_aliases(files, addresses, hostnames).items():
         containers[container]["networks"][network]["aliases"] = aliases
+    rule_orders = [order for state in observed.values() for order in network_orders(state)]
+    topology["networks"] = in_order(networks, rule_orders)
+    topology["containers"] = in_order(containers, network_members(files, addresses, hostnames))
+    return topology
+
+
+def in_order(specs: Mapping[str, Any], orders: list[list[str]]) -> dict[str, Any]:
+    """`specs` in one order consistent with every one of `orders` (netplan/show_order.py)."""
+    return {name: specs[name] for name in merged_order(orders, specs)}
+
+
+def hosts_files(observed: Mapping[str, HostState]) -> dict[str, str]:
+    """Container → the text of its hosts file, on every host (a container's peers on an
+    overlay network may be on other hosts)."""
+    return {resource.netns: resource.content for state in observed.values()
+            for resource in state.resources.values() if isinstance(resource, HostsFile)}
+
+
+def attachment_addresses(containers: Mapping[str, dict[str, Any]]) -> dict[Attachment, str]:
+    """(container, network) → the container's IPv4 address there, as shown."""
+    return {(container, network): attachment["ipv4"]
+            for container, spec in containers.items()
+            for network, attachment in spec.get("networks", {}).items()
+            if "ipv4" in attachment}
+

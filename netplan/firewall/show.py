@@ -1,10 +1,12 @@
 """The firewall settings a host's observed tables say the topology has, for `show`:
-per network `nat`/`internal`/`icc` where not the default, per container `publish`; and
-the published ports a state's table has (also what port clashes are found from).
+per network `nat`/`internal`/`icc` where not the default, per container `publish`, and
+the networks' order as the per-bridge rules follow it; and the published ports a
+state's table has (also what port clashes are found from).
 Reads the canonical rule text that rules.py renders (and the agent reads back)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from ipaddress import IPv4Address, IPv4Interface
 from typing import Any
@@ -36,6 +38,27 @@ def network_settings(state: HostState) -> dict[str, dict[str, Any]]:
         if spec:
             found[bridge.network] = spec
     return found
+
+
+def network_orders(state: HostState) -> list[list[str]]:
+    """The networks in the order each of the table's per-bridge rule lists has them
+    (rules.py writes each in the order of the file's `networks`): the masquerades, the
+    internal networks' drops, and the `icc: false` drops of the bridge table."""
+    networks = {r.name: r.network for r in state.resources.values() if isinstance(r, Bridge)}
+    ports = {r.peer: r.bridge for r in state.resources.values() if isinstance(r, Veth)}
+    masquerades = [match["bridge"] for rule in _rules(state, "inet")
+                   if (match := _MASQUERADE.fullmatch(rule)) is not None]
+    internal = [match["bridge"] for rule in _rules(state, "inet")
+                if (match := _INTERNAL.fullmatch(rule)) is not None]
+    icc_off = [ports.get(match["port"], "") for rule in _rules(state, "bridge")
+               if (match := _QUOTED.search(rule)) is not None]  # a port of the bridge
+    return [[networks[bridge] for bridge in order if bridge in networks]
+            for order in (masquerades, internal, icc_off)]
+
+
+_MASQUERADE = re.compile(r'postrouting: ip saddr \S+ oifname != "(?P<bridge>[^"]+)" masquerade')
+_QUOTED = re.compile(r'"(?P<port>[^"]+)"')
+_INTERNAL = re.compile(r'forward: iifname "(?P<bridge>[^"]+)" oifname != "(?P=bridge)" drop')
 
 
 def published_ports(state: HostState) -> dict[str, list[str]]:
