@@ -83,3 +83,37 @@ def test_show_prints_aliases_and_its_output_plans_nothing(tmp_path: Path) -> Non
         netplan("destroy", path, "--yes", check=True)
     assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
     assert_unchanged(before, snapshot())
+
+
+ORDER = {
+    "version": 1,
+    "name": "showorder",
+    "networks": {"web": {"subnet": "10.73.0.0/24"}, "db": {"subnet": "10.74.0.0/24"}},
+    "containers": {  # not in name order: the hosts files and nft rules follow this order
+        "zed": {"networks": ["web", "db"], "publish": ["8093:80"]},
+        "amy": {"networks": ["db", "web"]},
+        "mid": {"networks": ["web"]},
+    },
+}
+
+
+def test_show_keeps_the_order_of_containers_and_networks(tmp_path: Path) -> None:
+    before = snapshot()
+    path = tmp_path / "showorder.yaml"
+    path.write_text(yaml.safe_dump(ORDER, sort_keys=False))
+    netplan("apply", path, "--yes", check=True)
+    try:
+        shown_text = netplan("show", path, check=True).stdout
+        shown = yaml.safe_load(shown_text)
+        assert list(shown["containers"]) == ["zed", "amy", "mid"]
+        assert list(shown["networks"]) == ["web", "db"]
+        assert shown["containers"]["zed"]["publish"] == ["8093:80/tcp"]
+        hosts = Path("/etc/netns/mid/hosts").read_text().split()
+        assert hosts.index("zed") < hosts.index("amy") < hosts.index("mid")  # an observer
+        again = tmp_path / "shown.yaml"
+        again.write_text(shown_text)
+        assert netplan("plan", again, "--detailed-exitcode").returncode == 0
+    finally:
+        netplan("destroy", path, "--yes", check=True)
+    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
+    assert_unchanged(before, snapshot())
