@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -38,7 +41,7 @@ ALIASES = {
     "version": 1,
     "name": "showaliases",
     "networks": {"back": {"subnet": "10.72.0.0/24"}, "front": {"subnet": "10.71.0.0/24"}},
-    "containers": {  # in name order, as show prints them (which the hosts files follow)
+    "containers": {
         "cache": {"networks": {"front": {}, "back": {"aliases": ["redis"]}}},
         "db": {"networks": {"back": {"aliases": ["database", "pg"]}}},
         "web": {"hostname": "www.example", "command": "sleep 3600",
@@ -55,12 +58,24 @@ def getent(netns: str, name: str) -> list[str]:
     return found.stdout.split()
 
 
-def test_show_prints_aliases_and_its_output_plans_nothing(tmp_path: Path) -> None:
+@contextmanager
+def applied_from(tmp_path: Path, topology: dict[str, Any]) -> Iterator[Path]:
+    """The topology written to a file and applied; destroyed after, a second plan then
+    empty and the host as it was before."""
     before = snapshot()
-    path = tmp_path / "showaliases.yaml"
-    path.write_text(yaml.safe_dump(ALIASES, sort_keys=False))
+    path = tmp_path / f"{topology['name']}.yaml"
+    path.write_text(yaml.safe_dump(topology, sort_keys=False))
     netplan("apply", path, "--yes", check=True)
     try:
+        yield path
+    finally:
+        netplan("destroy", path, "--yes", check=True)
+    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
+    assert_unchanged(before, snapshot())
+
+
+def test_show_prints_aliases_and_its_output_plans_nothing(tmp_path: Path) -> None:
+    with applied_from(tmp_path, ALIASES) as path:
         shown_text = netplan("show", path, check=True).stdout
         shown = yaml.safe_load(shown_text)["containers"]
         assert shown["web"]["hostname"] == "www.example"
@@ -79,10 +94,6 @@ def test_show_prints_aliases_and_its_output_plans_nothing(tmp_path: Path) -> Non
         assert getent("cache", "site") == ["10.71.0.3", "web", "www", "site"]
         assert getent("web", "redis") == ["10.72.0.2", "cache", "redis"]
         assert getent("web", "api") == ["10.72.0.4", "api"]  # its own line: no name
-    finally:
-        netplan("destroy", path, "--yes", check=True)
-    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
-    assert_unchanged(before, snapshot())
 
 
 ORDER = {
@@ -98,11 +109,7 @@ ORDER = {
 
 
 def test_show_keeps_the_order_of_containers_and_networks(tmp_path: Path) -> None:
-    before = snapshot()
-    path = tmp_path / "showorder.yaml"
-    path.write_text(yaml.safe_dump(ORDER, sort_keys=False))
-    netplan("apply", path, "--yes", check=True)
-    try:
+    with applied_from(tmp_path, ORDER) as path:
         shown_text = netplan("show", path, check=True).stdout
         shown = yaml.safe_load(shown_text)
         assert list(shown["containers"]) == ["zed", "amy", "mid"]
@@ -113,7 +120,3 @@ def test_show_keeps_the_order_of_containers_and_networks(tmp_path: Path) -> None
         again = tmp_path / "shown.yaml"
         again.write_text(shown_text)
         assert netplan("plan", again, "--detailed-exitcode").returncode == 0
-    finally:
-        netplan("destroy", path, "--yes", check=True)
-    assert netplan("plan", path, "--destroy", "--detailed-exitcode").returncode == 0
-    assert_unchanged(before, snapshot())
