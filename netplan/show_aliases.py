@@ -37,17 +37,22 @@ def read_aliases(files: Mapping[str, str], addresses: Mapping[Attachment, str],
     that has any, in the order its line has them, from `files` (container → the text of
     its hosts file; a container without one is left out) and `hostnames` (container → the
     hostname its process has, for those that have one)."""
-    parsed = {container: hosts_lines(text) for container, text in files.items()}
+    owners: dict[str, list[str]] = {}  # the containers of a network share one text
+    for container, text in files.items():
+        owners.setdefault(text, []).append(container)
+    parsed = {text: hosts_lines(text) for text in owners}
     plain: dict[tuple[str, str], list[str]] = {}
-    for container, lines in parsed.items():
+    for text, lines in parsed.items():
+        alone = owners[text][0] if len(owners[text]) == 1 else None
         for address, names in lines.items():
-            if names[0] != container:  # another container's line: the plain form
+            if names[0] != alone:  # a line in another container's file: the plain form
                 plain.setdefault((address, names[0]), names[1:])
     found: dict[Attachment, list[str]] = {}
     for (container, network), address in addresses.items():
         aliases = plain.get((address, container))
         if aliases is None:
-            own = parsed.get(container, {}).get(address, [])
+            own_text = files.get(container)
+            own = [] if own_text is None else parsed[own_text].get(address, [])
             aliases = _own_aliases(container, own, hostnames.get(container))
         if aliases:
             found[(container, network)] = aliases

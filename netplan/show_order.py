@@ -54,15 +54,20 @@ def network_members(files: Mapping[str, str], addresses: Mapping[Attachment, str
     `hostnames` (those with a `hostname`) has its own lines first, wherever it is among
     its networks' containers: it is left out of its own file, and its place shows in its
     peers' files."""
-    networks_of: dict[str, set[str]] = {}
+    networks_of: dict[str, frozenset[str]] = {}
     for container, network in addresses:
-        networks_of.setdefault(container, set()).add(network)
+        networks_of[container] = networks_of.get(container, frozenset()) | {network}
     found: list[list[str]] = []
+    read: set[tuple[str, frozenset[str], str | None]] = set()
     for owner, text in files.items():
-        mine = networks_of.get(owner, set())
+        mine = networks_of.get(owner, frozenset())
+        left_out = owner if owner in hostnames else None
+        if (text, mine, left_out) in read:  # the containers of a network share one text
+            continue
+        read.add((text, mine, left_out))
         listed = {address: (container, network)
                   for (container, network), address in addresses.items()
-                  if network in mine and not (container == owner and owner in hostnames)}
+                  if network in mine and container != left_out}
         members: dict[str, list[str]] = {}
         for address in hosts_lines(text):
             if address in listed:
