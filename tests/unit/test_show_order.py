@@ -9,14 +9,10 @@ from typing import Any
 
 import pytest
 
-from netplan.agent.state import HostState
-from netplan.compile import compile_topology
 from netplan.firewall.show import network_orders
-from netplan.show import observed_topology
 from netplan.show_aliases import Attachment
 from netplan.show_order import merged_order, network_members
-from netplan.topology.model import Topology
-from tests.unit.test_show_aliases import hosts
+from tests.unit.test_show_aliases import compiled, hosts, shown_again
 
 MERGES: dict[str, tuple[list[list[str]], list[str], list[str]]] = {
     "no orders: by name": ([], ["zed", "amy", "mid"], ["amy", "mid", "zed"]),
@@ -103,19 +99,12 @@ ROUND_TRIPS: dict[str, dict[str, Any]] = {
 }
 
 
-def compiled(topology: dict[str, Any]) -> HostState:
-    return compile_topology(Topology.model_validate(topology), {"local": HostState()})["local"]
-
-
 @pytest.mark.parametrize("topology", ROUND_TRIPS.values(), ids=list(ROUND_TRIPS))
 def test_shown_topology_compiles_to_the_same_state(topology: dict[str, Any]) -> None:
-    named = {"version": 1, "name": "t", **topology}
-    state = compiled(named)
-    shown = observed_topology("t", {"local": state})
-    assert compiled(shown).resources == state.resources
+    state, again = shown_again(topology)
+    assert again.resources == state.resources
 
 
 def test_network_orders_read_each_rule_list() -> None:
-    state = compiled({"version": 1, "name": "t",
-                      **ROUND_TRIPS["networks against name order: internal, icc off, nat off"]})
+    state = compiled(ROUND_TRIPS["networks against name order: internal, icc off, nat off"])
     assert network_orders(state) == [["yn", "an"], ["zi", "wi"], ["yn", "wi", "an"]]
