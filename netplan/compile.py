@@ -2,8 +2,9 @@
 
 Pure: the observed state is an input only so that allocation is sticky (an address a
 container was given stays its address when the file grows or is reordered: the one in
-each host's last-applied record, Facts.addresses, else the one it has now). What a
-network and an attachment become is each driver's business (netplan/drivers/).
+each host's last-applied record, Facts.addresses, else the one it has now; a network
+without `subnet:` keeps the one it has: netplan/subnet_pools.py). What a network and an
+attachment become is each driver's business (netplan/drivers/).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from netplan.firewall.compile import compile_firewall, published_on
 from netplan.ipam import AddressInUseError, ExhaustedError, InUse, Request, allocate, network_pool
 from netplan.outline import HostOutline, Outline
 from netplan.processes import compile_processes, volume_paths
+from netplan.subnet_pools import with_pool_subnets
 from netplan.topology.model import Topology
 
 
@@ -47,6 +49,7 @@ def assign_addresses(
     topology: Topology, observed: Mapping[str, HostState]
 ) -> dict[tuple[str, str], IPv4Address]:
     """Address of every (container, network) attachment, for all hosts at once."""
+    topology = with_pool_subnets(topology, observed)
     current: dict[tuple[str, str], IPv4Address] = {}
     recorded: dict[tuple[str, str], IPv4Address] = {}
     parse = cache(IPv4Address)  # the record and the links name mostly the same addresses
@@ -98,6 +101,7 @@ def _in_use(network: str, clash: InUse) -> Problem:
 
 def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> dict[str, HostState]:
     """The desired state of every host named in the topology."""
+    topology = with_pool_subnets(topology, observed)
     context = Context(
         topology,
         desired={host: HostState() for host in topology.hosts},

@@ -68,7 +68,7 @@ class Addressed(Protocol):
     """Whether the network has a gateway when none is given (a bridge: yes; an overlay: no)."""
 
     @property
-    def subnet(self) -> IPv4Network: ...
+    def subnet(self) -> IPv4Network | None: ...
     @property
     def ip_range(self) -> IPv4Network | None: ...
     @property
@@ -80,6 +80,10 @@ NO_GATEWAY = IPv4Address(0)
 
 
 def network_pool(network: Addressed) -> Pool:
+    """The pool of a network with a subnet: compile gives one from the default pools to
+    every network the file leaves without (netplan.subnet_pools)."""
+    if network.subnet is None:
+        raise TypeError("a network without a subnet has no pool: compile gives it one")
     if network.gateway is None and not network.DEFAULT_GATEWAY:
         return Pool(network.subnet, network.ip_range or network.subnet, NO_GATEWAY)
     return make_pool(network.subnet, network.ip_range, network.gateway)

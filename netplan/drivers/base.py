@@ -85,8 +85,6 @@ class Driver:
 
 def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
     """A container's veth on `bridge` and its address: what every bridged driver makes."""
-    topology = context.topology
-    network = topology.networks[link.network]
     state = context.desired[context.host_of(link.container)]
     address = context.addresses[(link.container, link.network)]
     state.add(
@@ -102,4 +100,5 @@ def add_veth(context: Context, link: Link, bridge: str, mtu: int) -> None:
             peer_mtu=mtu,
         )
     )
-    state.add(Address(link.container, link.dev, f"{address}/{network.subnet.prefixlen}"))
+    prefixlen = context.pool(link.network).subnet.prefixlen
+    state.add(Address(link.container, link.dev, f"{address}/{prefixlen}"))

@@ -22,8 +22,8 @@ def compile_network(context: Context, name: str, network: BridgeNetwork) -> None
     state = context.desired[host]
     bridge = bridge_name(topology.name, name, network)
     state.add(Bridge(bridge, name, mtu(network), mac=bridge_mac(topology.name, name, host)))
-    gateway = context.pool(name).gateway
-    state.add(Address(ROOT, bridge, f"{gateway}/{network.subnet.prefixlen}"))
+    pool = context.pool(name)
+    state.add(Address(ROOT, bridge, f"{pool.gateway}/{pool.subnet.prefixlen}"))
 
 
 def compile_attachment(context: Context, link: Link) -> None:

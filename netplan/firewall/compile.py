@@ -30,7 +30,8 @@ def segments(context: Context, host: str) -> list[Segment]:
         )
         bridge = bridge_name(topology.name, name, network)
         found.append(
-            Segment(bridge, network.subnet, network.nat, network.internal, network.icc, ports)
+            Segment(bridge, context.pool(name).subnet, network.nat, network.internal,
+                    network.icc, ports)
         )
     return found
 

@@ -12,6 +12,7 @@ from netplan.drivers.overlay import assign_vnis
 from netplan.graph.build import Graph, build_graph, mark_observed
 from netplan.outline import Outline
 from netplan.output_file import write_whole
+from netplan.subnet_pools import with_pool_subnets
 from netplan.topology.model import Topology
 
 
@@ -33,6 +34,7 @@ def observed_graph(topology: Topology, outline: Outline, hosts: pipeline.Hosts) 
 
 
 def _graph(topology: Topology, observed: Mapping[str, HostState]) -> Graph:
+    topology = with_pool_subnets(topology, observed)  # its labels name every subnet
     return build_graph(topology, assign_addresses(topology, observed),
                        assign_vnis(topology, observed))
 

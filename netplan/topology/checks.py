@@ -19,6 +19,7 @@ from netplan.topology.address_checks import (
     check_gateways,
     check_ip_ranges,
     check_macs,
+    check_pool_subnets,
     check_subnet_overlaps,
 )
 from netplan.topology.macvlan_checks import (
@@ -236,6 +237,7 @@ CHECKS: tuple[Check, ...] = (
     check_network_modes,
     check_sharing_cycles,
     check_special_subnets,
+    check_pool_subnets,
     check_ip_ranges,
     check_gateways,
     check_addresses,

@@ -227,8 +227,10 @@ class BridgeNetwork(Strict):
 
     driver: Literal["bridge"] = "bridge"
     """Docker's default driver."""
-    subnet: Subnet = Field(examples=["10.0.0.0/24"])
-    """The network's IPv4 subnet in CIDR form."""
+    subnet: Subnet | None = Field(default=None, examples=["10.0.0.0/24"])
+    """The network's IPv4 subnet in CIDR form; default: the first free one of Docker's
+    local-scope pools (172.17.0.0/16 … 172.31.0.0/16, then 192.168.0.0/16 in /20s), kept
+    for as long as the network exists."""
     ip_range: Subnet | None = Field(default=None, examples=["10.0.0.128/25"])
     """Dynamic addresses (and, without `gateway`, the gateway) come from this range."""
     gateway: Ip | None = Field(default=None, examples=["10.0.0.1"])
@@ -264,8 +266,10 @@ class OverlayNetwork(Strict):
 
     driver: Literal["overlay"]
     """VXLAN across hosts."""
-    subnet: Subnet = Field(examples=["10.88.0.0/24"])
-    """The network's IPv4 subnet in CIDR form, one for all its hosts."""
+    subnet: Subnet | None = Field(default=None, examples=["10.88.0.0/24"])
+    """The network's IPv4 subnet in CIDR form, one for all its hosts; default: the first
+    one of Docker's global-scope pools (10.0.0.0/8 in /24s) free on all of them, kept for
+    as long as the network exists."""
     ip_range: Subnet | None = Field(default=None, examples=["10.88.0.128/25"])
     """Dynamic addresses come from this range."""
     gateway: Ip | None = Field(default=None, examples=["10.88.0.254"])

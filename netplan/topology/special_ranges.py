@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from ipaddress import IPv4Network
 
 from netplan.errors import Problem
+from netplan.topology.address_checks import with_subnets
 from netplan.topology.model import Topology
 from netplan.topology.positions import dotted
 
@@ -47,11 +48,11 @@ def special_range(subnet: IPv4Network) -> str | None:
 
 
 def check_special_subnets(topology: Topology) -> Iterator[Problem]:
-    for name, network in topology.networks.items():
-        what = special_range(network.subnet)
+    for name, _, subnet in with_subnets(topology):
+        what = special_range(subnet)
         if what is not None:
             yield Problem(
-                f"subnet {network.subnet} overlaps {what}",
+                f"subnet {subnet} overlaps {what}",
                 dotted(("networks", name, "subnet")),
                 "use a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)",
             )

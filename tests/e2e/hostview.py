@@ -42,6 +42,14 @@ def ip_json(*args: str) -> Any:
     return json.loads(out) if out.strip() else []
 
 
+def inet(netns: str, dev: str) -> list[str]:
+    """The IPv4 addresses (CIDR) of `dev` in `netns` ('' for the root namespace)."""
+    where = ["-n", netns] if netns else []
+    return [f"{a['local']}/{a['prefixlen']}"
+            for link in ip_json(*where, "address", "show", "dev", dev)
+            for a in link["addr_info"] if a["family"] == "inet"]  # fmt: skip
+
+
 def netns_names() -> set[str]:
     return {entry["name"] for entry in ip_json("netns", "list")}
 

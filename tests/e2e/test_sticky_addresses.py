@@ -14,6 +14,7 @@ from tests.e2e.hostview import (
     TOPOLOGIES,
     Run,
     assert_unchanged,
+    inet,
     ip_json,
     netns_names,
     ping,
@@ -23,12 +24,6 @@ from tests.e2e.hostview import (
 
 DEFAULT_BRIDGE = TOPOLOGIES / "default-bridge.yaml"
 pytestmark = pytest.mark.usefixtures("clean_host")
-
-
-def inet(netns: str, dev: str) -> list[str]:
-    return [f"{a['local']}/{a['prefixlen']}"
-            for link in ip_json("-n", netns, "address", "show", "dev", dev)
-            for a in link["addr_info"] if a["family"] == "inet"]  # fmt: skip
 
 
 def mac(netns: str, dev: str) -> str:

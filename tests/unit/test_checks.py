@@ -127,6 +127,16 @@ CASES = [
         id="ip-range-outside-subnet",
     ),
     pytest.param(
+        {"networks": {"front": {"ip_range": "10.0.0.0/25", "gateway": "10.0.0.1"},
+                      "over": {"driver": "overlay"}, "ok": {}},
+         "containers": {"web": {"networks": {"over": {"ipv4": "10.0.0.5"}, "ok": {}}}}},
+        [("networks.front.ip_range", "ip_range 10.0.0.0/25 needs a subnet"),
+         ("networks.front.gateway", "gateway 10.0.0.1 needs a subnet"),
+         ("containers.web.networks.over.ipv4", "static ipv4 10.0.0.5 needs a subnet, and "
+          "network 'over' gives none (Docker: user specified IP address is supported only")],
+        id="addresses-without-subnet",
+    ),
+    pytest.param(
         {"networks": {"front": {**NET, "gateway": "10.0.0.255"}}},
         [("networks.front.gateway", "broadcast address of 10.0.0.0/24")],
         id="gateway-broadcast",
