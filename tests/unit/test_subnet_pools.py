@@ -12,7 +12,7 @@ import pytest
 
 from netplan import subnet_pools
 from netplan.agent.resources import ROOT, Address, Bridge, Veth
-from netplan.agent.state import Facts, HostState
+from netplan.agent.state import Facts, HostState, Underlay
 from netplan.compile import compile_topology
 from netplan.errors import TopologyError
 from netplan.subnet_pools import (
@@ -178,3 +178,18 @@ def test_exhausted_pools_are_one_problem_at_the_network() -> None:
     assert problem.path == "networks.n31"
     assert "no free subnet left in Docker's local-scope default pools" in problem.message
     assert "subnet:" in problem.hint
+
+
+def test_compile_gives_an_overlay_a_subnet_free_on_all_its_hosts() -> None:
+    spanning = Topology.model_validate({
+        "name": "t", "hosts": ["a", "b"],
+        "networks": {"over": {"driver": "overlay"}},
+        "containers": {"web": {"host": "a", "networks": ["over"]},
+                       "db": {"host": "b", "networks": ["over"]}},
+    })
+    observed = {host: HostState(facts=Facts(Underlay("ul0", "ul0", f"192.0.2.{n}", 1500),
+                                            prefixes=prefixes))
+                for n, (host, prefixes) in enumerate((("a", {}), ("b", {"10.0.0.7/24": "eth1"})))}
+    desired = compile_topology(spanning, observed)
+    assert [r.cidr for host in ("a", "b") for r in desired[host].resources.values()
+            if isinstance(r, Address)] == ["10.0.1.1/24", "10.0.1.2/24"]
