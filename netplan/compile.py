@@ -25,7 +25,7 @@ from netplan.firewall.compile import compile_firewall, published_on
 from netplan.ipam import AddressInUseError, ExhaustedError, InUse, Request, allocate, network_pool
 from netplan.outline import HostOutline, Outline
 from netplan.processes import compile_processes, volume_paths
-from netplan.subnet_pools import with_pool_subnets
+from netplan.subnet_pools import pool_hosts, with_pool_subnets
 from netplan.topology.model import Topology
 
 
@@ -126,13 +126,17 @@ def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> d
 
 def outline_of(topology: Topology) -> Outline:
     """What the stages other than compiling need of the topology (netplan/outline.py)."""
+    from_pools = pool_hosts(topology)
     return Outline(topology.name, {
-        name: _host_outline(topology, name, spec.underlay) for name, spec in topology.hosts.items()
+        name: _host_outline(topology, name, spec.underlay, name in from_pools)
+        for name, spec in topology.hosts.items()
     })
 
 
-def _host_outline(topology: Topology, host: str, underlay: str | None) -> HostOutline:
+def _host_outline(topology: Topology, host: str, underlay: str | None,
+                  from_pools: bool) -> HostOutline:
     published = published_on(topology, host)
     return HostOutline(underlay, tuple(interfaces_of(topology, host)),
                        tuple(volume_paths(topology, host)), bool(published),
-                       any(mapping.host_ip is not None for mapping in published))
+                       any(mapping.host_ip is not None for mapping in published),
+                       from_pools)

@@ -26,6 +26,9 @@ class HostOutline:
     local_ips: bool = False
     """The host's observation reports the host's IPv4 addresses (a port published there
     is bound to a host IP)."""
+    reserved: bool = False
+    """The host's observation reports what else Docker keeps out of its default pools
+    (a network there gives no `subnet:`: netplan/subnet_pools.py)."""
 
 
 @dataclass(frozen=True)
@@ -50,4 +53,6 @@ class Outline:
             asked["ports"] = True
         if spec.local_ips:
             asked["local_ips"] = True
+        if spec.reserved:
+            asked["reserved"] = True
         return asked

@@ -11,9 +11,13 @@ Order: the file's explicit subnets are taken first. Then every subnet-less netwo
 has a subnet on its host(s) now (its bridge's address, else a container's) keeps it, in
 file order, if it overlaps nothing taken so far nor the host's own prefixes (addresses
 of links the topology does not own, Facts.prefixes). The rest take, in file order, the
-first pool that overlaps none of those nor the subnets already given. An overlay's
-subnet is free on every host it spans. Every network of the file gets a subnet of its
-own, across hosts.
+first pool that overlaps none of those, nor the subnets already given, nor what Docker
+reserves on the host (Facts.reserved: the nameservers of its /etc/resolv.conf and the
+destinations of its on-link routes, as moby's `InferReservedNetworks`). A reserved
+prefix does not move a network that has its subnet already: Docker reserves them only
+when it picks a pool, and never renumbers an existing network. An overlay's subnet is
+free on every host it spans. Every network of the file gets a subnet of its own, across
+hosts.
 """
 
 from __future__ import annotations
@@ -97,19 +101,25 @@ def _bounds(subnet: IPv4Network) -> tuple[int, int]:
 def choose_subnets(
     wanted: Sequence[Wanted], explicit: Sequence[IPv4Network],
     host_prefixes: Mapping[str, Sequence[IPv4Network]],
+    reserved: Mapping[str, Sequence[IPv4Network]] | None = None,
 ) -> dict[str, IPv4Network]:  # fmt: skip
-    """The subnet of every wanted network (see the module's docstring). Each pool is
-    looked at once per scope and set of hosts: O(networks), not O(networks * pools)."""
+    """The subnet of every wanted network (see the module's docstring); `reserved` by
+    host keeps pools out, not current subnets. Each pool is looked at once per scope and
+    set of hosts: O(networks), not O(networks * pools)."""
     taken = Taken(explicit)
     on_host = {host: Taken(prefixes) for host, prefixes in host_prefixes.items()}
+    kept_out = {host: Taken([*host_prefixes.get(host, ()), *prefixes])
+                for host, prefixes in (reserved or {}).items()}
 
-    def free(network: Wanted, subnet: IPv4Network) -> bool:
+    def free(network: Wanted, subnet: IPv4Network,
+             hosts: Mapping[str, Taken]) -> bool:  # fmt: skip
         return not taken.overlaps(subnet) and not any(
-            on_host[host].overlaps(subnet) for host in network.hosts if host in on_host)
+            hosts[host].overlaps(subnet) for host in network.hosts if host in hosts)
 
+    pooled = {**on_host, **kept_out}
     chosen: dict[str, IPv4Network] = {}
     for network in wanted:
-        if network.current is not None and free(network, network.current):
+        if network.current is not None and free(network, network.current, on_host):
             chosen[network.name] = network.current
             taken.add(network.current)
     cursors: dict[tuple[Scope, tuple[str, ...]], Iterator[IPv4Network]] = {}
@@ -117,7 +127,7 @@ def choose_subnets(
         if network.name in chosen:
             continue
         cursor = cursors.setdefault((network.scope, network.hosts), pools(network.scope))
-        subnet = next((s for s in cursor if free(network, s)), None)
+        subnet = next((s for s in cursor if free(network, s, pooled)), None)
         if subnet is None:
             raise PoolsExhaustedError(network.name, network.scope)
         chosen[network.name] = subnet
@@ -146,10 +156,20 @@ def observed_subnets(state: HostState, networks: Collection[str]) -> dict[str, I
     return found
 
 
+def pool_networks(topology: Topology) -> list[str]:
+    """The networks that take their subnet from the pools: those without `subnet:`."""
+    return [name for name, network in topology.networks.items() if network.subnet is None]
+
+
+def pool_hosts(topology: Topology) -> set[str]:
+    """The hosts of those networks: their observation reports Facts.reserved."""
+    return {host for name in pool_networks(topology) for host in topology.hosts_of_network(name)}
+
+
 def with_pool_subnets(topology: Topology, observed: Mapping[str, HostState]) -> Topology:
     """`topology` with a subnet on every network, from the default pools where the file
     gives none (itself when it gives all). TopologyError when the pools run out."""
-    missing = [name for name, network in topology.networks.items() if network.subnet is None]
+    missing = pool_networks(topology)
     if not missing:
         return topology
     current: dict[str, IPv4Network] = {}
@@ -162,8 +182,10 @@ def with_pool_subnets(topology: Topology, observed: Mapping[str, HostState]) -> 
     explicit = [n.subnet for n in topology.networks.values() if n.subnet is not None]
     prefixes = {host: [IPv4Network(cidr, strict=False) for cidr in state.facts.prefixes]
                 for host, state in observed.items()}
+    reserved = {host: [IPv4Network(cidr, strict=False) for cidr in state.facts.reserved or ()]
+                for host, state in observed.items()}
     try:
-        chosen = choose_subnets(wanted, explicit, prefixes)
+        chosen = choose_subnets(wanted, explicit, prefixes, reserved)
     except PoolsExhaustedError as exc:
         raise TopologyError([Problem(
             str(exc), path=f"networks.{exc.network}",

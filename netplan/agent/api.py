@@ -31,20 +31,21 @@ def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
             ports: bool = False, local_ips: bool = False, owners: bool = False,
-            hosts: bool = False) -> HostState:
+            hosts: bool = False, reserved: bool = False) -> HostState:
     """What the kernel has that `topology` owns, and who holds the other names; with
     `underlay` (an interface name or IPv4 address), that underlay's facts too, and with
     `interfaces`, which of them exist, and with `paths` (host paths), what each is, and
     with `ports`, the host ports others take, and with `local_ips`, the host's IPv4
     addresses, and with `owners`, whose the other named namespaces are, and with
-    `hosts`, the text of each hosts file beside its digest. With `inside`,
+    `hosts`, the text of each hosts file beside its digest, and with `reserved`, what
+    Docker keeps out of its default pools there (Facts.reserved). With `inside`,
     the named namespaces looked into are only those; with `root` false, the root
     namespace's own objects are left out (netplan/agent/observe.py)."""
     from netplan.agent import observe as _observe
 
     try:
         return _observe.observe(topology, underlay, interfaces, paths, inside, root, ports,
-                                local_ips, owners, hosts)
+                                local_ips, owners, hosts, reserved)
     except OSError as error:
         raise AgentFailure(f"cannot observe the host: {explain(error)}") from error
 
@@ -119,16 +120,17 @@ def _dispatch(request: dict[str, Any], encoded: bool) -> dict[str, Any]:
                 raise ProtocolError(f"'{key}' must be true or false")
         ports, local_ips = request.get("ports", False), request.get("local_ips", False)
         owners, hosts = request.get("owners", False), request.get("hosts", False)
+        reserved = request.get("reserved", False)
         for key, value in (("ports", ports), ("local_ips", local_ips), ("owners", owners),
-                           ("hosts", hosts)):
+                           ("hosts", hosts), ("reserved", reserved)):
             if not isinstance(value, bool):
                 raise ProtocolError(f"'{key}' must be true or false")
-        if not root and (underlay is not None or interfaces or ports or local_ips):
+        if not root and (underlay is not None or interfaces or ports or local_ips or reserved):
             raise ProtocolError("'root': false leaves out the root namespace, which "
-                                "'underlay', 'interfaces', 'ports' and 'local_ips' are read "
-                                "from")
+                                "'underlay', 'interfaces', 'ports', 'local_ips' and "
+                                "'reserved' are read from")
         state = observe(topology, underlay, interfaces, paths, inside, root, ports, local_ips,
-                        owners, hosts)
+                        owners, hosts, reserved)
         answer: dict[str, Any] = {"state": state.to_json() if encoded else state}
         if with_record:  # a check reads it too: in the same round trip
             from netplan.agent import record

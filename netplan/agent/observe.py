@@ -23,6 +23,7 @@ from netplan.agent import (
     ports,
     process,
     record,
+    reserved,
     route,
     split,
     stray,
@@ -70,7 +71,8 @@ def observe(topology: str, underlay: str | None = None,
             interfaces: list[str] | None = None, paths: list[str] | None = None,
             inside: list[str] | None = None, root: bool = True,
             ports_asked: bool = False, local_ips_asked: bool = False,
-            owners_asked: bool = False, hosts_asked: bool = False) -> HostState:
+            owners_asked: bool = False, hosts_asked: bool = False,
+            reserved_asked: bool = False) -> HostState:
     """Owned resources in canonical form (the shape the planner's desired state has),
     plus `foreign`: every other root-namespace link and named namespace, by key, with
     a phrase saying whose it is; and the facts of the `underlay`, if one is named, and
@@ -79,11 +81,14 @@ def observe(topology: str, underlay: str | None = None,
     `local_ips_asked`, the host's IPv4 addresses (Facts.local_ips), and with
     `owners_asked`, whose the other named namespaces are (Facts.namespace_owners), and
     with `hosts_asked`, each hosts file's text beside its digest (HostsFile.content:
-    `netplan show` reads aliases from it). With `inside`, only
+    `netplan show` reads aliases from it), and with `reserved_asked`, what Docker keeps
+    out of its default pools (Facts.reserved: a file has a network without `subnet:`).
+    With `inside`, only
     those named namespaces are looked into; with `root` false, the root namespace's own
     objects and holders are not read, only the root-namespace ends of the links in the
     namespaces looked into (netplan/plan/scope.py), and the underlay's, interfaces',
-    ports' and addresses' facts, read from the root namespace, cannot be asked for."""
+    ports', addresses' and reserved prefixes' facts, read from the root namespace,
+    cannot be asked for."""
     state = HostState()
     with Session(topology) as session:
         root_links = {link.index: link for link in links.dump(session.root)} if root else {}
@@ -120,7 +125,8 @@ def observe(topology: str, underlay: str | None = None,
             state.add(hosts)
         state.foreign.update(others)
         if root:
-            _observe_root_namespace(session, root_links, state, ports_asked, inside is None)
+            _observe_root_namespace(session, root_links, state, ports_asked, inside is None,
+                                    reserved_asked)
     return state
 
 
@@ -142,11 +148,13 @@ def _facts(session: Session, topology: str, root_links: dict[int, Link], underla
 
 
 def _observe_root_namespace(session: Session, root_links: dict[int, Link],
-                            state: HostState, ports_asked: bool, every_namespace: bool) -> None:
+                            state: HostState, ports_asked: bool, every_namespace: bool,
+                            reserved_asked: bool = False) -> None:
     """Add the root namespace's owned objects (bridges, tunnels, VLAN parents, firewall
     tables, sysctls, addresses and routes on our links), every other root link as
     foreign, and the facts of what others hold there (addresses, VNIs; ports, if
-    `ports_asked`: they take ~8 ms, /proc/net/tcp and tcp6 most of it); `state` already
+    `ports_asked`: they take ~8 ms, /proc/net/tcp and tcp6 most of it; the prefixes
+    Docker reserves, if `reserved_asked`: one more route dump); `state` already
     holds what was seen inside the namespaces. With `every_namespace` looked into, an
     owned link that is none of the topology's resources is a stray link (a veth's host
     end whose other end is in none of its namespaces: netplan/agent/stray.py), which the
@@ -176,8 +184,10 @@ def _observe_root_namespace(session: Session, root_links: dict[int, Link],
         if link.name not in stray_names:
             state.foreign[link_key(ROOT, link.name)] = _whose(topology, link)
     taken = ports.in_use(topology, present) if ports_asked else ()
+    names = {index: link.name for index, link in root_links.items()}
+    kept = reserved.observe(session.root, names, ours) if reserved_asked else None
     state.facts = replace(state.facts, prefixes=prefixes, vnis_in_use=in_use,
-                          ports_in_use=taken)
+                          ports_in_use=taken, reserved=kept)
 
 
 def _root_addresses(session: Session, root_links: dict[int, Link],

@@ -31,7 +31,8 @@ RT_SCOPE_LINK = 253
 RT_SCOPE_NOWHERE = 255
 
 RTA_DST, RTA_OIF, RTA_GATEWAY = 1, 4, 5  # linux/rtnetlink.h
-_RTMSG = struct.Struct("=BBBBBBBBI")
+RTMSG = struct.Struct("=BBBBBBBBI")
+"""struct rtmsg: the family header of a route reply."""
 
 DEFAULT = "default"
 """How an IPv4 0.0.0.0/0 destination is written (IPv6 stays ::/0, so the keys differ)."""
@@ -46,7 +47,7 @@ def observe(sock: Rtnl, netns: str, names: dict[int, str], proto: int = 0) -> li
     found = []
     for reply in sock.dump(_DUMPS[proto]):
         family, dst_len, _src, _tos, _table, proto_, _scope, _type, _ = (
-            _RTMSG.unpack_from(reply.body))
+            RTMSG.unpack_from(reply.body))
         dev = names.get(reply.u32(RTA_OIF) or 0)  # None without an OIF: multipath, not ours
         if proto_ == RTPROT_KERNEL or dev is None or family not in _FAMILIES:
             continue

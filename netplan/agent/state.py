@@ -89,6 +89,11 @@ class Facts:
     """The IPv4 addresses (`10.0.0.5/24`) of the root namespace's links this topology
     does not own, and the link of each: a bridge network whose subnet overlaps one would
     take over the host's route to it (netplan/plan/overlaps.py)."""
+    reserved: tuple[str, ...] | None = None
+    """When asked: what else Docker keeps out of its default pools on the host, the IPv4
+    nameservers of its /etc/resolv.conf (`/32`s) and the destinations of its on-link
+    routes through links the topology does not own (netplan/agent/reserved.py), sorted.
+    None: not asked (every network of the file gives a subnet)."""
     vnis_in_use: dict[str, VniInUse] = field(default_factory=dict)
     """By device name, the VXLAN devices of the root namespace the topology does not own
     (whose they are is in HostState.foreign): an overlay's VNI must be free of them.
@@ -121,6 +126,8 @@ class Facts:
             data["addresses"] = {c: dict(n) for c, n in self.addresses.items()}
         if self.prefixes:
             data["prefixes"] = dict(self.prefixes)
+        if self.reserved is not None:
+            data["reserved"] = list(self.reserved)
         if self.vnis_in_use:
             data["vnis_in_use"] = {n: asdict(v) for n, v in self.vnis_in_use.items()}
         if self.ports_in_use:
@@ -135,6 +142,7 @@ class Facts:
     def from_json(cls, data: dict[str, Any]) -> Facts:
         """Fields a newer agent may add are left out, not refused."""
         underlay, local_ips = data.get("underlay"), data.get("local_ips")
+        reserved = data.get("reserved")
         return cls(
             underlay=_known(Underlay, underlay) if underlay else None,
             interfaces={n: _known(Interface, i) for n, i in data.get("interfaces", {}).items()},
@@ -143,6 +151,7 @@ class Facts:
             roster=tuple(data.get("roster", ())),
             addresses=address_table_from_json(data.get("addresses", {})),
             prefixes={str(p): str(link) for p, link in data.get("prefixes", {}).items()},
+            reserved=None if reserved is None else tuple(map(str, reserved)),
             vnis_in_use={n: _known(VniInUse, v) for n, v in data.get("vnis_in_use", {}).items()},
             ports_in_use=tuple(_known(PortInUse, p) for p in data.get("ports_in_use", ())),
             local_ips=None if local_ips is None else tuple(map(str, local_ips)),

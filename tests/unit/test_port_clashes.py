@@ -157,8 +157,8 @@ def test_a_saved_plan_asks_for_them_when_its_desired_state_publishes() -> None:
 @pytest.mark.parametrize(("extra", "message"), [
     ({"ports": "yes"}, "'ports' must be true or false"),
     ({"local_ips": 1}, "'local_ips' must be true or false"),
-    ({"ports": True, "root": False}, "'ports' and 'local_ips' are read from"),
-    ({"local_ips": True, "root": False}, "'ports' and 'local_ips' are read from"),
+    ({"ports": True, "root": False}, "'ports', 'local_ips' and 'reserved' are read from"),
+    ({"local_ips": True, "root": False}, "'ports', 'local_ips' and 'reserved' are read from"),
 ])
 def test_the_ask_is_checked_by_the_agent(extra: dict[str, Any], message: str) -> None:
     answer = handle({"version": PROTOCOL_VERSION, "op": "observe", "topology": "t", **extra})

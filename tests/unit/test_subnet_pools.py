@@ -1,6 +1,8 @@
 """Subnets from Docker's default pools, table-driven: explicit subnets taken first, then
 the subnets networks have now (sticky), then the first free pool in file order, never
-one the host routes elsewhere; an overlay's free on all its hosts."""
+one the host routes elsewhere nor one Docker reserves there (Facts.reserved: kept out of
+the pools, but no reason to move a network that has its subnet); an overlay's free on all
+its hosts."""
 
 from __future__ import annotations
 
@@ -76,6 +78,38 @@ CASES = [
     pytest.param([bridge("a")], [], {"local": ["172.16.0.0/12"]},
                  {"a": "192.168.0.0/20"}, id="on-to-192.168"),
 ]
+
+
+RESERVED_CASES = [
+    pytest.param([bridge("a")], {"local": ["172.17.0.0/16"]},
+                 {"a": "172.18.0.0/16"}, id="on-link-route-skipped"),
+    pytest.param([bridge("a")], {"local": ["172.17.0.0/16", "172.18.0.10/32"]},
+                 {"a": "172.19.0.0/16"}, id="nameserver-skipped-too"),
+    pytest.param([bridge("a", "172.17.0.0/16"), bridge("b")], {"local": ["172.17.0.0/16"]},
+                 {"a": "172.17.0.0/16", "b": "172.18.0.0/16"}, id="current-kept-never-renumbered"),
+    pytest.param([bridge("a", host="h2")], {"h1": ["172.17.0.0/16"]},
+                 {"a": "172.17.0.0/16"}, id="other-hosts-reserved-ignored"),
+    pytest.param([overlay("o", ("h1", "h2"))], {"h2": ["10.0.0.0/23"]},
+                 {"o": "10.0.2.0/24"}, id="overlay-free-of-every-hosts-reserved"),
+    pytest.param([bridge("a"), bridge("b")], {"local": ["172.18.0.0/15"]},
+                 {"a": "172.17.0.0/16", "b": "172.20.0.0/16"}, id="wider-than-a-pool"),
+]
+
+
+@pytest.mark.parametrize(("wanted", "reserved", "expected"), RESERVED_CASES)
+def test_choose_subnets_keeps_reserved_out_of_the_pools(
+    wanted: list[Wanted], reserved: dict[str, list[str]], expected: dict[str, str]
+) -> None:
+    by_host = {h: [N(p) for p in ps] for h, ps in reserved.items()}
+    chosen = choose_subnets(wanted, [], {}, by_host)
+    assert {name: str(subnet) for name, subnet in chosen.items()} == expected
+
+
+def test_reserved_and_host_prefixes_together() -> None:
+    host_prefix = N("172.17.0.1/16", strict=False)
+    chosen = choose_subnets([bridge("a"), bridge("b")], [], {"local": [host_prefix]},
+                            {"local": [N("172.18.0.0/16")]})
+    assert {n: str(s) for n, s in chosen.items()} == {"a": "172.19.0.0/16", "b": "172.20.0.0/16"}
 
 
 @pytest.mark.parametrize(("wanted", "explicit", "prefixes", "expected"), CASES)
@@ -163,6 +197,16 @@ def test_compile_skips_the_hosts_own_prefixes() -> None:
     host = HostState(facts=Facts(prefixes={"172.17.0.1/16": "docker0"}))
     desired = compile_topology(topology({"front": {}}), {"local": host})["local"]
     assert gateways(desired) == {"br-front": "172.18.0.1/16"}
+
+
+def test_compile_skips_what_docker_reserves_but_keeps_a_network_where_it_is() -> None:
+    host = HostState(facts=Facts(reserved=("172.17.0.0/16", "172.18.0.10/32")))
+    desired = compile_topology(topology({"front": {}}), {"local": host})["local"]
+    assert gateways(desired) == {"br-front": "172.19.0.1/16"}
+    vpn_later = HostState(resources=desired.resources,
+                          facts=Facts(reserved=("172.19.0.0/16",)))
+    again = compile_topology(topology({"front": {}}), {"local": vpn_later})["local"]
+    assert gateways(again) == {"br-front": "172.19.0.1/16"}
 
 
 def test_with_pool_subnets_leaves_a_file_with_every_subnet_as_it_is() -> None:
