@@ -1,5 +1,5 @@
 """What Docker keeps out of its default address pools beyond the host's own addresses
-(Facts.reserved): the IPv4 nameservers of the host's /etc/resolv.conf, each a /32, and
+(Facts.reserved): the IPv4 nameservers of the host's resolv.conf, each a /32, and
 the destinations of the main table's on-link IPv4 routes (a VPN's `172.17.0.0/16 dev
 tun0`), as moby's libnetwork/netutils/utils_linux.go `InferReservedNetworks(false)` and
 `queryOnLinkRoutes` find them. Routes through a link the topology owns are left out:
@@ -18,6 +18,9 @@ from netplan.agent.route import RT_SCOPE_LINK, RT_TABLE_MAIN, RTA_DST, RTA_OIF, 
 from netplan.agent.rtnl import Rtnl
 
 RESOLV_CONF = "/etc/resolv.conf"
+RESOLVED_CONF = "/run/systemd/resolve/resolv.conf"
+"""Where systemd-resolved lists the nameservers it forwards to: the file Docker reads
+(moby's resolvconf.Path) when /etc/resolv.conf names only resolved's stub, 127.0.0.53."""
 _ON_LINK_DUMP = rtnl.dump(RTM_GETROUTE, rtmsg(socket.AF_INET, table=RT_TABLE_MAIN))
 """Every main-table IPv4 route, of any protocol and type, as Docker's RouteList: the
 kernel cannot filter a dump by scope."""
@@ -48,6 +51,27 @@ def nameservers(text: str) -> list[str]:
     return found
 
 
+def _names_only_the_stub(text: str) -> bool:
+    listed = [words[1] for words in map(str.split, text.splitlines())
+              if len(words) >= 2 and words[0] == "nameserver"]  # fmt: skip
+    return listed == ["127.0.0.53"]
+
+
+def resolv_conf_text(path: str = RESOLV_CONF, resolved: str = RESOLVED_CONF) -> str:
+    """The text of the resolv.conf Docker takes the host's nameservers from: `path`, or
+    `resolved` when `path` names only systemd-resolved's stub; "" when the one to read
+    is missing or unreadable (nothing reserved, as for Docker)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as file:
+            text = file.read()
+        if _names_only_the_stub(text):
+            with open(resolved, encoding="utf-8", errors="replace") as file:
+                text = file.read()
+    except OSError:
+        return ""
+    return text
+
+
 def on_link(routes: Iterable[RouteSeen], ours: Collection[str]) -> list[str]:
     """The destinations of the on-link routes (scope link, not a default route) that go
     through no link in `ours`, in their order."""
@@ -56,16 +80,11 @@ def on_link(routes: Iterable[RouteSeen], ours: Collection[str]) -> list[str]:
             and route.dev not in ours]  # fmt: skip
 
 
-def observe(sock: Rtnl, names: dict[int, str], ours: Collection[str],
-            resolv_conf: str = RESOLV_CONF) -> tuple[str, ...]:
+def observe(sock: Rtnl, names: dict[int, str], ours: Collection[str]) -> tuple[str, ...]:
     """The prefixes Docker would reserve on the host of the root namespace `sock` is in
     (`names`: its links' names by index), but for routes through `ours`; sorted, each
-    once. A resolv.conf that is missing or unreadable reserves nothing, as for Docker."""
-    try:
-        with open(resolv_conf, encoding="utf-8", errors="replace") as file:
-            found = set(nameservers(file.read()))
-    except OSError:
-        found = set()
+    once."""
+    found = set(nameservers(resolv_conf_text()))
     found.update(on_link([_seen(reply, names) for reply in sock.dump(_ON_LINK_DUMP)], ours))
     return tuple(sorted(found, key=ipaddress.IPv4Network))
 

@@ -5,12 +5,13 @@ when a network of the file gives no subnet."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from netplan.agent.api import handle
-from netplan.agent.reserved import RouteSeen, nameservers, on_link
+from netplan.agent.reserved import RouteSeen, nameservers, on_link, resolv_conf_text
 from netplan.agent.route import RT_SCOPE_LINK, RT_SCOPE_UNIVERSE
 from netplan.agent.state import PROTOCOL_VERSION, Facts
 from netplan.compile import outline_of
@@ -30,6 +31,28 @@ HOST_SCOPE = 254
 ])  # fmt: skip
 def test_nameservers(text: str, expected: list[str]) -> None:
     assert nameservers(text) == expected
+
+
+@pytest.mark.parametrize(("etc", "resolved", "expected"), [
+    pytest.param("nameserver 10.0.2.3\n", "nameserver 1.1.1.1\n", "nameserver 10.0.2.3\n",
+                 id="etc"),
+    pytest.param("nameserver 127.0.0.53\noptions edns0\n", "nameserver 10.0.2.3\n",
+                 "nameserver 10.0.2.3\n", id="only-the-resolved-stub"),
+    pytest.param("nameserver 127.0.0.53\nnameserver 10.0.2.3\n", "nameserver 1.1.1.1\n",
+                 "nameserver 127.0.0.53\nnameserver 10.0.2.3\n", id="the-stub-and-another"),
+    pytest.param("nameserver 127.0.0.53\n", None, "", id="resolved-file-missing"),
+    pytest.param(None, "nameserver 10.0.2.3\n", "", id="etc-missing"),
+])  # fmt: skip
+def test_resolv_conf_text_follows_systemd_resolved_as_docker_does(
+    tmp_path: Path, etc: str | None, resolved: str | None, expected: str
+) -> None:
+    """moby's resolvconf.Path: /etc/resolv.conf, unless its only nameserver is
+    systemd-resolved's stub; then the file of the nameservers resolved forwards to."""
+    paths = tmp_path / "etc", tmp_path / "resolved"
+    for path, text in zip(paths, (etc, resolved), strict=True):
+        if text is not None:
+            path.write_text(text)
+    assert resolv_conf_text(*map(str, paths)) == expected
 
 
 @pytest.mark.parametrize(("routes", "expected"), [
