@@ -1,8 +1,9 @@
 """Order a host's changes into agent steps with a dependency graph.
 
 Edges mean "must happen after" (as in Terraform): a resource is created after what it
-requires, deleted before what it requires, a replaced resource is deleted before it is
-created again, and a name is freed before another resource takes it. On one device,
+requires, deleted before what it requires and after the updates that stop requiring it
+(a bridge after its ports moved to another one), a replaced resource is deleted before it
+is created again, and a name is freed before another resource takes it. On one device,
 addresses are deleted before any is added and routes added after both (device_edges).
 Independent steps share a generation and could run together.
 
@@ -14,6 +15,7 @@ networkx costs ~0.15-0.2 s, more than ordering 2,500 steps, and every apply paid
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from graphlib import TopologicalSorter
 
 from netplan.agent.resources import Address, Process, Resource, Route
@@ -62,16 +64,16 @@ def step_nodes(steps: list[Step]) -> dict[Node, Step]:
     return {(s.op, s.resource.key): s for s in steps}
 
 
-def dependency_graph(steps: list[Step]) -> Graph:
-    return graph_of(step_nodes(steps))
+def dependency_graph(steps: list[Step], observed: Mapping[str, Resource]) -> Graph:
+    return graph_of(step_nodes(steps), observed)
 
 
-def graph_of(nodes: dict[Node, Step]) -> Graph:
-    """The graph of the steps `nodes` names. A requirement is looked up by its key among
-    the keys that steps make (create or update) or delete, not as a node per operation;
-    names freed and addresses removed are looked at only when a step deletes: most
-    steps of a big plan (a thousand hosts files rewritten) have no edge, and cost a
-    lookup or two each."""
+def graph_of(nodes: dict[Node, Step], observed: Mapping[str, Resource]) -> Graph:
+    """The graph of the steps `nodes` names, made from `observed` (by key). A requirement
+    is looked up by its key among the keys that steps make (create or update) or delete,
+    not as a node per operation; names freed, addresses removed and requirements left
+    behind are looked at only when a step deletes: most steps of a big plan (a thousand
+    hosts files rewritten) have no edge, and cost a lookup or two each."""
     graph: Graph = {node: set() for node in nodes}
     addresses: dict[tuple[str, str], list[str]] = defaultdict(list)
     made: dict[str, list[Node]] = defaultdict(list)
@@ -98,7 +100,8 @@ def graph_of(nodes: dict[Node, Step]) -> Graph:
             elif needed in deleted:
                 graph[("delete", needed)].add(node)
     if deleted:
-        for before, after in [*freed_names(nodes), *device_edges(nodes, addresses, deleted)]:
+        for before, after in [*freed_names(nodes), *device_edges(nodes, addresses, deleted),
+                              *left_behind(nodes, observed, deleted)]:
             graph[after].add(before)
     return graph
 
@@ -130,6 +133,22 @@ def freed_names(nodes: dict[Node, Step]) -> list[tuple[Node, Node]]:
     return edges
 
 
+def left_behind(nodes: dict[Node, Step], observed: Mapping[str, Resource],
+                deleted: set[str]) -> list[tuple[Node, Node]]:
+    """A resource is deleted after the updates that stop requiring it: a bridge after its
+    ports moved to another one. Deleted first, it would take them off by itself, and a
+    rollback, last step first, would put them back before making it again."""
+    edges = []
+    for node, step in nodes.items():
+        before = observed.get(node[1]) if node[0] == "update" else None
+        if before is None:
+            continue
+        kept = step.resource.requires()
+        edges += [(node, ("delete", needed)) for needed in before.requires()
+                  if needed in deleted and needed not in kept]  # fmt: skip
+    return edges
+
+
 def device_edges(nodes: dict[Node, Step], addresses: dict[tuple[str, str], list[str]],
                  deleted: set[str]) -> list[tuple[Node, Node]]:
     """An address or route added to a device comes after the addresses deleted from it.
@@ -148,13 +167,14 @@ def device_edges(nodes: dict[Node, Step], addresses: dict[tuple[str, str], list[
     return edges
 
 
-def order_steps(steps: list[Step]) -> list[list[Step]]:
-    """Generations of steps; every step comes after everything it depends on."""
+def order_steps(steps: list[Step], observed: Mapping[str, Resource]) -> list[list[Step]]:
+    """Generations of steps made from `observed`; every step comes after everything it
+    depends on."""
     nodes = step_nodes(steps)
     rank = {node: (OP_ORDER[node[0]], step.resource.ORDER, node[1])
             for node, step in nodes.items()}
     return [[nodes[n] for n in sorted(generation, key=rank.__getitem__)]
-            for generation in generations(graph_of(nodes))]
+            for generation in generations(graph_of(nodes, observed))]
 
 
 def generations(graph: Graph) -> list[list[Node]]:
@@ -185,6 +205,7 @@ def plan_host(host: str, desired: HostState, observed: HostState) -> HostPlan:
         key=lambda c: (c.resource.ORDER, c.key),
     )
     steps = [step for change in changes for step in change_steps(change)]
-    ordered = [step for generation in order_steps(steps) for step in generation]
+    ordered = [step for generation in order_steps(steps, observed.resources)
+               for step in generation]
     return HostPlan(host, changes, ordered, conflicts(host, desired, observed), desired,
                     observed)

@@ -7,7 +7,11 @@ deletes the kernel makes by itself, and the refusals that catch steps in a wrong
   (promote_secondaries is off in a new namespace); the primary is the first one added.
 - Deleting a device's last IPv4 address deletes the device's routes.
 - Deleting a bridge deletes its static entries (BridgeFdb), and so does a VXLAN device
-  leaving it (an update of its `bridge`) for the entries on that port.
+  leaving it (an update of its `bridge`) for the entries on that port; its ports stay,
+  on no bridge.
+- A create or an update needs what the resource requires to be there ("a link it needs
+  does not exist"): a veth its namespace and its bridge. Only what the kernel or the steps
+  have is looked for: a fixture leaves out what it does not plan (the host's own uplink).
 - A route through a gateway needs an IPv4 address on its device whose subnet holds the
   gateway ("Nexthop has invalid gateway"); an update needs the resource to be there.
 """
@@ -17,7 +21,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from netplan.agent.resources import Address, Bridge, BridgeFdb, Resource, Route, Vxlan
+from netplan.agent.resources import Address, Bridge, BridgeFdb, Resource, Route, Veth, Vxlan
 from netplan.agent.state import Step
 
 Kernel = dict[str, Resource]
@@ -26,6 +30,7 @@ Kernel = dict[str, Resource]
 
 def run(kernel: Kernel, steps: list[Step]) -> Kernel:
     result = dict(kernel)
+    known = set(kernel) | {step.resource.key for step in steps}
     for step in steps:
         key = step.resource.key
         if step.op == "delete":
@@ -33,12 +38,14 @@ def run(kernel: Kernel, steps: list[Step]) -> Kernel:
             _delete(result, key)
         elif step.op == "create":
             assert key not in result, f"create of {key}, which is there"
+            _check_required(result, step.resource, known)
             _check_gateway(result, step.resource)
             result[key] = step.resource
         else:
             assert key in result, f"update of {key}, which is not there"
             changed = {name: getattr(step.resource, name) for name in step.fields}
             updated = replace(result[key], **changed)  # type: ignore[type-var]
+            _check_required(result, updated, known)
             _check_gateway(result, updated)
             _leave_bridge(result, result[key], updated)
             result[key] = updated
@@ -60,6 +67,9 @@ def _delete(kernel: Kernel, key: str) -> None:
     if isinstance(resource, Bridge):
         gone += [k for k, r in kernel.items()
                  if isinstance(r, BridgeFdb) and r.bridge == resource.name]  # fmt: skip
+        for port in [r for r in kernel.values() if isinstance(r, Veth | Vxlan)
+                     and r.bridge == resource.name]:  # fmt: skip
+            kernel[port.key] = replace(port, bridge="")
     if isinstance(resource, Address) and _ipv4(resource) is not None:
         gone += _secondaries(kernel, resource)
     for each in gone:
@@ -94,6 +104,11 @@ def _ipv4_addresses(kernel: Kernel, netns: str, dev: str) -> list[Address]:
 def _ipv4(address: Address) -> ipaddress.IPv4Interface | None:
     ip = ipaddress.ip_interface(address.cidr)
     return ip if isinstance(ip, ipaddress.IPv4Interface) else None
+
+
+def _check_required(kernel: Kernel, resource: Resource, known: set[str]) -> None:
+    missing = [key for key in resource.requires() if key in known and key not in kernel]
+    assert not missing, f"{resource.key}: needs {', '.join(missing)}, which is not there"
 
 
 def _check_gateway(kernel: Kernel, resource: Resource) -> None:

@@ -62,7 +62,7 @@ def test_steps_respect_every_dependency(path: Path) -> None:
     observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
     host_plan = plan_host("local", state(case["desired"]), observed)
     position = {(s.op, s.resource.key): i for i, s in enumerate(host_plan.steps)}
-    for after, befores in dependency_graph(host_plan.steps).items():
+    for after, befores in dependency_graph(host_plan.steps, observed.resources).items():
         for before in befores:
             assert position[before] < position[after]
 
@@ -72,7 +72,8 @@ def test_generations_are_networkx_topological_generations(path: Path) -> None:
     """graphlib's layers, as the planner takes them, are networkx's (the reference)."""
     case = yaml.safe_load(path.read_text())
     observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
-    graph = dependency_graph(plan_host("local", state(case["desired"]), observed).steps)
+    graph = dependency_graph(plan_host("local", state(case["desired"]), observed).steps,
+                             observed.resources)
     reference = networkx.DiGraph()
     reference.add_nodes_from(graph)
     reference.add_edges_from((before, after) for after, befores in graph.items()
