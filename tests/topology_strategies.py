@@ -6,6 +6,10 @@ containers in every network mode (attached by the list or the mapping form with 
 addresses, MACs and aliases; `none`; `host`; `container:` an earlier container) and
 published ports. Whatever it draws, `netplan validate` must accept.
 
+`topologies(like=data)` draws a neighbour of a topology drawn before: its name, and
+networks and containers among those it has (so that each may change in place, move, or
+go), for plans from one to the other.
+
 Addresses are laid out so that nothing can clash: network i has 10.(60+i).0.0/24; a
 container's static address is .(10+its index), below the ranges' .128 and above the
 gateways (.1, or .129 with a range); host ports are 20000 + a running number.
@@ -24,9 +28,19 @@ CONTAINER_NAMES = st.from_regex(r"c[a-z0-9_-]{0,14}", fullmatch=True)
 MODES = ("networks", "networks", "networks", "none", "host", "container", "bare")
 
 
+def _names(names: st.SearchStrategy[str], like: list[str] | None, **sizes: int
+           ) -> st.SearchStrategy[list[str]]:
+    """Names drawn from `names`, or, for a neighbour, some of the names `like` has, in
+    any order."""
+    if like is None:
+        return st.lists(names, unique=True, **sizes)
+    return st.lists(st.sampled_from(like), unique=True, **sizes) if like else st.just([])
+
+
 @st.composite
-def bridge_networks(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
-    names = draw(st.lists(NAMES, min_size=1, max_size=3, unique=True))
+def bridge_networks(draw: st.DrawFn, like: list[str] | None = None
+                    ) -> dict[str, dict[str, Any]]:  # fmt: skip
+    names = draw(_names(NAMES, like, min_size=1, max_size=3))
     networks: dict[str, dict[str, Any]] = {}
     for index, name in enumerate(names):
         subnet = f"10.{60 + index}.0"
@@ -67,14 +81,16 @@ def attachment(draw: st.DrawFn, network_index: int, container_index: int) -> dic
 
 
 @st.composite
-def topologies(draw: st.DrawFn) -> dict[str, Any]:
-    """A topology as plain data, ready for yaml.safe_dump."""
-    networks = draw(bridge_networks())
+def topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A topology as plain data, ready for yaml.safe_dump; with `like`, a neighbour of it."""
+    networks = draw(bridge_networks(None if like is None else list(like["networks"])))
     network_names = list(networks)
     containers: dict[str, dict[str, Any]] = {}
     own_namespace: list[str] = []
     next_port = 20000
-    for index, name in enumerate(draw(st.lists(CONTAINER_NAMES, max_size=6, unique=True))):
+    names = _names(CONTAINER_NAMES, None if like is None else list(like["containers"]),
+                   max_size=6)
+    for index, name in enumerate(draw(names)):
         mode = draw(st.sampled_from(MODES))
         if mode == "container" and not own_namespace:
             mode = "none"
@@ -98,4 +114,5 @@ def topologies(draw: st.DrawFn) -> dict[str, Any]:
         if mode in ("networks", "none", "bare"):
             own_namespace.append(name)
         containers[name] = spec or None
-    return {"name": "fz-" + draw(NAMES), "networks": networks, "containers": containers}
+    name = "fz-" + draw(NAMES) if like is None else like["name"]
+    return {"name": name, "networks": networks, "containers": containers}

@@ -7,15 +7,25 @@ processes recorded in it, as the agent's delete does: netplan/agent/process.py).
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, reject
+from hypothesis import strategies as st
 
 from netplan.agent.resources import HostsFile, Netns, Process, Resource, StrayLink, Veth
 from netplan.agent.state import HostState
+from netplan.compile import compile_topology
+from netplan.errors import TopologyError
+from netplan.plan.changes import HostPlan
 from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
+from netplan.topology.loader import load_topology
+from tests.fuzzing import fuzz
+from tests.topology_strategies import topologies
 from tests.unit.kernel_model import run
 from tests.unit.test_plan import FIXTURES, state
 
@@ -24,7 +34,37 @@ from tests.unit.test_plan import FIXTURES, state
 def test_undoing_any_prefix_of_a_plan_restores_the_observed_state(path: Path) -> None:
     case = yaml.safe_load(path.read_text())
     observed = state(case["observed"]["resources"], case["observed"].get("foreign"))
-    plan = plan_host("local", state(case["desired"]), observed)
+    assert_every_prefix_undone(plan_host("local", state(case["desired"]), observed))
+
+
+@fuzz(40, long=800)
+@given(data=st.data())
+def test_every_prefix_of_a_plan_between_two_topologies_is_undone(data: st.DataObject) -> None:
+    """The same on generated plans: a topology applied, then a neighbour of it (its
+    networks and containers changed in place, moved, gone: tests/topology_strategies.py),
+    and the plan from one to the other also converges. A neighbour that gives a container
+    an address another one keeps is refused, as apply refuses it, and not tried."""
+    first = data.draw(topologies())
+    applied = desired_state(first, {})
+    try:
+        wanted = desired_state(data.draw(topologies(like=first)), {"local": applied})
+    except TopologyError:
+        reject()
+    plan = plan_host("local", wanted, applied)
+    assert_every_prefix_undone(plan)
+    after = HostState(resources=run(applied.resources, plan.steps))
+    assert plan_host("local", wanted, after).changes == []
+
+
+def desired_state(data: dict[str, Any], observed: dict[str, HostState]) -> HostState:
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "topology.yaml"
+        path.write_text(yaml.safe_dump(data))
+        return compile_topology(load_topology(path), observed)["local"]
+
+
+def assert_every_prefix_undone(plan: HostPlan) -> None:
+    observed = plan.observed
     undo = undo_steps(plan)
     assert len(undo) == len(plan.steps)
     for done in range(len(plan.steps) + 1):
