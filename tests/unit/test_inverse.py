@@ -37,7 +37,7 @@ def test_undoing_any_prefix_of_a_plan_restores_the_observed_state(path: Path) ->
     assert_every_prefix_undone(plan_host("local", state(case["desired"]), observed))
 
 
-@fuzz(40, long=800)
+@fuzz(40)
 @given(data=st.data())
 def test_every_prefix_of_a_plan_between_two_topologies_is_undone(data: st.DataObject) -> None:
     """The same on generated plans: a topology applied, then a neighbour of it (its
