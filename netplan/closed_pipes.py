@@ -1,15 +1,18 @@
 """Standard output and error that outlive their reader: `netplan apply FILE | head -1`
-finishes the apply, with the exit code it would have had.
+finishes the apply, with the exit code it would have had, and so does an apply whose
+terminal was closed (a write to a hung-up terminal fails with EIO).
 
 Python ignores SIGPIPE, so a write to a pipe whose reader has gone raises BrokenPipeError,
 which would stop the command half-way (and is kept so: SIGPIPE's default action would kill
-an apply between two steps and leave the host half-changed). Here the first such write
+an apply between two steps and leave the host half-changed); the rollback after a closed
+terminal's SIGHUP would end in an internal error at its first line. Here the first such write
 points the stream's descriptor at /dev/null instead, and succeeds: what is written after
 it, the interpreter's flush at exit included, is discarded, and nothing is said about it.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import sys
@@ -30,7 +33,9 @@ class _DiscardsWhenClosed(io.FileIO):
     def write(self, data: ReadableBuffer, /) -> int:
         try:
             return super().write(data)
-        except BrokenPipeError:
+        except OSError as error:
+            if not isinstance(error, BrokenPipeError) and error.errno != errno.EIO:
+                raise
             _to_devnull(self.fileno())
             return super().write(data)
 

@@ -1,7 +1,7 @@
 """Stop signals during apply and destroy (netplan/interrupt.py): Ctrl-C (SIGINT), SIGTERM
 and SIGHUP, each sent at a deterministic point of the work by tests/e2e/stop_harness.py,
 then the exit code, the messages and the kernel's state (`ip -j`, `ip netns`, nft)
-against the state before. The last test closes a real terminal instead.
+against the state before. The last two tests close a real terminal instead.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import fcntl
 import json
 import os
 import pty
+import select
 import subprocess
 import sys
 import termios
@@ -253,4 +254,31 @@ def test_closing_the_terminal_rolls_back(run: Run, tx: Path) -> None:
     assert lines[0] == interrupted(26, total, "HUP")
     assert lines[1].startswith("error: host local: rolled back 25 of 25 steps in ")
     assert lines[1].endswith(BACK)
+    assert_returns_to(before)
+
+
+def test_closing_the_terminal_it_prints_on_rolls_back(run: Run, tx: Path) -> None:
+    """The same with its output on that terminal, as in a terminal window closed during an
+    apply: the rollback's lines then fail to be written (EIO) and are discarded, and the
+    exit code and the host are as above (it used to end in an internal error)."""
+    path = bridge_topology(tx / "lab.yaml", "lab", containers(20))
+    before = settled_snapshot()
+    ready = tx / "ready"
+    master, terminal = pty.openpty()
+    apply = subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.stop_harness", "step:25", "outside", "apply",
+         str(path), "--yes"],
+        cwd=REPO, stdin=terminal, stdout=terminal, stderr=terminal,
+        start_new_session=True, preexec_fn=_take_terminal,
+        env={**os.environ, "STOP_HARNESS_READY": str(ready)},
+    )  # fmt: skip
+    os.close(terminal)
+    shown = b""
+    deadline = time.monotonic() + 120
+    while not ready.exists():
+        assert time.monotonic() < deadline and apply.poll() is None, shown.decode()
+        if select.select([master], [], [], 0.02)[0]:
+            shown += os.read(master, 65536)  # read as a terminal window would
+    os.close(master)
+    assert apply.wait(timeout=300) == 1
     assert_returns_to(before)

@@ -4,6 +4,7 @@ discarded without a word, and the program goes on (the CLI: tests/e2e/test_close
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 
@@ -20,19 +21,30 @@ print("unflushed at exit")
 """
 
 
-def run_with_stdout_gone(program: str) -> subprocess.CompletedProcess[str]:
-    read, write = os.pipe()
-    os.close(read)
+def run_with_stdout_gone(program: str, terminal: bool = False) -> subprocess.CompletedProcess[str]:
+    """`program` with standard output on a pipe whose reader has gone, or on a terminal
+    already closed (its master end: writes fail with EIO, as after the SIGHUP of a closed
+    terminal window)."""
+    reader, writer = pty.openpty() if terminal else os.pipe()
+    os.close(reader)
     try:
-        return subprocess.run([sys.executable, "-c", program], stdout=write,
+        return subprocess.run([sys.executable, "-c", program], stdout=writer,
                               stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
     finally:
-        os.close(write)
+        os.close(writer)
 
 
 def test_output_to_a_reader_gone_is_discarded_and_the_program_goes_on() -> None:
     done = run_with_stdout_gone(PROGRAM)
     assert (done.returncode, done.stderr) == (0, "True False\n")
+
+
+def test_output_to_a_closed_terminal_is_discarded_too() -> None:
+    done = run_with_stdout_gone(PROGRAM, terminal=True)
+    assert (done.returncode, done.stderr) == (0, "True False\n")
+    without = run_with_stdout_gone(PROGRAM.replace("closed_pipes.outlive_readers()", ""),
+                                   terminal=True)
+    assert without.returncode != 0 and "Input/output error" in without.stderr
 
 
 def test_without_it_python_stops_at_the_first_write() -> None:
