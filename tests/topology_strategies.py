@@ -3,8 +3,9 @@
 One host; up to 3 bridge networks (any mix of mtu, internal, icc, nat, ip_range, gateway
 and bridge name, network names long enough to get hashed bridge names), up to 6
 containers in every network mode (attached by the list or the mapping form with static
-addresses, MACs and aliases; `none`; `host`; `container:` an earlier container) and
-published ports. Whatever it draws, `netplan validate` must accept.
+addresses, MACs and aliases; `none`; `host`; `container:` an earlier container), some
+running a process (`sleep`, with one of two arguments), and published ports. Whatever it
+draws, `netplan validate` must accept.
 
 `topologies(like=data)` draws a neighbour of a topology drawn before: its name, and
 networks and containers among those it has (so that each may change in place, move, or
@@ -26,6 +27,8 @@ NAMES = st.from_regex(r"[a-z][a-z0-9_.-]{0,19}", fullmatch=True)
 CONTAINER_NAMES = st.from_regex(r"c[a-z0-9_-]{0,14}", fullmatch=True)
 """`c` first, so that no alias (`al…`) is another container's name."""
 MODES = ("networks", "networks", "networks", "none", "host", "container", "bare")
+COMMANDS = (None, None, ["sleep", "3600"], ["sleep", "3601"])
+"""No process twice as often; two commands, so that a neighbour may change one."""
 
 
 def _names(names: st.SearchStrategy[str], like: list[str] | None, **sizes: int
@@ -111,6 +114,9 @@ def topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str,
             if _routed(networks, attached) and draw(st.booleans()):
                 spec["publish"] = [f"{next_port}:80", f"{next_port + 1}:53/udp"]
                 next_port += 2
+        command = draw(st.sampled_from(COMMANDS))
+        if command is not None:
+            spec["command"] = command
         if mode in ("networks", "none", "bare"):
             own_namespace.append(name)
         containers[name] = spec or None
