@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import assert_unchanged, ip_json, netns_names, netplan, snapshot
+from tests.e2e.test_stop_signals import BACK, stopped
 from tests.fuzzing import fuzz
 from tests.topology_strategies import topologies
 
@@ -101,3 +102,67 @@ def refused_address(result: subprocess.CompletedProcess[str]) -> bool:
     """Whether apply refused a static address another container keeps (exit 1, nothing
     changed), as it must: such a neighbour is not tried."""
     return result.returncode == 1 and "is already in use: container" in result.stderr
+
+
+@fuzz(4, long=40)
+@given(pair=st.data())
+def test_a_generated_change_stopped_at_any_step_is_rolled_back(pair: st.DataObject) -> None:
+    """A generated topology applied, then a neighbour of it applied and stopped (SIGTERM,
+    tests/e2e/stop_harness.py) before a step drawn among its steps: exit 1, rolled back,
+    and the host as `ip`, `nft` and the hosts files showed it before (what the kernel
+    chooses aside: interface indexes, a host-side end's MAC), its plan empty again."""
+    first = pair.draw(topologies())
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "topology.yaml"
+        path.write_text(yaml.safe_dump(first, sort_keys=False))
+        try:
+            netplan("apply", path, "--yes", check=True)
+            before = host_view()
+            path.write_text(yaml.safe_dump(pair.draw(topologies(like=first)), sort_keys=False))
+            plan = netplan("plan", path, "--json")
+            assume(plan.returncode == 0)  # not a static address another container keeps
+            total = json.loads(plan.stdout)["hosts"]["local"]["steps"]
+            assume(total > 0)
+            step = pair.draw(st.integers(0, total - 1))
+            result = stopped(f"step:{step}", "TERM", "apply", path, "--yes")
+            assert result.returncode == 1, result.stderr
+            assert result.stderr.splitlines()[1].endswith(BACK), result.stderr
+            assert host_view() == before
+            path.write_text(yaml.safe_dump(first, sort_keys=False))
+            assert netplan("plan", path, "--detailed-exitcode").returncode == 0
+        finally:
+            netplan("destroy", path, "--yes", check=True)
+
+
+def host_view() -> dict[str, Any]:
+    """What a rollback must give back, read with `ip -j`, `nft` and the files: every
+    namespace's links (name, MAC, addresses), the root's links with their bridges and
+    addresses, the routes everywhere, the ruleset and the hosts files."""
+    names = sorted(netns_names())
+    inside = {ns: sorted((link["ifname"], link.get("address"), _addresses(link))
+                         for link in ip_json("-n", ns, "address", "show"))
+              for ns in names}  # fmt: skip
+    routes = {ns: sorted(json.dumps(r, sort_keys=True)
+                         for r in ip_json("-n", ns, "route", "show", "table", "all"))
+              for ns in names}  # fmt: skip
+    root = sorted((link["ifname"], link.get("master"), _addresses(link))
+                  for link in ip_json("-d", "address", "show"))  # fmt: skip
+    hosts = {str(p): p.read_text() for p in Path("/etc/netns").glob("*/hosts")}
+    return {"inside": inside, "routes": routes, "root": root, "nft": _tables(),
+            "hosts": hosts}  # fmt: skip
+
+
+def _tables() -> dict[str, str]:
+    """Each nftables table's rules, by family and name (a table made again is listed
+    after the others: the order of the ruleset is not compared)."""
+    listed = json.loads(subprocess.run(["nft", "-j", "list", "tables"], capture_output=True,
+                                       text=True, check=True).stdout)["nftables"]  # fmt: skip
+    names = [(e["table"]["family"], e["table"]["name"]) for e in listed if "table" in e]
+    return {f"{family} {name}": subprocess.run(["nft", "list", "table", family, name],
+                                               capture_output=True, text=True).stdout
+            for family, name in names}  # fmt: skip
+
+
+def _addresses(link: dict[str, Any]) -> list[str]:
+    return sorted(f"{a['local']}/{a['prefixlen']}" for a in link.get("addr_info", ())
+                  if a["family"] == "inet")  # fmt: skip
