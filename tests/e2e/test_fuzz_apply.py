@@ -10,9 +10,11 @@ container mode of the strategy; `make fuzz`: 100 random ones).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests.cache_view import assert_ready_for_the_check
 from tests.e2e.hostview import assert_unchanged, ip_json, netns_names, netplan, snapshot
-from tests.e2e.test_stop_signals import BACK, stopped
+from tests.e2e.test_stop_signals import stopped
 from tests.fuzzing import fuzz
 from tests.topology_strategies import topologies
 
@@ -51,21 +53,28 @@ def namespaces(data: dict[str, Any]) -> set[str]:
     }  # fmt: skip
 
 
-@fuzz(10, long=100)
-@given(data=topologies())
-def test_a_generated_topology_applies_and_destroys_cleanly(data: dict[str, Any]) -> None:
-    name = data["name"]
-    before = snapshot()
+@contextlib.contextmanager
+def applied(data: dict[str, Any]) -> Iterator[Path]:
+    """`data` in a topology file, applied; destroyed at the end, whatever happened."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "topology.yaml"
         path.write_text(yaml.safe_dump(data, sort_keys=False))
         try:
             netplan("apply", path, "--yes", check=True)
-            assert namespaces(data) <= netns_names()
-            assert_ready_for_the_check(path)
-            assert netplan("plan", path, "--detailed-exitcode").returncode == 0, "not in sync"
+            yield path
         finally:
             netplan("destroy", path, "--yes", check=True)
+
+
+@fuzz(10, long=100)
+@given(data=topologies())
+def test_a_generated_topology_applies_and_destroys_cleanly(data: dict[str, Any]) -> None:
+    name = data["name"]
+    before = snapshot()
+    with applied(data) as path:
+        assert namespaces(data) <= netns_names()
+        assert_ready_for_the_check(path)
+        assert netplan("plan", path, "--detailed-exitcode").returncode == 0, "not in sync"
     assert not marked_links(name)
     assert not namespaces(data) & netns_names()
     assert f"netplan_{name}" not in nft_tables()
@@ -80,20 +89,14 @@ def test_a_generated_change_applies_and_converges(pair: st.DataObject) -> None:
     apply converges (its plan is then empty) and destroy leaves the sandbox as before."""
     first = pair.draw(topologies())
     before = snapshot()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "topology.yaml"
-        path.write_text(yaml.safe_dump(first, sort_keys=False))
-        try:
-            netplan("apply", path, "--yes", check=True)
-            second = pair.draw(topologies(like=first))
-            path.write_text(yaml.safe_dump(second, sort_keys=False))
-            result = netplan("apply", path, "--yes")
-            assume(not refused_address(result))
-            assert result.returncode == 0, result.stderr
-            assert namespaces(second) <= netns_names()
-            assert netplan("plan", path, "--detailed-exitcode").returncode == 0, "not in sync"
-        finally:
-            netplan("destroy", path, "--yes", check=True)
+    with applied(first) as path:
+        second = pair.draw(topologies(like=first))
+        path.write_text(yaml.safe_dump(second, sort_keys=False))
+        result = netplan("apply", path, "--yes")
+        assume(not refused_address(result))
+        assert result.returncode == 0, result.stderr
+        assert namespaces(second) <= netns_names()
+        assert netplan("plan", path, "--detailed-exitcode").returncode == 0, "not in sync"
     assert not marked_links(first["name"])
     assert_unchanged(before, snapshot())
 
@@ -112,26 +115,41 @@ def test_a_generated_change_stopped_at_any_step_is_rolled_back(pair: st.DataObje
     and the host as `ip`, `nft` and the hosts files showed it before (what the kernel
     chooses aside: interface indexes, a host-side end's MAC), its plan empty again."""
     first = pair.draw(topologies())
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "topology.yaml"
+    with applied(first) as path:
+        before = host_view()
+        path.write_text(yaml.safe_dump(pair.draw(topologies(like=first)), sort_keys=False))
+        plan = netplan("plan", path, "--json")
+        assume(plan.returncode == 0)  # not a static address another container keeps
+        total = json.loads(plan.stdout)["hosts"]["local"]["steps"]
+        assume(total > 0)
+        step = pair.draw(st.integers(0, total - 1))
+        assert_stopped_and_put_back(path, "apply", step, before)
         path.write_text(yaml.safe_dump(first, sort_keys=False))
-        try:
-            netplan("apply", path, "--yes", check=True)
-            before = host_view()
-            path.write_text(yaml.safe_dump(pair.draw(topologies(like=first)), sort_keys=False))
-            plan = netplan("plan", path, "--json")
-            assume(plan.returncode == 0)  # not a static address another container keeps
-            total = json.loads(plan.stdout)["hosts"]["local"]["steps"]
-            assume(total > 0)
-            step = pair.draw(st.integers(0, total - 1))
-            result = stopped(f"step:{step}", "TERM", "apply", path, "--yes")
-            assert result.returncode == 1, result.stderr
-            assert result.stderr.splitlines()[1].endswith(BACK), result.stderr
-            assert host_view() == before
-            path.write_text(yaml.safe_dump(first, sort_keys=False))
-            assert netplan("plan", path, "--detailed-exitcode").returncode == 0
-        finally:
-            netplan("destroy", path, "--yes", check=True)
+        assert netplan("plan", path, "--detailed-exitcode").returncode == 0
+
+@fuzz(3, long=30)
+@given(data=topologies(), point=st.floats(0, 1, exclude_max=True))
+def test_a_generated_destroy_stopped_at_any_step_puts_everything_back(
+    data: dict[str, Any], point: float
+) -> None:
+    """A generated topology applied, then its destroy stopped (SIGTERM) before a step at
+    `point` of its steps: exit 1, and the host as it was (host_view), its plan empty."""
+    with applied(data) as path:
+        before = host_view()
+        plan = netplan("plan", path, "--destroy", "--json", check=True)
+        step = int(point * json.loads(plan.stdout)["hosts"]["local"]["steps"])
+        assert_stopped_and_put_back(path, "destroy", step, before)
+        assert netplan("plan", path, "--detailed-exitcode").returncode == 0
+
+def assert_stopped_and_put_back(path: Path, command: str, step: int,
+                                before: dict[str, Any]) -> None:  # fmt: skip
+    """`netplan COMMAND PATH --yes` stopped (SIGTERM) before its step `step` (0-based):
+    exit 1, rolled back, and the host as host_view() showed it `before`."""
+    result = stopped(f"step:{step}", "TERM", command, path, "--yes")
+    assert result.returncode == 1, result.stderr
+    back = f": the host is as it was before the {command}"
+    assert result.stderr.splitlines()[1].endswith(back), result.stderr
+    assert host_view() == before
 
 
 def host_view() -> dict[str, Any]:
