@@ -31,13 +31,15 @@ COMMANDS = (None, None, ["sleep", "3600"], ["sleep", "3601"])
 """No process twice as often; two commands, so that a neighbour may change one."""
 
 
-def _names(names: st.SearchStrategy[str], like: list[str] | None, **sizes: int
-           ) -> st.SearchStrategy[list[str]]:
-    """Names drawn from `names`, or, for a neighbour, some of the names `like` has, in
-    any order."""
+@st.composite
+def _names(draw: st.DrawFn, names: st.SearchStrategy[str], like: list[str] | None,
+           min_size: int = 0, max_size: int = 6) -> list[str]:
+    """Names drawn from `names`, or, for a neighbour, most of the names `like` has (each
+    kept three times in four), in any order."""
     if like is None:
-        return st.lists(names, unique=True, **sizes)
-    return st.lists(st.sampled_from(like), unique=True, **sizes) if like else st.just([])
+        return draw(st.lists(names, unique=True, min_size=min_size, max_size=max_size))
+    kept = [name for name in like if draw(st.sampled_from([True, True, True, False]))]
+    return draw(st.permutations(kept or like[:min_size]))
 
 
 @st.composite
@@ -122,3 +124,38 @@ def topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str,
         containers[name] = spec or None
     name = "fz-" + draw(NAMES) if like is None else like["name"]
     return {"name": name, "networks": networks, "containers": containers}
+
+
+HOSTS = ("hostA", "hostB", "hostC")
+OVERLAYS = ("ov", "ow")
+"""Overlay network names; network i has 10.(80+i).0.0/24 and VNI 42+i or 4242+i if any."""
+
+
+@st.composite
+def overlay_topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Two or three hosts joined by up to two overlays (VNI given or not, static addresses
+    or not), with up to 6 containers, each on one host and on one or both overlays; with
+    `like`, a neighbour of it, whose containers may also have moved to another host."""
+    hosts = list(HOSTS[:draw(st.integers(2, 3))]) if like is None else like["hosts"]
+    names = draw(_names(st.sampled_from(OVERLAYS), None if like is None
+                        else list(like["networks"]), min_size=1, max_size=2))  # fmt: skip
+    networks: dict[str, dict[str, Any]] = {}
+    for name in names:
+        index = OVERLAYS.index(name)
+        spec: dict[str, Any] = {"driver": "overlay", "subnet": f"10.{80 + index}.0.0/24"}
+        vni = draw(st.sampled_from([None, 42 + index, 4242 + index]))
+        if vni is not None:
+            spec["vni"] = vni
+        networks[name] = spec
+    containers: dict[str, dict[str, Any]] = {}
+    chosen = _names(CONTAINER_NAMES, None if like is None else list(like["containers"]),
+                    max_size=6)
+    for index, name in enumerate(draw(chosen)):
+        attached = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
+        spec = {"host": draw(st.sampled_from(hosts)), "networks": attached}
+        if draw(st.booleans()):
+            spec["networks"] = {net: {"ipv4": f"10.{80 + OVERLAYS.index(net)}.0.{10 + index}"}
+                                for net in attached}  # fmt: skip
+        containers[name] = spec
+    name = "fz-" + draw(NAMES) if like is None else like["name"]
+    return {"name": name, "hosts": hosts, "networks": networks, "containers": containers}

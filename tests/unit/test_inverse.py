@@ -25,8 +25,9 @@ from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_topology
 from tests.fuzzing import fuzz
-from tests.topology_strategies import topologies
+from tests.topology_strategies import overlay_topologies, topologies
 from tests.unit.kernel_model import run
+from tests.unit.test_overlay_compile import host
 from tests.unit.test_plan import FIXTURES, state
 
 
@@ -45,22 +46,48 @@ def test_every_prefix_of_a_plan_between_two_topologies_is_undone(data: st.DataOb
     and the plan from one to the other also converges. A neighbour that gives a container
     an address another one keeps is refused, as apply refuses it, and not tried."""
     first = data.draw(topologies())
-    applied = desired_state(first, {})
+    applied = desired_states(first, {})
     try:
-        wanted = desired_state(data.draw(topologies(like=first)), {"local": applied})
+        wanted = desired_states(data.draw(topologies(like=first)), applied)
     except TopologyError:
         reject()
-    plan = plan_host("local", wanted, applied)
-    assert_every_prefix_undone(plan)
-    after = HostState(resources=run(applied.resources, plan.steps))
-    assert plan_host("local", wanted, after).changes == []
+    assert_undone_and_converging(applied, wanted)
 
 
-def desired_state(data: dict[str, Any], observed: dict[str, HostState]) -> HostState:
+@fuzz(30)
+@given(data=st.data())
+def test_every_prefix_of_an_overlay_plan_on_every_host_is_undone(data: st.DataObject) -> None:
+    """The same on every host of generated overlays across two or three hosts, changed to
+    a neighbour (containers moved to another host, another VNI, an overlay gone): each
+    host's plan, tunnels and peers (FDB, neighbour and static bridge entries) included."""
+    first = data.draw(overlay_topologies())
+    applied = desired_states(first, {name: host(name) for name in first["hosts"]})
+    for name, made in applied.items():
+        host(name, state=made)  # what was made, and the host's facts
+    try:
+        wanted = desired_states(data.draw(overlay_topologies(like=first)), applied)
+    except TopologyError:
+        reject()
+    assert_undone_and_converging(applied, wanted)
+
+
+def desired_states(data: dict[str, Any], observed: dict[str, HostState]
+                   ) -> dict[str, HostState]:  # fmt: skip
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "topology.yaml"
         path.write_text(yaml.safe_dump(data))
-        return compile_topology(load_topology(path), observed)["local"]
+        return compile_topology(load_topology(path), observed)
+
+
+def assert_undone_and_converging(applied: dict[str, HostState],
+                                 wanted: dict[str, HostState]) -> None:  # fmt: skip
+    """On each host, from what `applied` desired to what `wanted` does: every prefix of
+    the plan is undone, and the whole plan converges."""
+    for name, made in applied.items():
+        plan = plan_host(name, wanted[name], made)
+        assert_every_prefix_undone(plan)
+        after = HostState(resources=run(made.resources, plan.steps))
+        assert plan_host(name, wanted[name], after).changes == [], name
 
 
 def assert_every_prefix_undone(plan: HostPlan) -> None:
