@@ -51,7 +51,8 @@ unit: venv
 # failures kept in .hypothesis/ and tried first next time; prints each fuzzer's outcomes.
 fuzz: venv
 	$(SANDBOX) env NETPLAN_FUZZ=long $(PYTHON) -m pytest -q --hypothesis-show-statistics \
-		tests/unit/test_loader_fuzz.py tests/unit/test_inverse.py tests/e2e/test_fuzz_apply.py
+		tests/unit/test_loader_fuzz.py tests/unit/test_inverse.py tests/e2e/test_fuzz_apply.py \
+		tests/multihost/test_overlay_fuzz.py
 
 # The fault-injection harnesses' long run (tests/reliability/, docs/reliability.md): 50 crash
 # trials on this host and 21 on a lab of 3 hosts, 100 + 40 drift changes and each drift kind

@@ -132,11 +132,14 @@ OVERLAYS = ("ov", "ow")
 
 
 @st.composite
-def overlay_topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Two or three hosts joined by up to two overlays (VNI given or not, static addresses
-    or not), with up to 6 containers, each on one host and on one or both overlays; with
-    `like`, a neighbour of it, whose containers may also have moved to another host."""
-    hosts = list(HOSTS[:draw(st.integers(2, 3))]) if like is None else like["hosts"]
+def overlay_topologies(draw: st.DrawFn, like: dict[str, Any] | None = None,
+                       most_hosts: int = 3) -> dict[str, Any]:  # fmt: skip
+    """Two or three (at most `most_hosts`) hosts joined by up to two overlays (VNI given or
+    not, static addresses or not), with up to 6 containers, each on one host and on one or
+    both overlays; with `like`, a neighbour of it, whose containers may also have moved to
+    another host."""
+    count = draw(st.integers(2, most_hosts)) if like is None else len(like["hosts"])
+    hosts = list(HOSTS[:count])
     names = draw(_names(st.sampled_from(OVERLAYS), None if like is None
                         else list(like["networks"]), min_size=1, max_size=2))  # fmt: skip
     networks: dict[str, dict[str, Any]] = {}
