@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cache
-from ipaddress import IPv4Address
+from ipaddress import IPv4Address, IPv4Network
 
 from netplan.agent.resources import Netns
 from netplan.agent.state import HostState
@@ -25,7 +25,7 @@ from netplan.firewall.compile import compile_firewall, published_on
 from netplan.ipam import AddressInUseError, ExhaustedError, InUse, Request, allocate, network_pool
 from netplan.outline import HostOutline, Outline
 from netplan.processes import compile_processes, volume_paths
-from netplan.subnet_pools import pool_hosts, with_pool_subnets
+from netplan.subnet_pools import pool_hosts, pool_networks, with_pool_subnets
 from netplan.topology.model import Topology
 
 
@@ -49,7 +49,13 @@ def assign_addresses(
     topology: Topology, observed: Mapping[str, HostState]
 ) -> dict[tuple[str, str], IPv4Address]:
     """Address of every (container, network) attachment, for all hosts at once."""
-    topology = with_pool_subnets(topology, observed)
+    return _assign(with_pool_subnets(topology, observed), set(pool_networks(topology)), observed)
+
+
+def _assign(topology: Topology, pooled: set[str], observed: Mapping[str, HostState]
+            ) -> dict[tuple[str, str], IPv4Address]:  # fmt: skip
+    """assign_addresses, for `topology` with every subnet filled in; `pooled` are the
+    networks whose subnet came from the default pools."""
     current: dict[tuple[str, str], IPv4Address] = {}
     recorded: dict[tuple[str, str], IPv4Address] = {}
     parse = cache(IPv4Address)  # the record and the links name mostly the same addresses
@@ -69,13 +75,7 @@ def assign_addresses(
         try:
             assigned = allocate(network_pool(network), requests, kept, applied)
         except ExhaustedError as exc:
-            problems.append(
-                Problem(
-                    f"network has no free addresses left: {exc}",
-                    path=f"networks.{net_name}.subnet",
-                    hint="use a larger subnet or ip_range",
-                )
-            )
+            problems.append(_exhausted(net_name, network.subnet, net_name in pooled, exc))
             continue
         except AddressInUseError as exc:
             problems += [_in_use(net_name, clash) for clash in exc.clashes]
@@ -84,6 +84,16 @@ def assign_addresses(
     if problems:
         raise TopologyError(problems)
     return result
+
+
+def _exhausted(network: str, subnet: IPv4Network | None, pooled: bool,
+               exc: ExhaustedError) -> Problem:
+    if pooled:  # the file has no `subnet:` to point at
+        return Problem(f"network has no free addresses left: {exc}; its subnet {subnet} is "
+                       "one of Docker's default pools", path=f"networks.{network}",
+                       hint="give the network a `subnet:` large enough for its containers")
+    return Problem(f"network has no free addresses left: {exc}",
+                   path=f"networks.{network}.subnet", hint="use a larger subnet or ip_range")
 
 
 def _in_use(network: str, clash: InUse) -> Problem:
@@ -101,11 +111,12 @@ def _in_use(network: str, clash: InUse) -> Problem:
 
 def compile_topology(topology: Topology, observed: Mapping[str, HostState]) -> dict[str, HostState]:
     """The desired state of every host named in the topology."""
+    pooled = set(pool_networks(topology))
     topology = with_pool_subnets(topology, observed)
     context = Context(
         topology,
         desired={host: HostState() for host in topology.hosts},
-        addresses=assign_addresses(topology, observed),
+        addresses=_assign(topology, pooled, observed),
         observed=observed,
     )
     for net_name, network in topology.networks.items():

@@ -224,6 +224,24 @@ def test_exhausted_pools_are_one_problem_at_the_network() -> None:
     assert "subnet:" in problem.hint
 
 
+def test_a_pool_subnet_too_small_is_one_problem_at_the_network() -> None:
+    """An overlay's pool is a /24: 300 containers do not fit. The file has no `subnet:` to
+    point at, so the problem is at the network and says where the subnet came from."""
+    crowded = Topology.model_validate({
+        "name": "t", "networks": {"over": {"driver": "overlay"}},
+        "containers": {f"c{i:03}": {"networks": ["over"]} for i in range(300)},
+    })
+    with pytest.raises(TopologyError) as caught:
+        compile_topology(crowded, {"local": HostState(facts=Facts(
+            Underlay("ul0", "ul0", "192.0.2.1", 1500)))})
+    [problem] = caught.value.problems
+    assert problem.path == "networks.over"
+    assert problem.message == (
+        "network has no free addresses left: no free address left for container 'c254'; "
+        "its subnet 10.0.0.0/24 is one of Docker's default pools")
+    assert problem.hint == "give the network a `subnet:` large enough for its containers"
+
+
 def test_compile_gives_an_overlay_a_subnet_free_on_all_its_hosts() -> None:
     spanning = Topology.model_validate({
         "name": "t", "hosts": ["a", "b"],
