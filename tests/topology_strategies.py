@@ -18,6 +18,7 @@ gateways (.1, or .129 with a range); host ports are 20000 + a running number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import strategies as st
@@ -35,11 +36,13 @@ COMMANDS = (None, None, ["sleep", "3600"], ["sleep", "3601"])
 def _names(draw: st.DrawFn, names: st.SearchStrategy[str], like: list[str] | None,
            min_size: int = 0, max_size: int = 6) -> list[str]:
     """Names drawn from `names`, or, for a neighbour, most of the names `like` has (each
-    kept three times in four), in any order."""
+    kept three times in four) and maybe new ones, in any order."""
     if like is None:
         return draw(st.lists(names, unique=True, min_size=min_size, max_size=max_size))
     kept = [name for name in like if draw(st.sampled_from([True, True, True, False]))]
-    return draw(st.permutations(kept or like[:min_size]))
+    added = draw(st.lists(names.filter(lambda name: name not in like), unique=True,
+                          max_size=max(0, max_size - len(kept))))  # fmt: skip
+    return draw(st.permutations(kept + added or like[:min_size]))
 
 
 @st.composite
@@ -150,15 +153,55 @@ def overlay_topologies(draw: st.DrawFn, like: dict[str, Any] | None = None,
         if vni is not None:
             spec["vni"] = vni
         networks[name] = spec
-    containers: dict[str, dict[str, Any]] = {}
+    containers = draw(_members(like, names,
+                               lambda net, i: f"10.{80 + OVERLAYS.index(net)}.0.{10 + i}"))
+    for spec in containers.values():
+        spec["host"] = draw(st.sampled_from(hosts))
+    name = "fz-" + draw(NAMES) if like is None else like["name"]
+    return {"name": name, "hosts": hosts, "networks": networks, "containers": containers}
+
+
+@st.composite
+def _members(draw: st.DrawFn, like: dict[str, Any] | None, networks: list[str],
+             address: Callable[[str, int], str]) -> dict[str, dict[str, Any]]:
+    """Up to 6 containers (for a neighbour: most of `like`'s, maybe new ones), each on one
+    or more of `networks`, by the list form or with the static address `address(network,
+    its index)` on each."""
+    members: dict[str, dict[str, Any]] = {}
     chosen = _names(CONTAINER_NAMES, None if like is None else list(like["containers"]),
                     max_size=6)
     for index, name in enumerate(draw(chosen)):
-        attached = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
-        spec = {"host": draw(st.sampled_from(hosts)), "networks": attached}
+        attached = draw(st.lists(st.sampled_from(networks), min_size=1, unique=True))
+        static = draw(st.booleans())
+        members[name] = {"networks": {net: {"ipv4": address(net, index)} for net in attached}
+                         if static else attached}  # fmt: skip
+    return members
+
+
+LANS = ("lan", "wan")
+PARENTS = ("eth1", "eth1.10", "eth1.20")
+"""The host's interface eth1, and two VLANs on it that netplan makes."""
+
+
+@st.composite
+def macvlan_topologies(draw: st.DrawFn, like: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One host's macvlan networks (parent eth1 or a VLAN of it, any mode, a gateway or
+    not) with up to 6 containers on one or both; with `like`, a neighbour of it (another
+    parent or mode, containers moved or gone)."""
+    names = draw(_names(st.sampled_from(LANS), None if like is None else list(like["networks"]),
+                        min_size=1, max_size=2))  # fmt: skip
+    networks: dict[str, dict[str, Any]] = {}
+    for name in names:
+        index = LANS.index(name)
+        spec: dict[str, Any] = {"driver": "macvlan", "parent": draw(st.sampled_from(PARENTS)),
+                                "subnet": f"192.168.{1 + index}.0/24"}  # fmt: skip
+        mode = draw(st.sampled_from([None, "bridge", "private", "vepa"]))
+        if mode is not None:
+            spec["mode"] = mode
         if draw(st.booleans()):
-            spec["networks"] = {net: {"ipv4": f"10.{80 + OVERLAYS.index(net)}.0.{10 + index}"}
-                                for net in attached}  # fmt: skip
-        containers[name] = spec
+            spec["gateway"] = f"192.168.{1 + index}.1"
+        networks[name] = spec
+    containers = draw(_members(like, names,
+                               lambda net, i: f"192.168.{1 + LANS.index(net)}.{10 + i}"))
     name = "fz-" + draw(NAMES) if like is None else like["name"]
-    return {"name": name, "hosts": hosts, "networks": networks, "containers": containers}
+    return {"name": name, "networks": networks, "containers": containers}

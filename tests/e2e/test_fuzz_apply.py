@@ -104,7 +104,8 @@ def test_a_generated_change_applies_and_converges(pair: st.DataObject) -> None:
 def refused_address(result: subprocess.CompletedProcess[str]) -> bool:
     """Whether apply refused a static address another container keeps (exit 1, nothing
     changed), as it must: such a neighbour is not tried."""
-    return result.returncode == 1 and "is already in use: container" in result.stderr
+    return result.returncode == 1 and ".ipv4: address " in result.stderr \
+        and " is already in use: " in result.stderr
 
 
 @fuzz(4, long=40)

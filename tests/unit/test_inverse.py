@@ -17,7 +17,7 @@ from hypothesis import given, reject
 from hypothesis import strategies as st
 
 from netplan.agent.resources import HostsFile, Netns, Process, Resource, StrayLink, Veth
-from netplan.agent.state import HostState
+from netplan.agent.state import Facts, HostState, Interface
 from netplan.compile import compile_topology
 from netplan.errors import TopologyError
 from netplan.plan.changes import HostPlan
@@ -25,7 +25,7 @@ from netplan.plan.inverse import undo_steps
 from netplan.plan.order import plan_host
 from netplan.topology.loader import load_topology
 from tests.fuzzing import fuzz
-from tests.topology_strategies import overlay_topologies, topologies
+from tests.topology_strategies import macvlan_topologies, overlay_topologies, topologies
 from tests.unit.kernel_model import run
 from tests.unit.test_overlay_compile import host
 from tests.unit.test_plan import FIXTURES, state
@@ -69,6 +69,28 @@ def test_every_prefix_of_an_overlay_plan_on_every_host_is_undone(data: st.DataOb
     except TopologyError:
         reject()
     assert_undone_and_converging(applied, wanted)
+
+
+@fuzz(30)
+@given(data=st.data())
+def test_every_prefix_of_a_macvlan_plan_is_undone(data: st.DataObject) -> None:
+    """The same for generated macvlan networks changed to a neighbour: another parent
+    (eth1, or a VLAN of it that netplan makes and removes), another mode, containers moved."""
+    first = data.draw(macvlan_topologies())
+    try:
+        applied = desired_states(first, {"local": lan_host()})
+        wanted = desired_states(data.draw(macvlan_topologies(like=first)),
+                                {"local": lan_host(applied["local"])})
+    except TopologyError:
+        reject()
+    assert_undone_and_converging(applied, wanted)
+
+
+def lan_host(made: HostState | None = None) -> HostState:
+    """A host with the interface eth1 and 802.1Q support, and what was `made` on it."""
+    state = made or HostState()
+    state.facts = Facts(interfaces={"eth1": Interface("", 1500, True)}, vlan_support=True)
+    return state
 
 
 def desired_states(data: dict[str, Any], observed: dict[str, HostState]
