@@ -6,6 +6,7 @@ deletes the kernel makes by itself, and the refusals that catch steps in a wrong
 - Deleting a primary IPv4 address deletes the secondaries of its subnet on its device
   (promote_secondaries is off in a new namespace); the primary is the first one added.
 - Deleting a device's last IPv4 address deletes the device's routes.
+- Deleting a link deletes the macvlans on it (a VLAN made as a parent takes them along).
 - Deleting a bridge deletes its static entries (BridgeFdb), and so does a VXLAN device
   leaving it (an update of its `bridge`) for the entries on that port; its ports stay,
   on no bridge.
@@ -21,7 +22,18 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import replace
 
-from netplan.agent.resources import Address, Bridge, BridgeFdb, Resource, Route, Veth, Vxlan
+from netplan.agent.resources import (
+    ROOT,
+    Address,
+    Bridge,
+    BridgeFdb,
+    Macvlan,
+    Resource,
+    Route,
+    Veth,
+    Vxlan,
+    link_key,
+)
 from netplan.agent.state import Step
 
 Kernel = dict[str, Resource]
@@ -64,6 +76,10 @@ def descends(kernel: Kernel, key: str, ancestor: str) -> bool:
 def _delete(kernel: Kernel, key: str) -> None:
     resource = kernel[key]
     gone = [k for k in kernel if k == key or descends(kernel, k, key)]
+    root_link = link_key(ROOT, "")
+    if key.startswith(root_link):
+        lower = key.removeprefix(root_link)
+        gone += [k for k, r in kernel.items() if isinstance(r, Macvlan) and r.lower == lower]
     if isinstance(resource, Bridge):
         gone += [k for k, r in kernel.items()
                  if isinstance(r, BridgeFdb) and r.bridge == resource.name]  # fmt: skip
