@@ -1,9 +1,11 @@
-"""The inverse of a plan, on every planner fixture: run the first k steps on a model of the
-kernel (tests/unit/kernel_model.py: a delete takes what the kernel deletes with it), then
-the undo lists of those k steps, last first; the state is the observed one again, for
-every k; but for the stray links those steps deleted (nothing makes one again), and the
-processes of a namespace that was gone and those steps made again (deleting it stops the
-processes recorded in it, as the agent's delete does: netplan/agent/process.py)."""
+"""The inverse of a plan, on every planner fixture and on plans between generated topologies
+(bridges, overlays across hosts, macvlans: tests/topology_strategies.py): run the first k
+steps on a model of the kernel (tests/unit/kernel_model.py: a delete takes what the kernel
+deletes with it), then the undo lists of those k steps, last first; the state is the
+observed one again, for every k; but for the stray links those steps deleted (nothing
+makes one again), and the processes of a namespace that was gone and those steps made
+again (deleting it stops the processes recorded in it, as the agent's delete does:
+netplan/agent/process.py)."""
 
 from __future__ import annotations
 
@@ -88,9 +90,9 @@ def test_every_prefix_of_a_macvlan_plan_is_undone(data: st.DataObject) -> None:
 
 def lan_host(made: HostState | None = None) -> HostState:
     """A host with the interface eth1 and 802.1Q support, and what was `made` on it."""
-    state = made or HostState()
-    state.facts = Facts(interfaces={"eth1": Interface("", 1500, True)}, vlan_support=True)
-    return state
+    result = made if made is not None else HostState()
+    result.facts = Facts(interfaces={"eth1": Interface("", 1500, True)}, vlan_support=True)
+    return result
 
 
 def desired_states(data: dict[str, Any], observed: dict[str, HostState]
