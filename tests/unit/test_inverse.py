@@ -10,6 +10,7 @@ netplan/agent/process.py)."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,13 +48,7 @@ def test_every_prefix_of_a_plan_between_two_topologies_is_undone(data: st.DataOb
     networks and containers changed in place, moved, gone: tests/topology_strategies.py),
     and the plan from one to the other also converges. A neighbour that gives a container
     an address another one keeps is refused, as apply refuses it, and not tried."""
-    first = data.draw(topologies())
-    applied = desired_states(first, {})
-    try:
-        wanted = desired_states(data.draw(topologies(like=first)), applied)
-    except TopologyError:
-        reject()
-    assert_undone_and_converging(applied, wanted)
+    assert_neighbour_plans_undone(data, topologies, lambda _, made: made)
 
 
 @fuzz(30)
@@ -62,15 +57,8 @@ def test_every_prefix_of_an_overlay_plan_on_every_host_is_undone(data: st.DataOb
     """The same on every host of generated overlays across two or three hosts, changed to
     a neighbour (containers moved to another host, another VNI, an overlay gone): each
     host's plan, tunnels and peers (FDB, neighbour and static bridge entries) included."""
-    first = data.draw(overlay_topologies())
-    applied = desired_states(first, {name: host(name) for name in first["hosts"]})
-    for name, made in applied.items():
-        host(name, state=made)  # what was made, and the host's facts
-    try:
-        wanted = desired_states(data.draw(overlay_topologies(like=first)), applied)
-    except TopologyError:
-        reject()
-    assert_undone_and_converging(applied, wanted)
+    assert_neighbour_plans_undone(data, overlay_topologies,
+                                  lambda name, made: host(name, state=made))
 
 
 @fuzz(30)
@@ -78,21 +66,33 @@ def test_every_prefix_of_an_overlay_plan_on_every_host_is_undone(data: st.DataOb
 def test_every_prefix_of_a_macvlan_plan_is_undone(data: st.DataObject) -> None:
     """The same for generated macvlan networks changed to a neighbour: another parent
     (eth1, or a VLAN of it that netplan makes and removes), another mode, containers moved."""
-    first = data.draw(macvlan_topologies())
+    assert_neighbour_plans_undone(data, macvlan_topologies, lambda _, made: lan_host(made))
+
+
+def assert_neighbour_plans_undone(
+    data: st.DataObject, drawn: Callable[..., st.SearchStrategy[dict[str, Any]]],
+    with_facts: Callable[[str, HostState], HostState],
+) -> None:
+    """A topology from `drawn()`, compiled for its hosts, then one from `drawn(like=it)`
+    compiled against what the first made there (`with_facts` gives a host's state its
+    facts): on every host assert_undone_and_converging. A neighbour that compile refuses
+    (a static address another container keeps) is not tried."""
+    first = data.draw(drawn())
     try:
-        applied = desired_states(first, {"local": lan_host()})
-        wanted = desired_states(data.draw(macvlan_topologies(like=first)),
-                                {"local": lan_host(applied["local"])})
+        applied = desired_states(first, {name: with_facts(name, HostState())
+                                         for name in first.get("hosts", ["local"])})
+        for name, made in applied.items():
+            with_facts(name, made)
+        wanted = desired_states(data.draw(drawn(like=first)), applied)
     except TopologyError:
         reject()
     assert_undone_and_converging(applied, wanted)
 
 
-def lan_host(made: HostState | None = None) -> HostState:
-    """A host with the interface eth1 and 802.1Q support, and what was `made` on it."""
-    result = made if made is not None else HostState()
-    result.facts = Facts(interfaces={"eth1": Interface("", 1500, True)}, vlan_support=True)
-    return result
+def lan_host(made: HostState) -> HostState:
+    """`made` on a host with the interface eth1 and 802.1Q support."""
+    made.facts = Facts(interfaces={"eth1": Interface("", 1500, True)}, vlan_support=True)
+    return made
 
 
 def desired_states(data: dict[str, Any], observed: dict[str, HostState]
