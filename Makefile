@@ -10,7 +10,7 @@ DEBS    := iproute2 iputils-ping nftables openssh-server procps util-linux curl 
 SANDBOX := tests/sandbox.sh
 # `make bench` only: Mininet, one of the ways compared (its LinuxBridge switch needs brctl);
 # GNU time measures the peak RSS of netplan.
-BENCH_DEBS := mininet bridge-utils time
+BENCH_DEBS := mininet bridge-utils time strace
 # e.g. make bench BENCH_ARGS="--sizes 10,100,500 --rounds 3"; "--quick" for a smoke test.
 BENCH_ARGS ?=
 

@@ -26,7 +26,8 @@ read over raw netlink, bench/raw_observe.py). netplan's sources are compiled bef
 is timed (bench/bytecode.py). Between measurements the sandbox must be back to its starting
 state. After a size's timed rounds, untimed, netplan's and ip -batch's add of one container
 run once more under `ip monitor all-nsid` (bench/add_monitor.py), which counts the kernel's
-change notifications and names the objects they concern. Prints one Markdown table per
+change notifications and names the objects they concern, and under strace, which counts the
+netlink messages the add's processes send (bench/add_writes.py). Prints one Markdown table per
 layout (medians, and netplan ÷ each way taken round by round), the issue's targets, writes
 the raw figures as JSON and the tables as Markdown to bench/results/, and log-log plots
 (bench/bench_plot.py).
@@ -46,10 +47,12 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import add_monitor
+import add_writes
 import bench_plot
 import bytecode
 import ipbatch
@@ -300,8 +303,9 @@ def incremental_plan(topo: Topo, files: dict[str, Path], layout: str, run: Run) 
 def monitor_add(ctx: Context, ways: Sequence[str]) -> None:
     """Untimed, after the timed rounds of a size (a monitor process costs CPU): for each of
     MONITORED_WAYS, apply N, add one container while `ip monitor all-nsid` records every
-    kernel change notification (bench/add_monitor.py), destroy; the notifications, attributed
-    to the new container or to other objects, go to run.monitors."""
+    kernel change notification (bench/add_monitor.py) and strace decodes every netlink
+    message sent (bench/add_writes.py), destroy; the notifications, attributed to the new
+    container or to other objects, and the messages counted go to run.monitors."""
     grown = ctx.topo.grown()
     new = grown.containers[-1]
     for way in [w for w in MONITORED_WAYS if w in ways]:
@@ -310,18 +314,21 @@ def monitor_add(ctx: Context, ways: Sequence[str]) -> None:
             made.before("apply")()
             made.actions["apply"]()
             made.before("add")()
-            seen = add_monitor.observe_add(made.actions["add"], new)
+            writes: dict[str, Any] = {}
+            seen = add_monitor.observe_add(
+                partial(add_writes.count_into, writes, made.actions["add"]), new)
             made.actions["destroy"]()
-        except (Failure, ipbatch.CommandError, add_monitor.MonitorError,
+        except (Failure, ipbatch.CommandError, add_monitor.MonitorError, add_writes.TraceError,
                 subprocess.TimeoutExpired, OSError) as exc:
             ctx.run.note(f"ip monitor of {way}'s add at {ctx.layout} N={ctx.topo.n}: {exc}")
             cleanup(grown)
         else:
             ctx.run.monitors.append({"layout": ctx.layout, "n": ctx.topo.n, "way": way,
-                                     "container": new.name, **seen})
+                                     "container": new.name, **seen, "netlink": writes})
             print(f"  {ctx.layout} N={ctx.topo.n} {way} add under ip monitor: "
                   f"{seen['notifications']} notifications, {seen['new_container']} for "
-                  f"{new.name}, {seen['bridge']} for its bridge, {seen['other']} other",
+                  f"{new.name}, {seen['bridge']} for its bridge, {seen['other']} other; "
+                  f"{writes['writes']} netlink writes (strace)",
                   file=sys.stderr)
         finally:
             made.close()

@@ -457,7 +457,10 @@ MONITOR_COVERAGE = (
     "lo's marker and up, with 127.0.0.1, ::1 and their local routes; ip -batch sets lo up "
     "after the veth, so there it is seen and counted); not seen either: nftables and "
     "sysctls that change no device setting. Hosts files (/etc/netns/*/hosts, name "
-    "resolution) are files, not kernel objects: counted in the plan line"
+    "resolution) are files, not kernel objects: counted in the plan line. The netlink "
+    "writes are every rtnetlink and nftables change request the add's processes sent, "
+    "decoded by strace attached to them (bench/add_writes.py): what a namespace's lo gets "
+    "included; sysctls and hosts files are not netlink"
 )
 
 
@@ -483,6 +486,15 @@ def _monitor_verdict(seen: dict[str, Any]) -> str:
             f"({mine}), {others} for other objects: {'; '.join(listed)}")
 
 
+def _writes_verdict(seen: dict[str, Any]) -> str:
+    """"K netlink writes (TYPE xC, ...; strace), R reads"; "" for a run without strace's count."""
+    sent = seen.get("netlink")
+    if not sent:
+        return ""
+    return (f"; {sent['writes']} netlink writes ({_objects(sent['by_type'])}; strace), "
+            f"{sent['reads']} reads")
+
+
 def monitor_lines(run: Run, layout: str) -> list[str]:
     """One line per N whose add was watched with ip monitor (netplan's, and ip -batch's
     add of the same container as a reference), and what the monitor covers."""
@@ -490,11 +502,12 @@ def monitor_lines(run: Run, layout: str) -> list[str]:
     for seen in sorted((m for m in run.monitors if m["layout"] == layout), key=lambda m: m["n"]):
         if seen["way"] != "netplan":
             continue
-        line = f"add one at N={seen['n']}: {_monitor_verdict(seen)}"
+        line = f"add one at N={seen['n']}: {_monitor_verdict(seen)}{_writes_verdict(seen)}"
         reference = next((m for m in run.monitors if m["way"] == "ip-batch"
                           and (m["layout"], m["n"]) == (layout, seen["n"])), None)
         if reference:
-            line += f"; ip -batch's add, for reference: {_monitor_verdict(reference)}"
+            line += (f"; ip -batch's add, for reference: {_monitor_verdict(reference)}"
+                     f"{_writes_verdict(reference)}")
         lines.append(line)
     return [*lines, MONITOR_COVERAGE] if lines else []
 
