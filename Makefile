@@ -9,7 +9,7 @@ PYTHON  := $(VENV)/bin/python
 DEBS    := iproute2 iputils-ping nftables openssh-server procps util-linux curl sudo vagrant graphviz
 SANDBOX := tests/sandbox.sh
 # `make bench` only: Mininet, one of the ways compared (its LinuxBridge switch needs brctl);
-# GNU time measures the peak RSS of netplan.
+# GNU time measures the peak RSS of netplan; strace counts the add's netlink writes.
 BENCH_DEBS := mininet bridge-utils time strace
 # e.g. make bench BENCH_ARGS="--sizes 10,100,500 --rounds 3"; "--quick" for a smoke test.
 BENCH_ARGS ?=
