@@ -5,11 +5,11 @@ or the `ip` processes of a script).
 
 A write is a request that changes the kernel: rtnetlink's RTM_NEW*, RTM_DEL* and
 RTM_SET*, and nftables' NFT_MSG_NEW*/DEL*/DESTROY* inside a batch. A read is a RTM_GET*
-or NFT_MSG_GET* dump or query. The batch's framing (NFNL_MSG_BATCH_BEGIN/END) is neither.
-The interface names (IFLA_IFNAME) and IPv4 addresses the writes carry are listed, so that
-a reader can see whose objects they are; a write that names a link by its index only
-(`ip link set` does) carries no name. Not netlink, so not counted: making a namespace
-(unshare and a bind mount), sysctls (files under /proc/sys), the hosts files.
+or NFT_MSG_GET* dump or query. Neither are the batch's framing (NFNL_MSG_BATCH_BEGIN/END)
+and the probe iproute2 sends as it starts (a link message naming no link), counted apart.
+Whose objects the writes change is ip monitor's part (bench/add_monitor.py). Not netlink,
+so not counted: making a namespace (unshare and a bind mount), sysctls (files under
+/proc/sys), the hosts files.
 
 Only sends the kernel accepted are counted (`-z`: successful system calls only); whether
 it then carried out the request is in its acknowledgement, which the add checks. Untimed:
