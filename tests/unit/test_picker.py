@@ -1,6 +1,6 @@
 """rtnl.Picker: a few attributes out of nests the kernel writes alike, read at the offsets
-of the last nest walked when the headers are the same, else walked; always what a walk
-of that nest finds (the first attribute of each wanted type)."""
+of the last nest as long that it walked when the headers are the same, else walked;
+always what a walk of that nest finds (the first attribute of each wanted type)."""
 
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ NESTS = [
       nla(1, b"\x00") + nla(2, b"\x20\x00") + nla(9, b"\x00")]),
     ("a nest that ends early", [nest(), nest()[:24], nest(isolated=1), nest()[:24]]),
     ("a wanted type twice: the first counts", [nest(), nla(33, b"\x01") + nest(), nest()]),
+    ("as long, other headers", [nest(), nest().replace(nla(2, b"\x20\x00"), nla(3, b"\x20\x00")),
+                                nest(state=2)]),
 ]
 
 
@@ -53,3 +55,33 @@ def test_a_malformed_nest_gives_what_precedes_the_damage() -> None:
     picker = rtnl.Picker(WANTED)
     assert picker.pick(nla(1, b"\x03") + b"\x40\x00\x09\x00\x01") == {1: b"\x03"}
     assert picker.pick(nest(state=0)) == walked(nest(state=0))
+
+
+def test_a_list_after_a_header_is_read_from_its_offset() -> None:
+    picker = rtnl.Picker(WANTED)
+    for header in (b"\x07" * 16, b"\x07" * 16, b"\x09" * 8):
+        for data in (nest(), nest(state=1, isolated=1)):
+            assert picker.pick(header + data, len(header)) == walked(data)
+
+
+def test_lists_of_several_lengths_are_each_walked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dump alternates links of a few layouts (lo, eth0 in each namespace)."""
+    picker = rtnl.Picker(WANTED)
+    walks = []
+    walk = picker._walk
+    monkeypatch.setattr(picker, "_walk", lambda data, offset: walks.append(len(data)) or
+                        walk(data, offset))
+    short = nla(1, b"\x00") + nla(2, b"\x20\x00")
+    for state in range(4):
+        assert picker.pick(nest(state=state)) == walked(nest(state=state))
+        assert picker.pick(short) == walked(short)
+    assert walks == [len(nest()), len(short)]
+
+
+def test_past_the_most_layouts_it_starts_again() -> None:
+    picker = rtnl.Picker(WANTED)
+    for size in range(rtnl._LAYOUTS * 2):
+        data = nla(40, bytes(size)) + nest(state=size % 4)
+        assert picker.pick(data) == walked(data)
+        assert len(picker._layouts) <= rtnl._LAYOUTS
+    assert picker.pick(nest()) == walked(nest())
