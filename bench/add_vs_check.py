@@ -1,10 +1,12 @@
 """Adding one container at size N against the no-op check at N, for one or more netplan
 source trees run alternately in the same rounds (an A/B of a change: the add's target is
 a difference of two whole processes, smaller than this machine's noise, so it needs
-many rounds and the trees interleaved).
+many rounds and the trees interleaved), each by this interpreter or by its own.
 
 Run inside the sandbox, as root:
     tests/sandbox.sh .venv/bin/python bench/add_vs_check.py --n 1000 --rounds 10 . /tmp/old
+    tests/sandbox.sh .venv/bin/python bench/add_vs_check.py . . --python .venv/bin/python \
+        --python /tmp/pyenv-venv/bin/python     # one tree, two interpreters
 
 Each round, for each tree: `netplan check` at N, `netplan apply` of N+1 (timed), then the
 extra container is removed again (untimed): one file, rewritten, as a user edits it (two
@@ -20,7 +22,6 @@ of a shared machine disturbs less. """
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import subprocess
@@ -40,10 +41,23 @@ class Timing:
     """User + system seconds of the process."""
 
 
-def timed(tree: Path, cache: Path, *args: str) -> Timing:
+@dataclass(frozen=True)
+class Side:
+    """One of the ways compared: a source tree, run by an interpreter, with a compile cache
+    of its own."""
+
+    tree: Path
+    python: str
+    cache: Path
+
+    def __str__(self) -> str:
+        return f"{self.tree}" if self.python == sys.executable else f"{self.tree} ({self.python})"
+
+
+def timed(side: Side, *args: str) -> Timing:
     started = time.perf_counter()
-    child = subprocess.Popen([sys.executable, "-m", "netplan", *args], cwd=tree,
-                             stdout=subprocess.DEVNULL, env=_env(cache))
+    child = subprocess.Popen([side.python, "-m", "netplan", *args], cwd=side.tree,
+                             stdout=subprocess.DEVNULL, env=_env(side.cache))
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -65,44 +79,49 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--pause", type=float, default=1.0,
                         help="seconds left to the kernel after each untimed remove")
+    parser.add_argument("--python", action="append", default=[],
+                        help="the interpreter of the tree of the same rank, one per tree "
+                             "(default: this one for every tree)")
     options = parser.parse_args()
     if os.environ.get("NETPLAN_SANDBOX") != "1":
         sys.exit("run it inside tests/sandbox.sh: it creates namespaces")
-    trees = [tree.resolve() for tree in options.trees]
-    for tree in trees:
-        compileall.compile_dir(tree / "netplan", quiet=1)
-        compileall.compile_dir(tree / "providers", quiet=1)
+    pythons = options.python or [sys.executable] * len(options.trees)
+    if len(pythons) != len(options.trees):
+        sys.exit(f"{len(pythons)} --python for {len(options.trees)} trees: give one per tree")
     with tempfile.TemporaryDirectory() as scratch:
+        sides = [Side(tree.resolve(), os.path.abspath(python), Path(scratch, f"cache{i}"))
+                 for i, (tree, python) in enumerate(zip(options.trees, pythons, strict=True))]
+        for side in sides:
+            subprocess.run([side.python, "-m", "compileall", "-q", "netplan", "providers"],
+                           cwd=side.tree, check=True, stdout=subprocess.DEVNULL)
         topo = Topo(options.n, 1)
         file = Path(scratch, "topology.yaml")
         base, grown = topo.yaml(), topo.grown().yaml()
         file.write_text(base)
-        caches = {tree: Path(scratch, f"cache{i}") for i, tree in enumerate(trees)}
-        timed(trees[0], caches[trees[0]], "apply", str(file), "--yes")
+        timed(sides[0], "apply", str(file), "--yes")
         time.sleep(options.pause)
-        for tree in trees:
-            timed(tree, caches[tree], "check", str(file))
-        results: dict[Path, list[tuple[Timing, Timing]]] = {tree: [] for tree in trees}
+        for side in sides:
+            timed(side, "check", str(file))
+        results: dict[Side, list[tuple[Timing, Timing]]] = {side: [] for side in sides}
         for round_ in range(options.rounds):
-            for tree in trees:
-                cache = caches[tree]
-                check = timed(tree, cache, "check", str(file))
+            for side in sides:
+                check = timed(side, "check", str(file))
                 file.write_text(grown)
-                add = timed(tree, cache, "apply", str(file), "--yes")
+                add = timed(side, "apply", str(file), "--yes")
                 file.write_text(base)
-                timed(tree, cache, "apply", str(file), "--yes")
+                timed(side, "apply", str(file), "--yes")
                 time.sleep(options.pause)
-                results[tree].append((check, add))
-                print(f"round {round_} {tree}: check {check.wall:.3f} s, add {add.wall:.3f} s, "
+                results[side].append((check, add))
+                print(f"round {round_} {side}: check {check.wall:.3f} s, add {add.wall:.3f} s, "
                       f"add - check {add.wall - check.wall:+.3f} s (CPU {check.cpu:.3f}, "
                       f"{add.cpu:.3f}, {add.cpu - check.cpu:+.3f} s)", flush=True)
-        timed(trees[0], caches[trees[0]], "destroy", str(file), "--yes")
-    for tree, pairs in results.items():
+        timed(sides[0], "destroy", str(file), "--yes")
+    for side, pairs in results.items():
         for what in ("wall", "cpu"):
             checks = [getattr(c, what) for c, _ in pairs]
             adds = [getattr(a, what) for _, a in pairs]
             differences = [a - c for c, a in zip(checks, adds, strict=True)]
-            print(f"{tree}: N={options.n}, {len(pairs)} rounds, {what} medians: check "
+            print(f"{side}: N={options.n}, {len(pairs)} rounds, {what} medians: check "
                   f"{statistics.median(checks):.3f} s, add {statistics.median(adds):.3f} s, "
                   f"add - check {statistics.median(differences):+.3f} s "
                   f"(from {min(differences):+.3f} to {max(differences):+.3f})")
