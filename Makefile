@@ -4,7 +4,7 @@
 VENV    ?= .venv
 PYTHON  := $(VENV)/bin/python
 # The interpreter the virtualenv is made from: Debian's own, built with PGO and LTO, runs
-# netplan 15-20% faster than a build without them such as pyenv's default, which may come
+# netplan 11-24% faster than a build without them such as pyenv's default, which may come
 # first on PATH (docs/benchmarks.md, "Session 25"). `make PY3=python3.12 ...` for another.
 PY3     ?= $(firstword $(wildcard /usr/bin/python3) python3)
 BASE    := import os, sys; print(os.path.realpath(sys._base_executable))
