@@ -17,7 +17,14 @@ tree has a compile cache of its own (NETPLAN_CACHE_DIR): one file has one entry 
 cache, keyed by the code that wrote it, so a tree's check after another tree's apply would
 never hit. Each tree checks once, untimed, before the rounds. Besides the
 wall times it reports the CPU time (user + system) of each process, which the other work
-of a shared machine disturbs less. """
+of a shared machine disturbs less.
+
+With `--floor`, each round also times the check with the file loaded beside its
+observation, as the add loads it (pydantic, the model, the YAML, the validation and the
+compiler's import, in `run_plan`'s observe_beside), and nothing more: the desired state
+still comes from the compile cache and nothing is planned. That is the least an add adds
+to the check while the model validates the file it changed; what the add costs beyond it
+is the compile and the stages after the observation. """
 
 from __future__ import annotations
 
@@ -54,9 +61,17 @@ class Side:
         return f"{self.tree}" if self.python == sys.executable else f"{self.tree} ({self.python})"
 
 
-def timed(side: Side, *args: str) -> Timing:
+NETPLAN = ("-m", "netplan")
+LOADING_BESIDE = ("-c", "import sys; from netplan.topology_file import TopologyFile; "
+                  "TopologyFile.needs_model = lambda self, compiles: True; "
+                  "sys.argv[0] = 'netplan'; from netplan.cli import main; main()")
+"""netplan's CLI, its file loaded beside the observation even when the cache has the
+desired state (--floor). `-c` runs it from the tree, as `-m` does."""
+
+
+def timed(side: Side, *args: str, runner: tuple[str, str] = NETPLAN) -> Timing:
     started = time.perf_counter()
-    child = subprocess.Popen([side.python, "-m", "netplan", *args], cwd=side.tree,
+    child = subprocess.Popen([side.python, *runner, *args], cwd=side.tree,
                              stdout=subprocess.DEVNULL, env=_env(side.cache))
     _, status, usage = os.wait4(child.pid, 0)
     wall = time.perf_counter() - started
@@ -82,6 +97,8 @@ def main() -> None:
     parser.add_argument("--python", action="append", default=[],
                         help="the interpreter of the tree of the same rank, one per tree "
                              "(default: this one for every tree)")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the check with the file loaded beside it")
     options = parser.parse_args()
     if os.environ.get("NETPLAN_SANDBOX") != "1":
         sys.exit("run it inside tests/sandbox.sh: it creates namespaces")
@@ -103,9 +120,14 @@ def main() -> None:
         for side in sides:
             timed(side, "check", str(file))
         results: dict[Side, list[tuple[Timing, Timing]]] = {side: [] for side in sides}
+        floors: dict[Side, list[Timing]] = {side: [] for side in sides}
         for round_ in range(options.rounds):
             for side in sides:
                 check = timed(side, "check", str(file))
+                if options.floor:
+                    floors[side].append(timed(side, "check", str(file), runner=LOADING_BESIDE))
+                    print(f"round {round_} {side}: check, the file loaded beside "
+                          f"{floors[side][-1].wall:.3f} s (CPU {floors[side][-1].cpu:.3f} s)")
                 file.write_text(grown)
                 add = timed(side, "apply", str(file), "--yes")
                 file.write_text(base)
@@ -125,6 +147,12 @@ def main() -> None:
                   f"{statistics.median(checks):.3f} s, add {statistics.median(adds):.3f} s, "
                   f"add - check {statistics.median(differences):+.3f} s "
                   f"(from {min(differences):+.3f} to {max(differences):+.3f})")
+            if floors[side]:
+                loaded = [getattr(f, what) - c for f, c in zip(floors[side], checks, strict=True)]
+                print(f"{side}: {what} medians: check with the file loaded beside "
+                      f"{statistics.median(getattr(f, what) for f in floors[side]):.3f} s, "
+                      f"- check {statistics.median(loaded):+.3f} s "
+                      f"(from {min(loaded):+.3f} to {max(loaded):+.3f})")
 
 
 if __name__ == "__main__":
