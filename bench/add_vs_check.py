@@ -19,12 +19,14 @@ never hit. Each tree checks once, untimed, before the rounds. Besides the
 wall times it reports the CPU time (user + system) of each process, which the other work
 of a shared machine disturbs less.
 
-With `--floor`, each round also times the check with the file loaded beside its
+With `--floor load`, each round also times the check with the file loaded beside its
 observation, as the add loads it (pydantic, the model, the YAML, the validation and the
 compiler's import, in `run_plan`'s observe_beside), and nothing more: the desired state
 still comes from the compile cache and nothing is planned. That is the least an add adds
 to the check while the model validates the file it changed; what the add costs beyond it
-is the compile and the stages after the observation. """
+is the compile and the stages after the observation. `--floor imports` times the check
+with only pydantic and the model's classes imported beside it: the part of that load no
+file, however small its change, can avoid while pydantic validates it. Both may be given. """
 
 from __future__ import annotations
 
@@ -62,11 +64,22 @@ class Side:
 
 
 NETPLAN = ("-m", "netplan")
-LOADING_BESIDE = ("-c", "import sys; from netplan.topology_file import TopologyFile; "
-                  "TopologyFile.needs_model = lambda self, compiles: True; "
+FLOORS = {
+    "load": "the file loaded beside",
+    "imports": "pydantic and the model imported beside",
+}
+"""What a check may do beside its observation (--floor), as the add does: load the file,
+or only import what validates it (`--floor imports`: pydantic and the model's classes)."""
+
+
+def beside_the_check(floor: str) -> tuple[str, str]:
+    """netplan's CLI, doing `floor` beside the observation even when the cache has the
+    desired state. `-c` runs it from the tree, as `-m` does."""
+    load = ("TopologyFile.load = lambda self, compiles=False: "
+            "__import__('netplan.topology.model'); ") if floor == "imports" else ""
+    return ("-c", "import sys; from netplan.topology_file import TopologyFile; "
+                  f"TopologyFile.needs_model = lambda self, compiles: True; {load}"
                   "sys.argv[0] = 'netplan'; from netplan.cli import main; main()")
-"""netplan's CLI, its file loaded beside the observation even when the cache has the
-desired state (--floor). `-c` runs it from the tree, as `-m` does."""
 
 
 def timed(side: Side, *args: str, runner: tuple[str, str] = NETPLAN) -> Timing:
@@ -97,8 +110,9 @@ def main() -> None:
     parser.add_argument("--python", action="append", default=[],
                         help="the interpreter of the tree of the same rank, one per tree "
                              "(default: this one for every tree)")
-    parser.add_argument("--floor", action="store_true",
-                        help="also time the check with the file loaded beside it")
+    parser.add_argument("--floor", action="append", default=[], choices=FLOORS,
+                        help="also time the check with the file loaded beside it (load), "
+                             "or with pydantic and the model imported (imports); repeatable")
     options = parser.parse_args()
     if os.environ.get("NETPLAN_SANDBOX") != "1":
         sys.exit("run it inside tests/sandbox.sh: it creates namespaces")
@@ -120,14 +134,17 @@ def main() -> None:
         for side in sides:
             timed(side, "check", str(file))
         results: dict[Side, list[tuple[Timing, Timing]]] = {side: [] for side in sides}
-        floors: dict[Side, list[Timing]] = {side: [] for side in sides}
+        floors: dict[tuple[Side, str], list[Timing]] = {
+            (side, floor): [] for side in sides for floor in options.floor
+        }
         for round_ in range(options.rounds):
             for side in sides:
                 check = timed(side, "check", str(file))
-                if options.floor:
-                    floors[side].append(timed(side, "check", str(file), runner=LOADING_BESIDE))
-                    print(f"round {round_} {side}: check, the file loaded beside "
-                          f"{floors[side][-1].wall:.3f} s (CPU {floors[side][-1].cpu:.3f} s)")
+                for floor in options.floor:
+                    took = timed(side, "check", str(file), runner=beside_the_check(floor))
+                    floors[side, floor].append(took)
+                    print(f"round {round_} {side}: check, {FLOORS[floor]} {took.wall:.3f} s "
+                          f"(CPU {took.cpu:.3f} s)")
                 file.write_text(grown)
                 add = timed(side, "apply", str(file), "--yes")
                 file.write_text(base)
@@ -147,12 +164,12 @@ def main() -> None:
                   f"{statistics.median(checks):.3f} s, add {statistics.median(adds):.3f} s, "
                   f"add - check {statistics.median(differences):+.3f} s "
                   f"(from {min(differences):+.3f} to {max(differences):+.3f})")
-            if floors[side]:
-                loaded = [getattr(f, what) - c for f, c in zip(floors[side], checks, strict=True)]
-                print(f"{side}: {what} medians: check with the file loaded beside "
-                      f"{statistics.median(getattr(f, what) for f in floors[side]):.3f} s, "
-                      f"- check {statistics.median(loaded):+.3f} s "
-                      f"(from {min(loaded):+.3f} to {max(loaded):+.3f})")
+            for floor in options.floor:
+                times = [getattr(f, what) for f in floors[side, floor]]
+                more = [t - c for t, c in zip(times, checks, strict=True)]
+                print(f"{side}: {what} medians: check, {FLOORS[floor]} "
+                      f"{statistics.median(times):.3f} s, - check {statistics.median(more):+.3f} s "
+                      f"(from {min(more):+.3f} to {max(more):+.3f})")
 
 
 if __name__ == "__main__":
